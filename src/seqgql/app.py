@@ -1,0 +1,135 @@
+"""The application factory: routes, auth, CORS, and a lifespan that owns the resources."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+
+from seqgql.clock import Clock, SystemClock
+from seqgql.graphql.schema import build_schema
+from seqgql.graphql.view import ACTOR_SCOPE_KEY, GraphQLView, bearer_token
+from seqgql.persistence.database import Database
+from seqgql.persistence.migrate import upgrade_async
+from seqgql.services.auth import authenticate
+from seqgql.services.transport import RecordingTransport, Transport
+from seqgql.settings import Settings
+
+log = logging.getLogger("seqgql")
+
+
+def _error(status: int, message: str, code: str, **headers: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=headers or None,
+    )
+
+
+class AuthenticatedGraphQL:
+    """Answers 401 before GraphQL runs when the bearer token is missing or unknown.
+    GraphiQL itself (a GET without a query) is served to anyone; it asks for a token."""
+
+    def __init__(self, view: GraphQLView, db: Database) -> None:
+        self.view = view
+        self.db = db
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.view(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response = await self._reject(request)
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        await self.view(scope, receive, send)
+
+    async def _reject(self, request: Request) -> Response | None:
+        if request.method == "GET" and "query" not in request.query_params:
+            return None
+        if request.method == "POST":
+            content_type = request.headers.get("content-type", "").split(";")[0].strip()
+            if content_type != "application/json":
+                return _error(415, "send the request body as application/json", "UNSUPPORTED_MEDIA")
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            return _error(401, "an API token is required (Authorization: Bearer <token>)",
+                          "UNAUTHENTICATED", **{"WWW-Authenticate": "Bearer"})  # fmt: skip
+        actor = await authenticate(self.db, token)
+        if actor is None:
+            return _error(401, "the API token is not valid", "UNAUTHENTICATED",
+                          **{"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
+        request.scope[ACTOR_SCOPE_KEY] = actor
+        return None
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    transport: Transport | None = None,
+) -> Starlette:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    transport = transport or RecordingTransport()
+    schema = build_schema(introspection=settings.introspection)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    view = GraphQLView(
+        schema,
+        db=db,
+        clock=clock,
+        transport=transport,
+        allowed_origins=settings.allowed_origins,
+        max_subscriptions_per_connection=20,
+    )
+    graphql = AuthenticatedGraphQL(view, db)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await upgrade_async(settings.database_url)
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        if await db.ping():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.allowed_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+                max_age=600,
+            )
+        ],
+        lifespan=lifespan,
+    )
+    app.state.db = db
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.transport = transport
+    return app

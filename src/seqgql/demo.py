@@ -1,0 +1,108 @@
+"""A demo workspace: sequences, contacts and enrollments in every status. Idempotent."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from seqgql.clock import Clock
+from seqgql.domain.kinds import DeliveryEventKind, PhoneType, Role, StepChannel
+from seqgql.domain.selection import Selection
+from seqgql.domain.sequence import SendingWindow, StepSpec
+from seqgql.domain.kinds import Weekday
+from seqgql.domain.status import FinishReason
+from seqgql.persistence.database import Database
+from seqgql.persistence.tables import sequences
+from seqgql.services import contacts, delivery, enrollment, enrollment_actions, sequences as seqs
+from seqgql.services.actor import Actor
+from seqgql.services.auth import IssuedToken, issue_token
+
+DEMO_WORKSPACE = "Demo"
+DEMO_EMAIL = "admin@demo.seqgql.dev"
+
+FIRST_NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John",
+               "Margaret", "Ken", "Radia", "Dennis", "Hedy", "Tim", "Katherine"]  # fmt: skip
+LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen",
+              "McCarthy", "Hamilton", "Thompson", "Perlman", "Ritchie"]  # fmt: skip
+
+
+async def seed_demo(db: Database, clock: Clock) -> IssuedToken:
+    """Create the demo workspace once; every call returns a fresh admin token."""
+    issued = await issue_token(
+        db, clock, email=DEMO_EMAIL, workspace=DEMO_WORKSPACE, name="Demo Admin", role=Role.ADMIN
+    )
+    actor = Actor(issued.workspace_id, issued.user_id, Role.ADMIN)
+    async with db.read() as conn:
+        seeded = (
+            await conn.execute(
+                sa.select(sa.func.count()).where(sequences.c.workspace_id == actor.workspace_id)
+            )
+        ).scalar_one()
+    if not seeded:
+        await _populate(db, clock, actor)
+    return issued
+
+
+async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
+    window = SendingWindow(
+        days=(Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY,
+              Weekday.FRIDAY),
+        start="09:00", end="17:00", time_zone="America/New_York",
+    )  # fmt: skip
+    outbound = await seqs.create_sequence(
+        db, clock, actor, name="Q4 Outbound", window=window,
+        step_specs=[
+            StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}, quick question…", "Quick question"),
+            StepSpec(StepChannel.EMAIL, 2 * 24 * 60, "Following up on my note, {{first_name}}."),
+            StepSpec(StepChannel.SMS, 3 * 24 * 60, "Hi {{first_name}}, is now a good time?"),
+            StepSpec(StepChannel.EMAIL, 4 * 24 * 60, "Closing the loop.", "Last note"),
+        ],
+    )  # fmt: skip
+    await seqs.create_sequence(
+        db, clock, actor, name="Webinar follow-up",
+        step_specs=[StepSpec(StepChannel.SMS, 0, "Thanks for joining, {{first_name}}!")],
+    )  # fmt: skip
+    assert outbound.sequence_id is not None
+    specs = []
+    for i in range(60):
+        first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[i % len(LAST_NAMES)]
+        specs.append(
+            contacts.ContactSpec(
+                first_name=first,
+                last_name=last,
+                email=f"{first}.{last}{i}@example.com".lower() if i % 11 else None,
+                phone=f"+1415555{i:04d}",
+                phone_type=PhoneType.LANDLINE if i % 13 == 0 else PhoneType.MOBILE,
+                time_zone="Europe/London" if i % 3 == 0 else None,
+                opted_out=i % 17 == 0,
+            )
+        )
+    created = await contacts.create_contacts(db, clock, actor, specs)
+    group = await contacts.create_group(db, clock, actor, "Conference leads")
+    seq_id = outbound.sequence_id
+    await enrollment.add_contacts(db, clock, actor, seq_id, created.ids)
+    page = await _enrollment_ids(db, seq_id)
+    await enrollment_actions.pause(db, clock, actor, Selection(ids=tuple(page[0:6])))
+    await enrollment_actions.finish(
+        db, clock, actor, Selection(ids=tuple(page[6:10])), reason=FinishReason.MEETING_BOOKED
+    )
+    await enrollment_actions.remove(db, clock, actor, Selection(ids=tuple(page[10:12])))
+    kinds = [DeliveryEventKind.REPLIED, DeliveryEventKind.BOUNCED, DeliveryEventKind.FAILED,
+             DeliveryEventKind.OPTED_OUT, DeliveryEventKind.OUT_OF_OFFICE]  # fmt: skip
+    for offset, kind in enumerate(kinds):
+        await delivery.record_delivery_event(db, clock, actor, page[12 + offset], kind)
+    if group.group_id is not None:
+        await enrollment_actions.add_to_group(
+            db, clock, actor, Selection(ids=tuple(page[20:30])), group_id=group.group_id
+        )
+
+
+async def _enrollment_ids(db: Database, sequence_id: int) -> list[int]:
+    from seqgql.persistence.tables import enrollments
+
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.select(enrollments.c.id)
+            .where(enrollments.c.sequence_id == sequence_id, enrollments.c.status == "ACTIVE")
+            .order_by(enrollments.c.id)
+        )
+        return [r.id for r in rows]

@@ -1,0 +1,1 @@
+"""The pure domain: statuses, kinds, rules and errors. No SQL, no GraphQL, no web."""

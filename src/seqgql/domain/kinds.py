@@ -1,0 +1,96 @@
+"""Enumerations of the domain other than the status model."""
+
+from __future__ import annotations
+
+import enum
+
+from seqgql.domain.status import Action
+
+
+class Role(enum.StrEnum):
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+    VIEWER = "VIEWER"
+
+    @property
+    def can_mutate(self) -> bool:
+        return self is not Role.VIEWER
+
+
+class PhoneType(enum.StrEnum):
+    MOBILE = "MOBILE"
+    LANDLINE = "LANDLINE"
+    UNKNOWN = "UNKNOWN"
+
+
+class StepChannel(enum.StrEnum):
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+
+
+class Weekday(enum.StrEnum):
+    MONDAY = "MONDAY"
+    TUESDAY = "TUESDAY"
+    WEDNESDAY = "WEDNESDAY"
+    THURSDAY = "THURSDAY"
+    FRIDAY = "FRIDAY"
+    SATURDAY = "SATURDAY"
+    SUNDAY = "SUNDAY"
+
+
+class ActivityKind(enum.StrEnum):
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    OPENED = "OPENED"
+    CLICKED = "CLICKED"
+    REPLIED = "REPLIED"
+    BOUNCED = "BOUNCED"
+    FAILED = "FAILED"
+    OUT_OF_OFFICE = "OUT_OF_OFFICE"
+    OPTED_OUT = "OPTED_OUT"
+    NOTE = "NOTE"
+
+
+class DeliveryEventKind(enum.StrEnum):
+    """What a mail/SMS provider reports about a message."""
+
+    DELIVERED = "DELIVERED"
+    OPENED = "OPENED"
+    CLICKED = "CLICKED"
+    REPLIED = "REPLIED"
+    BOUNCED = "BOUNCED"
+    FAILED = "FAILED"
+    OUT_OF_OFFICE = "OUT_OF_OFFICE"
+    OPTED_OUT = "OPTED_OUT"
+
+    @property
+    def activity_kind(self) -> ActivityKind:
+        return ActivityKind(self.value)
+
+    @property
+    def action(self) -> Action | None:
+        """The status change this report causes, if any."""
+        return _DELIVERY_ACTIONS.get(self)
+
+
+_DELIVERY_ACTIONS: dict[DeliveryEventKind, Action] = {
+    DeliveryEventKind.REPLIED: Action.REPLY,
+    DeliveryEventKind.BOUNCED: Action.BOUNCE,
+    DeliveryEventKind.FAILED: Action.FAIL,
+    DeliveryEventKind.OUT_OF_OFFICE: Action.OUT_OF_OFFICE,
+    DeliveryEventKind.OPTED_OUT: Action.OPT_OUT,
+}
+
+
+class BulkActionKind(enum.StrEnum):
+    """The kinds of bulk operation recorded in the operation log."""
+
+    ENROLL = "ENROLL"
+    PAUSE = "PAUSE"
+    RESUME = "RESUME"
+    FINISH = "FINISH"
+    REMOVE = "REMOVE"
+    RESTART = "RESTART"
+    ADD_TO_GROUP = "ADD_TO_GROUP"
+    SEND_MESSAGE = "SEND_MESSAGE"
+    DELIVERY_EVENT = "DELIVERY_EVENT"

@@ -1,0 +1,1 @@
+"""The GraphQL layer: types, inputs, payloads and thin resolvers over the services."""

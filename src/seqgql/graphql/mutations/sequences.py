@@ -1,0 +1,97 @@
+"""Sequence mutations: create, update, clone, archive."""
+
+from __future__ import annotations
+
+import strawberry
+
+from seqgql.graphql.context import Context
+from seqgql.graphql.inputs import (
+    ArchiveSequenceInput,
+    CloneSequenceInput,
+    CreateSequenceInput,
+    IdDecoder,
+    UpdateSequenceInput,
+)
+from seqgql.graphql.payloads import SequencePayload, user_errors
+from seqgql.graphql.types import ContextInfo, SequenceType
+from seqgql.services import sequences
+from seqgql.services.sequences import UNSET, SequenceResult
+
+
+async def _payload(ctx: Context, result: SequenceResult) -> SequencePayload:
+    sequence = None
+    if result.sequence_id is not None and not result.errors:
+        ctx.loaders.sequences.clear(result.sequence_id)
+        ctx.loaders.steps.clear(result.sequence_id)
+        row = await ctx.loaders.sequences.load(result.sequence_id)
+        sequence = SequenceType.from_row(row) if row else None
+    return SequencePayload(sequence=sequence, user_errors=user_errors(result.errors))
+
+
+def _id_errors(ids: IdDecoder) -> SequencePayload | None:
+    return SequencePayload(sequence=None, user_errors=user_errors(ids.errors)) if ids.errors else None
+
+
+@strawberry.type
+class SequenceMutations:
+    @strawberry.mutation(description="Create a sequence with its steps.")
+    async def create_sequence(
+        self, info: ContextInfo, input: CreateSequenceInput
+    ) -> SequencePayload:
+        ctx = info.context
+        result = await sequences.create_sequence(
+            ctx.db,
+            ctx.clock,
+            ctx.actor,
+            name=input.name,
+            step_specs=[s.to_spec() for s in input.steps],
+            window=input.sending_window.to_spec() if input.sending_window else None,
+            reply_window_minutes=input.reply_window_minutes,
+        )
+        return await _payload(ctx, result)
+
+    @strawberry.mutation(description="Change a sequence: only the fields given change.")
+    async def update_sequence(
+        self, info: ContextInfo, input: UpdateSequenceInput
+    ) -> SequencePayload:
+        ctx = info.context
+        ids = IdDecoder()
+        pk = ids.one(input.sequence_id, "Sequence", ["input", "sequenceId"])
+        if failed := _id_errors(ids):
+            return failed
+        window = input.sending_window
+        result = await sequences.update_sequence(
+            ctx.db,
+            ctx.clock,
+            ctx.actor,
+            pk,
+            name=input.name,
+            step_specs=[s.to_spec() for s in input.steps] if input.steps is not None else None,
+            window=UNSET if window is strawberry.UNSET else (window.to_spec() if window else None),
+            reply_window_minutes=input.reply_window_minutes,
+        )
+        return await _payload(ctx, result)
+
+    @strawberry.mutation(description="Copy a sequence and its steps (to restart contacts).")
+    async def clone_sequence(self, info: ContextInfo, input: CloneSequenceInput) -> SequencePayload:
+        ctx = info.context
+        ids = IdDecoder()
+        pk = ids.one(input.sequence_id, "Sequence", ["input", "sequenceId"])
+        if failed := _id_errors(ids):
+            return failed
+        result = await sequences.clone_sequence(ctx.db, ctx.clock, ctx.actor, pk, name=input.name)
+        return await _payload(ctx, result)
+
+    @strawberry.mutation(description="Archive (or, with archived: false, restore) a sequence.")
+    async def archive_sequence(
+        self, info: ContextInfo, input: ArchiveSequenceInput
+    ) -> SequencePayload:
+        ctx = info.context
+        ids = IdDecoder()
+        pk = ids.one(input.sequence_id, "Sequence", ["input", "sequenceId"])
+        if failed := _id_errors(ids):
+            return failed
+        result = await sequences.archive_sequence(
+            ctx.db, ctx.clock, ctx.actor, pk, archived=input.archived
+        )
+        return await _payload(ctx, result)

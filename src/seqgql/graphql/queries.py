@@ -1,0 +1,137 @@
+"""The Query root: thin resolvers over the read services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from seqgql.graphql import connections
+from seqgql.graphql.connections import (
+    ContactConnection,
+    EnrollmentConnection,
+    SequenceConnection,
+    paged,
+)
+from seqgql.graphql.context import Context
+from seqgql.graphql.errors import PublicError
+from seqgql.graphql.ids import InvalidId, from_global_id, parse_global_id
+from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, IdDecoder, filter_spec
+from seqgql.graphql.types import (
+    ActivityType,
+    ContactType,
+    ContextInfo,
+    EnrollmentType,
+    GroupType,
+    Node,
+    SequenceType,
+    UserType,
+)
+from seqgql.services import enrollment_queries, lookups
+
+
+def _decode(value: str, type_name: str, argument: str) -> int:
+    try:
+        return from_global_id(value, type_name)
+    except InvalidId as exc:
+        raise PublicError(str(exc), code="INVALID_ID", argument=argument) from exc
+
+
+async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
+    loaders = ctx.loaders
+    builders: dict[str, tuple[Any, Any]] = {
+        "Enrollment": (loaders.enrollments, EnrollmentType.from_row),
+        "Sequence": (loaders.sequences, SequenceType.from_row),
+        "Contact": (loaders.contacts, ContactType.from_row),
+        "Group": (loaders.groups, GroupType.from_row),
+        "User": (loaders.users, UserType.from_row),
+    }
+    if type_name == "Activity":
+        row = await lookups.activity_by_id(ctx.db, ctx.workspace_id, pk)
+        return ActivityType.from_row(row) if row else None
+    if type_name not in builders:
+        return None
+    loader, build = builders[type_name]
+    row = await loader.load(pk)
+    return build(row) if row is not None else None  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id; null when not found.")
+    async def node(self, info: ContextInfo, id: strawberry.ID) -> Node | None:
+        try:
+            type_name, pk = parse_global_id(id)
+        except InvalidId as exc:
+            raise PublicError(str(exc), code="INVALID_ID", argument="id") from exc
+        return await _node(info.context, type_name, pk)
+
+    @strawberry.field(description="The user the API token belongs to.")
+    async def viewer(self, info: ContextInfo) -> UserType:
+        ctx = info.context
+        assert ctx.actor.user_id is not None
+        row = await ctx.loaders.users.load(ctx.actor.user_id)
+        assert row is not None
+        return UserType.from_row(row)
+
+    @strawberry.field
+    async def sequences(
+        self,
+        info: ContextInfo,
+        first: int | None = None,
+        after: str | None = None,
+        include_archived: bool = False,
+    ) -> SequenceConnection:
+        return await connections.sequence_list(info.context, first, after, include_archived)
+
+    @strawberry.field
+    async def sequence(self, info: ContextInfo, id: strawberry.ID) -> SequenceType | None:
+        row = await info.context.loaders.sequences.load(_decode(id, "Sequence", "id"))
+        return SequenceType.from_row(row) if row else None
+
+    @strawberry.field(description="The enrollments of a sequence: the Contacts tab.")
+    async def enrollments(
+        self,
+        info: ContextInfo,
+        sequence_id: strawberry.ID,
+        filter: EnrollmentFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+        order_by: EnrollmentOrder | None = None,
+    ) -> EnrollmentConnection:
+        ctx = info.context
+        pk = _decode(sequence_id, "Sequence", "sequenceId")
+        ids = IdDecoder()
+        flt = filter_spec(filter, ids, ["filter"])
+        if ids.errors:
+            err = ids.errors[0]
+            raise PublicError(err.message, code=err.code.value, argument=".".join(err.field))
+        if await ctx.loaders.sequences.load(pk) is None:
+            raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
+        order = order_by.to_spec() if order_by else EnrollmentOrder().to_spec()
+        page = await paged(
+            enrollment_queries.enrollment_page(
+                ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order
+            )
+        )
+        return connections.enrollment_connection(ctx, page, after is not None, pk, flt)
+
+    @strawberry.field(description="Contacts, optionally matching part of a name or email.")
+    async def contacts(
+        self,
+        info: ContextInfo,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ContactConnection:
+        return await connections.contact_list(info.context, search, first, after)
+
+    @strawberry.field
+    async def groups(self, info: ContextInfo) -> list[GroupType]:
+        rows = await lookups.all_groups(info.context.db, info.context.workspace_id)
+        return [GroupType.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def users(self, info: ContextInfo) -> list[UserType]:
+        rows = await lookups.all_users(info.context.db, info.context.workspace_id)
+        return [UserType.from_row(r) for r in rows]

@@ -1,0 +1,50 @@
+"""The schema, with its limits: depth, aliases, tokens, masked unexpected errors."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from seqgql.graphql.errors import should_mask
+from seqgql.graphql.mutations import Mutation
+from seqgql.graphql.queries import Query
+from seqgql.graphql.types import (
+    ActivityType,
+    ContactType,
+    EnrollmentType,
+    GroupType,
+    SequenceType,
+    UserType,
+)
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2_000
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ParserCache(maxsize=1_000),
+        ValidationCache(maxsize=1_000),
+        MaskErrors(should_mask_error=should_mask, error_message="Internal server error."),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection())
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[EnrollmentType, SequenceType, ContactType, GroupType, UserType, ActivityType],
+        extensions=extensions,
+    )

@@ -1,0 +1,69 @@
+"""The Strawberry ASGI view: builds each request's context from the authenticated actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
+
+from seqgql.clock import Clock
+from seqgql.domain.kinds import Role
+from seqgql.graphql.context import Context, Loaders
+from seqgql.persistence.database import Database
+from seqgql.services.actor import Actor
+from seqgql.services.auth import authenticate
+from seqgql.services.transport import Transport
+
+ACTOR_SCOPE_KEY = "seqgql.actor"
+
+
+def bearer_token(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, *args: Any, db: Database, clock: Clock, transport: Transport, **kw: Any):
+        super().__init__(*args, **kw)
+        self.db = db
+        self.clock = clock
+        self.transport = transport
+
+    def context_for(self, actor: Actor) -> Context:
+        return Context(
+            db=self.db,
+            clock=self.clock,
+            actor=actor,
+            transport=self.transport,
+            loaders=Loaders.create(self.db, actor.workspace_id),
+        )
+
+    async def get_context(  # type: ignore[override]
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        actor = request.scope.get(ACTOR_SCOPE_KEY)
+        if actor is None:
+            # websockets authenticate in connection_init (on_ws_connect)
+            actor = Actor(workspace_id=0, user_id=None, role=Role.VIEWER)
+        return self.context_for(actor)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        params = getattr(context, "connection_params", None) or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        token = bearer_token(raw) if isinstance(raw, str) and " " in raw else raw
+        if not isinstance(token, str) or (actor := await authenticate(self.db, token)) is None:
+            raise ConnectionRejectionError({"message": "a valid API token is required"})
+        fresh = self.context_for(actor)
+        context.actor = fresh.actor
+        context.loaders = fresh.loaders
+        return None
+

@@ -1,0 +1,260 @@
+"""The tables. Enum columns hold the domain enums directly (seqgql.domain)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from seqgql.domain.kinds import ActivityKind, BulkActionKind, PhoneType, Role, StepChannel
+from seqgql.domain.status import EnrollmentStatus, StatusReason
+from seqgql.persistence.types import enum_column, fk_column, id_column, time_column
+
+metadata = SQLModel.metadata
+metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Workspace(SQLModel, table=True):
+    __tablename__ = "workspaces"
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=time_column())
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "email", name="uq_users_email"),)
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False))
+    role: Role = Field(sa_column=enum_column(Role))
+    created_at: datetime = Field(sa_column=time_column())
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    user_id: int = Field(sa_column=fk_column("users.id", index=True))
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=time_column())
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contacts"
+    __table_args__ = (sa.Index("ix_contacts_workspace_id_id", "workspace_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    first_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    last_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    email: str | None = Field(default=None, sa_column=sa.Column(sa.String(320)))
+    phone: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    phone_type: PhoneType = Field(sa_column=enum_column(PhoneType))
+    time_zone: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    opted_out: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, default=False)
+    )
+    # lower-cased "first last email": what free-text search matches (trigram-indexed on PG)
+    search_text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    # lower-cased "first last": the sort key for ordering by name
+    sort_name: str = Field(sa_column=sa.Column(sa.String(401), nullable=False))
+    created_at: datetime = Field(sa_column=time_column())
+
+
+class Group(SQLModel, table=True):
+    __tablename__ = "groups"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "name", name="uq_groups_name"),)
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    created_at: datetime = Field(sa_column=time_column())
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "group_members"
+
+    group_id: int = Field(sa_column=fk_column("groups.id", primary_key=True))
+    contact_id: int = Field(sa_column=fk_column("contacts.id", primary_key=True, index=True))
+    added_at: datetime = Field(sa_column=time_column())
+
+
+class Sequence(SQLModel, table=True):
+    __tablename__ = "sequences"
+    __table_args__ = (sa.Index("ix_sequences_workspace_id_id", "workspace_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    archived: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, default=False)
+    )
+    cloned_from_id: int | None = Field(
+        default=None, sa_column=fk_column("sequences.id", nullable=True)
+    )
+    # {"days": ["MONDAY", ...], "start": "09:00", "end": "17:00", "timeZone": "Europe/Paris"}
+    sending_window: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    reply_window_minutes: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    # the number of the sequence's last Event: event numbers are gapless per sequence
+    last_event_number: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, default=0)
+    )
+    created_at: datetime = Field(sa_column=time_column())
+
+
+class Step(SQLModel, table=True):
+    __tablename__ = "steps"
+    __table_args__ = (
+        sa.UniqueConstraint("sequence_id", "position", name="uq_steps_sequence_position"),
+    )
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    sequence_id: int = Field(sa_column=fk_column("sequences.id"))
+    position: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    channel: StepChannel = Field(sa_column=enum_column(StepChannel))
+    wait_minutes: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    subject: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+class Enrollment(SQLModel, table=True):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        sa.UniqueConstraint("sequence_id", "contact_id", name="uq_enrollments_sequence_contact"),
+        sa.Index("ix_enrollments_seq_enrolled", "sequence_id", "enrolled_at", "id"),
+        sa.Index("ix_enrollments_seq_status", "sequence_id", "status", "enrolled_at", "id"),
+        sa.Index("ix_enrollments_seq_step", "sequence_id", "current_step"),
+        sa.Index("ix_enrollments_seq_enrolled_by", "sequence_id", "enrolled_by_id"),
+        sa.Index("ix_enrollments_contact", "contact_id"),
+        sa.Index(
+            "ix_enrollments_due",
+            "next_run_at",
+            postgresql_where=sa.text("status = 'ACTIVE'"),
+            sqlite_where=sa.text("status = 'ACTIVE'"),
+        ),
+        sa.Index(
+            "ix_enrollments_resume",
+            "resume_at",
+            postgresql_where=sa.text("status = 'PAUSED'"),
+            sqlite_where=sa.text("status = 'PAUSED'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    sequence_id: int = Field(sa_column=fk_column("sequences.id"))
+    contact_id: int = Field(sa_column=fk_column("contacts.id"))
+    status: EnrollmentStatus = Field(sa_column=enum_column(EnrollmentStatus))
+    reason: StatusReason | None = Field(
+        default=None, sa_column=enum_column(StatusReason, nullable=True)
+    )
+    # the position of the step to send next (None once nothing is left to send)
+    current_step: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    # the highest step position ever sent to this contact in this sequence
+    last_sent_step: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0)
+    )
+    enrolled_by_id: int | None = Field(default=None, sa_column=fk_column("users.id", nullable=True))
+    enrolled_at: datetime = Field(sa_column=time_column())
+    resume_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    next_run_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    updated_at: datetime = Field(sa_column=time_column())
+    version: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
+
+
+class Activity(SQLModel, table=True):
+    __tablename__ = "activities"
+    __table_args__ = (sa.Index("ix_activities_enrollment", "enrollment_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    enrollment_id: int = Field(sa_column=fk_column("enrollments.id"))
+    kind: ActivityKind = Field(sa_column=enum_column(ActivityKind))
+    step: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    at: datetime = Field(sa_column=time_column())
+    detail: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+
+
+class BulkOperation(SQLModel, table=True):
+    __tablename__ = "bulk_operations"
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    kind: BulkActionKind = Field(sa_column=enum_column(BulkActionKind))
+    actor_id: int | None = Field(default=None, sa_column=fk_column("users.id", nullable=True))
+    changed_count: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0)
+    )
+    created_at: datetime = Field(sa_column=time_column())
+
+
+class Event(SQLModel, table=True):
+    """The append-only log of status changes; numbers are gapless per sequence."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.UniqueConstraint("sequence_id", "number", name="uq_events_sequence_number"),
+        sa.Index("ix_events_enrollment", "enrollment_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    sequence_id: int = Field(sa_column=fk_column("sequences.id"))
+    number: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    enrollment_id: int = Field(sa_column=fk_column("enrollments.id"))
+    from_status: EnrollmentStatus | None = Field(
+        default=None, sa_column=enum_column(EnrollmentStatus, nullable=True)
+    )
+    from_reason: StatusReason | None = Field(
+        default=None, sa_column=enum_column(StatusReason, nullable=True)
+    )
+    to_status: EnrollmentStatus = Field(sa_column=enum_column(EnrollmentStatus))
+    to_reason: StatusReason | None = Field(
+        default=None, sa_column=enum_column(StatusReason, nullable=True)
+    )
+    actor_id: int | None = Field(default=None, sa_column=fk_column("users.id", nullable=True))
+    bulk_operation_id: int | None = Field(
+        default=None, sa_column=fk_column("bulk_operations.id", nullable=True)
+    )
+    at: datetime = Field(sa_column=time_column())
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """The first result of a bulk call made with an idempotency key."""
+
+    __tablename__ = "idempotency_keys"
+
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id", primary_key=True))
+    key: str = Field(sa_column=sa.Column(sa.String(200), primary_key=True))
+    operation: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    request_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    response: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: datetime = Field(sa_column=time_column())
+
+
+workspaces = Workspace.__table__
+users = User.__table__
+api_tokens = ApiToken.__table__
+contacts = Contact.__table__
+groups = Group.__table__
+group_members = GroupMember.__table__
+sequences = Sequence.__table__
+steps = Step.__table__
+enrollments = Enrollment.__table__
+activities = Activity.__table__
+bulk_operations = BulkOperation.__table__
+events = Event.__table__
+idempotency_keys = IdempotencyKey.__table__

@@ -1,0 +1,152 @@
+"""Creating contacts and groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from seqgql.clock import Clock
+from seqgql.domain import validation
+from seqgql.domain.errors import ErrorCode, UserError, error
+from seqgql.domain.kinds import PhoneType
+from seqgql.persistence.database import Database
+from seqgql.persistence.tables import contacts, groups
+from seqgql.services.actor import Actor
+from seqgql.services.bulk import forbidden
+
+MAX_CONTACTS_PER_CALL = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSpec:
+    first_name: str
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    phone_type: PhoneType | None = None
+    time_zone: str | None = None
+    opted_out: bool = False
+
+
+@dataclass(slots=True)
+class CreatedContacts:
+    ids: list[int] = field(default_factory=list)
+    errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CreatedGroup:
+    group_id: int | None = None
+    errors: list[UserError] = field(default_factory=list)
+
+
+def contact_row(spec: ContactSpec, path: list[str | int]) -> tuple[dict[str, object], list[UserError]]:
+    """Validate and normalise one contact; the row to insert, or the errors."""
+    errors: list[UserError] = []
+    values: dict[str, object] = {}
+    for attr, label in (("first_name", "firstName"), ("last_name", "lastName")):
+        raw = getattr(spec, attr)
+        if raw is None:
+            values[attr] = None
+            continue
+        try:
+            values[attr] = validation.name(raw, what=label)
+        except validation.Invalid as exc:
+            if attr == "last_name" and not raw.strip():
+                values[attr] = None
+                continue
+            errors.append(error([*path, label], ErrorCode.INVALID, str(exc)))
+    checks = (
+        ("email", "email", validation.email, ErrorCode.INVALID_EMAIL),
+        ("phone", "phone", validation.phone, ErrorCode.INVALID_PHONE),
+        ("time_zone", "timeZone", validation.time_zone, ErrorCode.INVALID_TIME_ZONE),
+    )
+    for attr, label, check, code in checks:
+        raw = getattr(spec, attr)
+        if raw is None or not raw.strip():
+            values[attr] = None
+            continue
+        try:
+            values[attr] = check(raw)
+        except validation.Invalid as exc:
+            errors.append(error([*path, label], code, str(exc)))
+    if errors:
+        return {}, errors
+    first = str(values["first_name"])
+    last = values["last_name"] or ""
+    values["phone_type"] = spec.phone_type or PhoneType.UNKNOWN
+    values["opted_out"] = spec.opted_out
+    values["sort_name"] = f"{first} {last}".strip().lower()
+    values["search_text"] = " ".join(
+        str(v) for v in (first, last, values["email"] or "") if v
+    ).lower()
+    return values, []
+
+
+async def create_contacts(
+    db: Database, clock: Clock, actor: Actor, specs: list[ContactSpec]
+) -> CreatedContacts:
+    """Create all the contacts, or none when any is invalid."""
+    if not actor.can_mutate:
+        return CreatedContacts(errors=[forbidden()])
+    if not specs:
+        return CreatedContacts(
+            errors=[error(["input", "contacts"], ErrorCode.REQUIRED, "give at least one contact")]
+        )
+    if len(specs) > MAX_CONTACTS_PER_CALL:
+        return CreatedContacts(
+            errors=[
+                error(
+                    ["input", "contacts"],
+                    ErrorCode.TOO_MANY,
+                    f"at most {MAX_CONTACTS_PER_CALL} contacts per call",
+                )
+            ]
+        )
+    rows: list[dict[str, object]] = []
+    errors: list[UserError] = []
+    now = clock.now()
+    for i, spec in enumerate(specs):
+        row, row_errors = contact_row(spec, ["input", "contacts", i])
+        errors += row_errors
+        rows.append({**row, "workspace_id": actor.workspace_id, "created_at": now})
+    if errors:
+        return CreatedContacts(errors=errors)
+    async with db.write() as conn:
+        result = await conn.execute(
+            contacts.insert().returning(contacts.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = [r.id for r in result]
+    return CreatedContacts(ids=ids)
+
+
+async def create_group(db: Database, clock: Clock, actor: Actor, name: str) -> CreatedGroup:
+    if not actor.can_mutate:
+        return CreatedGroup(errors=[forbidden()])
+    try:
+        clean = validation.name(name)
+    except validation.Invalid as exc:
+        return CreatedGroup(errors=[error(["input", "name"], ErrorCode.INVALID, str(exc))])
+    async with db.write() as conn:
+        taken = (
+            await conn.execute(
+                sa.select(groups.c.id).where(
+                    groups.c.workspace_id == actor.workspace_id, groups.c.name == clean
+                )
+            )
+        ).first()
+        if taken is not None:
+            return CreatedGroup(
+                errors=[
+                    error(["input", "name"], ErrorCode.DUPLICATE, f"a group named {clean!r} exists")
+                ]
+            )
+        group_id = (
+            await conn.execute(
+                groups.insert()
+                .values(workspace_id=actor.workspace_id, name=clean, created_at=clock.now())
+                .returning(groups.c.id)
+            )
+        ).scalar_one()
+    return CreatedGroup(group_id=group_id)

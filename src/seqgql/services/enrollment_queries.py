@@ -1,0 +1,134 @@
+"""Reading enrollments: the filtered, keyset-paginated list and the counts per status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
+from seqgql.domain.status import EnrollmentStatus, VISIBLE_BY_DEFAULT
+from seqgql.persistence.database import Database
+from seqgql.persistence.tables import activities, contacts, enrollments
+from seqgql.services.actor import Actor
+from seqgql.services.enrollment_filters import sequence_filter
+from seqgql.services.pagination import Page, decode_cursor, encode_cursor, page_size
+
+e = enrollments.c
+
+
+def _sort_key(order: EnrollmentOrder) -> sa.ColumnElement[Any]:
+    if order.field is OrderField.CONTACT_NAME:
+        return contacts.c.sort_name
+    return e.enrolled_at
+
+
+async def enrollment_page(
+    db: Database,
+    actor: Actor,
+    sequence_id: int,
+    flt: EnrollmentFilter,
+    *,
+    first: int | None,
+    after: str | None,
+    order: EnrollmentOrder,
+) -> Page[sa.Row[Any]]:
+    """One page of a sequence's enrollments, ordered by (sort key, id)."""
+    size = page_size(first)
+    key = _sort_key(order)
+    descending = order.direction is OrderDirection.DESC
+    query = sa.select(enrollments, key.label("sort_key")).where(
+        sequence_filter(actor.workspace_id, sequence_id, flt)
+    )
+    if order.field is OrderField.CONTACT_NAME:
+        query = query.join(contacts, contacts.c.id == e.contact_id)
+    if after is not None:
+        raw_key, last_id = decode_cursor(after, 2)
+        last_key: Any = datetime.fromisoformat(raw_key) if key is e.enrolled_at else raw_key
+        keyset = sa.tuple_(key, e.id)
+        bound = sa.tuple_(sa.literal(last_key, key.type), sa.literal(int(last_id)))
+        query = query.where(keyset < bound if descending else keyset > bound)
+    if descending:
+        query = query.order_by(key.desc(), e.id.desc())
+    else:
+        query = query.order_by(key.asc(), e.id.asc())
+    async with db.read() as conn:
+        rows = (await conn.execute(query.limit(size + 1))).all()
+    has_next = len(rows) > size
+    rows = rows[:size]
+    cursors = [encode_cursor([_json_key(r.sort_key), r.id]) for r in rows]
+    return Page(rows=rows, has_next=has_next, cursors=cursors)
+
+
+def _json_key(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def status_counts(
+    db: Database, actor: Actor, sequence_id: int, flt: EnrollmentFilter
+) -> dict[EnrollmentStatus, int]:
+    """Counts per status for the filter without its status part (removed included)."""
+    query = (
+        sa.select(e.status, sa.func.count())
+        .where(sequence_filter(actor.workspace_id, sequence_id, flt.without_statuses()))
+        .group_by(e.status)
+    )
+    async with db.read() as conn:
+        rows = await conn.execute(query)
+        return {EnrollmentStatus(r[0]): r[1] for r in rows}
+
+
+def total_from_counts(counts: dict[EnrollmentStatus, int], flt: EnrollmentFilter) -> int:
+    """The number of enrollments the filter matches, from its status counts."""
+    if flt.statuses:
+        wanted = set(flt.statuses)
+    elif flt.include_removed:
+        wanted = set(EnrollmentStatus)
+    else:
+        wanted = set(VISIBLE_BY_DEFAULT)
+    return sum(n for status, n in counts.items() if status in wanted)
+
+
+async def enrollments_by_ids(
+    db: Database, workspace_id: int, ids: list[int]
+) -> dict[int, sa.Row[Any]]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.select(enrollments).where(e.workspace_id == workspace_id, e.id.in_(ids))
+        )
+        return {r.id: r for r in rows}
+
+
+async def activity_page(
+    db: Database, workspace_id: int, enrollment_id: int, *, first: int | None, after: str | None
+) -> Page[sa.Row[Any]]:
+    """An enrollment's history, oldest first."""
+    size = page_size(first)
+    query = sa.select(activities).where(
+        activities.c.workspace_id == workspace_id, activities.c.enrollment_id == enrollment_id
+    )
+    if after is not None:
+        (last_id,) = decode_cursor(after, 1)
+        query = query.where(activities.c.id > int(last_id))
+    async with db.read() as conn:
+        rows = (await conn.execute(query.order_by(activities.c.id).limit(size + 1))).all()
+    return Page(
+        rows=rows[:size],
+        has_next=len(rows) > size,
+        cursors=[encode_cursor([r.id]) for r in rows[:size]],
+    )
+
+
+async def activity_counts(db: Database, workspace_id: int, enrollment_id: int) -> int:
+    async with db.read() as conn:
+        return int(
+            (
+                await conn.execute(
+                    sa.select(sa.func.count()).where(
+                        activities.c.workspace_id == workspace_id,
+                        activities.c.enrollment_id == enrollment_id,
+                    )
+                )
+            ).scalar_one()
+        )

@@ -1,0 +1,221 @@
+"""Creating, changing, cloning and archiving sequences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seqgql.clock import Clock
+from seqgql.domain.errors import InputErrors, UserError
+from seqgql.domain.sequence import (
+    DEFAULT_REPLY_WINDOW_MINUTES,
+    SendingWindow,
+    StepSpec,
+    check_name,
+    check_reply_window,
+    check_steps,
+    check_window,
+)
+from seqgql.persistence.database import Database
+from seqgql.persistence.tables import sequences, steps
+from seqgql.services.actor import Actor
+from seqgql.services.bulk import forbidden
+from seqgql.services.selection import require_sequence
+
+
+@dataclass(slots=True)
+class SequenceResult:
+    sequence_id: int | None = None
+    errors: list[UserError] = field(default_factory=list)
+
+
+class _Unset:
+    pass
+
+
+UNSET = _Unset()
+
+
+async def create_sequence(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    *,
+    name: str,
+    step_specs: list[StepSpec],
+    window: SendingWindow | None = None,
+    reply_window_minutes: int = DEFAULT_REPLY_WINDOW_MINUTES,
+) -> SequenceResult:
+    if not actor.can_mutate:
+        return SequenceResult(errors=[forbidden()])
+    clean_name, errors = check_name(name, ["input", "name"])
+    errors += check_steps(step_specs, ["input", "steps"])
+    if window is not None:
+        errors += check_window(window, ["input", "sendingWindow"])
+    errors += check_reply_window(reply_window_minutes, ["input", "replyWindowMinutes"])
+    if errors or clean_name is None:
+        return SequenceResult(errors=errors)
+    async with db.write() as conn:
+        sequence_id = await insert_sequence(
+            conn,
+            actor,
+            clock.now(),
+            name=clean_name,
+            window=window.to_json() if window else None,
+            reply_window_minutes=reply_window_minutes,
+        )
+        await _write_steps(conn, sequence_id, step_specs)
+    return SequenceResult(sequence_id)
+
+
+async def update_sequence(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    sequence_id: int,
+    *,
+    name: str | None = None,
+    step_specs: list[StepSpec] | None = None,
+    window: SendingWindow | None | _Unset = UNSET,
+    reply_window_minutes: int | None = None,
+) -> SequenceResult:
+    """Change what is given; ``window=None`` removes the sending window."""
+    if not actor.can_mutate:
+        return SequenceResult(errors=[forbidden()])
+    errors: list[UserError] = []
+    values: dict[str, object] = {}
+    if name is not None:
+        clean_name, name_errors = check_name(name, ["input", "name"])
+        errors += name_errors
+        values["name"] = clean_name
+    if step_specs is not None:
+        errors += check_steps(step_specs, ["input", "steps"])
+    if isinstance(window, SendingWindow):
+        errors += check_window(window, ["input", "sendingWindow"])
+        values["sending_window"] = window.to_json()
+    elif window is None:
+        values["sending_window"] = None
+    if reply_window_minutes is not None:
+        errors += check_reply_window(reply_window_minutes, ["input", "replyWindowMinutes"])
+        values["reply_window_minutes"] = reply_window_minutes
+    if errors:
+        return SequenceResult(errors=errors)
+    try:
+        async with db.write() as conn:
+            await require_sequence(conn, actor, sequence_id, ["input", "sequenceId"])
+            if values:
+                await conn.execute(
+                    sequences.update().where(sequences.c.id == sequence_id).values(**values)
+                )
+            if step_specs is not None:
+                await conn.execute(steps.delete().where(steps.c.sequence_id == sequence_id))
+                await _write_steps(conn, sequence_id, step_specs)
+    except InputErrors as exc:
+        return SequenceResult(errors=exc.errors)
+    return SequenceResult(sequence_id)
+
+
+async def clone_sequence(
+    db: Database, clock: Clock, actor: Actor, sequence_id: int, *, name: str | None = None
+) -> SequenceResult:
+    if not actor.can_mutate:
+        return SequenceResult(errors=[forbidden()])
+    clean_name = None
+    if name is not None:
+        clean_name, errors = check_name(name, ["input", "name"])
+        if errors:
+            return SequenceResult(errors=errors)
+    try:
+        async with db.write() as conn:
+            await require_sequence(conn, actor, sequence_id, ["input", "sequenceId"])
+            clone_id = await clone_in(conn, actor, clock.now(), sequence_id, clean_name)
+    except InputErrors as exc:
+        return SequenceResult(errors=exc.errors)
+    return SequenceResult(clone_id)
+
+
+async def archive_sequence(
+    db: Database, clock: Clock, actor: Actor, sequence_id: int, *, archived: bool = True
+) -> SequenceResult:
+    if not actor.can_mutate:
+        return SequenceResult(errors=[forbidden()])
+    try:
+        async with db.write() as conn:
+            await require_sequence(conn, actor, sequence_id, ["input", "sequenceId"])
+            await conn.execute(
+                sequences.update().where(sequences.c.id == sequence_id).values(archived=archived)
+            )
+    except InputErrors as exc:
+        return SequenceResult(errors=exc.errors)
+    return SequenceResult(sequence_id)
+
+
+async def insert_sequence(
+    conn: AsyncConnection,
+    actor: Actor,
+    now: datetime,
+    *,
+    name: str,
+    window: dict[str, object] | None,
+    reply_window_minutes: int,
+    cloned_from_id: int | None = None,
+) -> int:
+    result = await conn.execute(
+        sequences.insert()
+        .values(
+            workspace_id=actor.workspace_id,
+            name=name,
+            archived=False,
+            cloned_from_id=cloned_from_id,
+            sending_window=window,
+            reply_window_minutes=reply_window_minutes,
+            last_event_number=0,
+            created_at=now,
+        )
+        .returning(sequences.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def clone_in(
+    conn: AsyncConnection, actor: Actor, now: datetime, sequence_id: int, name: str | None
+) -> int:
+    """Copy a sequence and its steps inside the caller's transaction; returns the new id."""
+    source = (
+        await conn.execute(sa.select(sequences).where(sequences.c.id == sequence_id))
+    ).one()
+    clone_id = await insert_sequence(
+        conn,
+        actor,
+        now,
+        name=name or f"{source.name} (copy)",
+        window=source.sending_window,
+        reply_window_minutes=source.reply_window_minutes,
+        cloned_from_id=sequence_id,
+    )
+    columns = ["position", "channel", "wait_minutes", "subject", "body"]
+    copied = sa.select(
+        sa.literal(clone_id, sa.BigInteger), *(steps.c[c] for c in columns)
+    ).where(steps.c.sequence_id == sequence_id)
+    await conn.execute(steps.insert().from_select(["sequence_id", *columns], copied))
+    return clone_id
+
+
+async def _write_steps(conn: AsyncConnection, sequence_id: int, specs: list[StepSpec]) -> None:
+    await conn.execute(
+        steps.insert(),
+        [
+            {
+                "sequence_id": sequence_id,
+                "position": position,
+                "channel": spec.channel,
+                "wait_minutes": spec.wait_minutes,
+                "subject": spec.subject,
+                "body": spec.body,
+            }
+            for position, spec in enumerate(specs, start=1)
+        ],
+    )

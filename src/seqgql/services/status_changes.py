@@ -1,0 +1,199 @@
+"""Set-based status changes that write their events in the same transaction.
+
+Event numbers are gapless per sequence, so every transaction that writes events for a
+sequence first locks that sequence's row: status changes on one sequence are
+serialised, and what a change reads cannot be changed under it by another.
+
+A change is two statements whatever the number of rows:
+1. INSERT INTO events SELECT … FROM enrollments WHERE <selection> AND status IN (<allowed>)
+   (numbered after the sequence's last event, recording each row's from-status);
+2. UPDATE enrollments … WHERE id IN (the enrollments of the events just written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seqgql.domain.status import EnrollmentStatus, StatusReason
+from seqgql.persistence.tables import enrollments, events, sequences
+
+e = enrollments.c
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeContext:
+    """Who changes what, when, as part of which bulk operation."""
+
+    workspace_id: int
+    actor_id: int | None
+    bulk_operation_id: int | None
+    now: datetime
+
+
+async def sequences_of(conn: AsyncConnection, predicate: sa.ColumnElement[bool]) -> list[int]:
+    rows = await conn.execute(sa.select(e.sequence_id).where(predicate).distinct())
+    return sorted(r[0] for r in rows)
+
+
+async def lock_sequences(conn: AsyncConnection, sequence_ids: Iterable[int]) -> dict[int, int]:
+    """Lock the sequences (in id order, so lockers never deadlock) and return their
+    last event numbers."""
+    ids = sorted(set(sequence_ids))
+    if not ids:
+        return {}
+    query = (
+        sa.select(sequences.c.id, sequences.c.last_event_number)
+        .where(sequences.c.id.in_(ids))
+        .order_by(sequences.c.id)
+        .with_for_update()
+    )
+    return {r.id: r.last_event_number for r in await conn.execute(query)}
+
+
+async def change_status(
+    conn: AsyncConnection,
+    ctx: ChangeContext,
+    sequence_ids: Iterable[int],
+    predicate: sa.ColumnElement[bool],
+    allowed_from: Iterable[EnrollmentStatus],
+    to_status: EnrollmentStatus,
+    to_reason: StatusReason | None,
+    values: Mapping[str, Any] | None = None,
+) -> int:
+    """Move every enrollment matching ``predicate`` whose status is in ``allowed_from``
+    to ``to_status``/``to_reason`` (plus ``values``), writing one event each. Returns the
+    number changed. ``sequence_ids`` are all the sequences the predicate can reach."""
+    allowed = sorted(set(allowed_from))
+    bases = await lock_sequences(conn, sequence_ids)
+    if not allowed or not bases:
+        return 0
+    selected = sa.and_(predicate, e.status.in_(allowed))
+
+    s = sequences.alias("s")
+    numbered = (
+        sa.select(
+            e.workspace_id,
+            e.sequence_id,
+            (
+                s.c.last_event_number
+                + sa.func.row_number().over(partition_by=e.sequence_id, order_by=e.id)
+            ).label("number"),
+            e.id.label("enrollment_id"),
+            e.status.label("from_status"),
+            e.reason.label("from_reason"),
+            sa.literal(to_status.value, sa.String).label("to_status"),
+            sa.literal(to_reason.value if to_reason else None, sa.String).label("to_reason"),
+            sa.literal(ctx.actor_id, sa.BigInteger).label("actor_id"),
+            sa.literal(ctx.bulk_operation_id, sa.BigInteger).label("bulk_operation_id"),
+            sa.literal(ctx.now, events.c.at.type).label("at"),
+        )
+        .select_from(enrollments.join(s, s.c.id == e.sequence_id))
+        .where(selected)
+    )
+    inserted = await conn.execute(
+        events.insert().from_select(
+            [
+                "workspace_id",
+                "sequence_id",
+                "number",
+                "enrollment_id",
+                "from_status",
+                "from_reason",
+                "to_status",
+                "to_reason",
+                "actor_id",
+                "bulk_operation_id",
+                "at",
+            ],
+            numbered,
+        )
+    )
+    count = inserted.rowcount
+    if not count:
+        return 0
+
+    new_events = sa.or_(
+        *(
+            sa.and_(events.c.sequence_id == seq_id, events.c.number > base)
+            for seq_id, base in bases.items()
+        )
+    )
+    await conn.execute(
+        enrollments.update()
+        .where(e.id.in_(sa.select(events.c.enrollment_id).where(new_events)))
+        .values(
+            status=to_status,
+            reason=to_reason,
+            version=e.version + 1,
+            updated_at=ctx.now,
+            **(values or {}),
+        )
+    )
+    await advance_event_numbers(conn, bases)
+    return count
+
+
+async def advance_event_numbers(conn: AsyncConnection, bases: Mapping[int, int]) -> None:
+    """Set each sequence's last event number to the highest number now written."""
+    last = (
+        sa.select(sa.func.max(events.c.number))
+        .where(events.c.sequence_id == sequences.c.id)
+        .scalar_subquery()
+    )
+    await conn.execute(
+        sequences.update()
+        .where(sequences.c.id.in_(list(bases)))
+        .values(last_event_number=sa.func.coalesce(last, sequences.c.last_event_number))
+    )
+
+
+async def record_new_enrollments(
+    conn: AsyncConnection,
+    ctx: ChangeContext,
+    sequence_id: int,
+    base: int,
+    new_enrollments: sa.ColumnElement[bool],
+) -> int:
+    """Write the events of enrollments just inserted (from no status to their first).
+    ``base`` is the sequence's last event number, read under its lock."""
+    numbered = sa.select(
+        e.workspace_id,
+        e.sequence_id,
+        (sa.literal(base, sa.BigInteger) + sa.func.row_number().over(order_by=e.id)).label(
+            "number"
+        ),
+        e.id,
+        sa.null(),
+        sa.null(),
+        e.status,
+        e.reason,
+        sa.literal(ctx.actor_id, sa.BigInteger),
+        sa.literal(ctx.bulk_operation_id, sa.BigInteger),
+        sa.literal(ctx.now, events.c.at.type),
+    ).where(e.sequence_id == sequence_id, new_enrollments)
+    result = await conn.execute(
+        events.insert().from_select(
+            [
+                "workspace_id",
+                "sequence_id",
+                "number",
+                "enrollment_id",
+                "from_status",
+                "from_reason",
+                "to_status",
+                "to_reason",
+                "actor_id",
+                "bulk_operation_id",
+                "at",
+            ],
+            numbered,
+        )
+    )
+    await advance_event_numbers(conn, {sequence_id: base})
+    return result.rowcount

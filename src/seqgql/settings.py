@@ -1,0 +1,37 @@
+"""Configuration from the environment (or a .env file). Nothing is read at import."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./seqgql.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="sqlite:///path.db (embedded) or postgresql://user@host/db",
+    )
+    broadcast_url: str = Field(
+        default="memory://", description="memory://, redis://host:6379 or postgres://..."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (CORS and websocket handshakes)",
+    )
+    introspection: bool = True
+    auto_migrate: bool = Field(
+        default=True, description="Apply migrations when the server starts (embedded mode)"
+    )
+    db_pool_size: int = 10
+    log_level: str = "info"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
