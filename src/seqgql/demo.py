@@ -5,14 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from seqgql.clock import Clock
-from seqgql.domain.kinds import DeliveryEventKind, PhoneType, Role, StepChannel
+from seqgql.domain.kinds import DeliveryEventKind, PhoneType, Role, StepChannel, Weekday
 from seqgql.domain.selection import Selection
 from seqgql.domain.sequence import SendingWindow, StepSpec
-from seqgql.domain.kinds import Weekday
 from seqgql.domain.status import FinishReason
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
-from seqgql.services import contacts, delivery, enrollment, enrollment_actions, sequences as seqs
+from seqgql.services import contacts, delivery, enrollment, enrollment_actions
+from seqgql.services import sequences as seqs
 from seqgql.services.actor import Actor
 from seqgql.services.auth import IssuedToken, issue_token
 

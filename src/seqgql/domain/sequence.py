@@ -108,7 +108,5 @@ def check_window(window: SendingWindow, path: list[str | int]) -> list[UserError
 
 def check_reply_window(minutes: int, path: list[str | int]) -> list[UserError]:
     if not 0 <= minutes <= MAX_WAIT_MINUTES:
-        return [
-            error(path, ErrorCode.OUT_OF_RANGE, f"must be between 0 and {MAX_WAIT_MINUTES}")
-        ]
+        return [error(path, ErrorCode.OUT_OF_RANGE, f"must be between 0 and {MAX_WAIT_MINUTES}")]
     return []

@@ -131,12 +131,8 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.REENROLL: Transition(frozenset({_S.REMOVED, _S.FINISHED}), _S.ACTIVE),
     Action.PAUSE: Transition(frozenset({_S.ACTIVE, _S.NOT_SENT}), _S.PAUSED, StatusReason.MANUAL),
     Action.RESUME: Transition(frozenset({_S.PAUSED}), _S.ACTIVE),
-    Action.OUT_OF_OFFICE: Transition(
-        frozenset({_S.ACTIVE}), _S.PAUSED, StatusReason.OUT_OF_OFFICE
-    ),
-    Action.REPLY: Transition(
-        frozenset({_S.ACTIVE, _S.PAUSED}), _S.FINISHED, StatusReason.REPLIED
-    ),
+    Action.OUT_OF_OFFICE: Transition(frozenset({_S.ACTIVE}), _S.PAUSED, StatusReason.OUT_OF_OFFICE),
+    Action.REPLY: Transition(frozenset({_S.ACTIVE, _S.PAUSED}), _S.FINISHED, StatusReason.REPLIED),
     Action.BOUNCE: Transition(frozenset({_S.ACTIVE, _S.PAUSED, _S.NOT_SENT}), _S.BOUNCED),
     Action.FAIL: Transition(frozenset({_S.ACTIVE, _S.PAUSED, _S.NOT_SENT}), _S.FAILED),
     Action.OPT_OUT: Transition(

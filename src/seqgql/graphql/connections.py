@@ -21,11 +21,11 @@ from seqgql.graphql.types import (
     StatusCount,
     status_count_list,
 )
+from seqgql.persistence.types import Row
 from seqgql.services import enrollment_queries, lookups
 from seqgql.services.pagination import BadPageRequest, Page
 
 T = TypeVar("T")
-Row = sa.Row[Any]
 
 
 @strawberry.type
@@ -156,21 +156,27 @@ async def sequence_list(
     ctx: Context, first: int | None, after: str | None, include_archived: bool
 ) -> SequenceConnection:
     query = lookups.sequences_query(ctx.workspace_id, include_archived)
-    return await _query_connection(ctx, SequenceConnection, query, first, after, SequenceType.from_row)
+    return await _query_connection(
+        ctx, SequenceConnection, query, first, after, SequenceType.from_row
+    )
 
 
 async def contact_list(
     ctx: Context, search: str | None, first: int | None, after: str | None
 ) -> ContactConnection:
     query = lookups.contacts_query(ctx.workspace_id, search)
-    return await _query_connection(ctx, ContactConnection, query, first, after, ContactType.from_row)
+    return await _query_connection(
+        ctx, ContactConnection, query, first, after, ContactType.from_row
+    )
 
 
 async def group_contacts(
     ctx: Context, group_id: int, first: int | None, after: str | None
 ) -> ContactConnection:
     query = lookups.group_contacts_query(ctx.workspace_id, group_id)
-    return await _query_connection(ctx, ContactConnection, query, first, after, ContactType.from_row)
+    return await _query_connection(
+        ctx, ContactConnection, query, first, after, ContactType.from_row
+    )
 
 
 async def enrollment_activities(

@@ -6,17 +6,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from strawberry.dataloader import DataLoader
 
 from seqgql.clock import Clock
 from seqgql.domain.status import EnrollmentStatus
 from seqgql.persistence.database import Database
+from seqgql.persistence.types import Row
 from seqgql.services import enrollment_queries, lookups
 from seqgql.services.actor import Actor
 from seqgql.services.transport import Transport
 
-Row = sa.Row[Any]
 K = TypeVar("K")
 V = TypeVar("V")
 

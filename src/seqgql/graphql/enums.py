@@ -1,20 +1,52 @@
-"""The domain enums, projected into GraphQL under their public names (defined once)."""
+"""The domain enums, registered with GraphQL under their public names.
+
+The classes are the domain's own (defined once, in seqgql.domain); importing this module
+registers them, and the GraphQL modules import them from here so that registration
+always happens first."""
 
 from __future__ import annotations
 
 import strawberry
 
-from seqgql.domain import kinds, selection, status
+from seqgql.domain.kinds import (
+    ActivityKind,
+    DeliveryEventKind,
+    PhoneType,
+    Role,
+    StepChannel,
+    Weekday,
+)
+from seqgql.domain.selection import OrderDirection
+from seqgql.domain.selection import OrderField as EnrollmentOrderField
+from seqgql.domain.status import EnrollmentStatus, FinishReason, SkipReason, StatusReason
 
-EnrollmentStatus = strawberry.enum(status.EnrollmentStatus, name="EnrollmentStatus")
-StatusReason = strawberry.enum(status.StatusReason, name="StatusReason")
-FinishReason = strawberry.enum(status.FinishReason, name="FinishReason")
-SkipReason = strawberry.enum(status.SkipReason, name="SkipReason")
-Role = strawberry.enum(kinds.Role, name="Role")
-PhoneType = strawberry.enum(kinds.PhoneType, name="PhoneType")
-StepChannel = strawberry.enum(kinds.StepChannel, name="StepChannel")
-Weekday = strawberry.enum(kinds.Weekday, name="Weekday")
-ActivityKind = strawberry.enum(kinds.ActivityKind, name="ActivityKind")
-DeliveryEventKind = strawberry.enum(kinds.DeliveryEventKind, name="DeliveryEventKind")
-EnrollmentOrderField = strawberry.enum(selection.OrderField, name="EnrollmentOrderField")
-OrderDirection = strawberry.enum(selection.OrderDirection, name="OrderDirection")
+for _enum, _name in (
+    (EnrollmentStatus, "EnrollmentStatus"),
+    (StatusReason, "StatusReason"),
+    (FinishReason, "FinishReason"),
+    (SkipReason, "SkipReason"),
+    (Role, "Role"),
+    (PhoneType, "PhoneType"),
+    (StepChannel, "StepChannel"),
+    (Weekday, "Weekday"),
+    (ActivityKind, "ActivityKind"),
+    (DeliveryEventKind, "DeliveryEventKind"),
+    (EnrollmentOrderField, "EnrollmentOrderField"),
+    (OrderDirection, "OrderDirection"),
+):
+    strawberry.enum(_enum, name=_name)
+
+__all__ = [
+    "ActivityKind",
+    "DeliveryEventKind",
+    "EnrollmentOrderField",
+    "EnrollmentStatus",
+    "FinishReason",
+    "OrderDirection",
+    "PhoneType",
+    "Role",
+    "SkipReason",
+    "StatusReason",
+    "StepChannel",
+    "Weekday",
+]

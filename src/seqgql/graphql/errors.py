@@ -18,6 +18,4 @@ class PublicError(Exception):
 def should_mask(error: GraphQLError) -> bool:
     """Mask unexpected exceptions; keep validation errors and PublicErrors."""
     original = error.original_error
-    if original is None or isinstance(original, (GraphQLError, PublicError)):
-        return False
-    return True
+    return original is not None and not isinstance(original, (GraphQLError, PublicError))

@@ -53,7 +53,7 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
         return None
     loader, build = builders[type_name]
     row = await loader.load(pk)
-    return build(row) if row is not None else None  # type: ignore[no-any-return]
+    return build(row) if row is not None else None
 
 
 @strawberry.type

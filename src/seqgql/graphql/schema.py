@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.extensions import (
     DisableIntrospection,
@@ -10,7 +12,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    SchemaExtension,
     ValidationCache,
 )
 
@@ -32,7 +33,7 @@ MAX_TOKENS = 2_000
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+    extensions: list[Any] = [
         QueryDepthLimiter(max_depth=MAX_DEPTH),
         MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         MaxTokensLimiter(max_token_count=MAX_TOKENS),

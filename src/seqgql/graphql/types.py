@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
@@ -22,11 +21,12 @@ from seqgql.graphql.enums import (
     Weekday,
 )
 from seqgql.graphql.ids import to_global_id
+from seqgql.persistence.types import Row
 
 if TYPE_CHECKING:
     from seqgql.graphql.connections import ActivityConnection, ContactConnection
 
-Row = sa.Row[Any]
+
 ContextInfo = Info[Context, None]
 
 

@@ -47,7 +47,7 @@ class GraphQLView(GraphQL[Context, None]):
             loaders=Loaders.create(self.db, actor.workspace_id),
         )
 
-    async def get_context(  # type: ignore[override]
+    async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         actor = request.scope.get(ACTOR_SCOPE_KEY)
@@ -66,4 +66,3 @@ class GraphQLView(GraphQL[Context, None]):
         context.actor = fresh.actor
         context.loaders = fresh.loaders
         return None
-

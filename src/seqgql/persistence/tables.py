@@ -245,16 +245,22 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: datetime = Field(sa_column=time_column())
 
 
-workspaces = Workspace.__table__
-users = User.__table__
-api_tokens = ApiToken.__table__
-contacts = Contact.__table__
-groups = Group.__table__
-group_members = GroupMember.__table__
-sequences = Sequence.__table__
-steps = Step.__table__
-enrollments = Enrollment.__table__
-activities = Activity.__table__
-bulk_operations = BulkOperation.__table__
-events = Event.__table__
-idempotency_keys = IdempotencyKey.__table__
+def _table(model: type[SQLModel]) -> sa.Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table
+
+
+workspaces = _table(Workspace)
+users = _table(User)
+api_tokens = _table(ApiToken)
+contacts = _table(Contact)
+groups = _table(Group)
+group_members = _table(GroupMember)
+sequences = _table(Sequence)
+steps = _table(Step)
+enrollments = _table(Enrollment)
+activities = _table(Activity)
+bulk_operations = _table(BulkOperation)
+events = _table(Event)
+idempotency_keys = _table(IdempotencyKey)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -70,3 +70,7 @@ def enum_column(enum_class: type[enum.StrEnum], *, nullable: bool = False) -> An
 
 def time_column(*, nullable: bool = False, **kw: Any) -> Any:
     return sa.Column(UTCDateTime(), nullable=nullable, **kw)
+
+
+# A result row of any shape.
+Row: TypeAlias = sa.Row[*tuple[Any, ...]]

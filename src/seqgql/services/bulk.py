@@ -96,9 +96,7 @@ class Skips:
     def __init__(self) -> None:
         self._groups: dict[tuple[SkipReason, str], SkippedGroup] = {}
 
-    def add(
-        self, reason: SkipReason, count: int, ids: list[int], kind: str = "Enrollment"
-    ) -> None:
+    def add(self, reason: SkipReason, count: int, ids: list[int], kind: str = "Enrollment") -> None:
         if count <= 0:
             return
         group = self._groups.setdefault((reason, kind), SkippedGroup(reason, 0, [], kind))

@@ -41,7 +41,9 @@ class CreatedGroup:
     errors: list[UserError] = field(default_factory=list)
 
 
-def contact_row(spec: ContactSpec, path: list[str | int]) -> tuple[dict[str, object], list[UserError]]:
+def contact_row(
+    spec: ContactSpec, path: list[str | int]
+) -> tuple[dict[str, object], list[UserError]]:
     """Validate and normalise one contact; the row to insert, or the errors."""
     errors: list[UserError] = []
     values: dict[str, object] = {}

@@ -225,9 +225,7 @@ async def add_to_group(
         )
         already = sa.and_(resolved.predicate, member)
         skips = Skips()
-        skipped_count = (
-            await conn.execute(sa.select(sa.func.count()).where(already))
-        ).scalar_one()
+        skipped_count = (await conn.execute(sa.select(sa.func.count()).where(already))).scalar_one()
         if skipped_count:
             sample = await conn.execute(sa.select(e.id).where(already).order_by(e.id).limit(100))
             skips.add(SkipReason.ALREADY_IN_GROUP, skipped_count, [r.id for r in sample])
@@ -241,9 +239,7 @@ async def add_to_group(
             .distinct()
         )
         inserted = await conn.execute(
-            group_members.insert().from_select(
-                ["group_id", "contact_id", "added_at"], new_members
-            )
+            group_members.insert().from_select(["group_id", "contact_id", "added_at"], new_members)
         )
         return BulkResult(changed_count=inserted.rowcount, skipped=skips.groups())
 
@@ -257,4 +253,3 @@ async def add_to_group(
         dry_run=dry_run,
         idempotency_key=idempotency_key,
     )
-

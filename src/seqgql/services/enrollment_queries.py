@@ -8,9 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
-from seqgql.domain.status import EnrollmentStatus, VISIBLE_BY_DEFAULT
+from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, contacts, enrollments
+from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.enrollment_filters import sequence_filter
 from seqgql.services.pagination import Page, decode_cursor, encode_cursor, page_size
@@ -19,9 +20,8 @@ e = enrollments.c
 
 
 def _sort_key(order: EnrollmentOrder) -> sa.ColumnElement[Any]:
-    if order.field is OrderField.CONTACT_NAME:
-        return contacts.c.sort_name
-    return e.enrolled_at
+    column = contacts.c.sort_name if order.field is OrderField.CONTACT_NAME else e.enrolled_at
+    return column
 
 
 async def enrollment_page(
@@ -33,7 +33,7 @@ async def enrollment_page(
     first: int | None,
     after: str | None,
     order: EnrollmentOrder,
-) -> Page[sa.Row[Any]]:
+) -> Page[Row]:
     """One page of a sequence's enrollments, ordered by (sort key, id)."""
     size = page_size(first)
     key = _sort_key(order)
@@ -54,7 +54,7 @@ async def enrollment_page(
     else:
         query = query.order_by(key.asc(), e.id.asc())
     async with db.read() as conn:
-        rows = (await conn.execute(query.limit(size + 1))).all()
+        rows = list((await conn.execute(query.limit(size + 1))).all())
     has_next = len(rows) > size
     rows = rows[:size]
     cursors = [encode_cursor([_json_key(r.sort_key), r.id]) for r in rows]
@@ -90,9 +90,7 @@ def total_from_counts(counts: dict[EnrollmentStatus, int], flt: EnrollmentFilter
     return sum(n for status, n in counts.items() if status in wanted)
 
 
-async def enrollments_by_ids(
-    db: Database, workspace_id: int, ids: list[int]
-) -> dict[int, sa.Row[Any]]:
+async def enrollments_by_ids(db: Database, workspace_id: int, ids: list[int]) -> dict[int, Row]:
     async with db.read() as conn:
         rows = await conn.execute(
             sa.select(enrollments).where(e.workspace_id == workspace_id, e.id.in_(ids))
@@ -102,7 +100,7 @@ async def enrollments_by_ids(
 
 async def activity_page(
     db: Database, workspace_id: int, enrollment_id: int, *, first: int | None, after: str | None
-) -> Page[sa.Row[Any]]:
+) -> Page[Row]:
     """An enrollment's history, oldest first."""
     size = page_size(first)
     query = sa.select(activities).where(
@@ -112,7 +110,7 @@ async def activity_page(
         (last_id,) = decode_cursor(after, 1)
         query = query.where(activities.c.id > int(last_id))
     async with db.read() as conn:
-        rows = (await conn.execute(query.order_by(activities.c.id).limit(size + 1))).all()
+        rows = list((await conn.execute(query.order_by(activities.c.id).limit(size + 1))).all())
     return Page(
         rows=rows[:size],
         has_next=len(rows) > size,

@@ -17,16 +17,17 @@ from seqgql.persistence.tables import (
     group_members,
     groups,
     sequences,
+    users,
 )
 from seqgql.persistence.tables import steps as steps_table
-from seqgql.persistence.tables import users
+from seqgql.persistence.types import Row
 from seqgql.services.enrollment_filters import like_pattern
 from seqgql.services.pagination import Page, decode_cursor, encode_cursor, page_size
 
-Row = sa.Row[Any]
 
-
-async def _by_ids(db: Database, table: sa.Table, workspace_id: int, ids: list[int]) -> dict[int, Row]:
+async def _by_ids(
+    db: Database, table: sa.Table, workspace_id: int, ids: list[int]
+) -> dict[int, Row]:
     async with db.read() as conn:
         rows = await conn.execute(
             sa.select(table).where(table.c.workspace_id == workspace_id, table.c.id.in_(ids))
@@ -81,7 +82,11 @@ async def status_counts_by_sequence(
 
 
 async def _id_page(
-    db: Database, query: sa.Select[Any], id_column: sa.ColumnElement[int], first: int | None, after: str | None
+    db: Database,
+    query: sa.Select[Any],
+    id_column: sa.ColumnElement[int],
+    first: int | None,
+    after: str | None,
 ) -> Page[Row]:
     size = page_size(first)
     if after is not None:

@@ -12,6 +12,7 @@ from seqgql.domain.selection import Selection
 from seqgql.domain.status import SkipReason
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, contacts, enrollments
+from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.bulk import BulkOperation, BulkResult, Skips, run_bulk
 from seqgql.services.selection import resolve_selection
@@ -121,12 +122,10 @@ def _check_text(body: str, subject: str | None, channel: StepChannel) -> None:
             ]
         )
     if channel is StepChannel.SMS and subject:
-        raise InputErrors(
-            [error(["input", "subject"], ErrorCode.INVALID, "an SMS has no subject")]
-        )
+        raise InputErrors([error(["input", "subject"], ErrorCode.INVALID, "an SMS has no subject")])
 
 
-def _cannot_send(row: sa.Row[tuple[int, int, str, str, str, bool]], channel: StepChannel) -> SkipReason | None:
+def _cannot_send(row: Row, channel: StepChannel) -> SkipReason | None:
     if row.opted_out:
         return SkipReason.CONTACT_OPTED_OUT
     if channel is StepChannel.EMAIL:

@@ -12,6 +12,7 @@ from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
 from seqgql.domain.selection import MAX_SELECTED_IDS, Selection
 from seqgql.domain.status import Action, EnrollmentStatus, SkipReason, skip_reason
 from seqgql.persistence.tables import enrollments, groups, sequences, users
+from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.bulk import MAX_SKIPPED_IDS, Skips
 from seqgql.services.enrollment_filters import selection_predicate
@@ -90,7 +91,7 @@ async def require_sequence(
     path: Iterable[str],
     *,
     not_archived: bool = False,
-) -> sa.Row[tuple[int, str, bool]]:
+) -> Row:
     row = (
         await conn.execute(
             sa.select(sequences.c.id, sequences.c.name, sequences.c.archived).where(

@@ -79,7 +79,7 @@ async def update_sequence(
     *,
     name: str | None = None,
     step_specs: list[StepSpec] | None = None,
-    window: SendingWindow | None | _Unset = UNSET,
+    window: SendingWindow | _Unset | None = UNSET,
     reply_window_minutes: int | None = None,
 ) -> SequenceResult:
     """Change what is given; ``window=None`` removes the sending window."""
@@ -184,9 +184,7 @@ async def clone_in(
     conn: AsyncConnection, actor: Actor, now: datetime, sequence_id: int, name: str | None
 ) -> int:
     """Copy a sequence and its steps inside the caller's transaction; returns the new id."""
-    source = (
-        await conn.execute(sa.select(sequences).where(sequences.c.id == sequence_id))
-    ).one()
+    source = (await conn.execute(sa.select(sequences).where(sequences.c.id == sequence_id))).one()
     clone_id = await insert_sequence(
         conn,
         actor,
@@ -197,9 +195,9 @@ async def clone_in(
         cloned_from_id=sequence_id,
     )
     columns = ["position", "channel", "wait_minutes", "subject", "body"]
-    copied = sa.select(
-        sa.literal(clone_id, sa.BigInteger), *(steps.c[c] for c in columns)
-    ).where(steps.c.sequence_id == sequence_id)
+    copied = sa.select(sa.literal(clone_id, sa.BigInteger), *(steps.c[c] for c in columns)).where(
+        steps.c.sequence_id == sequence_id
+    )
     await conn.execute(steps.insert().from_select(["sequence_id", *columns], copied))
     return clone_id
 
