@@ -33,16 +33,17 @@ MAX_TOKENS = 2_000
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    # factories: each request gets fresh extension instances (the caches are shared)
     extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        ParserCache(maxsize=1_000),
-        ValidationCache(maxsize=1_000),
-        MaskErrors(should_mask_error=should_mask, error_message="Internal server error."),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=1_000),
+        lambda: ValidationCache(maxsize=1_000),
+        lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal server error."),
     ]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

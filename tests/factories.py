@@ -1,0 +1,80 @@
+"""Test data built through the real services."""
+
+from __future__ import annotations
+
+from seqgql.clock import Clock
+from seqgql.domain.kinds import PhoneType, StepChannel
+from seqgql.domain.sequence import StepSpec
+from seqgql.graphql.ids import to_global_id
+from seqgql.persistence.database import Database
+from seqgql.services import contacts, enrollment, sequences
+from seqgql.services.actor import Actor
+
+DEFAULT_STEPS = [
+    StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}", "Hello"),
+    StepSpec(StepChannel.EMAIL, 60 * 24, "Following up"),
+    StepSpec(StepChannel.SMS, 60 * 24 * 2, "Quick text"),
+]
+
+
+async def make_sequence(
+    db: Database, clock: Clock, actor: Actor, *, name: str = "Outbound",
+    steps: list[StepSpec] | None = None,
+) -> int:  # fmt: skip
+    result = await sequences.create_sequence(
+        db, clock, actor, name=name, step_specs=steps or DEFAULT_STEPS
+    )
+    assert result.sequence_id is not None, result.errors
+    return result.sequence_id
+
+
+async def make_contacts(
+    db: Database, clock: Clock, actor: Actor, count: int, *, prefix: str = "Contact",
+    **overrides: object,
+) -> list[int]:  # fmt: skip
+    specs = [
+        contacts.ContactSpec(
+            first_name=f"{prefix}{i}",
+            last_name="Tester",
+            email=f"{prefix.lower()}{i}@example.com",
+            phone="+14155550100",
+            phone_type=PhoneType.MOBILE,
+            **overrides,  # type: ignore[arg-type]
+        )
+        for i in range(count)
+    ]
+    created = await contacts.create_contacts(db, clock, actor, specs)
+    assert not created.errors, created.errors
+    return created.ids
+
+
+async def make_enrolled(
+    db: Database, clock: Clock, actor: Actor, count: int, *, sequence_id: int | None = None,
+    **contact_fields: object,
+) -> tuple[int, list[int]]:  # fmt: skip
+    """A sequence with ``count`` contacts enrolled; returns (sequence id, enrollment ids)."""
+    if sequence_id is None:
+        sequence_id = await make_sequence(db, clock, actor)
+    contact_ids = await make_contacts(db, clock, actor, count, **contact_fields)
+    result = await enrollment.add_contacts(db, clock, actor, sequence_id, contact_ids)
+    assert not result.errors, result.errors
+    import sqlalchemy as sa
+
+    from seqgql.persistence.tables import enrollments
+    from seqgql.services.enrollment_queries import enrollments_by_ids  # noqa: F401
+
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.select(enrollments.c.id)
+            .where(enrollments.c.sequence_id == sequence_id)
+            .order_by(enrollments.c.id)
+        )
+        return sequence_id, [r.id for r in rows]
+
+
+def gid(type_name: str, pk: int) -> str:
+    return to_global_id(type_name, pk)
+
+
+def gids(type_name: str, pks: list[int]) -> list[str]:
+    return [to_global_id(type_name, pk) for pk in pks]
