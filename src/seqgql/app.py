@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from seqgql.clock import Clock, SystemClock
+from seqgql.events.bus import EventBus
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, GraphQLView, bearer_token
 from seqgql.persistence.database import Database
@@ -83,11 +84,14 @@ def create_app(
     transport = transport or RecordingTransport()
     schema = build_schema(introspection=settings.introspection)
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    bus = EventBus()
+    db.commit_listeners.append(bus.notify)
     view = GraphQLView(
         schema,
         db=db,
         clock=clock,
         transport=transport,
+        bus=bus,
         allowed_origins=settings.allowed_origins,
         max_subscriptions_per_connection=20,
     )
@@ -132,4 +136,5 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.transport = transport
+    app.state.bus = bus
     return app

@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from seqgql.clock import Clock
 from seqgql.domain.status import EnrollmentStatus
+from seqgql.events.bus import EventBus
 from seqgql.persistence.database import Database
 from seqgql.persistence.types import Row
 from seqgql.services import enrollment_queries, lookups
@@ -67,6 +68,7 @@ class Context:
     actor: Actor
     transport: Transport
     loaders: Loaders
+    bus: EventBus
     # set by Strawberry from a websocket's connection_init payload
     connection_params: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)

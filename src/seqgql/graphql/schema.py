@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from seqgql.graphql.errors import should_mask
 from seqgql.graphql.mutations import Mutation
 from seqgql.graphql.queries import Query
+from seqgql.graphql.subscriptions import Subscription
 from seqgql.graphql.types import (
     ActivityType,
     ContactType,
@@ -47,6 +48,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[EnrollmentType, SequenceType, ContactType, GroupType, UserType, ActivityType],
         extensions=extensions,
     )

@@ -13,6 +13,7 @@ from strawberry.types.unset import UnsetType
 
 from seqgql.clock import Clock
 from seqgql.domain.kinds import Role
+from seqgql.events.bus import EventBus
 from seqgql.graphql.context import Context, Loaders
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
@@ -32,8 +33,12 @@ def bearer_token(value: str | None) -> str | None:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, *args: Any, db: Database, clock: Clock, transport: Transport, **kw: Any):
+    def __init__(
+        self, *args: Any, db: Database, clock: Clock, transport: Transport, bus: EventBus,
+        **kw: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kw)
+        self.bus = bus
         self.db = db
         self.clock = clock
         self.transport = transport
@@ -45,6 +50,7 @@ class GraphQLView(GraphQL[Context, None]):
             actor=actor,
             transport=self.transport,
             loaders=Loaders.create(self.db, actor.workspace_id),
+            bus=self.bus,
         )
 
     async def get_context(

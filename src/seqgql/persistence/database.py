@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,6 +12,15 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_TOUCHED = "seqgql.touched_sequences"
+
+CommitListener = Callable[[set[int]], None]
+
+
+def mark_sequences_changed(conn: AsyncConnection, sequence_ids: Iterable[int]) -> None:
+    """Note that this transaction wrote events for these sequences; once it commits,
+    the database's commit listeners hear of them (never before, never on rollback)."""
+    conn.info.setdefault(_TOUCHED, set()).update(sequence_ids)
 
 
 def async_url(url: str | URL) -> URL:
@@ -42,6 +51,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        self.commit_listeners: list[CommitListener] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,8 +71,17 @@ class Database:
         async with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
-                yield conn
+            conn.info.pop(_TOUCHED, None)
+            try:
+                async with conn.begin():
+                    yield conn
+            except BaseException:
+                conn.info.pop(_TOUCHED, None)
+                raise
+            touched: set[int] = conn.info.pop(_TOUCHED, set())
+        if touched:
+            for listener in self.commit_listeners:
+                listener(touched)
 
     async def ping(self) -> bool:
         try:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.domain.status import EnrollmentStatus, StatusReason
+from seqgql.persistence.database import mark_sequences_changed
 from seqgql.persistence.tables import enrollments, events, sequences
 
 e = enrollments.c
@@ -141,6 +142,7 @@ async def change_status(
 
 async def advance_event_numbers(conn: AsyncConnection, bases: Mapping[int, int]) -> None:
     """Set each sequence's last event number to the highest number now written."""
+    mark_sequences_changed(conn, bases)
     last = (
         sa.select(sa.func.max(events.c.number))
         .where(events.c.sequence_id == sequences.c.id)

@@ -1,0 +1,1 @@
+"""Events: the append-only log of status changes and how subscribers hear of it."""

@@ -1,0 +1,60 @@
+"""Reading the event log: by per-sequence number, with opaque resumable cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from seqgql.persistence.database import Database
+from seqgql.persistence.tables import events, sequences
+from seqgql.persistence.types import Row
+
+BATCH = 500
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class EventCursor:
+    sequence_id: int
+    number: int
+
+    def encode(self) -> str:
+        return base64.urlsafe_b64encode(f"ev:{self.sequence_id}:{self.number}".encode()).decode()
+
+    @classmethod
+    def decode(cls, value: str) -> EventCursor:
+        try:
+            tag, seq, number = base64.urlsafe_b64decode(value.encode()).decode().split(":")
+            if tag != "ev":
+                raise ValueError(tag)
+            return cls(int(seq), int(number))
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise BadCursor(f"{value!r} is not an event cursor this API gave out") from exc
+
+
+async def last_number(db: Database, workspace_id: int, sequence_id: int) -> int | None:
+    """The sequence's last event number, or None when it is not in the workspace."""
+    async with db.read() as conn:
+        query = sa.select(sequences.c.last_event_number).where(
+            sequences.c.id == sequence_id, sequences.c.workspace_id == workspace_id
+        )
+        return (await conn.execute(query)).scalar()
+
+
+async def events_after(
+    db: Database, sequence_id: int, number: int, limit: int = BATCH
+) -> list[Row]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.select(events)
+            .where(events.c.sequence_id == sequence_id, events.c.number > number)
+            .order_by(events.c.number)
+            .limit(limit)
+        )
+        return list(rows)

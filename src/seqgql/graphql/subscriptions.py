@@ -1,0 +1,159 @@
+"""Subscriptions: replay from the event log, then follow it live."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+
+from seqgql.events.log import BadCursor, EventCursor, events_after, last_number
+from seqgql.graphql.context import Context, Loaders
+from seqgql.graphql.enums import EnrollmentStatus, StatusReason
+from seqgql.graphql.errors import PublicError
+from seqgql.graphql.ids import InvalidId, from_global_id, to_global_id
+from seqgql.graphql.types import (
+    ContextInfo,
+    EnrollmentType,
+    StatusCount,
+    UserType,
+    status_count_list,
+)
+from seqgql.persistence.types import Row
+from seqgql.services import lookups
+
+# How often a subscriber looks at the log without a wake-up (changes made by other
+# processes are seen within this time even when no notification reaches this one).
+POLL_SECONDS = 1.0
+# Counts are sent at most this often: a bulk change is a few messages, not one per row.
+COUNTS_INTERVAL_SECONDS = 0.25
+
+
+@strawberry.type(description="One status change of one enrollment.")
+class EnrollmentStatusChange:
+    cursor: str = strawberry.field(description="Pass as `since` to resume after this change.")
+    from_status: EnrollmentStatus | None
+    to_status: EnrollmentStatus
+    reason: StatusReason | None
+    occurred_at: datetime
+    number: int = strawberry.field(description="The change's number in its sequence (gapless).")
+    enrollment_pk: strawberry.Private[int]
+    actor_pk: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def enrollment(self, info: ContextInfo) -> EnrollmentType:
+        row = await info.context.loaders.enrollments.load(self.enrollment_pk)
+        assert row is not None
+        return EnrollmentType.from_row(row)
+
+    @strawberry.field
+    async def actor(self, info: ContextInfo) -> UserType | None:
+        if self.actor_pk is None:
+            return None
+        row = await info.context.loaders.users.load(self.actor_pk)
+        return UserType.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: Row) -> EnrollmentStatusChange:
+        return cls(
+            cursor=EventCursor(row.sequence_id, row.number).encode(),
+            from_status=row.from_status,
+            to_status=row.to_status,
+            reason=row.to_reason,
+            occurred_at=row.at,
+            number=row.number,
+            enrollment_pk=row.enrollment_id,
+            actor_pk=row.actor_id,
+        )
+
+
+@strawberry.type
+class SequenceStatusCounts:
+    sequence_id: strawberry.ID
+    total: int
+    counts: list[StatusCount]
+
+
+async def _sequence(ctx: Context, sequence_id: str) -> tuple[int, int]:
+    try:
+        pk = from_global_id(sequence_id, "Sequence")
+    except InvalidId as exc:
+        raise PublicError(str(exc), code="INVALID_ID", argument="sequenceId") from exc
+    last = await last_number(ctx.db, ctx.workspace_id, pk)
+    if last is None:
+        raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
+    return pk, last
+
+
+def _refresh(ctx: Context) -> None:
+    """Forget cached rows so every message shows the current state."""
+    ctx.loaders = Loaders.create(ctx.db, ctx.workspace_id)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Every status change in a sequence, in order. With `since` (a cursor "
+        "from an earlier message), first replays the changes after it: nothing is lost "
+        "and nothing is seen twice across reconnects."
+    )
+    async def enrollment_status_changed(
+        self,
+        info: ContextInfo,
+        sequence_id: strawberry.ID,
+        statuses: list[EnrollmentStatus] | None = None,
+        since: str | None = None,
+    ) -> AsyncGenerator[EnrollmentStatusChange, None]:
+        ctx = info.context
+        pk, position = await _sequence(ctx, sequence_id)
+        if since is not None:
+            try:
+                cursor = EventCursor.decode(since)
+            except BadCursor as exc:
+                raise PublicError(str(exc), code="INVALID_CURSOR", argument="since") from exc
+            if cursor.sequence_id != pk or cursor.number > position:
+                raise PublicError(
+                    "`since` is not a cursor of this sequence", code="INVALID_CURSOR",
+                    argument="since",
+                )  # fmt: skip
+            position = cursor.number
+        wanted = set(statuses) if statuses else None
+        while True:
+            rows = await events_after(ctx.db, pk, position)
+            if rows:
+                _refresh(ctx)
+            for row in rows:
+                position = row.number
+                if wanted is None or row.to_status in wanted:
+                    yield EnrollmentStatusChange.from_row(row)
+            if not rows:
+                await ctx.bus.wait(pk, POLL_SECONDS)
+
+    @strawberry.subscription(
+        description="Counts per status: sent on subscribe, then when they change "
+        "(coalesced: a few messages a second at most)."
+    )
+    async def sequence_status_counts(
+        self, info: ContextInfo, sequence_id: strawberry.ID
+    ) -> AsyncGenerator[SequenceStatusCounts, None]:
+        ctx = info.context
+        pk, seen = await _sequence(ctx, sequence_id)
+        sent: dict[EnrollmentStatus, int] | None = None
+        while True:
+            found = await lookups.status_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
+            counts = found.get(pk, {})
+            if counts != sent:
+                sent = counts
+                yield SequenceStatusCounts(
+                    sequence_id=strawberry.ID(to_global_id("Sequence", pk)),
+                    total=sum(counts.values()),
+                    counts=status_count_list(counts),
+                )
+            while True:
+                await ctx.bus.wait(pk, POLL_SECONDS)
+                latest = await last_number(ctx.db, ctx.workspace_id, pk)
+                if latest is not None and latest != seen:
+                    seen = latest
+                    break
+            await asyncio.sleep(COUNTS_INTERVAL_SECONDS)
