@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from httpx_ws import AsyncWebSocketSession, aconnect_ws
+from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
@@ -46,9 +46,9 @@ async def connect(app: Starlette, token: str | None) -> AsyncIterator[AsyncWebSo
         yield ws
 
 
-async def next_data(ws: AsyncWebSocketSession, timeout: float = 5) -> dict[str, Any]:
+async def next_data(ws: AsyncWebSocketSession) -> dict[str, Any]:
     while True:
-        message = await asyncio.wait_for(ws.receive_json(), timeout)
+        message = await asyncio.wait_for(ws.receive_json(), 5)
         if message["type"] == "ping":
             continue
         assert message["type"] == "next", message
@@ -61,10 +61,10 @@ async def test_changes_replay_then_live(app: Starlette, workspace: Workspace, db
     async with connect(app, workspace.token) as ws:
         assert (await ws.receive_json())["type"] == "connection_ack"
         # from the beginning of the log: the three enrollments
-        since = None
-        await ws.send_json({"id": "1", "type": "subscribe", "payload": {
-            "query": CHANGES, "variables": {"seq": gid("Sequence", seq), "since": since}}})  # fmt: skip
         # no since: live only; pause two and see exactly those two changes
+        variables = {"seq": gid("Sequence", seq)}
+        await ws.send_json({"id": "1", "type": "subscribe",
+                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
         await enrollment_actions.pause(db, clock, workspace.actor, Selection(ids=tuple(ids[:2])))
         first = (await next_data(ws))["enrollmentStatusChanged"]
         second = (await next_data(ws))["enrollmentStatusChanged"]
@@ -78,8 +78,9 @@ async def test_changes_replay_then_live(app: Starlette, workspace: Workspace, db
     # reconnect with the first cursor: the second change is replayed, then live ones
     async with connect(app, workspace.token) as ws:
         assert (await ws.receive_json())["type"] == "connection_ack"
-        await ws.send_json({"id": "2", "type": "subscribe", "payload": {
-            "query": CHANGES, "variables": {"seq": gid("Sequence", seq), "since": cursor}}})  # fmt: skip
+        variables = {"seq": gid("Sequence", seq), "since": cursor}
+        await ws.send_json({"id": "2", "type": "subscribe",
+                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
         replayed = (await next_data(ws))["enrollmentStatusChanged"]
         assert replayed["number"] == second["number"]
         await enrollment_actions.remove(db, clock, workspace.actor, Selection(ids=(ids[2],)))
@@ -106,6 +107,6 @@ async def test_counts_sent_on_subscribe_and_on_change(
 
 async def test_connection_without_token_is_rejected(app: Starlette) -> None:
     async with connect(app, None) as ws:
-        with pytest.raises(Exception):  # noqa: B017,PT011 - closed with 4403
-            message = await asyncio.wait_for(ws.receive_json(), 5)
-            assert message["type"] != "connection_ack"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await asyncio.wait_for(ws.receive_json(), 5)
+    assert closed.value.code == 4403
