@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -40,6 +41,13 @@ class Loaders:
     enrollments: DataLoader[int, Row | None]
     steps: DataLoader[int, list[Row] | None]
     sequence_counts: DataLoader[int, dict[EnrollmentStatus, int] | None]
+
+    def forget(self, key: int, *names: str) -> None:
+        """Drop a cached row (after a mutation changed it) from the named loaders."""
+        for name in names:
+            loader: DataLoader[int, Any] = getattr(self, name)
+            with contextlib.suppress(KeyError):
+                loader.clear(key)
 
     @classmethod
     def create(cls, db: Database, workspace_id: int) -> Loaders:

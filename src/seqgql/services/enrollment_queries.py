@@ -14,7 +14,14 @@ from seqgql.persistence.tables import activities, contacts, enrollments
 from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.enrollment_filters import sequence_filter
-from seqgql.services.pagination import Page, decode_cursor, encode_cursor, page_size
+from seqgql.services.pagination import (
+    BadPageRequest,
+    Page,
+    decode_cursor,
+    decode_id_cursor,
+    encode_cursor,
+    page_size,
+)
 
 e = enrollments.c
 
@@ -44,10 +51,9 @@ async def enrollment_page(
     if order.field is OrderField.CONTACT_NAME:
         query = query.join(contacts, contacts.c.id == e.contact_id)
     if after is not None:
-        raw_key, last_id = decode_cursor(after, 2)
-        last_key: Any = datetime.fromisoformat(raw_key) if key is e.enrolled_at else raw_key
+        last_key, last_id = _decode_position(after, order)
         keyset = sa.tuple_(key, e.id)
-        bound = sa.tuple_(sa.literal(last_key, key.type), sa.literal(int(last_id)))
+        bound = sa.tuple_(sa.literal(last_key, key.type), sa.literal(last_id))
         query = query.where(keyset < bound if descending else keyset > bound)
     if descending:
         query = query.order_by(key.desc(), e.id.desc())
@@ -57,8 +63,31 @@ async def enrollment_page(
         rows = list((await conn.execute(query.limit(size + 1))).all())
     has_next = len(rows) > size
     rows = rows[:size]
-    cursors = [encode_cursor([_json_key(r.sort_key), r.id]) for r in rows]
+    cursors = [
+        encode_cursor([order.field.value, order.direction.value, _json_key(r.sort_key), r.id])
+        for r in rows
+    ]
     return Page(rows=rows, has_next=has_next, cursors=cursors)
+
+
+def _decode_position(cursor: str, order: EnrollmentOrder) -> tuple[Any, int]:
+    """The (sort key, id) a cursor of this same ordering points after."""
+    field, direction, raw_key, last_id = decode_cursor(cursor, 4)
+    if (field, direction) != (order.field.value, order.direction.value):
+        raise BadPageRequest("after", "`after` is a cursor of another `orderBy`")
+    if not isinstance(last_id, int) or isinstance(last_id, bool):
+        raise BadPageRequest("after", "`after` is not a cursor this list gave out")
+    if order.field is OrderField.CONTACT_NAME:
+        if not isinstance(raw_key, str):
+            raise BadPageRequest("after", "`after` is not a cursor this list gave out")
+        return raw_key, last_id
+    try:
+        moment = datetime.fromisoformat(raw_key)
+    except (TypeError, ValueError) as exc:
+        raise BadPageRequest("after", "`after` is not a cursor this list gave out") from exc
+    if moment.tzinfo is None:
+        raise BadPageRequest("after", "`after` is not a cursor this list gave out")
+    return moment, last_id
 
 
 def _json_key(value: Any) -> Any:
@@ -107,8 +136,7 @@ async def activity_page(
         activities.c.workspace_id == workspace_id, activities.c.enrollment_id == enrollment_id
     )
     if after is not None:
-        (last_id,) = decode_cursor(after, 1)
-        query = query.where(activities.c.id > int(last_id))
+        query = query.where(activities.c.id > decode_id_cursor(after))
     async with db.read() as conn:
         rows = list((await conn.execute(query.order_by(activities.c.id).limit(size + 1))).all())
     return Page(

@@ -22,7 +22,7 @@ from seqgql.persistence.tables import (
 from seqgql.persistence.tables import steps as steps_table
 from seqgql.persistence.types import Row
 from seqgql.services.enrollment_filters import like_pattern
-from seqgql.services.pagination import Page, decode_cursor, encode_cursor, page_size
+from seqgql.services.pagination import Page, decode_id_cursor, encode_cursor, page_size
 
 
 async def _by_ids(
@@ -90,8 +90,7 @@ async def _id_page(
 ) -> Page[Row]:
     size = page_size(first)
     if after is not None:
-        (last_id,) = decode_cursor(after, 1)
-        query = query.where(id_column > int(last_id))
+        query = query.where(id_column > decode_id_cursor(after))
     async with db.read() as conn:
         rows = (await conn.execute(query.order_by(id_column).limit(size + 1))).all()
     rows_on_page = rows[:size]

@@ -51,3 +51,11 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != arity:
         raise BadPageRequest("after", "`after` is not a cursor this list gave out")
     return values
+
+
+def decode_id_cursor(cursor: str) -> int:
+    """The id of the last row seen, from a cursor of a list ordered by id."""
+    (last_id,) = decode_cursor(cursor, 1)
+    if not isinstance(last_id, int) or isinstance(last_id, bool):
+        raise BadPageRequest("after", "`after` is not a cursor this list gave out")
+    return last_id

@@ -21,8 +21,7 @@ from seqgql.services.sequences import UNSET, SequenceResult
 async def _payload(ctx: Context, result: SequenceResult) -> SequencePayload:
     sequence = None
     if result.sequence_id is not None and not result.errors:
-        ctx.loaders.sequences.clear(result.sequence_id)
-        ctx.loaders.steps.clear(result.sequence_id)
+        ctx.loaders.forget(result.sequence_id, "sequences", "steps")
         row = await ctx.loaders.sequences.load(result.sequence_id)
         sequence = SequenceType.from_row(row) if row else None
     return SequencePayload(sequence=sequence, user_errors=user_errors(result.errors))
