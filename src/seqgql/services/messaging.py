@@ -37,8 +37,8 @@ async def send_message(
     dry_run: bool = False,
     idempotency_key: str | None = None,
 ) -> BulkResult:
-    """Send ``body`` to each selected contact (at most 10) and record it as activity.
-    The messages go to the transport once the activity is committed."""
+    """Send ``body`` once to each selected contact (at most 10), recorded as activity on
+    each selected enrollment. The messages go to the transport once that is committed."""
 
     async def work(op: BulkOperation) -> BulkResult:
         _check_text(body, subject, channel)
@@ -63,34 +63,37 @@ async def send_message(
                 ]
             )
         skips = Skips()
-        messages: list[OutboundMessage] = []
+        messages: dict[int, OutboundMessage] = {}  # one per contact, however often selected
+        recorded: list[int] = []  # every selected enrollment of a contact messaged
         for row in rows:
             reason = _cannot_send(row, channel)
             if reason is not None:
                 skips.add(reason, 1, [row.id])
                 continue
-            address = row.email if channel is StepChannel.EMAIL else row.phone
-            messages.append(
-                OutboundMessage(row.id, row.contact_id, channel, address, body, subject)
-            )
-        if messages:
+            recorded.append(row.id)
+            if row.contact_id not in messages:
+                address = row.email if channel is StepChannel.EMAIL else row.phone
+                messages[row.contact_id] = OutboundMessage(
+                    row.id, row.contact_id, channel, address, body, subject
+                )
+        if recorded:
             await op.conn.execute(
                 activities.insert(),
                 [
                     {
                         "workspace_id": op.actor.workspace_id,
-                        "enrollment_id": m.enrollment_id,
+                        "enrollment_id": enrollment_id,
                         "kind": ActivityKind.SENT,
                         "step": None,
                         "at": op.change.now,
                         "detail": body,
                     }
-                    for m in messages
+                    for enrollment_id in recorded
                 ],
             )
 
         async def deliver() -> None:
-            for message in messages:
+            for message in messages.values():
                 await transport.send(message)
 
         op.after_commit.append(deliver)
