@@ -40,6 +40,18 @@ BACKENDS = [b for b in os.environ.get("SEQGQL_TEST_BACKENDS", "sqlite,postgres")
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked postgres_only run only in the PostgreSQL half (deselected, not skipped)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_sqlite = params is not None and params.params.get("database_url") == "sqlite"
+        (drop if on_sqlite and item.get_closest_marker("postgres_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def _postgres_available() -> str | None:
     async def probe() -> None:
         conn = await asyncpg.connect(f"{POSTGRES_URL}/postgres", timeout=5)
