@@ -198,7 +198,9 @@ async def test_actions_that_change_no_status_write_no_event(
     calls: list[Callable[[], Awaitable[object]]] = [
         lambda: enrollment_actions.resume(db, clock, actor, sel(*ids), resume_at=later),
         lambda: enrollment_actions.add_to_group(db, clock, actor, sel(*ids), group_id=group_id),
-        lambda: messaging.send_message(db, clock, actor, transport, sel(*ids[2:]), body="Hi"),
+        lambda: messaging.send_message(
+            db, clock, actor, sel(*ids[2:]), transport=transport, body="Hi"
+        ),
         lambda: delivery.record_delivery_event(
             db, clock, actor, ids[2], DeliveryEventKind.DELIVERED
         ),

@@ -25,6 +25,11 @@ from seqgql.persistence.database import mark_sequences_changed
 from seqgql.persistence.tables import enrollments, events, sequences
 
 e = enrollments.c
+# the columns an event row is written with, in the order the SELECTs below produce them
+EVENT_COLUMNS = [
+    "workspace_id", "sequence_id", "number", "enrollment_id", "from_status", "from_reason",
+    "to_status", "to_reason", "actor_id", "bulk_operation_id", "at",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,19 +104,7 @@ async def change_status(
     )
     inserted = await conn.execute(
         events.insert().from_select(
-            [
-                "workspace_id",
-                "sequence_id",
-                "number",
-                "enrollment_id",
-                "from_status",
-                "from_reason",
-                "to_status",
-                "to_reason",
-                "actor_id",
-                "bulk_operation_id",
-                "at",
-            ],
+            EVENT_COLUMNS,
             numbered,
         )
     )
@@ -181,19 +174,7 @@ async def record_new_enrollments(
     ).where(e.sequence_id == sequence_id, new_enrollments)
     result = await conn.execute(
         events.insert().from_select(
-            [
-                "workspace_id",
-                "sequence_id",
-                "number",
-                "enrollment_id",
-                "from_status",
-                "from_reason",
-                "to_status",
-                "to_reason",
-                "actor_id",
-                "bulk_operation_id",
-                "at",
-            ],
+            EVENT_COLUMNS,
             numbered,
         )
     )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 
+from seqgql.domain.selection import Selection
+from seqgql.graphql.context import Context
 from seqgql.graphql.inputs import (
     AddContactsToSequenceInput,
     AddEnrollmentsToGroupInput,
@@ -37,6 +42,19 @@ def _failed(ids: IdDecoder, dry_run: bool) -> BulkEnrollmentPayload | None:
     return BulkEnrollmentPayload.from_result(BulkResult(dry_run=dry_run, errors=ids.errors))
 
 
+async def _act(
+    ctx: Context, input: Any, ids: IdDecoder, selection: Selection,
+    action: Callable[..., Awaitable[BulkResult]], **options: Any,
+) -> BulkResult:  # fmt: skip
+    """Run a bulk action on a selection, unless decoding the input found errors."""
+    if ids.errors:
+        return BulkResult(dry_run=input.dry_run, errors=ids.errors)
+    return await action(
+        ctx.db, ctx.clock, ctx.actor, selection,
+        dry_run=input.dry_run, idempotency_key=input.idempotency_key, **options,
+    )  # fmt: skip
+
+
 @strawberry.type
 class EnrollmentMutations:
     @strawberry.mutation(
@@ -62,62 +80,49 @@ class EnrollmentMutations:
     async def pause_enrollments(
         self, info: ContextInfo, input: PauseEnrollmentsInput
     ) -> BulkEnrollmentPayload:
-        ctx = info.context
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
         require_aware(input.resume_at, ["input", "resumeAt"], ids)
-        if failed := _failed(ids, input.dry_run):
-            return failed
-        result = await enrollment_actions.pause(
-            ctx.db, ctx.clock, ctx.actor, selection, resume_at=input.resume_at,
-            dry_run=input.dry_run, idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        result = await _act(
+            info.context, input, ids, selection, enrollment_actions.pause, resume_at=input.resume_at
+        )
         return BulkEnrollmentPayload.from_result(result)
 
     @strawberry.mutation(description="Resume paused enrollments now, or set when they resume.")
     async def resume_enrollments(
         self, info: ContextInfo, input: ResumeEnrollmentsInput
     ) -> BulkEnrollmentPayload:
-        ctx = info.context
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
         require_aware(input.resume_at, ["input", "resumeAt"], ids)
-        if failed := _failed(ids, input.dry_run):
-            return failed
-        result = await enrollment_actions.resume(
-            ctx.db, ctx.clock, ctx.actor, selection, resume_at=input.resume_at,
-            dry_run=input.dry_run, idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        result = await _act(
+            info.context,
+            input,
+            ids,
+            selection,
+            enrollment_actions.resume,
+            resume_at=input.resume_at,
+        )
         return BulkEnrollmentPayload.from_result(result)
 
     @strawberry.mutation(description="Mark finished with a reason; history is kept.")
     async def finish_enrollments(
         self, info: ContextInfo, input: FinishEnrollmentsInput
     ) -> BulkEnrollmentPayload:
-        ctx = info.context
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
-        if failed := _failed(ids, input.dry_run):
-            return failed
-        result = await enrollment_actions.finish(
-            ctx.db, ctx.clock, ctx.actor, selection, reason=input.reason,
-            dry_run=input.dry_run, idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        result = await _act(
+            info.context, input, ids, selection, enrollment_actions.finish, reason=input.reason
+        )
         return BulkEnrollmentPayload.from_result(result)
 
     @strawberry.mutation(description="Take out of the sequence (a mistaken enrollment).")
     async def remove_enrollments(
         self, info: ContextInfo, input: RemoveEnrollmentsInput
     ) -> BulkEnrollmentPayload:
-        ctx = info.context
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
-        if failed := _failed(ids, input.dry_run):
-            return failed
-        result = await enrollment_actions.remove(
-            ctx.db, ctx.clock, ctx.actor, selection,
-            dry_run=input.dry_run, idempotency_key=input.idempotency_key,
-        )  # fmt: skip
+        result = await _act(info.context, input, ids, selection, enrollment_actions.remove)
         return BulkEnrollmentPayload.from_result(result)
 
     @strawberry.mutation(
@@ -130,14 +135,10 @@ class EnrollmentMutations:
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
         target = ids.optional(input.target_sequence_id, "Sequence", ["input", "targetSequenceId"])
-        if ids.errors:
-            result = BulkResult(dry_run=input.dry_run, errors=ids.errors)
-        else:
-            result = await enrollment.restart(
-                ctx.db, ctx.clock, ctx.actor, selection, target_sequence_id=target,
-                new_sequence_name=input.new_sequence_name,
-                dry_run=input.dry_run, idempotency_key=input.idempotency_key,
-            )  # fmt: skip
+        result = await _act(
+            ctx, input, ids, selection, enrollment.restart,
+            target_sequence_id=target, new_sequence_name=input.new_sequence_name,
+        )  # fmt: skip
         sequence = None
         if result.sequence_id is not None and not result.dry_run:
             row = await ctx.loaders.sequences.load(result.sequence_id)
@@ -156,15 +157,12 @@ class EnrollmentMutations:
     async def add_enrollments_to_group(
         self, info: ContextInfo, input: AddEnrollmentsToGroupInput
     ) -> BulkEnrollmentPayload:
-        ctx = info.context
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
         group_id = ids.one(input.group_id, "Group", ["input", "groupId"])
-        if failed := _failed(ids, input.dry_run):
-            return failed
-        result = await enrollment_actions.add_to_group(
-            ctx.db, ctx.clock, ctx.actor, selection, group_id=group_id,
-            dry_run=input.dry_run, idempotency_key=input.idempotency_key,
+        result = await _act(
+            info.context, input, ids, selection, enrollment_actions.add_to_group,
+            group_id=group_id,
         )  # fmt: skip
         return BulkEnrollmentPayload.from_result(result)
 
@@ -175,14 +173,10 @@ class EnrollmentMutations:
         ctx = info.context
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
-        if ids.errors:
-            result = BulkResult(dry_run=input.dry_run, errors=ids.errors)
-        else:
-            result = await messaging.send_message(
-                ctx.db, ctx.clock, ctx.actor, ctx.transport, selection,
-                body=input.body, subject=input.subject, channel=input.channel,
-                dry_run=input.dry_run, idempotency_key=input.idempotency_key,
-            )  # fmt: skip
+        result = await _act(
+            ctx, input, ids, selection, messaging.send_message, transport=ctx.transport,
+            body=input.body, subject=input.subject, channel=input.channel,
+        )  # fmt: skip
         return SendMessagePayload(
             sent_count=result.changed_count,
             skipped=[SkippedGroup.from_result(g) for g in result.skipped],
