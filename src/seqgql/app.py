@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from seqgql.clock import Clock, SystemClock
+from seqgql.events.broadcast import create_broadcast
 from seqgql.events.bus import EventBus
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, GraphQLView, bearer_token
@@ -85,13 +86,15 @@ def create_app(
     schema = build_schema(introspection=settings.introspection)
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     bus = EventBus()
-    db.commit_listeners.append(bus.notify)
+    broadcast = create_broadcast(settings.broadcast_url, bus)
+    db.commit_listeners.append(broadcast.committed)
     view = GraphQLView(
         schema,
         db=db,
         clock=clock,
         transport=transport,
         bus=bus,
+        poll_seconds=settings.subscription_poll_seconds,
         allowed_origins=settings.allowed_origins,
         max_subscriptions_per_connection=20,
     )
@@ -101,9 +104,11 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await upgrade_async(settings.database_url)
+        await broadcast.start()
         try:
             yield
         finally:
+            await broadcast.stop()
             await db.dispose()
 
     async def healthz(_request: Request) -> Response:
@@ -137,4 +142,5 @@ def create_app(
     app.state.clock = clock
     app.state.transport = transport
     app.state.bus = bus
+    app.state.broadcast = broadcast
     return app

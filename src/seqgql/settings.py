@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Browser origins allowed to call the API (CORS and websocket handshakes)",
     )
+    subscription_poll_seconds: float = Field(
+        default=1.0,
+        description="How often subscribers look at the event log without a broadcast wake-up",
+    )
     introspection: bool = True
     auto_migrate: bool = Field(
         default=True, description="Apply migrations when the server starts (embedded mode)"

@@ -21,6 +21,10 @@ class EventBus:
             if event is not None:
                 event.set()
 
+    def notify_all(self) -> None:
+        """Wake every waiting subscriber (after a gap in what this process heard)."""
+        self.notify(list(self._waiters))
+
     async def wait(self, sequence_id: int, seconds: float) -> None:
         """Return when the sequence's log may have grown, or after ``seconds``."""
         event = self._waiters.get(sequence_id)

@@ -77,6 +77,7 @@ class Context:
     transport: Transport
     loaders: Loaders
     bus: EventBus
+    poll_seconds: float = 1.0
     # set by Strawberry from a websocket's connection_init payload
     connection_params: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -23,9 +23,6 @@ from seqgql.graphql.types import (
 from seqgql.persistence.types import Row
 from seqgql.services import lookups
 
-# How often a subscriber looks at the log without a wake-up (changes made by other
-# processes are seen within this time even when no notification reaches this one).
-POLL_SECONDS = 1.0
 # Counts are sent at most this often: a bulk change is a few messages, not one per row.
 COUNTS_INTERVAL_SECONDS = 0.25
 
@@ -128,7 +125,7 @@ class Subscription:
                 if wanted is None or row.to_status in wanted:
                     yield EnrollmentStatusChange.from_row(row)
             if not rows:
-                await ctx.bus.wait(pk, POLL_SECONDS)
+                await ctx.bus.wait(pk, ctx.poll_seconds)
 
     @strawberry.subscription(
         description="Counts per status: sent on subscribe, then when they change "
@@ -151,7 +148,7 @@ class Subscription:
                     counts=status_count_list(counts),
                 )
             while True:
-                await ctx.bus.wait(pk, POLL_SECONDS)
+                await ctx.bus.wait(pk, ctx.poll_seconds)
                 latest = await last_number(ctx.db, ctx.workspace_id, pk)
                 if latest is not None and latest != seen:
                     seen = latest

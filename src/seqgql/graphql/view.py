@@ -35,9 +35,10 @@ def bearer_token(value: str | None) -> str | None:
 class GraphQLView(GraphQL[Context, None]):
     def __init__(
         self, *args: Any, db: Database, clock: Clock, transport: Transport, bus: EventBus,
-        **kw: Any,
+        poll_seconds: float = 1.0, **kw: Any,
     ) -> None:  # fmt: skip
         super().__init__(*args, **kw)
+        self.poll_seconds = poll_seconds
         self.bus = bus
         self.db = db
         self.clock = clock
@@ -51,6 +52,7 @@ class GraphQLView(GraphQL[Context, None]):
             transport=self.transport,
             loaders=Loaders.create(self.db, actor.workspace_id),
             bus=self.bus,
+            poll_seconds=self.poll_seconds,
         )
 
     async def get_context(
