@@ -14,8 +14,10 @@ from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
 from seqgql.domain.selection import Selection
+from seqgql.domain.status import FinishReason
+from seqgql.events.log import EventCursor
 from seqgql.services import enrollment_actions
-from tests.conftest import Workspace
+from tests.conftest import GraphQLClient, Workspace
 from tests.factories import gid, make_enrolled
 
 CHANGES = """
@@ -110,3 +112,44 @@ async def test_connection_without_token_is_rejected(app: Starlette) -> None:
         with pytest.raises(WebSocketDisconnect) as closed:
             await asyncio.wait_for(ws.receive_json(), 5)
     assert closed.value.code == 4403
+
+
+async def test_event_cursor_read_with_a_page_then_since_misses_nothing(
+    app: Starlette, gql: GraphQLClient, workspace: Workspace, db, clock
+) -> None:
+    seq, ids = await make_enrolled(db, clock, workspace.actor, 3)
+    read = await gql.execute(
+        "query($id: ID!) { sequence(id: $id) { eventCursor } "
+        "enrollments(sequenceId: $id) { totalCount } }",
+        {"id": gid("Sequence", seq)},
+    )
+    cursor = read["sequence"]["eventCursor"]
+    # a change between the read and the subscription
+    await enrollment_actions.finish(
+        db, clock, workspace.actor, Selection(ids=(ids[0],)), reason=FinishReason.REPLIED
+    )
+    async with connect(app, workspace.token) as ws:
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        variables = {"seq": gid("Sequence", seq), "since": cursor}
+        await ws.send_json({"id": "1", "type": "subscribe",
+                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        change = (await next_data(ws))["enrollmentStatusChanged"]
+        assert change["toStatus"] == "FINISHED"
+        assert change["enrollment"]["id"] == gid("Enrollment", ids[0])
+
+
+async def test_a_cursor_of_another_sequence_is_refused(
+    app: Starlette, workspace: Workspace, db, clock
+) -> None:
+    seq_a, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    seq_b, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    async with connect(app, workspace.token) as ws:
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        foreign = EventCursor(seq_b, 1).encode()
+        variables = {"seq": gid("Sequence", seq_a), "since": foreign}
+        await ws.send_json({"id": "1", "type": "subscribe",
+                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        message = await asyncio.wait_for(ws.receive_json(), 5)
+        assert message["type"] in ("error", "next")
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert "since" in str(errors)

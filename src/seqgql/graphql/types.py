@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from seqgql.domain.sequence import SendingWindow as SendingWindowSpec
+from seqgql.events.log import EventCursor
 from seqgql.graphql.context import Context
 from seqgql.graphql.enums import (
     ActivityKind,
@@ -143,6 +144,10 @@ class SequenceType(Node):
     )
     sending_window: SendingWindow | None
     created_at: datetime
+    event_cursor: str = strawberry.field(
+        description="The position of the sequence's latest status change: read it with a "
+        "page of enrollments, then subscribe with `since` to miss nothing in between."
+    )
     pk: strawberry.Private[int]
     cloned_from_pk: strawberry.Private[int | None]
 
@@ -174,6 +179,7 @@ class SequenceType(Node):
             if row.sending_window
             else None,
             created_at=row.created_at,
+            event_cursor=EventCursor(row.id, row.last_event_number).encode(),
             pk=row.id,
             cloned_from_pk=row.cloned_from_id,
         )
