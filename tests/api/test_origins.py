@@ -1,0 +1,89 @@
+"""One allowed-origins setting drives CORS on HTTP and the websocket origin check."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from httpx_ws import WebSocketDisconnect, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
+from starlette.applications import Starlette
+
+from seqgql.app import create_app
+from seqgql.clock import FrozenClock
+from seqgql.settings import Settings
+from tests.conftest import Workspace
+
+ALLOWED = "https://app.example.com"
+FOREIGN = "https://evil.example.net"
+
+
+@pytest.fixture
+async def guarded(database_url: str, clock: FrozenClock) -> AsyncIterator[Starlette]:
+    app = create_app(
+        Settings(database_url=database_url, auto_migrate=False, allowed_origins=[ALLOWED]),
+        clock=clock,
+    )
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def _preflight(app: Starlette, origin: str) -> httpx.Response:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        return await client.options(
+            "/graphql",
+            headers={
+                "origin": origin,
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "authorization, content-type",
+            },
+        )
+
+
+async def test_cors_allows_only_the_configured_origins(guarded: Starlette) -> None:
+    allowed = await _preflight(guarded, ALLOWED)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == ALLOWED
+    foreign = await _preflight(guarded, FOREIGN)
+    assert "access-control-allow-origin" not in foreign.headers
+
+
+async def test_nothing_is_allowed_cross_origin_by_default(app: Starlette) -> None:
+    response = await _preflight(app, ALLOWED)
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def _handshake(app: Starlette, origin: str | None, token: str) -> str:
+    headers = {"origin": origin} if origin else {}
+    async with (
+        httpx.AsyncClient(
+            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
+        ) as client,
+        aconnect_ws(
+            "/graphql", client, subprotocols=["graphql-transport-ws"], headers=headers
+        ) as ws,
+    ):
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        )
+        message = await asyncio.wait_for(ws.receive_json(), 5)
+        return str(message["type"])
+
+
+async def test_websocket_handshakes_follow_the_same_setting(
+    guarded: Starlette, workspace: Workspace
+) -> None:
+    assert await _handshake(guarded, ALLOWED, workspace.token) == "connection_ack"
+    assert await _handshake(guarded, None, workspace.token) == "connection_ack"
+    with pytest.raises(BaseException) as refused:  # noqa: PT011 - unwrapped below
+        await _handshake(guarded, FOREIGN, workspace.token)
+    error = refused.value
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    # closed before being accepted: a 403 to a browser, 1008 (policy) in-process
+    assert isinstance(error, WebSocketDisconnect)
+    assert error.code == 1008
