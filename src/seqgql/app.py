@@ -21,7 +21,7 @@ from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, GraphQLView, bearer_token
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade_async
-from seqgql.services.auth import authenticate
+from seqgql.services.auth import TokenCache
 from seqgql.services.transport import RecordingTransport, Transport
 from seqgql.settings import Settings
 
@@ -40,9 +40,9 @@ class AuthenticatedGraphQL:
     """Answers 401 before GraphQL runs when the bearer token is missing or unknown.
     GraphiQL itself (a GET without a query) is served to anyone; it asks for a token."""
 
-    def __init__(self, view: GraphQLView, db: Database) -> None:
+    def __init__(self, view: GraphQLView, tokens: TokenCache) -> None:
         self.view = view
-        self.db = db
+        self.tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,7 +66,7 @@ class AuthenticatedGraphQL:
         if token is None:
             return _error(401, "an API token is required (Authorization: Bearer <token>)",
                           "UNAUTHENTICATED", **{"WWW-Authenticate": "Bearer"})  # fmt: skip
-        actor = await authenticate(self.db, token)
+        actor = await self.tokens.authenticate(token)
         if actor is None:
             return _error(401, "the API token is not valid", "UNAUTHENTICATED",
                           **{"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
@@ -98,7 +98,7 @@ def create_app(
         allowed_origins=settings.allowed_origins,
         max_subscriptions_per_connection=20,
     )
-    graphql = AuthenticatedGraphQL(view, db)
+    graphql = AuthenticatedGraphQL(view, TokenCache(db))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

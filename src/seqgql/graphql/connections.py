@@ -110,7 +110,7 @@ def enrollment_connection(
 ) -> EnrollmentConnection:
     counts = _Lazy(lambda: enrollment_queries.status_counts(ctx.db, ctx.actor, sequence_id, flt))
     return EnrollmentConnection(
-        edges=_edges(page, EnrollmentType.from_row),
+        edges=_edges(page, EnrollmentType.from_page_row),
         page_info=_page_info(page, had_cursor),
         count=counts,
         counts=counts,

@@ -106,14 +106,15 @@ class Query:
         if ids.errors:
             err = ids.errors[0]
             raise PublicError(err.message, code=err.code.value, argument=".".join(err.field))
-        if await ctx.loaders.sequences.load(pk) is None:
-            raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
         order = order_by.to_spec() if order_by else EnrollmentOrder().to_spec()
         page = await paged(
             enrollment_queries.enrollment_page(
                 ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order
             )
         )
+        # rows prove the sequence is the caller's; only an empty page needs the check
+        if not page.rows and await ctx.loaders.sequences.load(pk) is None:
+            raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
         return connections.enrollment_connection(ctx, page, after is not None, pk, flt)
 
     @strawberry.field(description="Contacts, optionally matching part of a name or email.")

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import ASTValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
+    max_aliases,
+    query_depth_limiter,
 )
 
 from seqgql.graphql.errors import should_mask
@@ -34,10 +36,15 @@ MAX_TOKENS = 2_000
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    # The rule classes are built once: the validation cache is keyed by them, so rules
+    # made anew per request would make every request miss it.
+    rules: list[type[ASTValidationRule]] = [
+        query_depth_limiter.create_validator(MAX_DEPTH, None, None),
+        max_aliases.create_validator(MAX_ALIASES),
+    ]
     # factories: each request gets fresh extension instances (the caches are shared)
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=1_000),
         lambda: ValidationCache(maxsize=1_000),

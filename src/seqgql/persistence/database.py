@@ -47,10 +47,15 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # no pre-ping (a round trip per checkout); connections are recycled instead
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # Reads on PostgreSQL run in autocommit: no BEGIN/COMMIT round trips per read.
+        self._read_engine = self.engine
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            self._read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.commit_listeners: list[CommitListener] = []
 
     @property

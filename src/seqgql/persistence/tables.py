@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from seqgql.domain.kinds import ActivityKind, BulkActionKind, PhoneType, Role, StepChannel
 from seqgql.domain.status import EnrollmentStatus, StatusReason
-from seqgql.persistence.types import enum_column, fk_column, id_column, time_column
+from seqgql.persistence.types import enum_column, fk_column, id_column, ref_column, time_column
 
 metadata = SQLModel.metadata
 metadata.naming_convention = {
@@ -211,8 +211,10 @@ class Event(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=id_column())
-    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
-    sequence_id: int = Field(sa_column=fk_column("sequences.id"))
+    # workspace, sequence, actor and operation ids carry no foreign keys: 5 checks per row
+    # made a 100,000-row bulk action's event INSERT three times slower
+    workspace_id: int = Field(sa_column=ref_column())
+    sequence_id: int = Field(sa_column=ref_column())
     number: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     enrollment_id: int = Field(sa_column=fk_column("enrollments.id"))
     from_status: EnrollmentStatus | None = Field(
@@ -225,10 +227,8 @@ class Event(SQLModel, table=True):
     to_reason: StatusReason | None = Field(
         default=None, sa_column=enum_column(StatusReason, nullable=True)
     )
-    actor_id: int | None = Field(default=None, sa_column=fk_column("users.id", nullable=True))
-    bulk_operation_id: int | None = Field(
-        default=None, sa_column=fk_column("bulk_operations.id", nullable=True)
-    )
+    actor_id: int | None = Field(default=None, sa_column=ref_column(nullable=True))
+    bulk_operation_id: int | None = Field(default=None, sa_column=ref_column(nullable=True))
     at: datetime = Field(sa_column=time_column())
 
 

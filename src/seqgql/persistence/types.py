@@ -64,6 +64,12 @@ def fk_column(target: str, *, nullable: bool = False, index: bool = False, **kw:
     )
 
 
+def ref_column(*, nullable: bool = False) -> Any:
+    """An id of another table's row without a foreign key: for the append-only event log,
+    whose writer checks these ids once per statement instead of once per row."""
+    return sa.Column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=nullable)
+
+
 def enum_column(enum_class: type[enum.StrEnum], *, nullable: bool = False) -> Any:
     return sa.Column(enum_type(enum_class), nullable=nullable)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,6 +28,28 @@ class IssuedToken:
     token: str
     workspace_id: int
     user_id: int
+
+
+class TokenCache:
+    """Remembers recently seen tokens for a few seconds, sparing a read per request."""
+
+    def __init__(self, db: Database, *, seconds: float = 30.0, size: int = 10_000) -> None:
+        self.db = db
+        self.seconds = seconds
+        self.size = size
+        self._seen: dict[str, tuple[float, Actor]] = {}
+
+    async def authenticate(self, token: str) -> Actor | None:
+        now = time.monotonic()
+        known = self._seen.get(token)
+        if known is not None and known[0] > now:
+            return known[1]
+        actor = await authenticate(self.db, token)
+        if actor is not None:
+            if len(self._seen) >= self.size:
+                self._seen.clear()
+            self._seen[token] = (now + self.seconds, actor)
+        return actor
 
 
 async def authenticate(db: Database, token: str) -> Actor | None:

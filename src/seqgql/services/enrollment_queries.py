@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
 from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus
 from seqgql.persistence.database import Database
-from seqgql.persistence.tables import activities, contacts, enrollments
+from seqgql.persistence.tables import activities, contacts, enrollments, users
 from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.enrollment_filters import sequence_filter
@@ -24,6 +24,13 @@ from seqgql.services.pagination import (
 )
 
 e = enrollments.c
+
+
+CONTACT_PREFIX = "contact__"
+USER_PREFIX = "enrolled_by__"
+RELATED_COLUMNS = [c.label(CONTACT_PREFIX + c.name) for c in contacts.c] + [
+    c.label(USER_PREFIX + c.name) for c in users.c
+]
 
 
 def _sort_key(order: EnrollmentOrder) -> sa.ColumnElement[Any]:
@@ -41,15 +48,22 @@ async def enrollment_page(
     after: str | None,
     order: EnrollmentOrder,
 ) -> Page[Row]:
-    """One page of a sequence's enrollments, ordered by (sort key, id)."""
+    """One page of a sequence's enrollments, ordered by (sort key, id). Each row also
+    holds its contact's columns (prefixed ``contact__``) and its enrolling user's
+    (``enrolled_by__``, null when there is none)."""
     size = page_size(first)
     key = _sort_key(order)
     descending = order.direction is OrderDirection.DESC
-    query = sa.select(enrollments, key.label("sort_key")).where(
-        sequence_filter(actor.workspace_id, sequence_id, flt)
+    # the contact and the enrolling user come in the same query: a page is one read
+    query = (
+        sa.select(enrollments, key.label("sort_key"), *RELATED_COLUMNS)
+        .select_from(
+            enrollments.join(contacts, contacts.c.id == e.contact_id).outerjoin(
+                users, users.c.id == e.enrolled_by_id
+            )
+        )
+        .where(sequence_filter(actor.workspace_id, sequence_id, flt))
     )
-    if order.field is OrderField.CONTACT_NAME:
-        query = query.join(contacts, contacts.c.id == e.contact_id)
     if after is not None:
         last_key, last_id = _decode_position(after, order)
         keyset = sa.tuple_(key, e.id)

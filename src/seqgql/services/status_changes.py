@@ -118,9 +118,11 @@ async def change_status(
             for seq_id, base in bases.items()
         )
     )
+    # a join (UPDATE … FROM events), not IN (subquery): each new event names a different
+    # enrollment, and the join lets PostgreSQL visit the table's pages in order
     await conn.execute(
         enrollments.update()
-        .where(e.id.in_(sa.select(events.c.enrollment_id).where(new_events)))
+        .where(e.id == events.c.enrollment_id, new_events)
         .values(
             status=to_status,
             reason=to_reason,
