@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from seqgql.clock import Clock
 from seqgql.domain.kinds import PhoneType, StepChannel
 from seqgql.domain.sequence import StepSpec
 from seqgql.graphql.ids import to_global_id
 from seqgql.persistence.database import Database
+from seqgql.persistence.tables import enrollments
 from seqgql.services import contacts, enrollment, sequences
 from seqgql.services.actor import Actor
 
@@ -58,9 +61,7 @@ async def make_enrolled(
     contact_ids = await make_contacts(db, clock, actor, count, **contact_fields)
     result = await enrollment.add_contacts(db, clock, actor, sequence_id, contact_ids)
     assert not result.errors, result.errors
-    import sqlalchemy as sa
 
-    from seqgql.persistence.tables import enrollments
     from seqgql.services.enrollment_queries import enrollments_by_ids  # noqa: F401
 
     async with db.read() as conn:
