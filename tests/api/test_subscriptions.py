@@ -153,3 +153,29 @@ async def test_a_cursor_of_another_sequence_is_refused(
         assert message["type"] in ("error", "next")
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert "since" in str(errors)
+
+
+async def test_the_legacy_graphql_ws_protocol_works_too(
+    app: Starlette, workspace: Workspace, db, clock
+) -> None:
+    seq, ids = await make_enrolled(db, clock, workspace.actor, 1)
+    async with (
+        httpx.AsyncClient(
+            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
+        ) as client,
+        aconnect_ws("/graphql", client, subprotocols=["graphql-ws"]) as ws,
+    ):
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"authorization": f"Bearer {workspace.token}"}}
+        )
+        assert (await asyncio.wait_for(ws.receive_json(), 5))["type"] == "connection_ack"
+        await ws.send_json({"id": "1", "type": "start", "payload": {
+            "query": CHANGES, "variables": {"seq": gid("Sequence", seq)}}})  # fmt: skip
+        await asyncio.sleep(0.2)
+        await enrollment_actions.remove(db, clock, workspace.actor, Selection(ids=(ids[0],)))
+        while True:
+            message = await asyncio.wait_for(ws.receive_json(), 5)
+            if message["type"] != "ka":
+                break
+        assert message["type"] == "data"
+        assert message["payload"]["data"]["enrollmentStatusChanged"]["toStatus"] == "REMOVED"
