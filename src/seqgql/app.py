@@ -26,6 +26,7 @@ from seqgql.services.transport import RecordingTransport, Transport
 from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql")
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 
 
 def _error(status: int, message: str, code: str, **headers: str) -> JSONResponse:
@@ -96,7 +97,7 @@ def create_app(
         bus=bus,
         poll_seconds=settings.subscription_poll_seconds,
         allowed_origins=settings.allowed_origins,
-        max_subscriptions_per_connection=20,
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
     )
     graphql = AuthenticatedGraphQL(view, TokenCache(db))
 

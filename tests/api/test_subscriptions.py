@@ -13,6 +13,7 @@ from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
+from seqgql.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.events.log import EventCursor
@@ -179,3 +180,19 @@ async def test_the_legacy_graphql_ws_protocol_works_too(
                 break
         assert message["type"] == "data"
         assert message["payload"]["data"]["enrollmentStatusChanged"]["toStatus"] == "REMOVED"
+
+
+async def test_subscriptions_per_connection_are_limited(
+    app: Starlette, workspace: Workspace, db, clock
+) -> None:
+    seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    variables = {"seq": gid("Sequence", seq)}
+    async with connect(app, workspace.token) as ws:
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        for i in range(MAX_SUBSCRIPTIONS_PER_CONNECTION + 1):
+            await ws.send_json({"id": str(i), "type": "subscribe",
+                                "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        message = await asyncio.wait_for(ws.receive_json(), 5)
+    assert message["type"] == "error"
+    assert message["id"] == str(MAX_SUBSCRIPTIONS_PER_CONNECTION)
+    assert "limit" in message["payload"][0]["message"].lower()
