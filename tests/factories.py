@@ -13,6 +13,10 @@ from seqgql.persistence.tables import enrollments
 from seqgql.services import contacts, enrollment, sequences
 from seqgql.services.actor import Actor
 
+# The statuses in the order the API lists them (written out: the tests check the code).
+ALL_STATUSES = ["ACTIVE", "PAUSED", "FINISHED", "BOUNCED", "FAILED", "NOT_SENT",
+                "OPTED_OUT", "OMITTED", "REMOVED"]  # fmt: skip
+
 DEFAULT_STEPS = [
     StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}", "Hello"),
     StepSpec(StepChannel.EMAIL, 60 * 24, "Following up"),

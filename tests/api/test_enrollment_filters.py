@@ -19,7 +19,7 @@ from seqgql.services import contacts, delivery, enrollment, enrollment_actions
 from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
 from tests.conftest import START, GraphQLClient, Workspace, make_workspace
-from tests.factories import gid, gids, make_sequence
+from tests.factories import ALL_STATUSES, gid, gids, make_sequence
 
 LIST = """
 query($seq: ID!, $filter: EnrollmentFilter, $first: Int, $after: String) {
@@ -35,17 +35,6 @@ query($seq: ID!, $filter: EnrollmentFilter, $first: Int, $after: String) {
   }
 }"""
 
-ALL_STATUSES = [
-    "ACTIVE",
-    "PAUSED",
-    "FINISHED",
-    "BOUNCED",
-    "FAILED",
-    "NOT_SENT",
-    "OPTED_OUT",
-    "OMITTED",
-    "REMOVED",
-]
 
 # The status board: one contact per row, by first name -> (status, reason, last name).
 BOARD: dict[str, tuple[str, str | None, str]] = {

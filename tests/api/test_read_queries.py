@@ -15,7 +15,7 @@ from seqgql.services import enrollment_actions, sequences
 from seqgql.services.auth import issue_token
 from seqgql.services.contacts import create_group
 from tests.conftest import START, GraphQLClient, Workspace, make_workspace
-from tests.factories import gid, gids, make_contacts, make_enrolled, make_sequence
+from tests.factories import ALL_STATUSES, gid, gids, make_contacts, make_enrolled, make_sequence
 
 RECORD = """
 mutation($input: RecordDeliveryEventInput!) {
@@ -147,18 +147,6 @@ async def test_activities_survive_finish_and_remove(
     node = await history(gql, first)
     assert node["status"] == "ACTIVE" and kinds(node) == ["DELIVERED", "OPENED", "CLICKED"]
 
-
-ALL_STATUSES = [
-    "ACTIVE",
-    "PAUSED",
-    "FINISHED",
-    "BOUNCED",
-    "FAILED",
-    "NOT_SENT",
-    "OPTED_OUT",
-    "OMITTED",
-    "REMOVED",
-]
 
 NODE = """
 query($id: ID!) {
