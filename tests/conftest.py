@@ -128,7 +128,9 @@ async def app(
     database_url: str, clock: FrozenClock, transport: RecordingTransport
 ) -> AsyncIterator[Starlette]:
     application = create_app(
-        Settings(database_url=database_url, auto_migrate=False, allowed_origins=[]),
+        Settings(
+            database_url=database_url, auto_migrate=False, allowed_origins=[], run_engine=False
+        ),
         clock=clock,
         transport=transport,
     )

@@ -39,20 +39,23 @@ async def make_contacts(
     db: Database, clock: Clock, actor: Actor, count: int, *, prefix: str = "Contact",
     **overrides: object,
 ) -> list[int]:  # fmt: skip
-    specs = [
-        contacts.ContactSpec(
-            first_name=f"{prefix}{i}",
-            last_name="Tester",
-            email=f"{prefix.lower()}{i}@example.com",
-            phone="+14155550100",
-            phone_type=PhoneType.MOBILE,
-            **overrides,  # type: ignore[arg-type]
-        )
-        for i in range(count)
-    ]
-    created = await contacts.create_contacts(db, clock, actor, specs)
-    assert not created.errors, created.errors
-    return created.ids
+    specs = []
+    for i in range(count):
+        fields: dict[str, object] = {
+            "first_name": f"{prefix}{i}",
+            "last_name": "Tester",
+            "email": f"{prefix.lower()}{i}@example.com",
+            "phone": "+14155550100",
+            "phone_type": PhoneType.MOBILE,
+            **overrides,
+        }
+        specs.append(contacts.ContactSpec(**fields))  # type: ignore[arg-type]
+    ids: list[int] = []
+    for start in range(0, len(specs), 1000):  # the API takes 1,000 contacts per call
+        created = await contacts.create_contacts(db, clock, actor, specs[start : start + 1000])
+        assert not created.errors, created.errors
+        ids += created.ids
+    return ids
 
 
 async def make_enrolled(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from seqgql.clock import Clock, SystemClock
+from seqgql.engine.worker import Engine
 from seqgql.events.broadcast import create_broadcast
 from seqgql.events.bus import EventBus
 from seqgql.graphql.schema import build_schema
@@ -106,9 +108,19 @@ def create_app(
         if settings.auto_migrate:
             await upgrade_async(settings.database_url)
         await broadcast.start()
+        stop = asyncio.Event()
+        engine_task = None
+        if settings.engine_in_process:
+            engine = Engine(db, clock, transport, batch_size=settings.engine_batch_size)
+            engine_task = asyncio.create_task(
+                engine.run_forever(stop, settings.engine_idle_seconds), name="seqgql-engine"
+            )
         try:
             yield
         finally:
+            stop.set()
+            if engine_task is not None:
+                await engine_task
             await broadcast.stop()
             await db.dispose()
 

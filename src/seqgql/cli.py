@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed a demo workspace, print a token")
 
     commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
+    commands.add_parser("worker", help="run the sequence engine alone (scaled-out mode)")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
 
     token = commands.add_parser("token", help="manage API tokens")
@@ -52,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token_create(settings, args)
     if args.command == "serve":
         return _serve(settings, args)
+    if args.command == "worker":
+        return _worker(settings)
     return 2
 
 
@@ -106,6 +109,40 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             flush=True,
         )
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level)
+    return 0
+
+
+def _worker(settings: Settings) -> int:
+    """Run the engine until SIGINT/SIGTERM; the batch in progress finishes first."""
+    import signal
+
+    from seqgql.engine.worker import Engine
+    from seqgql.events.broadcast import create_broadcast
+    from seqgql.events.bus import EventBus
+    from seqgql.services.transport import RecordingTransport
+
+    if settings.auto_migrate:
+        upgrade(settings.database_url)
+
+    async def run() -> None:
+        db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        broadcast = create_broadcast(settings.broadcast_url, EventBus())
+        db.commit_listeners.append(broadcast.committed)
+        await broadcast.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        engine = Engine(db, SystemClock(), RecordingTransport(),
+                        batch_size=settings.engine_batch_size)  # fmt: skip
+        print("seqgql worker running; Ctrl+C stops it", file=sys.stderr, flush=True)
+        try:
+            await engine.run_forever(stop, settings.engine_idle_seconds)
+        finally:
+            await broadcast.stop()
+            await db.dispose()
+
+    asyncio.run(run())
     return 0
 
 

@@ -26,12 +26,25 @@ class Settings(BaseSettings):
         default=1.0,
         description="How often subscribers look at the event log without a broadcast wake-up",
     )
+    run_engine: bool | None = Field(
+        default=None,
+        description="Run the sequence engine inside `serve` (default: only on SQLite, the "
+        "embedded mode; scaled out, run `seqgql worker` processes instead)",
+    )
+    engine_batch_size: int = 500
+    engine_idle_seconds: float = 1.0
     introspection: bool = True
     auto_migrate: bool = Field(
         default=True, description="Apply migrations when the server starts (embedded mode)"
     )
     db_pool_size: int = 10
     log_level: str = "info"
+
+    @property
+    def engine_in_process(self) -> bool:
+        if self.run_engine is not None:
+            return self.run_engine
+        return self.database_url.startswith("sqlite")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -49,7 +49,7 @@ def time_zone(value: str) -> str:
     if value not in _zones():
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise Invalid(f"{value!r} is not a known IANA time zone") from exc
     return value
 

@@ -1,0 +1,1 @@
+"""The sequence engine: contacts move through steps by themselves."""

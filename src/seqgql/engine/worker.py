@@ -1,0 +1,307 @@
+"""The sequence engine: advances ACTIVE enrollments whose next run has come, and fires
+auto-resumes. Each batch is one transaction; on PostgreSQL the batch is claimed with
+FOR UPDATE SKIP LOCKED, so several workers share the work without sending twice.
+
+A status change (finished with no response, not sent, opted out, resumed) goes through
+the same set-based path as the mutations, so it writes its events and reaches
+subscribers. It needs its sequence's lock; a worker never waits for one (a bulk action
+holding it may be waiting for rows this worker claimed): it takes the locks it can get
+at once and leaves the other rows due for its next batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seqgql.clock import Clock
+from seqgql.domain.kinds import ActivityKind, PhoneType, StepChannel
+from seqgql.domain.schedule import next_send_time, step_due
+from seqgql.domain.sequence import SendingWindow
+from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
+from seqgql.engine.templates import render
+from seqgql.persistence.database import Database
+from seqgql.persistence.tables import activities, contacts, enrollments, sequences, steps
+from seqgql.persistence.types import Row
+from seqgql.services.status_changes import ChangeContext, change_status
+from seqgql.services.transport import OutboundMessage, Transport
+
+log = logging.getLogger("seqgql.engine")
+e = enrollments.c
+c = contacts.c
+
+
+@dataclass
+class BatchStats:
+    sent: int = 0
+    rescheduled: int = 0
+    completed: int = 0
+    not_sent: int = 0
+    opted_out: int = 0
+    resumed: int = 0
+    deferred: int = 0  # status changes left for a later batch (sequence lock busy)
+
+    @property
+    def processed(self) -> int:
+        return self.sent + self.rescheduled + self.completed + self.not_sent + self.opted_out
+
+
+@dataclass
+class _Plan:
+    sends: list[tuple[Row, OutboundMessage]] = field(default_factory=list)
+    reschedule: dict[int, datetime] = field(default_factory=dict)
+    changes: dict[tuple[Action, StatusReason | None], list[Row]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+class Engine:
+    def __init__(
+        self, db: Database, clock: Clock, transport: Transport, *, batch_size: int = 500
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.transport = transport
+        self.batch_size = batch_size
+
+    async def run_once(self) -> BatchStats:
+        """Process one batch of due work; returns what it did."""
+        stats = BatchStats()
+        async with self.db.write() as conn:
+            now = self.clock.now()
+            ctx = ChangeContext(workspace_id=0, actor_id=None, bulk_operation_id=None, now=now)
+            await self._resume(conn, ctx, stats)
+            rows = await self._claim(conn, now)
+            if rows:
+                plan = self._plan(rows, now)
+                await self._apply(conn, ctx, plan, stats)
+        return stats
+
+    async def run_until_idle(self, max_batches: int = 10_000) -> BatchStats:
+        """Batches until nothing is due (tests and the demo use it with a moved clock)."""
+        total = BatchStats()
+        for _ in range(max_batches):
+            stats = await self.run_once()
+            for name in ("sent", "rescheduled", "completed", "not_sent", "opted_out", "resumed"):
+                setattr(total, name, getattr(total, name) + getattr(stats, name))
+            if stats.processed == 0 and stats.resumed == 0:
+                break
+        return total
+
+    async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
+        """Work until ``stop`` is set; a batch in progress finishes (or rolls back) whole."""
+        while not stop.is_set():
+            try:
+                stats = await self.run_once()
+            except Exception:
+                log.exception("engine batch failed; retrying")
+                stats = BatchStats()
+            if stats.processed == 0 and stats.resumed == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)
+
+    async def _claim(self, conn: AsyncConnection, now: datetime) -> list[Row]:
+        step = steps.alias("step")
+        following = steps.alias("following")
+        step_count = (
+            sa.select(sa.func.count())
+            .where(steps.c.sequence_id == e.sequence_id)
+            .scalar_subquery()
+            .label("step_count")
+        )
+        due = (
+            sa.select(e.id)
+            .join(sequences, sequences.c.id == e.sequence_id)
+            .where(
+                e.status == EnrollmentStatus.ACTIVE,
+                e.next_run_at <= now,
+                sequences.c.archived.is_(False),
+            )
+            .order_by(e.next_run_at, e.id)
+            .limit(self.batch_size)
+            .with_for_update(of=enrollments, skip_locked=True)
+        )
+        query = (
+            sa.select(
+                e.id, e.workspace_id, e.sequence_id, e.contact_id, e.current_step,
+                e.last_sent_step, e.next_run_at,
+                c.first_name, c.last_name, c.email, c.phone, c.phone_type, c.time_zone,
+                c.opted_out,
+                sequences.c.sending_window, sequences.c.reply_window_minutes,
+                step.c.channel, step.c.subject, step.c.body, step_count,
+                following.c.wait_minutes.label("next_wait"),
+            )
+            .join(contacts, c.id == e.contact_id)
+            .join(sequences, sequences.c.id == e.sequence_id)
+            .outerjoin(
+                step, sa.and_(step.c.sequence_id == e.sequence_id,
+                              step.c.position == e.current_step),
+            )
+            .outerjoin(
+                following, sa.and_(following.c.sequence_id == e.sequence_id,
+                                   following.c.position == e.current_step + 1),
+            )
+            .where(e.id.in_(list((await conn.execute(due)).scalars())))
+            .order_by(e.id)
+        )  # fmt: skip
+        return list((await conn.execute(query)).all())
+
+    def _plan(self, rows: list[Row], now: datetime) -> _Plan:
+        plan = _Plan()
+        for row in rows:
+            window = SendingWindow.from_json(row.sending_window) if row.sending_window else None
+            if row.current_step is None or row.channel is None:
+                plan.changes[(Action.COMPLETE, None)].append(row)
+            elif row.opted_out:
+                plan.changes[(Action.OPT_OUT, None)].append(row)
+            elif (reason := _blocked(row)) is not None:
+                plan.changes[(Action.SKIP_STEP, reason)].append(row)
+            elif (at := next_send_time(now, window, row.time_zone)) > now:
+                plan.reschedule[row.id] = at
+            else:
+                address = row.email if row.channel == StepChannel.EMAIL else row.phone
+                values = {"first_name": row.first_name, "last_name": row.last_name or "",
+                          "email": row.email or ""}  # fmt: skip
+                message = OutboundMessage(
+                    row.id, row.contact_id, StepChannel(row.channel), address,
+                    render(row.body, values),
+                    render(row.subject, values) if row.subject else None,
+                )  # fmt: skip
+                plan.sends.append((row, message))
+        return plan
+
+    async def _apply(
+        self, conn: AsyncConnection, ctx: ChangeContext, plan: _Plan, stats: BatchStats
+    ) -> None:
+        if plan.reschedule:
+            await conn.execute(
+                enrollments.update()
+                .where(e.id == sa.bindparam("eid"))
+                .values(next_run_at=sa.bindparam("at")),
+                [{"eid": k, "at": v} for k, v in plan.reschedule.items()],
+            )
+            stats.rescheduled += len(plan.reschedule)
+        if plan.sends:
+            await self._send(conn, ctx, plan.sends)
+            stats.sent += len(plan.sends)
+        for (action, reason), rows in plan.changes.items():
+            changed, deferred = await self._change(conn, ctx, action, reason, rows)
+            stats.deferred += deferred
+            if action is Action.COMPLETE:
+                stats.completed += changed
+            elif action is Action.OPT_OUT:
+                stats.opted_out += changed
+            else:
+                stats.not_sent += changed
+
+    async def _send(
+        self, conn: AsyncConnection, ctx: ChangeContext, sends: list[tuple[Row, OutboundMessage]]
+    ) -> None:
+        """Record each step as sent and schedule the next; then hand the messages over.
+        The transport is called inside the transaction: if it fails, nothing is recorded
+        and the batch is retried."""
+        now = ctx.now
+        await conn.execute(
+            activities.insert(),
+            [
+                {"workspace_id": row.workspace_id, "enrollment_id": row.id,
+                 "kind": ActivityKind.SENT, "step": row.current_step, "at": now,
+                 "detail": message.subject or message.body[:200]}
+                for row, message in sends
+            ],
+        )  # fmt: skip
+        updates = []
+        for row, _message in sends:
+            last = row.current_step >= row.step_count
+            # after the last step, wait the reply window, then finish with no response
+            wait = row.reply_window_minutes if last else row.next_wait
+            updates.append({
+                "eid": row.id,
+                "sent": row.current_step,
+                "next_step": None if last else row.current_step + 1,
+                "at": step_due(now, wait),
+            })  # fmt: skip
+        await conn.execute(
+            enrollments.update()
+            .where(e.id == sa.bindparam("eid"))
+            .values(
+                last_sent_step=sa.bindparam("sent"),
+                current_step=sa.bindparam("next_step"),
+                next_run_at=sa.bindparam("at"),
+                updated_at=now,
+            ),
+            updates,
+        )
+        for _row, message in sends:
+            await self.transport.send(message)
+
+    async def _change(
+        self, conn: AsyncConnection, ctx: ChangeContext, action: Action,
+        reason: StatusReason | None, rows: list[Row],
+    ) -> tuple[int, int]:  # fmt: skip
+        by_sequence: dict[int, list[int]] = defaultdict(list)
+        for row in rows:
+            by_sequence[row.sequence_id].append(row.id)
+        locked = await _try_lock(conn, list(by_sequence))
+        ids = [i for s in locked for i in by_sequence[s]]
+        deferred = len(rows) - len(ids)
+        if not ids:
+            return 0, deferred
+        rule = transition(action)
+        assert rule.to_status is not None
+        values: dict[str, Any] = {"next_run_at": None}
+        if rule.to_status is EnrollmentStatus.FINISHED:
+            values["finished_at"] = ctx.now
+        changed = await change_status(
+            conn, ctx, locked, e.id.in_(ids), rule.allowed_from, rule.to_status,
+            reason or rule.to_reason, values,
+        )  # fmt: skip
+        return changed, deferred
+
+    async def _resume(self, conn: AsyncConnection, ctx: ChangeContext, stats: BatchStats) -> None:
+        """PAUSED enrollments whose resume-at has come go back to ACTIVE, on their step."""
+        ready = sa.and_(e.status == EnrollmentStatus.PAUSED, e.resume_at <= ctx.now)
+        seq_ids = [
+            r[0] for r in await conn.execute(sa.select(e.sequence_id).where(ready).distinct())
+        ]
+        if not seq_ids:
+            return
+        locked = await _try_lock(conn, seq_ids)
+        if not locked:
+            return
+        rule = transition(Action.RESUME)
+        assert rule.to_status is not None
+        stats.resumed += await change_status(
+            conn, ctx, locked, sa.and_(ready, e.sequence_id.in_(locked)), rule.allowed_from,
+            rule.to_status, None, {"resume_at": None, "next_run_at": ctx.now},
+        )  # fmt: skip
+
+
+def _blocked(row: Row) -> StatusReason | None:
+    """Why this step cannot be sent to this contact, if it cannot."""
+    if row.channel == StepChannel.EMAIL:
+        return None if row.email else StatusReason.MISSING_EMAIL
+    if not row.phone:
+        return StatusReason.MISSING_PHONE
+    if row.phone_type == PhoneType.LANDLINE:
+        return StatusReason.BLOCKED_BY_RULE
+    return None
+
+
+async def _try_lock(conn: AsyncConnection, sequence_ids: list[int]) -> list[int]:
+    """Lock what can be locked at once (in id order); skip sequences another holds."""
+    rows = await conn.execute(
+        sa.select(sequences.c.id)
+        .where(sequences.c.id.in_(sorted(sequence_ids)))
+        .order_by(sequences.c.id)
+        .with_for_update(skip_locked=True)
+    )
+    return [r.id for r in rows]
