@@ -94,6 +94,17 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
         await enrollment_actions.add_to_group(
             db, clock, actor, Selection(ids=tuple(page[20:30])), group_id=group.group_id
         )
+    # A sequence on a timescale a person can watch: steps a minute apart, any time.
+    live = await seqs.create_sequence(
+        db, clock, actor, name="Live demo (minutes)", reply_window_minutes=2,
+        step_specs=[
+            StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}!", "Watch me move"),
+            StepSpec(StepChannel.SMS, 1, "Still there, {{first_name}}?"),
+            StepSpec(StepChannel.EMAIL, 1, "Last one.", "Bye"),
+        ],
+    )  # fmt: skip
+    assert live.sequence_id is not None
+    await enrollment.add_contacts(db, clock, actor, live.sequence_id, created.ids[:12])
 
 
 async def _enrollment_ids(db: Database, sequence_id: int) -> list[int]:
