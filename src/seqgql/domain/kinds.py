@@ -94,3 +94,24 @@ class BulkActionKind(enum.StrEnum):
     ADD_TO_GROUP = "ADD_TO_GROUP"
     SEND_MESSAGE = "SEND_MESSAGE"
     DELIVERY_EVENT = "DELIVERY_EVENT"
+
+
+class Unreachable(enum.StrEnum):
+    """Why a message on a channel cannot reach a contact."""
+
+    MISSING_EMAIL = "MISSING_EMAIL"
+    MISSING_PHONE = "MISSING_PHONE"
+    LANDLINE = "LANDLINE"
+
+
+def unreachable(
+    channel: StepChannel, email: str | None, phone: str | None, phone_type: PhoneType | str
+) -> Unreachable | None:
+    """The one rule for whether a contact can receive a message on ``channel``."""
+    if channel == StepChannel.EMAIL:
+        return None if email else Unreachable.MISSING_EMAIL
+    if not phone:
+        return Unreachable.MISSING_PHONE
+    if phone_type == PhoneType.LANDLINE:
+        return Unreachable.LANDLINE
+    return None

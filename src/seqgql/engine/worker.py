@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
-from seqgql.domain.kinds import ActivityKind, PhoneType, StepChannel
+from seqgql.domain.kinds import ActivityKind, StepChannel, Unreachable, unreachable
 from seqgql.domain.schedule import next_send_time, step_due
 from seqgql.domain.sequence import SendingWindow
 from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
@@ -285,15 +285,18 @@ class Engine:
         )  # fmt: skip
 
 
+# A step the contact cannot receive makes the enrollment NOT_SENT with this reason.
+_NOT_SENT_REASONS = {
+    Unreachable.MISSING_EMAIL: StatusReason.MISSING_EMAIL,
+    Unreachable.MISSING_PHONE: StatusReason.MISSING_PHONE,
+    Unreachable.LANDLINE: StatusReason.BLOCKED_BY_RULE,
+}
+
+
 def _blocked(row: Row) -> StatusReason | None:
     """Why this step cannot be sent to this contact, if it cannot."""
-    if row.channel == StepChannel.EMAIL:
-        return None if row.email else StatusReason.MISSING_EMAIL
-    if not row.phone:
-        return StatusReason.MISSING_PHONE
-    if row.phone_type == PhoneType.LANDLINE:
-        return StatusReason.BLOCKED_BY_RULE
-    return None
+    why = unreachable(StepChannel(row.channel), row.email, row.phone, row.phone_type)
+    return _NOT_SENT_REASONS[why] if why is not None else None
 
 
 async def _try_lock(conn: AsyncConnection, sequence_ids: list[int]) -> list[int]:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from seqgql.clock import Clock
 from seqgql.domain import validation
 from seqgql.domain.errors import ErrorCode, InputErrors, error
-from seqgql.domain.kinds import ActivityKind, BulkActionKind, PhoneType, StepChannel
+from seqgql.domain.kinds import ActivityKind, BulkActionKind, StepChannel, unreachable
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import SkipReason
 from seqgql.persistence.database import Database
@@ -131,10 +131,5 @@ def _check_text(body: str, subject: str | None, channel: StepChannel) -> None:
 def _cannot_send(row: Row, channel: StepChannel) -> SkipReason | None:
     if row.opted_out:
         return SkipReason.CONTACT_OPTED_OUT
-    if channel is StepChannel.EMAIL:
-        return None if row.email else SkipReason.MISSING_EMAIL
-    if not row.phone:
-        return SkipReason.MISSING_PHONE
-    if row.phone_type == PhoneType.LANDLINE:
-        return SkipReason.LANDLINE
-    return None
+    why = unreachable(channel, row.email, row.phone, row.phone_type)
+    return SkipReason(why.value) if why is not None else None
