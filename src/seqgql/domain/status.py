@@ -183,7 +183,5 @@ def is_valid_state(status: EnrollmentStatus, reason: StatusReason | None) -> boo
     return reason in allowed
 
 
-# Statuses in which the engine still has work to do for an enrollment.
-SCHEDULED_STATUSES = frozenset({_S.ACTIVE})
 # Statuses shown unless removed ones are asked for.
 VISIBLE_BY_DEFAULT = _ALL - {_S.REMOVED}

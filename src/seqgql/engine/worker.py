@@ -17,7 +17,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -257,12 +256,9 @@ class Engine:
             return 0, deferred
         rule = transition(action)
         assert rule.to_status is not None
-        values: dict[str, Any] = {"next_run_at": None}
-        if rule.to_status is EnrollmentStatus.FINISHED:
-            values["finished_at"] = ctx.now
         changed = await change_status(
             conn, ctx, locked, e.id.in_(ids), rule.allowed_from, rule.to_status,
-            reason or rule.to_reason, values,
+            reason or rule.to_reason,
         )  # fmt: skip
         return changed, deferred
 

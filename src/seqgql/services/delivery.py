@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from seqgql.clock import Clock
 from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
 from seqgql.domain.kinds import BulkActionKind, DeliveryEventKind
-from seqgql.domain.status import Action, EnrollmentStatus, SkipReason, skip_reason, transition
+from seqgql.domain.status import Action, SkipReason, skip_reason, transition
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, contacts, enrollments, sequences
 from seqgql.services.actor import Actor
@@ -101,11 +101,9 @@ async def record_delivery_event(
         rule = transition(action)
         assert rule.to_status is not None
         await lock_sequences(op.conn, [row.sequence_id])
-        values: dict[str, Any] = {"next_run_at": None, "resume_at": None}
+        values: dict[str, Any] = {"resume_at": None}
         if action is Action.OUT_OF_OFFICE and return_date is not None:
             values["resume_at"] = _start_of(return_date, row.time_zone, row.sending_window)
-        if rule.to_status is EnrollmentStatus.FINISHED:
-            values["finished_at"] = now
         changed = await change_status(
             op.conn, op.change, [row.sequence_id], e.id == enrollment_id,
             rule.allowed_from, rule.to_status, rule.to_reason, values,

@@ -139,7 +139,7 @@ async def enroll_in(
         "finished_at": None,
     }
     allowed = transition(Action.REENROLL).allowed_from
-    omitted = {**common, "current_step": None, "next_run_at": None}
+    omitted = {**common, "current_step": None}
     changed = await change_status(
         conn, op.change, [sequence_id], sa.and_(restartable, opted_out),
         allowed, S.OMITTED, StatusReason.OPTED_OUT, omitted,

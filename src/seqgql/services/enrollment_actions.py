@@ -70,9 +70,7 @@ async def pause(
 ) -> BulkResult:
     async def work(op: BulkOperation) -> BulkResult:
         _require_future(resume_at, op.change.now, "resumeAt")
-        return await _apply(
-            op, selection, Action.PAUSE, values={"resume_at": resume_at, "next_run_at": None}
-        )
+        return await _apply(op, selection, Action.PAUSE, values={"resume_at": resume_at})
 
     return await run_bulk(
         db,
@@ -155,7 +153,7 @@ async def finish(
             selection,
             Action.FINISH,
             reason=reason.status_reason,
-            values={"finished_at": op.change.now, "next_run_at": None, "resume_at": None},
+            values={"resume_at": None},
         )
 
     return await run_bulk(
@@ -180,9 +178,7 @@ async def remove(
     idempotency_key: str | None = None,
 ) -> BulkResult:
     async def work(op: BulkOperation) -> BulkResult:
-        return await _apply(
-            op, selection, Action.REMOVE, values={"next_run_at": None, "resume_at": None}
-        )
+        return await _apply(op, selection, Action.REMOVE, values={"resume_at": None})
 
     return await run_bulk(
         db,

@@ -81,13 +81,11 @@ async def status_counts_by_sequence(
     return found
 
 
-async def _id_page(
-    db: Database,
-    query: sa.Select[Any],
-    id_column: sa.ColumnElement[int],
-    first: int | None,
-    after: str | None,
+async def page_of(
+    db: Database, query: sa.Select[Any], first: int | None, after: str | None
 ) -> Page[Row]:
+    """A page of ``query``'s rows in id order (keyset on the ``id`` it selects)."""
+    id_column = query.selected_columns["id"]
     size = page_size(first)
     if after is not None:
         query = query.where(id_column > decode_id_cursor(after))
@@ -101,7 +99,7 @@ async def _id_page(
     )
 
 
-async def _count(db: Database, query: sa.Select[Any]) -> int:
+async def count_of(db: Database, query: sa.Select[Any]) -> int:
     async with db.read() as conn:
         counted = sa.select(sa.func.count()).select_from(query.subquery())
         return int((await conn.execute(counted)).scalar_one())
@@ -126,17 +124,6 @@ def group_contacts_query(workspace_id: int, group_id: int) -> sa.Select[Any]:
     return sa.select(contacts).where(
         contacts.c.workspace_id == workspace_id, contacts.c.id.in_(members)
     )
-
-
-async def page_of(
-    db: Database, query: sa.Select[Any], first: int | None, after: str | None
-) -> Page[Row]:
-    table = query.selected_columns
-    return await _id_page(db, query, table["id"], first, after)
-
-
-async def count_of(db: Database, query: sa.Select[Any]) -> int:
-    return await _count(db, query)
 
 
 async def all_groups(db: Database, workspace_id: int) -> list[Row]:

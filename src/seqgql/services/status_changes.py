@@ -42,11 +42,6 @@ class ChangeContext:
     now: datetime
 
 
-async def sequences_of(conn: AsyncConnection, predicate: sa.ColumnElement[bool]) -> list[int]:
-    rows = await conn.execute(sa.select(e.sequence_id).where(predicate).distinct())
-    return sorted(r[0] for r in rows)
-
-
 async def lock_sequences(conn: AsyncConnection, sequence_ids: Iterable[int]) -> dict[int, int]:
     """Lock the sequences (in id order, so lockers never deadlock) and return their
     last event numbers."""
@@ -123,16 +118,31 @@ async def change_status(
     await conn.execute(
         enrollments.update()
         .where(e.id == events.c.enrollment_id, new_events)
-        .values(
-            status=to_status,
-            reason=to_reason,
-            version=e.version + 1,
-            updated_at=ctx.now,
-            **(values or {}),
-        )
+        .values(**_new_values(ctx, to_status, to_reason, values))
     )
     await advance_event_numbers(conn, bases)
     return count
+
+
+def _new_values(
+    ctx: ChangeContext,
+    to_status: EnrollmentStatus,
+    to_reason: StatusReason | None,
+    values: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """What a change to ``to_status`` sets. Only ACTIVE enrollments are scheduled; a
+    FINISHED one records when. ``values`` adds to (or overrides) that."""
+    new: dict[str, Any] = {
+        "status": to_status,
+        "reason": to_reason,
+        "version": e.version + 1,
+        "updated_at": ctx.now,
+    }
+    if to_status is not EnrollmentStatus.ACTIVE:
+        new["next_run_at"] = None
+    if to_status is EnrollmentStatus.FINISHED:
+        new["finished_at"] = ctx.now
+    return {**new, **(values or {})}
 
 
 async def advance_event_numbers(conn: AsyncConnection, bases: Mapping[int, int]) -> None:

@@ -10,6 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# 64-bit ids on PostgreSQL (SQLite only auto-increments an INTEGER PRIMARY KEY)
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# Enum columns hold the domain enums' values as plain text (seqgql.domain is their one
+# definition; no database-side enum type or CHECK constraint restates them).
+ENUM = sa.String(length=32)
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -22,7 +28,7 @@ def upgrade() -> None:
         "workspaces",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
@@ -35,22 +41,18 @@ def upgrade() -> None:
         "contacts",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("workspace_id", ID, nullable=False),
         sa.Column("first_name", sa.String(length=200), nullable=False),
         sa.Column("last_name", sa.String(length=200), nullable=True),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("phone", sa.String(length=32), nullable=True),
         sa.Column(
             "phone_type",
-            sa.Enum(
-                "MOBILE", "LANDLINE", "UNKNOWN", name="phonetype", native_enum=False, length=32
-            ),
+            ENUM,
             nullable=False,
         ),
         sa.Column("time_zone", sa.String(length=64), nullable=True),
@@ -71,13 +73,11 @@ def upgrade() -> None:
         "groups",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("workspace_id", ID, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -91,9 +91,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "idempotency_keys",
-        sa.Column(
-            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("workspace_id", ID, nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("operation", sa.String(length=64), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
@@ -111,18 +109,14 @@ def upgrade() -> None:
         "sequences",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("workspace_id", ID, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("archived", sa.Boolean(), nullable=False),
-        sa.Column(
-            "cloned_from_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("cloned_from_id", ID, nullable=True),
         sa.Column("sending_window", sa.JSON(), nullable=True),
         sa.Column("reply_window_minutes", sa.Integer(), nullable=False),
         sa.Column("last_event_number", sa.BigInteger(), nullable=False),
@@ -148,18 +142,16 @@ def upgrade() -> None:
         "users",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("workspace_id", ID, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column(
             "role",
-            sa.Enum("ADMIN", "MEMBER", "VIEWER", name="role", native_enum=False, length=32),
+            ENUM,
             nullable=False,
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -176,11 +168,11 @@ def upgrade() -> None:
         "api_tokens",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_id", ID, nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -194,32 +186,17 @@ def upgrade() -> None:
         "bulk_operations",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("workspace_id", ID, nullable=False),
         sa.Column(
             "kind",
-            sa.Enum(
-                "ENROLL",
-                "PAUSE",
-                "RESUME",
-                "FINISH",
-                "REMOVE",
-                "RESTART",
-                "ADD_TO_GROUP",
-                "SEND_MESSAGE",
-                "DELIVERY_EVENT",
-                name="bulkactionkind",
-                native_enum=False,
-                length=32,
-            ),
+            ENUM,
             nullable=False,
         ),
-        sa.Column("actor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("actor_id", ID, nullable=True),
         sa.Column("changed_count", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -240,65 +217,26 @@ def upgrade() -> None:
         "enrollments",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "sequence_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("workspace_id", ID, nullable=False),
+        sa.Column("sequence_id", ID, nullable=False),
+        sa.Column("contact_id", ID, nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "ACTIVE",
-                "PAUSED",
-                "FINISHED",
-                "BOUNCED",
-                "FAILED",
-                "NOT_SENT",
-                "OPTED_OUT",
-                "OMITTED",
-                "REMOVED",
-                name="enrollmentstatus",
-                native_enum=False,
-                length=32,
-            ),
+            ENUM,
             nullable=False,
         ),
         sa.Column(
             "reason",
-            sa.Enum(
-                "MANUAL",
-                "OUT_OF_OFFICE",
-                "REPLIED",
-                "MEETING_BOOKED",
-                "UNSUBSCRIBED",
-                "CHANGED_JOBS",
-                "NO_LONGER_NEEDED",
-                "OTHER",
-                "COMPLETED_NO_RESPONSE",
-                "MISSING_EMAIL",
-                "MISSING_PHONE",
-                "BLOCKED_BY_RULE",
-                "OPTED_OUT",
-                "LANDLINE",
-                name="statusreason",
-                native_enum=False,
-                length=32,
-            ),
+            ENUM,
             nullable=True,
         ),
         sa.Column("current_step", sa.Integer(), nullable=True),
         sa.Column("last_sent_step", sa.Integer(), nullable=False),
-        sa.Column(
-            "enrolled_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("enrolled_by_id", ID, nullable=True),
         sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resume_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_run_at", sa.DateTime(timezone=True), nullable=True),
@@ -372,10 +310,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "group_members",
-        sa.Column("group_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("group_id", ID, nullable=False),
+        sa.Column("contact_id", ID, nullable=False),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["contact_id"],
@@ -398,17 +334,15 @@ def upgrade() -> None:
         "steps",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "sequence_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("sequence_id", ID, nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column(
             "channel",
-            sa.Enum("EMAIL", "SMS", name="stepchannel", native_enum=False, length=32),
+            ENUM,
             nullable=False,
         ),
         sa.Column("wait_minutes", sa.Integer(), nullable=False),
@@ -427,33 +361,15 @@ def upgrade() -> None:
         "activities",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "enrollment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("workspace_id", ID, nullable=False),
+        sa.Column("enrollment_id", ID, nullable=False),
         sa.Column(
             "kind",
-            sa.Enum(
-                "SENT",
-                "DELIVERED",
-                "OPENED",
-                "CLICKED",
-                "REPLIED",
-                "BOUNCED",
-                "FAILED",
-                "OUT_OF_OFFICE",
-                "OPTED_OUT",
-                "NOTE",
-                name="activitykind",
-                native_enum=False,
-                length=32,
-            ),
+            ENUM,
             nullable=False,
         ),
         sa.Column("step", sa.Integer(), nullable=True),
@@ -478,106 +394,36 @@ def upgrade() -> None:
         "events",
         sa.Column(
             "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ID,
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "sequence_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("workspace_id", ID, nullable=False),
+        sa.Column("sequence_id", ID, nullable=False),
         sa.Column("number", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "enrollment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("enrollment_id", ID, nullable=False),
         sa.Column(
             "from_status",
-            sa.Enum(
-                "ACTIVE",
-                "PAUSED",
-                "FINISHED",
-                "BOUNCED",
-                "FAILED",
-                "NOT_SENT",
-                "OPTED_OUT",
-                "OMITTED",
-                "REMOVED",
-                name="enrollmentstatus",
-                native_enum=False,
-                length=32,
-            ),
+            ENUM,
             nullable=True,
         ),
         sa.Column(
             "from_reason",
-            sa.Enum(
-                "MANUAL",
-                "OUT_OF_OFFICE",
-                "REPLIED",
-                "MEETING_BOOKED",
-                "UNSUBSCRIBED",
-                "CHANGED_JOBS",
-                "NO_LONGER_NEEDED",
-                "OTHER",
-                "COMPLETED_NO_RESPONSE",
-                "MISSING_EMAIL",
-                "MISSING_PHONE",
-                "BLOCKED_BY_RULE",
-                "OPTED_OUT",
-                "LANDLINE",
-                name="statusreason",
-                native_enum=False,
-                length=32,
-            ),
+            ENUM,
             nullable=True,
         ),
         sa.Column(
             "to_status",
-            sa.Enum(
-                "ACTIVE",
-                "PAUSED",
-                "FINISHED",
-                "BOUNCED",
-                "FAILED",
-                "NOT_SENT",
-                "OPTED_OUT",
-                "OMITTED",
-                "REMOVED",
-                name="enrollmentstatus",
-                native_enum=False,
-                length=32,
-            ),
+            ENUM,
             nullable=False,
         ),
         sa.Column(
             "to_reason",
-            sa.Enum(
-                "MANUAL",
-                "OUT_OF_OFFICE",
-                "REPLIED",
-                "MEETING_BOOKED",
-                "UNSUBSCRIBED",
-                "CHANGED_JOBS",
-                "NO_LONGER_NEEDED",
-                "OTHER",
-                "COMPLETED_NO_RESPONSE",
-                "MISSING_EMAIL",
-                "MISSING_PHONE",
-                "BLOCKED_BY_RULE",
-                "OPTED_OUT",
-                "LANDLINE",
-                name="statusreason",
-                native_enum=False,
-                length=32,
-            ),
+            ENUM,
             nullable=True,
         ),
-        sa.Column("actor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column(
-            "bulk_operation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("actor_id", ID, nullable=True),
+        sa.Column("bulk_operation_id", ID, nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["users.id"], name=op.f("fk_events_actor_id_users"), ondelete="SET NULL"
