@@ -24,7 +24,8 @@ from seqgql.graphql.view import ACTOR_SCOPE_KEY, GraphQLView, bearer_token
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade_async
 from seqgql.services.auth import TokenCache
-from seqgql.services.transport import RecordingTransport, Transport
+from seqgql.services.channels import transport_from_settings
+from seqgql.services.transport import Transport
 from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql")
@@ -85,7 +86,7 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings()
     clock = clock or SystemClock()
-    transport = transport or RecordingTransport()
+    transport = transport or transport_from_settings(settings)
     schema = build_schema(introspection=settings.introspection)
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     bus = EventBus()
@@ -111,7 +112,7 @@ def create_app(
         stop = asyncio.Event()
         engine_task = None
         if settings.engine_in_process:
-            engine = Engine(db, clock, transport, batch_size=settings.engine_batch_size)
+            engine = Engine.from_settings(db, clock, transport, settings)
             engine_task = asyncio.create_task(
                 engine.run_forever(stop, settings.engine_idle_seconds), name="seqgql-engine"
             )

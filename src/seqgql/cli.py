@@ -119,7 +119,7 @@ def _worker(settings: Settings) -> int:
     from seqgql.engine.worker import Engine
     from seqgql.events.broadcast import create_broadcast
     from seqgql.events.bus import EventBus
-    from seqgql.services.transport import RecordingTransport
+    from seqgql.services.channels import transport_from_settings
 
     if settings.auto_migrate:
         upgrade(settings.database_url)
@@ -133,8 +133,9 @@ def _worker(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        engine = Engine(db, SystemClock(), RecordingTransport(),
-                        batch_size=settings.engine_batch_size)  # fmt: skip
+        engine = Engine.from_settings(
+            db, SystemClock(), transport_from_settings(settings), settings
+        )
         print("seqgql worker running; Ctrl+C stops it", file=sys.stderr, flush=True)
         try:
             await engine.run_forever(stop, settings.engine_idle_seconds)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./seqgql.db"
@@ -33,6 +33,28 @@ class Settings(BaseSettings):
     )
     engine_batch_size: int = 500
     engine_idle_seconds: float = 1.0
+    engine_send_concurrency: int = Field(
+        default=10, description="Messages one worker hands to the transport at once"
+    )
+    engine_max_send_attempts: int = Field(
+        default=8,
+        description="Transient transport failures of one step before it is FAILED (retried "
+        "5, 10, 20... minutes apart)",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="Send EMAIL steps through this SMTP server (default: record them, send "
+        "nothing). SMS steps are always recorded only.",
+    )
+    smtp_port: int = 587
+    smtp_from: str | None = Field(default=None, description="The From address (required)")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: bool = Field(default=False, description="Implicit TLS from the start (port 465)")
+    smtp_starttls: bool | None = Field(
+        default=None, description="Require STARTTLS (true), never (false), or when offered"
+    )
+    smtp_timeout_seconds: float = 30.0
     introspection: bool = True
     auto_migrate: bool = Field(
         default=True, description="Apply migrations when the server starts (embedded mode)"
@@ -45,6 +67,12 @@ class Settings(BaseSettings):
         if self.run_engine is not None:
             return self.run_engine
         return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _smtp_needs_from(self) -> Settings:
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("SMTP_FROM is required when SMTP_HOST is set")
+        return self
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

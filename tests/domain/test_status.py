@@ -41,12 +41,14 @@ COLUMNS = (
 # fail or draw an opt-out while the contact is still being reached (active, paused, or a
 # step not sent), and an opt-out also ends a bounced/failed one. Finished, omitted and
 # removed enrollments are left as they are.
+# RESUME also takes a step NOT_SENT back to ACTIVE (issue 4: resuming after the contact is
+# fixed sends it).
 MATRIX = """
               ACTIVE PAUSED FINISHED BOUNCED FAILED NOT_SENT OPTED_OUT OMITTED REMOVED
 ENROLL        enr    enr    enr      enr     enr    enr      enr       enr     enr
 REENROLL      enr    enr    ok       enr     enr    enr      enr       enr     ok
 PAUSE         ok     same   inv      inv     inv    ok       inv       inv     inv
-RESUME        same   ok     inv      inv     inv    inv      inv       inv     inv
+RESUME        same   ok     inv      inv     inv    ok       inv       inv     inv
 OUT_OF_OFFICE ok     same   inv      inv     inv    inv      inv       inv     inv
 REPLY         ok     ok     same     inv     inv    inv      inv       inv     inv
 BOUNCE        ok     ok     inv      same    inv    ok       inv       inv     inv

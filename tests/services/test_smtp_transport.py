@@ -17,16 +17,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from seqgql.domain.kinds import StepChannel
-from seqgql.services.smtp_transport import (
+from seqgql.services.smtp_transport import SmtpSettings, SmtpTransport, build_email
+from seqgql.services.transport import (
     ConfigurationError,
+    OutboundMessage,
     PermanentFailure,
-    SmtpSettings,
-    SmtpTransport,
     TransientFailure,
-    build_email,
     send_with_retry,
 )
-from seqgql.services.transport import OutboundMessage
 
 SENDER = "outreach@example.com"
 MESSAGE = OutboundMessage(

@@ -106,6 +106,16 @@ def check_window(window: SendingWindow, path: list[str | int]) -> list[UserError
     return errors
 
 
+MAX_DAILY_LIMIT = 100_000
+
+
+def check_daily_limit(limit: int | None, path: list[str | int]) -> list[UserError]:
+    """A per-sender daily limit is a positive number of steps (None: no limit)."""
+    if limit is not None and not 1 <= limit <= MAX_DAILY_LIMIT:
+        return [error(path, ErrorCode.OUT_OF_RANGE, f"must be between 1 and {MAX_DAILY_LIMIT}")]
+    return []
+
+
 def check_reply_window(minutes: int, path: list[str | int]) -> list[UserError]:
     if not 0 <= minutes <= MAX_WAIT_MINUTES:
         return [error(path, ErrorCode.OUT_OF_RANGE, f"must be between 0 and {MAX_WAIT_MINUTES}")]

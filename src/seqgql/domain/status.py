@@ -130,7 +130,8 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.ENROLL: Transition(frozenset(), _S.ACTIVE),
     Action.REENROLL: Transition(frozenset({_S.REMOVED, _S.FINISHED}), _S.ACTIVE),
     Action.PAUSE: Transition(frozenset({_S.ACTIVE, _S.NOT_SENT}), _S.PAUSED, StatusReason.MANUAL),
-    Action.RESUME: Transition(frozenset({_S.PAUSED}), _S.ACTIVE),
+    # NOT_SENT too: once the contact is fixed, resuming sends the step that was not sent.
+    Action.RESUME: Transition(frozenset({_S.PAUSED, _S.NOT_SENT}), _S.ACTIVE),
     Action.OUT_OF_OFFICE: Transition(frozenset({_S.ACTIVE}), _S.PAUSED, StatusReason.OUT_OF_OFFICE),
     Action.REPLY: Transition(frozenset({_S.ACTIVE, _S.PAUSED}), _S.FINISHED, StatusReason.REPLIED),
     Action.BOUNCE: Transition(frozenset({_S.ACTIVE, _S.PAUSED, _S.NOT_SENT}), _S.BOUNCED),

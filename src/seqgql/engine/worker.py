@@ -7,6 +7,13 @@ the same set-based path as the mutations, so it writes its events and reaches
 subscribers. It needs its sequence's lock; a worker never waits for one (a bulk action
 holding it may be waiting for rows this worker claimed): it takes the locks it can get
 at once and leaves the other rows due for its next batch.
+
+Messages go to the transport inside the batch's transaction, before anything is written,
+so what is recorded is what happened to each one (``engine.delivery``): sent (recorded,
+next step scheduled), refused (BOUNCED for an email, FAILED for an SMS), a transient
+failure (tried again later with backoff; FAILED after ``max_send_attempts``), or not tried
+because the worker is stopping (left due, untouched). A sequence's per-sender daily limit
+(``engine.limits``) holds the steps over it until the next day's window.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,12 +33,15 @@ from seqgql.domain.kinds import ActivityKind, StepChannel, Unreachable, unreacha
 from seqgql.domain.schedule import next_send_time, step_due
 from seqgql.domain.sequence import SendingWindow
 from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
+from seqgql.engine.delivery import QUICK_RETRY, Outcome, Result, RetryPolicy, deliver
+from seqgql.engine.limits import DailyLimits, next_day_opening
 from seqgql.engine.templates import render
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, contacts, enrollments, sequences, steps
 from seqgql.persistence.types import Row
 from seqgql.services.status_changes import ChangeContext, change_status
 from seqgql.services.transport import OutboundMessage, Transport
+from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql.engine")
 e = enrollments.c
@@ -46,11 +56,23 @@ class BatchStats:
     not_sent: int = 0
     opted_out: int = 0
     resumed: int = 0
+    bounced: int = 0
+    failed: int = 0
+    retried: int = 0  # transient transport failures, tried again later
+    held: int = 0  # over the sequence's daily limit for the sender: waiting for tomorrow
     deferred: int = 0  # status changes left for a later batch (sequence lock busy)
+    not_attempted: int = 0  # the worker was stopping: left due
 
     @property
     def processed(self) -> int:
-        return self.sent + self.rescheduled + self.completed + self.not_sent + self.opted_out
+        return (
+            self.sent + self.rescheduled + self.completed + self.not_sent + self.opted_out
+            + self.bounced + self.failed + self.retried + self.held
+        )  # fmt: skip
+
+    def add(self, other: BatchStats) -> None:
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)
 
 
 @dataclass
@@ -64,15 +86,40 @@ class _Plan:
 
 class Engine:
     def __init__(
-        self, db: Database, clock: Clock, transport: Transport, *, batch_size: int = 500
+        self,
+        db: Database,
+        clock: Clock,
+        transport: Transport,
+        *,
+        batch_size: int = 500,
+        send_concurrency: int = 10,
+        retry: RetryPolicy = QUICK_RETRY,
+        max_send_attempts: int = 8,
+        retry_after_minutes: int = 5,
     ) -> None:
         self.db = db
         self.clock = clock
         self.transport = transport
         self.batch_size = batch_size
+        self.send_concurrency = send_concurrency
+        self.retry = retry
+        self.max_send_attempts = max_send_attempts
+        self.retry_after_minutes = retry_after_minutes
 
-    async def run_once(self) -> BatchStats:
-        """Process one batch of due work; returns what it did."""
+    @classmethod
+    def from_settings(
+        cls, db: Database, clock: Clock, transport: Transport, settings: Settings
+    ) -> Engine:
+        return cls(
+            db, clock, transport,
+            batch_size=settings.engine_batch_size,
+            send_concurrency=settings.engine_send_concurrency,
+            max_send_attempts=settings.engine_max_send_attempts,
+        )  # fmt: skip
+
+    async def run_once(self, stop: asyncio.Event | None = None) -> BatchStats:
+        """Process one batch of due work; returns what it did. Once ``stop`` is set, no
+        further message of the batch is started; what was sent is recorded."""
         stats = BatchStats()
         async with self.db.write() as conn:
             now = self.clock.now()
@@ -81,7 +128,7 @@ class Engine:
             rows = await self._claim(conn, now)
             if rows:
                 plan = self._plan(rows, now)
-                await self._apply(conn, ctx, plan, stats)
+                await self._apply(conn, ctx, plan, stats, stop)
         return stats
 
     async def run_until_idle(self, max_batches: int = 10_000) -> BatchStats:
@@ -89,17 +136,17 @@ class Engine:
         total = BatchStats()
         for _ in range(max_batches):
             stats = await self.run_once()
-            for name in ("sent", "rescheduled", "completed", "not_sent", "opted_out", "resumed"):
-                setattr(total, name, getattr(total, name) + getattr(stats, name))
+            total.add(stats)
             if stats.processed == 0 and stats.resumed == 0:
                 break
         return total
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
-        """Work until ``stop`` is set; a batch in progress finishes (or rolls back) whole."""
+        """Work until ``stop`` is set. The batch in progress sends no further message and
+        commits what it sent: nothing is lost and nothing is sent twice."""
         while not stop.is_set():
             try:
-                stats = await self.run_once()
+                stats = await self.run_once(stop)
             except Exception:
                 log.exception("engine batch failed; retrying")
                 stats = BatchStats()
@@ -131,10 +178,11 @@ class Engine:
         query = (
             sa.select(
                 e.id, e.workspace_id, e.sequence_id, e.contact_id, e.current_step,
-                e.last_sent_step, e.next_run_at,
+                e.last_sent_step, e.next_run_at, e.enrolled_by_id, e.send_attempts,
                 c.first_name, c.last_name, c.email, c.phone, c.phone_type, c.time_zone,
                 c.opted_out,
                 sequences.c.sending_window, sequences.c.reply_window_minutes,
+                sequences.c.daily_limit_per_sender,
                 step.c.channel, step.c.subject, step.c.body, step_count,
                 following.c.wait_minutes.label("next_wait"),
             )
@@ -178,8 +226,11 @@ class Engine:
         return plan
 
     async def _apply(
-        self, conn: AsyncConnection, ctx: ChangeContext, plan: _Plan, stats: BatchStats
-    ) -> None:
+        self, conn: AsyncConnection, ctx: ChangeContext, plan: _Plan, stats: BatchStats,
+        stop: asyncio.Event | None,
+    ) -> None:  # fmt: skip
+        if plan.sends:
+            await self._deliver(conn, ctx, plan, stats, stop)
         if plan.reschedule:
             await conn.execute(
                 enrollments.update()
@@ -188,25 +239,97 @@ class Engine:
                 [{"eid": k, "at": v} for k, v in plan.reschedule.items()],
             )
             stats.rescheduled += len(plan.reschedule)
-        if plan.sends:
-            await self._send(conn, ctx, plan.sends)
-            stats.sent += len(plan.sends)
         for (action, reason), rows in plan.changes.items():
             changed, deferred = await self._change(conn, ctx, action, reason, rows)
             stats.deferred += deferred
             if action is Action.COMPLETE:
-                stats.completed += changed
+                stats.completed += len(changed)
             elif action is Action.OPT_OUT:
-                stats.opted_out += changed
+                stats.opted_out += len(changed)
             else:
-                stats.not_sent += changed
+                stats.not_sent += len(changed)
 
-    async def _send(
+    async def _deliver(
+        self, conn: AsyncConnection, ctx: ChangeContext, plan: _Plan, stats: BatchStats,
+        stop: asyncio.Event | None,
+    ) -> None:  # fmt: skip
+        """Send what the daily limits allow, then record what became of each message."""
+        limits = DailyLimits(ctx.now)
+        await limits.load(conn, [row for row, _ in plan.sends])
+        sends = []
+        for row, message in plan.sends:
+            if limits.take(row):
+                sends.append((row, message))
+            else:
+                plan.reschedule[row.id] = next_day_opening(row, ctx.now)
+                stats.held += 1
+        results = await deliver(
+            self.transport, [m for _, m in sends], stop=stop,
+            concurrency=self.send_concurrency, retry=self.retry,
+        )  # fmt: skip
+        by_outcome: dict[Outcome, list[tuple[Row, Result]]] = defaultdict(list)
+        for (row, _), result in zip(sends, results, strict=True):
+            by_outcome[result.outcome].append((row, result))
+            if result.outcome is not Outcome.SENT:
+                limits.give_back(row)
+        await limits.save(conn)
+
+        sent = [send for send, r in zip(sends, results, strict=True) if r.outcome is Outcome.SENT]
+        await self._record_sent(conn, ctx, sent)
+        stats.sent += len(by_outcome[Outcome.SENT])
+        stats.not_attempted += len(by_outcome[Outcome.NOT_ATTEMPTED])
+        for row, _ in by_outcome[Outcome.MISCONFIGURED]:
+            plan.reschedule[row.id] = ctx.now + timedelta(minutes=self.retry_after_minutes)
+        given_up: list[tuple[Row, Result]] = []
+        retry = []
+        for row, result in by_outcome[Outcome.RETRY]:
+            if row.send_attempts + 1 >= self.max_send_attempts:
+                given_up.append((row, result))
+            else:
+                backoff = self.retry_after_minutes * 2**row.send_attempts
+                retry.append({"eid": row.id, "at": ctx.now + timedelta(minutes=backoff)})
+        if retry:
+            await conn.execute(
+                enrollments.update()
+                .where(e.id == sa.bindparam("eid"))
+                .values(next_run_at=sa.bindparam("at"), send_attempts=e.send_attempts + 1),
+                retry,
+            )
+            stats.retried += len(retry)
+        refused = by_outcome[Outcome.REFUSED] + given_up
+        bounced = [(row, result) for row, result in refused if row.channel == StepChannel.EMAIL]
+        failed = [(row, result) for row, result in refused if row.channel != StepChannel.EMAIL]
+        await self._refuse(conn, ctx, bounced, Action.BOUNCE, stats)
+        await self._refuse(conn, ctx, failed, Action.FAIL, stats)
+
+    async def _refuse(
+        self, conn: AsyncConnection, ctx: ChangeContext, refused: list[tuple[Row, Result]],
+        action: Action, stats: BatchStats,
+    ) -> None:  # fmt: skip
+        """BOUNCED (an email) or FAILED: the status change, and the answer as activity."""
+        if not refused:
+            return
+        changed, deferred = await self._change(conn, ctx, action, None, [r for r, _ in refused])
+        stats.deferred += deferred
+        kind = ActivityKind.BOUNCED if action is Action.BOUNCE else ActivityKind.FAILED
+        activity = [
+            {"workspace_id": row.workspace_id, "enrollment_id": row.id, "kind": kind,
+             "step": row.current_step, "at": ctx.now, "detail": (result.detail or "")[:500]}
+            for row, result in refused if row.id in changed
+        ]  # fmt: skip
+        if activity:
+            await conn.execute(activities.insert(), activity)
+        if action is Action.BOUNCE:
+            stats.bounced += len(activity)
+        else:
+            stats.failed += len(activity)
+
+    async def _record_sent(
         self, conn: AsyncConnection, ctx: ChangeContext, sends: list[tuple[Row, OutboundMessage]]
     ) -> None:
-        """Record each step as sent and schedule the next; then hand the messages over.
-        The transport is called inside the transaction: if it fails, nothing is recorded
-        and the batch is retried."""
+        """Record each step as sent and schedule the next."""
+        if not sends:
+            return
         now = ctx.now
         await conn.execute(
             activities.insert(),
@@ -235,17 +358,18 @@ class Engine:
                 last_sent_step=sa.bindparam("sent"),
                 current_step=sa.bindparam("next_step"),
                 next_run_at=sa.bindparam("at"),
+                send_attempts=0,
                 updated_at=now,
             ),
             updates,
         )
-        for _row, message in sends:
-            await self.transport.send(message)
 
     async def _change(
         self, conn: AsyncConnection, ctx: ChangeContext, action: Action,
         reason: StatusReason | None, rows: list[Row],
-    ) -> tuple[int, int]:  # fmt: skip
+    ) -> tuple[set[int], int]:  # fmt: skip
+        """Change what can be changed now: the ids changed, and how many were deferred.
+        The rows are claimed ACTIVE rows, so every one whose sequence is locked changes."""
         by_sequence: dict[int, list[int]] = defaultdict(list)
         for row in rows:
             by_sequence[row.sequence_id].append(row.id)
@@ -253,14 +377,16 @@ class Engine:
         ids = [i for s in locked for i in by_sequence[s]]
         deferred = len(rows) - len(ids)
         if not ids:
-            return 0, deferred
+            return set(), deferred
         rule = transition(action)
         assert rule.to_status is not None
         changed = await change_status(
             conn, ctx, locked, e.id.in_(ids), rule.allowed_from, rule.to_status,
             reason or rule.to_reason,
         )  # fmt: skip
-        return changed, deferred
+        if changed != len(ids):  # cannot happen: the rows are claimed and ACTIVE
+            log.error("%s changed %d of %d claimed enrollments", action, changed, len(ids))
+        return set(ids), deferred
 
     async def _resume(self, conn: AsyncConnection, ctx: ChangeContext, stats: BatchStats) -> None:
         """PAUSED enrollments whose resume-at has come go back to ACTIVE, on their step."""

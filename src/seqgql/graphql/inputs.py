@@ -144,12 +144,22 @@ class SendingWindowInput:
         return WindowSpec(tuple(self.days), self.start, self.end, self.time_zone)
 
 
+DAILY_LIMIT_DESCRIPTION = (
+    "At most this many steps sent per sender (the user who enrolled the contact) per day, "
+    "in the sending window's time zone (UTC without a window); over it, a step waits for "
+    "the next day's window."
+)
+
+
 @strawberry.input
 class CreateSequenceInput:
     name: str
     steps: list[StepInput]
     sending_window: SendingWindowInput | None = None
     reply_window_minutes: int = 4320
+    daily_limit_per_sender: int | None = strawberry.field(
+        default=None, description=DAILY_LIMIT_DESCRIPTION
+    )
 
 
 @strawberry.input(description="Only what is given changes; `steps` replaces all steps.")
@@ -159,6 +169,9 @@ class UpdateSequenceInput:
     steps: list[StepInput] | None = None
     sending_window: SendingWindowInput | None = strawberry.UNSET
     reply_window_minutes: int | None = None
+    daily_limit_per_sender: int | None = strawberry.field(
+        default=strawberry.UNSET, description=DAILY_LIMIT_DESCRIPTION + " null removes it."
+    )
 
 
 @strawberry.input
@@ -182,6 +195,21 @@ class ContactInput:
     phone_type: PhoneType | None = None
     time_zone: str | None = None
     opted_out: bool = False
+
+
+@strawberry.input(
+    description="Only the fields given change; null clears an optional one. Fixing an "
+    "email or phone, then resuming, sends a step that was not sent."
+)
+class UpdateContactInput:
+    contact_id: strawberry.ID
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    phone_type: PhoneType | None = strawberry.UNSET
+    time_zone: str | None = strawberry.UNSET
+    opted_out: bool | None = strawberry.UNSET
 
 
 @strawberry.input

@@ -110,6 +110,12 @@ class CreateContactsPayload:
 
 
 @strawberry.type
+class ContactPayload:
+    contact: ContactType | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
 class GroupPayload:
     group: GroupType | None
     user_errors: list[UserError]

@@ -157,6 +157,9 @@ class SequenceType(Node):
         description="After the last step, how long to wait for a reply before finishing."
     )
     sending_window: SendingWindow | None
+    daily_limit_per_sender: int | None = strawberry.field(
+        description="Steps sent per sender per day at most (null: no limit)."
+    )
     created_at: datetime
     event_cursor: str = strawberry.field(
         description="The position of the sequence's latest status change: read it with a "
@@ -192,6 +195,7 @@ class SequenceType(Node):
             sending_window=SendingWindow.from_json(row.sending_window)
             if row.sending_window
             else None,
+            daily_limit_per_sender=row.daily_limit_per_sender,
             created_at=row.created_at,
             event_cursor=EventCursor(row.id, row.last_event_number).encode(),
             pk=row.id,

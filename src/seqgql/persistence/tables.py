@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,6 +107,8 @@ class Sequence(SQLModel, table=True):
     # {"days": ["MONDAY", ...], "start": "09:00", "end": "17:00", "timeZone": "Europe/Paris"}
     sending_window: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
     reply_window_minutes: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    # at most this many steps sent per sender (the enrolling user) per day; None: no limit
+    daily_limit_per_sender: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
     # the number of the sequence's last Event: event numbers are gapless per sequence
     last_event_number: int = Field(
         default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, default=0)
@@ -173,6 +175,10 @@ class Enrollment(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     updated_at: datetime = Field(sa_column=time_column())
     version: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
+    # transient transport failures of the current step in a row (reset when it is sent)
+    send_attempts: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    )
 
 
 class Activity(SQLModel, table=True):
@@ -232,6 +238,20 @@ class Event(SQLModel, table=True):
     at: datetime = Field(sa_column=time_column())
 
 
+class SenderDay(SQLModel, table=True):
+    """Steps sent per sequence, sender and day: what a sequence's daily limit counts.
+
+    Kept only for sequences with a limit. ``sender_id`` is the enrolling user (0 when the
+    enrollment has none); ``day`` is the date in the sequence's time zone."""
+
+    __tablename__ = "sender_days"
+
+    sequence_id: int = Field(sa_column=fk_column("sequences.id", primary_key=True))
+    sender_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    day: date = Field(sa_column=sa.Column(sa.Date, primary_key=True))
+    sent: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
+
+
 class IdempotencyKey(SQLModel, table=True):
     """The first result of a bulk call made with an idempotency key."""
 
@@ -264,3 +284,4 @@ activities = _table(Activity)
 bulk_operations = _table(BulkOperation)
 events = _table(Event)
 idempotency_keys = _table(IdempotencyKey)
+sender_days = _table(SenderDay)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -33,6 +34,16 @@ class ContactSpec:
 class CreatedContacts:
     ids: list[int] = field(default_factory=list)
     errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class UpdatedContact:
+    contact_id: int | None = None
+    errors: list[UserError] = field(default_factory=list)
+
+
+# What updateContact may change, by attribute.
+EDITABLE = ("first_name", "last_name", "email", "phone", "phone_type", "time_zone", "opted_out")
 
 
 @dataclass(slots=True)
@@ -121,6 +132,43 @@ async def create_contacts(
         )
         ids = [r.id for r in result]
     return CreatedContacts(ids=ids)
+
+
+async def update_contact(
+    db: Database, actor: Actor, contact_id: int, changes: dict[str, Any]
+) -> UpdatedContact:
+    """Change the given fields of one contact (validated as on creation). Fixing an
+    address lets a step that was not sent go out once its enrollment is resumed."""
+    if not actor.can_mutate:
+        return UpdatedContact(errors=[forbidden()])
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    async with db.write() as conn:
+        current = (
+            await conn.execute(
+                sa.select(*(contacts.c[a] for a in EDITABLE)).where(
+                    contacts.c.id == contact_id, contacts.c.workspace_id == actor.workspace_id
+                )
+            )
+        ).first()
+        if current is None:
+            return UpdatedContact(
+                errors=[error(["input", "contactId"], ErrorCode.NOT_FOUND, "no such contact")]
+            )
+        spec = replace(ContactSpec(**current._asdict()), **changes)
+        required = [
+            error(["input", label], ErrorCode.REQUIRED, "must not be null")
+            for attr, label in (("first_name", "firstName"), ("opted_out", "optedOut"))
+            if getattr(spec, attr) is None
+        ]
+        if required:
+            return UpdatedContact(errors=required)
+        row, errors = contact_row(spec, ["input"])
+        if errors:
+            return UpdatedContact(errors=errors)
+        await conn.execute(contacts.update().where(contacts.c.id == contact_id).values(**row))
+    return UpdatedContact(contact_id)
 
 
 async def create_group(db: Database, clock: Clock, actor: Actor, name: str) -> CreatedGroup:

@@ -11,7 +11,7 @@ from seqgql.clock import Clock
 from seqgql.domain.errors import ErrorCode, InputErrors, error
 from seqgql.domain.kinds import BulkActionKind
 from seqgql.domain.selection import Selection
-from seqgql.domain.status import Action, FinishReason, SkipReason, transition
+from seqgql.domain.status import Action, EnrollmentStatus, FinishReason, SkipReason, transition
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import enrollments, group_members, groups
 from seqgql.services.actor import Actor
@@ -122,19 +122,26 @@ async def resume(
 async def _schedule_resume(
     op: BulkOperation, selection: Selection, resume_at: datetime
 ) -> BulkResult:
-    """Set or replace the auto-resume moment of paused enrollments (no status change)."""
+    """Set or replace the auto-resume moment: a paused enrollment keeps its status; one
+    whose step was not sent is paused until then (PAUSED(MANUAL), resuming by itself)."""
     resolved = await resolve_selection(op.conn, op.actor, selection)
     await lock_sequences(op.conn, resolved.sequence_ids)
     counts = await status_counts(op.conn, resolved.predicate)
     skips = Skips()
     await collect_skips(op.conn, resolved.predicate, counts, Action.RESUME, skips)
-    paused = sa.and_(resolved.predicate, e.status.in_(transition(Action.RESUME).allowed_from))
+    paused = sa.and_(resolved.predicate, e.status == EnrollmentStatus.PAUSED)
     result = await op.conn.execute(
         enrollments.update()
         .where(paused)
         .values(resume_at=resume_at, version=e.version + 1, updated_at=op.change.now)
     )
-    return BulkResult(changed_count=result.rowcount, skipped=skips.groups())
+    rule = transition(Action.PAUSE)
+    assert rule.to_status is not None
+    held = await change_status(
+        op.conn, op.change, resolved.sequence_ids, resolved.predicate,
+        [EnrollmentStatus.NOT_SENT], rule.to_status, rule.to_reason, {"resume_at": resume_at},
+    )  # fmt: skip
+    return BulkResult(changed_count=result.rowcount + held, skipped=skips.groups())
 
 
 async def finish(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 
 from seqgql.clock import Clock
@@ -16,7 +18,14 @@ from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.bulk import BulkOperation, BulkResult, Skips, run_bulk
 from seqgql.services.selection import resolve_selection
-from seqgql.services.transport import OutboundMessage, Transport
+from seqgql.services.transport import (
+    OutboundMessage,
+    PermanentFailure,
+    Transport,
+    send_with_retry,
+)
+
+log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CONTACTS = 10
 
@@ -93,8 +102,22 @@ async def send_message(
             )
 
         async def deliver() -> None:
+            failures = []
             for message in messages.values():
-                await transport.send(message)
+                try:
+                    await send_with_retry(transport, message)
+                except Exception as exc:  # recorded on the enrollment; the others still go
+                    log.warning("message to contact %s not sent: %s", message.contact_id, exc)
+                    bounced = isinstance(exc, PermanentFailure) and channel is StepChannel.EMAIL
+                    failures.append({
+                        "workspace_id": op.actor.workspace_id,
+                        "enrollment_id": message.enrollment_id,
+                        "kind": ActivityKind.BOUNCED if bounced else ActivityKind.FAILED,
+                        "step": None, "at": clock.now(), "detail": str(exc)[:500],
+                    })  # fmt: skip
+            if failures:
+                async with db.write() as conn:
+                    await conn.execute(activities.insert(), failures)
 
         op.after_commit.append(deliver)
         return BulkResult(changed_count=len(messages), skipped=skips.groups())

@@ -14,6 +14,7 @@ from seqgql.domain.sequence import (
     DEFAULT_REPLY_WINDOW_MINUTES,
     SendingWindow,
     StepSpec,
+    check_daily_limit,
     check_name,
     check_reply_window,
     check_steps,
@@ -48,6 +49,7 @@ async def create_sequence(
     step_specs: list[StepSpec],
     window: SendingWindow | None = None,
     reply_window_minutes: int = DEFAULT_REPLY_WINDOW_MINUTES,
+    daily_limit_per_sender: int | None = None,
 ) -> SequenceResult:
     if not actor.can_mutate:
         return SequenceResult(errors=[forbidden()])
@@ -56,6 +58,7 @@ async def create_sequence(
     if window is not None:
         errors += check_window(window, ["input", "sendingWindow"])
     errors += check_reply_window(reply_window_minutes, ["input", "replyWindowMinutes"])
+    errors += check_daily_limit(daily_limit_per_sender, ["input", "dailyLimitPerSender"])
     if errors or clean_name is None:
         return SequenceResult(errors=errors)
     async with db.write() as conn:
@@ -66,6 +69,7 @@ async def create_sequence(
             name=clean_name,
             window=window.to_json() if window else None,
             reply_window_minutes=reply_window_minutes,
+            daily_limit_per_sender=daily_limit_per_sender,
         )
         await _write_steps(conn, sequence_id, step_specs)
     return SequenceResult(sequence_id)
@@ -81,8 +85,10 @@ async def update_sequence(
     step_specs: list[StepSpec] | None = None,
     window: SendingWindow | _Unset | None = UNSET,
     reply_window_minutes: int | None = None,
+    daily_limit_per_sender: int | _Unset | None = UNSET,
 ) -> SequenceResult:
-    """Change what is given; ``window=None`` removes the sending window."""
+    """Change what is given; ``window=None`` removes the sending window and
+    ``daily_limit_per_sender=None`` the limit."""
     if not actor.can_mutate:
         return SequenceResult(errors=[forbidden()])
     errors: list[UserError] = []
@@ -101,6 +107,9 @@ async def update_sequence(
     if reply_window_minutes is not None:
         errors += check_reply_window(reply_window_minutes, ["input", "replyWindowMinutes"])
         values["reply_window_minutes"] = reply_window_minutes
+    if not isinstance(daily_limit_per_sender, _Unset):
+        errors += check_daily_limit(daily_limit_per_sender, ["input", "dailyLimitPerSender"])
+        values["daily_limit_per_sender"] = daily_limit_per_sender
     if errors:
         return SequenceResult(errors=errors)
     try:
@@ -161,6 +170,7 @@ async def insert_sequence(
     name: str,
     window: dict[str, object] | None,
     reply_window_minutes: int,
+    daily_limit_per_sender: int | None = None,
     cloned_from_id: int | None = None,
 ) -> int:
     result = await conn.execute(
@@ -172,6 +182,7 @@ async def insert_sequence(
             cloned_from_id=cloned_from_id,
             sending_window=window,
             reply_window_minutes=reply_window_minutes,
+            daily_limit_per_sender=daily_limit_per_sender,
             last_event_number=0,
             created_at=now,
         )
@@ -192,6 +203,7 @@ async def clone_in(
         name=name or f"{source.name} (copy)",
         window=source.sending_window,
         reply_window_minutes=source.reply_window_minutes,
+        daily_limit_per_sender=source.daily_limit_per_sender,
         cloned_from_id=sequence_id,
     )
     columns = ["position", "channel", "wait_minutes", "subject", "body"]

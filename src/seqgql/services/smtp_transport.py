@@ -18,10 +18,8 @@ a failure while saying goodbye is ignored, so a retry can never send the message
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -29,35 +27,18 @@ from email.utils import formatdate
 import aiosmtplib
 
 from seqgql.domain.kinds import StepChannel
-from seqgql.services.transport import OutboundMessage, Transport
+from seqgql.services.transport import (
+    ConfigurationError,
+    DeliveryFailure,
+    OutboundMessage,
+    PermanentFailure,
+    TransientFailure,
+)
 
 log = logging.getLogger(__name__)
 
 # Errors that mean "the exchange with the server broke down": no answer about the message.
 _NETWORK_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
-
-
-class DeliveryFailure(Exception):
-    """A message was not accepted. ``code`` is the SMTP reply code when there was one."""
-
-    def __init__(self, reason: str, *, code: int | None = None) -> None:
-        super().__init__(reason if code is None else f"{code} {reason}")
-        self.reason = reason
-        self.code = code
-
-
-class PermanentFailure(DeliveryFailure):
-    """The server refused the recipient or the message for good (SMTP 5xx). Do not retry."""
-
-
-class TransientFailure(DeliveryFailure):
-    """The message may go through later (SMTP 4xx, connection refused/lost, timeout)."""
-
-
-class ConfigurationError(TransientFailure):
-    """Our SMTP settings are wrong (authentication refused, TLS unsupported).
-
-    Not a bounce: the recipient is not at fault. ``send_with_retry`` does not retry it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,40 +163,3 @@ class SmtpTransport:
         except _NETWORK_ERRORS as exc:
             log.debug("SMTP QUIT failed after the message was accepted: %r", exc)
             client.close()
-
-
-async def send_with_retry(
-    transport: Transport,
-    message: OutboundMessage,
-    *,
-    attempts: int = 3,
-    base_delay: float = 0.2,
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-) -> None:
-    """Send, retrying ``TransientFailure`` with exponential backoff (base_delay, 2x, 4x...).
-
-    ``PermanentFailure`` and ``ConfigurationError`` are raised at once; after ``attempts``
-    transient failures the last one is raised. A send that returned is never repeated, and a
-    transport raises only before the message was accepted, so nothing is sent twice."""
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
-    for attempt in range(attempts):
-        try:
-            await transport.send(message)
-        except ConfigurationError:
-            raise
-        except TransientFailure as exc:
-            if attempt + 1 >= attempts:
-                raise
-            delay = base_delay * 2**attempt
-            log.info(
-                "transient SMTP failure for enrollment %s (attempt %d/%d), retrying in %.2fs: %s",
-                message.enrollment_id,
-                attempt + 1,
-                attempts,
-                delay,
-                exc,
-            )
-            await sleep(delay)
-        else:
-            return

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import strawberry
 
-from seqgql.graphql.inputs import CreateContactsInput, CreateGroupInput
-from seqgql.graphql.payloads import CreateContactsPayload, GroupPayload, user_errors
+from seqgql.graphql.inputs import (
+    CreateContactsInput,
+    CreateGroupInput,
+    IdDecoder,
+    UpdateContactInput,
+)
+from seqgql.graphql.payloads import (
+    ContactPayload,
+    CreateContactsPayload,
+    GroupPayload,
+    user_errors,
+)
 from seqgql.graphql.types import ContactType, ContextInfo, GroupType
 from seqgql.services import contacts
-from seqgql.services.contacts import ContactSpec
+from seqgql.services.contacts import EDITABLE, ContactSpec
 
 
 @strawberry.type
@@ -36,6 +46,23 @@ class ContactMutations:
             contacts=[ContactType.from_row(r) for r in rows if r is not None],
             user_errors=user_errors(result.errors),
         )
+
+    @strawberry.mutation(description="Change one contact: only the fields given change.")
+    async def update_contact(self, info: ContextInfo, input: UpdateContactInput) -> ContactPayload:
+        ctx = info.context
+        ids = IdDecoder()
+        pk = ids.one(input.contact_id, "Contact", ["input", "contactId"])
+        if ids.errors:
+            return ContactPayload(contact=None, user_errors=user_errors(ids.errors))
+        changes = {
+            a: getattr(input, a) for a in EDITABLE if getattr(input, a) is not strawberry.UNSET
+        }
+        result = await contacts.update_contact(ctx.db, ctx.actor, pk, changes)
+        contact = None
+        if result.contact_id is not None:
+            row = await ctx.loaders.contacts.load(result.contact_id)
+            contact = ContactType.from_row(row) if row else None
+        return ContactPayload(contact=contact, user_errors=user_errors(result.errors))
 
     @strawberry.mutation
     async def create_group(self, info: ContextInfo, input: CreateGroupInput) -> GroupPayload:

@@ -48,6 +48,7 @@ class SequenceMutations:
             step_specs=[s.to_spec() for s in input.steps],
             window=input.sending_window.to_spec() if input.sending_window else None,
             reply_window_minutes=input.reply_window_minutes,
+            daily_limit_per_sender=input.daily_limit_per_sender,
         )
         return await _payload(ctx, result)
 
@@ -70,6 +71,11 @@ class SequenceMutations:
             step_specs=[s.to_spec() for s in input.steps] if input.steps is not None else None,
             window=UNSET if window is strawberry.UNSET else (window.to_spec() if window else None),
             reply_window_minutes=input.reply_window_minutes,
+            daily_limit_per_sender=(
+                UNSET
+                if input.daily_limit_per_sender is strawberry.UNSET
+                else input.daily_limit_per_sender
+            ),
         )
         return await _payload(ctx, result)
 

@@ -1,0 +1,86 @@
+"""Handing a batch's messages to the transport, and what came of each.
+
+Each message is sent with ``send_with_retry`` (a transient failure is retried a few times
+with backoff; a message the transport accepted is never sent again), several at once up
+to ``concurrency``. Once ``stop`` is set no new message is started: the ones in flight
+finish, the others are reported as not attempted and stay due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from seqgql.services.transport import (
+    ConfigurationError,
+    OutboundMessage,
+    PermanentFailure,
+    TransientFailure,
+    Transport,
+    send_with_retry,
+)
+
+log = logging.getLogger("seqgql.engine")
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    REFUSED = "refused"  # a permanent failure: the email bounced, the SMS failed
+    RETRY = "retry"  # a transient failure, still after the quick retries
+    MISCONFIGURED = "misconfigured"  # our transport settings are wrong; not the contact's fault
+    NOT_ATTEMPTED = "not_attempted"  # the worker is stopping
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    outcome: Outcome
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 3  # quick tries within one batch
+    base_delay: float = 0.2  # seconds before the second quick try; doubles after
+
+
+QUICK_RETRY = RetryPolicy()
+
+
+async def deliver(
+    transport: Transport,
+    messages: Sequence[OutboundMessage],
+    *,
+    stop: asyncio.Event | None = None,
+    concurrency: int = 10,
+    retry: RetryPolicy = QUICK_RETRY,
+) -> list[Result]:
+    """Send every message (in parallel up to ``concurrency``); one Result per message."""
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(message: OutboundMessage) -> Result:
+        async with gate:
+            if stop is not None and stop.is_set():
+                return Result(Outcome.NOT_ATTEMPTED)
+            try:
+                await send_with_retry(
+                    transport, message, attempts=retry.attempts, base_delay=retry.base_delay
+                )
+            except PermanentFailure as exc:
+                return Result(Outcome.REFUSED, str(exc))
+            except ConfigurationError as exc:
+                log.error("the transport is misconfigured; steps wait: %s", exc)
+                return Result(Outcome.MISCONFIGURED, str(exc))
+            except TransientFailure as exc:
+                return Result(Outcome.RETRY, str(exc))
+            except Exception as exc:  # a transport's bug: the step waits, the batch goes on
+                log.exception("the transport failed unexpectedly for enrollment %s",
+                              message.enrollment_id)  # fmt: skip
+                return Result(Outcome.RETRY, f"unexpected error: {exc!r}")
+            return Result(Outcome.SENT)
+
+    if concurrency <= 1 or len(messages) <= 1:
+        return [await one(m) for m in messages]
+    return list(await asyncio.gather(*(one(m) for m in messages)))
