@@ -122,6 +122,7 @@ def create_app(
             stop.set()
             if engine_task is not None:
                 await engine_task
+            await view.feeds.close()
             await broadcast.stop()
             await db.dispose()
 
@@ -157,4 +158,5 @@ def create_app(
     app.state.transport = transport
     app.state.bus = bus
     app.state.broadcast = broadcast
+    app.state.feeds = view.feeds
     return app

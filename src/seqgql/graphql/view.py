@@ -15,6 +15,8 @@ from seqgql.clock import Clock
 from seqgql.domain.kinds import Role
 from seqgql.events.bus import EventBus
 from seqgql.graphql.context import Context, Loaders
+from seqgql.graphql.feeds import FeedHub
+from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
 from seqgql.services.auth import authenticate
@@ -33,6 +35,8 @@ def bearer_token(value: str | None) -> str | None:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = SharingTransportWSHandler
+
     def __init__(
         self, *args: Any, db: Database, clock: Clock, transport: Transport, bus: EventBus,
         poll_seconds: float = 1.0, **kw: Any,
@@ -43,6 +47,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.db = db
         self.clock = clock
         self.transport = transport
+        self.feeds = FeedHub()
 
     def context_for(self, actor: Actor) -> Context:
         return Context(

@@ -1,0 +1,263 @@
+"""Shared subscriptions: the work is done once per distinct subscription, and everyone who
+shares it gets the same bytes.
+
+Subscribers with the same workspace, document, variables and operation name see the same
+results, so one *feed* runs the subscription (one event-log read and one execution per
+change) and encodes each result's payload once. Every subscriber has a small bounded
+*mailbox* of payloads still to send; its own task writes them to its websocket, so a slow
+client delays nobody else. A subscriber that falls more than ``max_pending`` payloads
+behind is dropped and its connection closed with code 4413 ("fell behind"): a client then
+resubscribes with its last cursor (``since``) and the event log replays what it missed.
+Counts subscribers only ever need the latest payload, so their mailbox holds one.
+
+A subscription with ``since`` replays from its own position first, so it runs on its
+own (``shareable`` says which ones can share).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    parse,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
+
+log = logging.getLogger(__name__)
+
+# Root fields whose latest message is all a subscriber needs (sent again to a newcomer).
+LATEST_ONLY = frozenset({"sequenceStatusCounts"})
+SHAREABLE_FIELDS = frozenset({"enrollmentStatusChanged", "sequenceStatusCounts"})
+MAX_PENDING = 1_000
+FELL_BEHIND = 4413
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a subscription document asks for, as far as sharing is concerned."""
+
+    field: str
+    replays: bool  # has a `since`: replays from its own position, runs alone
+
+
+@lru_cache(maxsize=256)
+def _document(query: str) -> DocumentNode | None:
+    try:
+        return parse(query)
+    except GraphQLError:
+        return None
+
+
+def shape(query: str, operation_name: str | None, variables: dict[str, Any] | None) -> Shape | None:
+    """The shape of a subscription we know how to share, or None (then it runs alone)."""
+    document = _document(query)
+    if document is None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation is not OperationType.SUBSCRIPTION:
+        return None
+    selections = operations[0].selection_set.selections
+    if len(selections) != 1 or not isinstance(selections[0], FieldNode):
+        return None
+    field = selections[0]
+    if field.name.value not in SHAREABLE_FIELDS:
+        return None
+    replays = False
+    for argument in field.arguments or ():
+        if argument.name.value == "since":
+            value = argument.value
+            if isinstance(value, VariableNode):
+                replays = (variables or {}).get(value.name.value) is not None
+            else:
+                replays = value.kind != "null_value"
+    return Shape(field.name.value, replays)
+
+
+class Closed(Exception):
+    """The feed ended: ``kind`` is "complete" or "error" (then ``payload`` holds errors),
+    or "behind" when this subscriber was dropped for falling behind."""
+
+    def __init__(self, kind: str, payload: object = None) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.payload = payload
+
+
+class Mailbox:
+    """Payloads (encoded JSON) waiting to be sent to one subscriber."""
+
+    __slots__ = ("_items", "_ready", "closed", "latest_only")
+
+    def __init__(self, latest_only: bool) -> None:
+        self._items: deque[str] = deque()
+        self._ready = asyncio.Event()
+        self.closed: Closed | None = None
+        self.latest_only = latest_only
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, payload: str) -> bool:
+        """Queue a payload; False when the subscriber is too far behind to keep."""
+        if self.latest_only:
+            self._items.clear()
+        elif len(self._items) >= MAX_PENDING:
+            return False
+        self._items.append(payload)
+        self._ready.set()
+        return True
+
+    def close(self, reason: Closed) -> None:
+        if self.closed is None:
+            self.closed = reason
+            self._ready.set()
+
+    async def get(self) -> str:
+        """The next payload; raises Closed once the queue is empty and the feed has ended
+        (at once for a subscriber dropped for falling behind)."""
+        while True:
+            if self.closed is not None and (self.closed.kind == "behind" or not self._items):
+                raise self.closed
+            if self._items:
+                return self._items.popleft()
+            self._ready.clear()
+            await self._ready.wait()
+
+
+Key = tuple[int, str, str, str | None]
+
+
+class Feed:
+    """One running subscription and the mailboxes of everyone who shares it."""
+
+    def __init__(self, hub: FeedHub, key: Key, latest_only: bool) -> None:
+        self.hub = hub
+        self.key = key
+        self.latest_only = latest_only
+        self.mailboxes: set[Mailbox] = set()
+        self.latest: str | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def join(self) -> Mailbox:
+        mailbox = Mailbox(self.latest_only)
+        if self.latest_only and self.latest is not None:
+            mailbox.put(self.latest)
+        self.mailboxes.add(mailbox)
+        return mailbox
+
+    def leave(self, mailbox: Mailbox) -> None:
+        self.mailboxes.discard(mailbox)
+        if not self.mailboxes:
+            self.hub.forget(self)
+
+    def publish(self, payload: str) -> None:
+        if self.latest_only:
+            self.latest = payload
+        for mailbox in list(self.mailboxes):
+            if not mailbox.put(payload):
+                mailbox.close(Closed("behind"))
+                self.mailboxes.discard(mailbox)
+
+    def end(self, reason: Closed) -> None:
+        for mailbox in self.mailboxes:
+            mailbox.close(reason)
+        self.hub.forget(self)
+
+    async def run(
+        self, stream: Callable[[], Awaitable[Any]], encode: Callable[[object], str]
+    ) -> None:
+        try:
+            source = await stream()
+            first = True
+            async with aclosing(source):
+                async for result in source:
+                    if first and isinstance(result, PreExecutionError):
+                        self.end(Closed("error", result.errors))
+                        return
+                    first = False
+                    if not isinstance(result, ExecutionResult):
+                        continue
+                    self.publish(encode(_payload(result)))
+            self.end(Closed("complete"))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("a shared subscription failed")
+            self.end(Closed("complete"))
+
+
+def _payload(result: ExecutionResult) -> dict[str, object]:
+    payload: dict[str, object] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [e.formatted for e in result.errors]
+    if result.extensions:
+        payload["extensions"] = result.extensions
+    return payload
+
+
+class FeedHub:
+    """The feeds of one process, by (workspace, document, variables, operation name)."""
+
+    def __init__(self) -> None:
+        self.feeds: dict[Key, Feed] = {}
+
+    @staticmethod
+    def key(
+        workspace_id: int, query: str, variables: dict[str, Any] | None, operation: str | None
+    ) -> Key:
+        return workspace_id, query, json.dumps(variables or {}, sort_keys=True), operation
+
+    def subscribe(
+        self,
+        key: Key,
+        shape: Shape,
+        start: Callable[[], Awaitable[Any]],
+        encode: Callable[[object], str],
+    ) -> tuple[Feed, Mailbox]:
+        feed = self.feeds.get(key)
+        if feed is None:
+            feed = self.feeds[key] = Feed(self, key, shape.field in LATEST_ONLY)
+            mailbox = feed.join()
+            feed.task = asyncio.create_task(feed.run(start, encode), name="seqgql-feed")
+        else:
+            mailbox = feed.join()
+        return feed, mailbox
+
+    def forget(self, feed: Feed) -> None:
+        if self.feeds.get(feed.key) is feed:
+            del self.feeds[feed.key]
+        task = feed.task
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(f.mailboxes) for f in self.feeds.values())
+
+    def pending(self) -> list[int]:
+        """How many payloads each subscriber has waiting (for tests and diagnostics)."""
+        return [len(m) for f in self.feeds.values() for m in f.mailboxes]
+
+    async def close(self) -> None:
+        for feed in list(self.feeds.values()):
+            self.forget(feed)
+            if feed.task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await feed.task

@@ -1,0 +1,82 @@
+"""The graphql-transport-ws handler: shareable subscriptions run once per distinct
+subscription (``graphql.feeds``); everything else runs as Strawberry runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.websockets import WebSocketDisconnect
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.types.execution import PreExecutionError
+
+from seqgql.graphql.context import Context
+from seqgql.graphql.feeds import FELL_BEHIND, Closed, FeedHub, shape
+
+if TYPE_CHECKING:
+    from seqgql.graphql.view import GraphQLView
+
+# How long closing the connection of a subscriber that fell behind may take.
+CLOSE_TIMEOUT_SECONDS = 5.0
+
+
+class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        found = shape(operation.query, operation.operation_name, operation.variables)
+        if found is None or found.replays:
+            await super().run_operation(operation)
+            return
+        view: GraphQLView = self.view  # type: ignore[assignment]
+        context = self.context
+        key = FeedHub.key(
+            context.workspace_id, operation.query, operation.variables, operation.operation_name
+        )
+
+        def start() -> Any:
+            return self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=view.context_for(context.actor),
+                operation_name=operation.operation_name,
+            )
+
+        feed, mailbox = view.feeds.subscribe(key, found, start, view.encode_json_string)
+        prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        socket = self.websocket.ws  # type: ignore[attr-defined]
+        try:
+            while True:
+                try:
+                    payload = await mailbox.get()
+                except Closed as closed:
+                    await self._closed(operation, closed)
+                    return
+                await socket.send_text(prefix + payload + "}")
+        except (WebSocketDisconnect, RuntimeError):
+            return  # the client went away; the handler cleans up
+        finally:
+            feed.leave(mailbox)
+
+    async def _closed(self, operation: Operation[Context, None], closed: Closed) -> None:
+        if closed.kind == "behind":
+            self.operations.pop(operation.id, None)
+            asyncio.get_running_loop().create_task(self._close_slow())
+        elif closed.kind == "error":
+            errors: Any = closed.payload
+            with contextlib.suppress(Exception):  # a syntax error closes the socket
+                await self._handle_pre_execution_error(
+                    operation, PreExecutionError(data=None, errors=errors)
+                )
+        else:
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
+    async def _close_slow(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                self.websocket.close(FELL_BEHIND, "fell behind; resubscribe with `since`"),
+                CLOSE_TIMEOUT_SECONDS,
+            )
