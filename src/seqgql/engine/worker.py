@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,6 +45,11 @@ from seqgql.services.transport import OutboundMessage, Transport
 from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql.engine")
+
+# A row whose change waited for a busy sequence gives way to other due rows this long
+# (seconds of real time), and at most this many such rows are remembered.
+_ASIDE_SECONDS = 2.0
+_MAX_ASIDE = 5_000
 e = enrollments.c
 c = contacts.c
 
@@ -105,6 +111,8 @@ class Engine:
         self.retry = retry
         self.max_send_attempts = max_send_attempts
         self.retry_after_minutes = retry_after_minutes
+        # enrollments whose status change had to wait for a sequence lock, until when
+        self._aside: dict[int, float] = {}
 
     @classmethod
     def from_settings(
@@ -155,6 +163,19 @@ class Engine:
                     await asyncio.wait_for(stop.wait(), idle_seconds)
 
     async def _claim(self, conn: AsyncConnection, now: datetime) -> list[Row]:
+        """Claim a batch of due rows. Rows whose status change was deferred lately are set
+        aside while other rows are due, so they cannot fill every batch."""
+        clock = time.monotonic()
+        self._aside = {i: t for i, t in self._aside.items() if t > clock}
+        if self._aside:
+            rows = await self._claim_rows(conn, now, list(self._aside)[-_MAX_ASIDE:])
+            if rows:
+                return rows
+        return await self._claim_rows(conn, now, [])
+
+    async def _claim_rows(
+        self, conn: AsyncConnection, now: datetime, exclude: list[int]
+    ) -> list[Row]:
         step = steps.alias("step")
         following = steps.alias("following")
         step_count = (
@@ -170,6 +191,7 @@ class Engine:
                 e.status == EnrollmentStatus.ACTIVE,
                 e.next_run_at <= now,
                 sequences.c.archived.is_(False),
+                e.id.not_in(exclude),
             )
             .order_by(e.next_run_at, e.id)
             .limit(self.batch_size)
@@ -296,9 +318,11 @@ class Engine:
                 retry,
             )
             stats.retried += len(retry)
-        refused = by_outcome[Outcome.REFUSED] + given_up
+        # refused for good: an email bounced, an SMS failed; never got through: failed
+        refused = by_outcome[Outcome.REFUSED]
         bounced = [(row, result) for row, result in refused if row.channel == StepChannel.EMAIL]
         failed = [(row, result) for row, result in refused if row.channel != StepChannel.EMAIL]
+        failed += given_up
         await self._refuse(conn, ctx, bounced, Action.BOUNCE, stats)
         await self._refuse(conn, ctx, failed, Action.FAIL, stats)
 
@@ -376,6 +400,9 @@ class Engine:
         locked = await _try_lock(conn, list(by_sequence))
         ids = [i for s in locked for i in by_sequence[s]]
         deferred = len(rows) - len(ids)
+        until = time.monotonic() + _ASIDE_SECONDS
+        for s in set(by_sequence) - set(locked):
+            self._aside.update(dict.fromkeys(by_sequence[s], until))
         if not ids:
             return set(), deferred
         rule = transition(action)

@@ -30,8 +30,10 @@ from graphql import (
     DocumentNode,
     FieldNode,
     GraphQLError,
+    NullValueNode,
     OperationDefinitionNode,
     OperationType,
+    ValueNode,
     VariableNode,
     parse,
 )
@@ -56,17 +58,22 @@ class Shape:
 
 
 @lru_cache(maxsize=256)
-def _document(query: str) -> DocumentNode | None:
+def _parse(query: str) -> DocumentNode | GraphQLError:
     try:
         return parse(query)
-    except GraphQLError:
-        return None
+    except GraphQLError as exc:
+        return exc
+
+
+def syntax_error(query: str) -> GraphQLError | None:
+    parsed = _parse(query)
+    return parsed if isinstance(parsed, GraphQLError) else None
 
 
 def shape(query: str, operation_name: str | None, variables: dict[str, Any] | None) -> Shape | None:
     """The shape of a subscription we know how to share, or None (then it runs alone)."""
-    document = _document(query)
-    if document is None:
+    document = _parse(query)
+    if isinstance(document, GraphQLError):
         return None
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
@@ -80,13 +87,20 @@ def shape(query: str, operation_name: str | None, variables: dict[str, Any] | No
     if field.name.value not in SHAREABLE_FIELDS:
         return None
     replays = False
+    defaults = {
+        d.variable.name.value: d.default_value for d in operations[0].variable_definitions or ()
+    }
     for argument in field.arguments or ():
-        if argument.name.value == "since":
-            value = argument.value
-            if isinstance(value, VariableNode):
-                replays = (variables or {}).get(value.name.value) is not None
-            else:
-                replays = value.kind != "null_value"
+        if argument.name.value != "since":
+            continue
+        value: ValueNode | None = argument.value
+        if isinstance(value, VariableNode):
+            name = value.name.value
+            if variables is not None and name in variables:
+                replays = variables[name] is not None
+                continue
+            value = defaults.get(name)  # not sent: the variable's default, if any
+        replays = value is not None and not isinstance(value, NullValueNode)
     return Shape(field.name.value, replays)
 
 

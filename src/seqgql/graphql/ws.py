@@ -16,7 +16,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import PreExecutionError
 
 from seqgql.graphql.context import Context
-from seqgql.graphql.feeds import FELL_BEHIND, Closed, FeedHub, shape
+from seqgql.graphql.feeds import FELL_BEHIND, Closed, FeedHub, shape, syntax_error
 
 if TYPE_CHECKING:
     from seqgql.graphql.view import GraphQLView
@@ -26,7 +26,14 @@ CLOSE_TIMEOUT_SECONDS = 5.0
 
 
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    _closing: asyncio.Task[None] | None = None  # closing a connection that fell behind
+
     async def run_operation(self, operation: Operation[Context, None]) -> None:
+        if (error := syntax_error(operation.query)) is not None:
+            # the protocol's answer to a document that does not parse
+            self.operations.pop(operation.id, None)
+            await self.websocket.close(code=4400, reason=error.message)
+            return
         found = shape(operation.query, operation.operation_name, operation.variables)
         if found is None or found.replays:
             await super().run_operation(operation)
@@ -64,7 +71,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def _closed(self, operation: Operation[Context, None], closed: Closed) -> None:
         if closed.kind == "behind":
             self.operations.pop(operation.id, None)
-            asyncio.get_running_loop().create_task(self._close_slow())
+            self._closing = asyncio.get_running_loop().create_task(self._close_slow())
         elif closed.kind == "error":
             errors: Any = closed.payload
             with contextlib.suppress(Exception):  # a syntax error closes the socket
