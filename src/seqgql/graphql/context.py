@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -32,41 +33,61 @@ def _loader(
     return DataLoader(load_fn=load)
 
 
-@dataclass
 class Loaders:
-    sequences: DataLoader[int, Row | None]
-    contacts: DataLoader[int, Row | None]
-    users: DataLoader[int, Row | None]
-    groups: DataLoader[int, Row | None]
-    enrollments: DataLoader[int, Row | None]
-    steps: DataLoader[int, list[Row] | None]
-    sequence_counts: DataLoader[int, dict[EnrollmentStatus, int] | None]
+    """The batch loaders of one request (or one subscription's execution), each made on
+    first use: a websocket connection that never resolves a row keeps none."""
+
+    def __init__(self, db: Database, workspace_id: int) -> None:
+        self._db = db
+        self._workspace_id = workspace_id
+
+    def _scoped(
+        self, fetch: Callable[[Database, int, list[int]], Awaitable[dict[int, Row]]]
+    ) -> DataLoader[int, Row | None]:
+        db, workspace_id = self._db, self._workspace_id
+        return _loader(lambda ids: fetch(db, workspace_id, ids), lambda: None)
+
+    @cached_property
+    def sequences(self) -> DataLoader[int, Row | None]:
+        return self._scoped(lookups.sequences_by_ids)
+
+    @cached_property
+    def contacts(self) -> DataLoader[int, Row | None]:
+        return self._scoped(lookups.contacts_by_ids)
+
+    @cached_property
+    def users(self) -> DataLoader[int, Row | None]:
+        return self._scoped(lookups.users_by_ids)
+
+    @cached_property
+    def groups(self) -> DataLoader[int, Row | None]:
+        return self._scoped(lookups.groups_by_ids)
+
+    @cached_property
+    def enrollments(self) -> DataLoader[int, Row | None]:
+        return self._scoped(enrollment_queries.enrollments_by_ids)
+
+    @cached_property
+    def steps(self) -> DataLoader[int, list[Row] | None]:
+        db = self._db
+        return _loader(lambda ids: lookups.steps_by_sequence(db, ids), list)
+
+    @cached_property
+    def sequence_counts(self) -> DataLoader[int, dict[EnrollmentStatus, int] | None]:
+        db, workspace_id = self._db, self._workspace_id
+        return _loader(lambda ids: lookups.status_counts_by_sequence(db, workspace_id, ids), dict)
 
     def forget(self, key: int, *names: str) -> None:
         """Drop a cached row (after a mutation changed it) from the named loaders."""
         for name in names:
-            loader: DataLoader[int, Any] = getattr(self, name)
-            with contextlib.suppress(KeyError):
-                loader.clear(key)
+            loader: DataLoader[int, Any] | None = self.__dict__.get(name)
+            if loader is not None:
+                with contextlib.suppress(KeyError):
+                    loader.clear(key)
 
     @classmethod
     def create(cls, db: Database, workspace_id: int) -> Loaders:
-        def scoped(
-            fetch: Callable[[Database, int, list[int]], Awaitable[dict[int, Row]]],
-        ) -> DataLoader[int, Row | None]:
-            return _loader(lambda ids: fetch(db, workspace_id, ids), lambda: None)
-
-        return cls(
-            sequences=scoped(lookups.sequences_by_ids),
-            contacts=scoped(lookups.contacts_by_ids),
-            users=scoped(lookups.users_by_ids),
-            groups=scoped(lookups.groups_by_ids),
-            enrollments=scoped(enrollment_queries.enrollments_by_ids),
-            steps=_loader(lambda ids: lookups.steps_by_sequence(db, ids), list),
-            sequence_counts=_loader(
-                lambda ids: lookups.status_counts_by_sequence(db, workspace_id, ids), dict
-            ),
-        )
+        return cls(db, workspace_id)
 
 
 @dataclass
