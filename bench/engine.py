@@ -1,0 +1,548 @@
+"""Engine benchmark: steps sent per second by `seqgql worker` processes on PostgreSQL.
+
+A fresh PostgreSQL database (created, migrated, dropped at the end) gets 100,000 ACTIVE
+enrollments over 10 sequences (no sending window, 3 steps: EMAIL, EMAIL after 2 days,
+SMS), every contact with an email. Before each run all of them are made due at step 1
+(one set-based UPDATE, activities emptied, VACUUM + CHECKPOINT); then N worker processes,
+each with its own Database and Engine (SystemClock, RecordingTransport), call run_once()
+until a batch processes nothing. Timed from the start signal until the last worker has
+finished; steps/s = steps sent / that wall time.
+
+Each run is checked with SQL: one SENT activity per enrollment (none twice, none
+missing), every enrollment on step 2 and nothing still due. Goal: at least 5,000 steps/s
+with one worker, and two workers faster than one (the exit status is 1 when missed).
+
+It prints, per run, the CPU seconds of each worker process, of the PostgreSQL backends
+serving them, of the other PostgreSQL processes and of everything else on the machine
+(a warning when other programs took a real share), and for one worker where its wall
+time went: each SQL statement (totals), COMMIT, and Python outside SQL.
+
+Run:  .venv/bin/python bench/engine.py [--postgres-url URL] [--scale 0.1]
+                                        [--workers 1,2] [--batch-sizes 500,2000] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _data import (
+    DEFAULT_POSTGRES_URL,
+    SequenceSpec,
+    create_tenant,
+    generate,
+    log,
+    scratch_database,
+)
+
+GOAL_ONE_WORKER = 5_000.0  # steps/s
+WORKER_TIMEOUT = 1800.0  # seconds a run may take before it is called a failure
+
+
+# =========================================================================== worker process
+
+
+class StatementTimer:
+    """Wall time the worker spends in each SQL statement (as SQLAlchemy sees it: the
+    round trip, PostgreSQL's work, the driver's encoding and decoding), and in COMMIT."""
+
+    def __init__(self, sync_engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.totals: dict[str, list[float]] = {}  # statement -> [seconds, calls]
+        self._started = 0.0
+        self._commit_started: float | None = None
+        event.listen(sync_engine, "before_cursor_execute", self._before)
+        event.listen(sync_engine, "after_cursor_execute", self._after)
+        event.listen(sync_engine, "commit", self._commit)
+
+    def _before(self, *_args: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.add(" ".join(statement.split()), time.perf_counter() - self._started)
+
+    def _commit(self, _conn: Any) -> None:
+        self._commit_started = time.perf_counter()
+
+    def batch_done(self) -> None:
+        """After run_once returned: the COMMIT (and giving the connection back) ended."""
+        if self._commit_started is not None:
+            self.add("COMMIT", time.perf_counter() - self._commit_started)
+            self._commit_started = None
+
+    def add(self, key: str, seconds: float) -> None:
+        entry = self.totals.setdefault(key, [0.0, 0])
+        entry[0] += seconds
+        entry[1] += 1
+
+
+async def work(url: str, batch_size: int) -> None:
+    """One worker process: build the engine, say READY, wait for GO, run batches until
+    one processes nothing, report DONE with its figures, wait for EXIT (so the parent can
+    read the PostgreSQL backends' CPU while the connection is still open)."""
+    from seqgql.clock import SystemClock
+    from seqgql.engine.worker import Engine
+    from seqgql.persistence.database import Database
+    from seqgql.services.transport import RecordingTransport
+
+    db = Database(url, pool_size=1)
+    try:
+        transport = RecordingTransport()
+        engine = Engine(db, SystemClock(), transport, batch_size=batch_size)
+        timer = StatementTimer(db.engine.sync_engine)
+        if not await db.ping():  # opens the pool's connection before the clock starts
+            raise RuntimeError("worker cannot reach the database")
+        timer.totals.clear()
+        print("READY", flush=True)
+        if (await asyncio.to_thread(sys.stdin.readline)).strip() != "GO":
+            return
+        totals: dict[str, int] = {}
+        batches = 0
+        slowest = 0.0
+        cpu_started = time.process_time()
+        started = time.perf_counter()
+        while True:
+            batch_started = time.perf_counter()
+            stats = await engine.run_once()
+            timer.batch_done()
+            slowest = max(slowest, time.perf_counter() - batch_started)
+            batches += 1
+            for name, value in dataclasses.asdict(stats).items():  # every counter it has
+                totals[name] = totals.get(name, 0) + value
+            if stats.processed == 0 and stats.resumed == 0:
+                break
+        report = {
+            "seconds": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu_started,
+            "batches": batches,
+            "slowest_batch": slowest,
+            "transport": len(transport.sent),
+            "sent": totals.get("sent", 0),
+            "stats": totals,
+            "statements": timer.totals,
+        }
+        print("DONE " + json.dumps(report), flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+    finally:
+        await db.dispose()
+
+
+# =========================================================================== measuring
+
+
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds (user + system) of every PostgreSQL process on this machine, by pid."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seen: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 :].rsplit(")", 1)
+        if name.startswith("postgres"):
+            fields = rest.split()
+            seen[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    return seen
+
+
+def machine_cpu() -> tuple[float, float, float]:
+    """(busy, steal, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as f:
+        user, nice, system, idle, iowait, irq, softirq, steal = (
+            float(v) / tick for v in f.readline().split()[1:9]
+        )
+    busy = user + nice + system + irq + softirq
+    return busy, steal, busy + steal + idle + iowait
+
+
+@dataclass
+class Run:
+    workers: int
+    batch_size: int
+    round: int = 1
+    seconds: float = 0.0
+    sent: int = 0
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    # CPU seconds during the run: the PostgreSQL backends serving the workers; every
+    # other PostgreSQL process (WAL writer, checkpointer, autovacuum, other databases')
+    postgres_cpu: float = 0.0
+    postgres_other_cpu: float = 0.0
+    machine_cpu: float = 0.0  # CPU seconds the whole machine was busy during the run
+    machine_share: float = 0.0  # share of all its cores that were busy
+    steal: float = 0.0  # CPU seconds the hypervisor gave to others (a VM's "steal")
+    check: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.seconds
+
+    @property
+    def worker_cpu(self) -> float:
+        return float(sum(report["cpu"] for report in self.reports))
+
+    @property
+    def rest_cpu(self) -> float:
+        """CPU seconds used by everything else on the machine during the run."""
+        used = self.worker_cpu + self.postgres_cpu + self.postgres_other_cpu
+        return max(self.machine_cpu - used, 0.0)
+
+
+async def start_worker(url: str, batch_size: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--work", "--database-url", url,
+        "--batch-size", str(batch_size),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def read_line(process: asyncio.subprocess.Process, prefix: str, seconds: float) -> str:
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), seconds)).decode()
+    if not line.startswith(prefix):
+        raise RuntimeError(f"worker {process.pid}: expected {prefix!r}, got {line!r}")
+    return line[len(prefix) :].strip()
+
+
+async def tell(processes: list[asyncio.subprocess.Process], word: str) -> None:
+    for p in processes:
+        assert p.stdin is not None
+        p.stdin.write(f"{word}\n".encode())
+    await asyncio.gather(*(p.stdin.drain() for p in processes if p.stdin is not None))
+
+
+async def worker_backends(pg: asyncpg.Connection) -> set[int]:
+    """The pids of the PostgreSQL backends connected to this database, but this one."""
+    rows = await pg.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    return {r["pid"] for r in rows}
+
+
+async def timed_run(pg: asyncpg.Connection, url: str, workers: int, batch_size: int) -> Run:
+    run = Run(workers, batch_size)
+    processes = [await start_worker(url, batch_size) for _ in range(workers)]
+    try:
+        for p in processes:
+            await read_line(p, "READY", 120)
+        backends = await worker_backends(pg)
+        pg_before = postgres_cpu()
+        busy_before, steal_before, total_before = machine_cpu()
+        started = time.perf_counter()
+        await tell(processes, "GO")
+
+        async def finished(p: asyncio.subprocess.Process) -> tuple[float, dict[str, Any]]:
+            report = json.loads(await read_line(p, "DONE", WORKER_TIMEOUT))
+            return time.perf_counter(), report
+
+        ends = await asyncio.gather(*(finished(p) for p in processes))
+        run.seconds = max(at for at, _ in ends) - started
+        busy_after, steal_after, total_after = machine_cpu()
+        pg_after = postgres_cpu()
+        backends |= await worker_backends(pg)
+        run.reports = [report for _, report in ends]
+        run.sent = sum(r["sent"] for r in run.reports)
+        used = {pid: cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items()}
+        run.postgres_cpu = sum(cpu for pid, cpu in used.items() if pid in backends)
+        run.postgres_other_cpu = sum(cpu for pid, cpu in used.items() if pid not in backends)
+        run.machine_cpu = busy_after - busy_before
+        run.machine_share = run.machine_cpu / max(total_after - total_before, 0.01)
+        run.steal = steal_after - steal_before
+        await tell(processes, "EXIT")
+        for p in processes:
+            if await asyncio.wait_for(p.wait(), 60) != 0:
+                raise RuntimeError(f"worker {p.pid} exited with {p.returncode}")
+    finally:
+        for p in processes:
+            if p.returncode is None:
+                p.kill()
+                await p.wait()
+    return run
+
+
+# =========================================================================== data
+
+
+async def make_due(pg: asyncpg.Connection, ws: int) -> int:
+    """Every enrollment ACTIVE and due now at step 1 (next runs spread over the last
+    10 minutes, in id order, which interleaves the sequences), no activity recorded;
+    then VACUUM and CHECKPOINT so every run starts from the same state."""
+    await pg.execute("TRUNCATE activities")
+    status = await pg.execute(
+        """
+        UPDATE enrollments
+        SET status = 'ACTIVE', reason = NULL, current_step = 1, last_sent_step = 0,
+            resume_at = NULL, finished_at = NULL, updated_at = now(),
+            next_run_at = now() - interval '10 minutes'
+                          + (id % 600) * interval '1 second'
+        WHERE workspace_id = $1
+        """,
+        ws,
+    )
+    await pg.execute("VACUUM (ANALYZE) enrollments, activities, contacts, sequences, steps")
+    await pg.execute("CHECKPOINT")
+    await pg.fetchval(  # read the rows once: the runs all start with them in cache
+        "SELECT count(*) + sum(c.id) FROM enrollments e JOIN contacts c ON c.id = e.contact_id "
+        "WHERE e.workspace_id = $1",
+        ws,
+    )
+    return int(status.split()[-1])
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise RuntimeError(f"verification failed: {message}")
+
+
+async def verify(pg: asyncpg.Connection, ws: int, expected: int, run: Run) -> str:
+    """Exactly once: one SENT activity per enrollment, each enrollment moved on one step,
+    nothing left due, and the workers' counts agree."""
+    act = await pg.fetchrow(
+        """
+        SELECT count(*) AS n,
+               count(*) FILTER (WHERE kind = 'SENT' AND step = 1) AS sent_step1,
+               count(DISTINCT enrollment_id) AS enrollments
+        FROM activities WHERE workspace_id = $1
+        """,
+        ws,
+    )
+    enr = await pg.fetchrow(
+        """
+        SELECT count(*) AS n,
+               count(*) FILTER (WHERE status = 'ACTIVE' AND current_step = 2
+                                AND last_sent_step = 1 AND next_run_at > now()) AS advanced,
+               count(*) FILTER (WHERE status = 'ACTIVE' AND next_run_at <= now()) AS still_due
+        FROM enrollments WHERE workspace_id = $1
+        """,
+        ws,
+    )
+    require(enr["n"] == expected, f"{enr['n']} enrollments, expected {expected}")
+    require(act["n"] == expected, f"{act['n']} activities, expected {expected}: {dict(act)}")
+    require(act["sent_step1"] == expected, f"not all SENT at step 1: {dict(act)}")
+    require(act["enrollments"] == expected, f"an enrollment sent twice or never: {dict(act)}")
+    require(enr["advanced"] == expected, f"enrollments not moved on one step: {dict(enr)}")
+    require(enr["still_due"] == 0, f"enrollments still due: {dict(enr)}")
+    require(run.sent == expected, f"workers report {run.sent} sent, expected {expected}")
+    transported = sum(r["transport"] for r in run.reports)
+    require(transported == expected, f"the transports got {transported} messages")
+    others: dict[str, int] = {}
+    for r in run.reports:
+        for name, value in r["stats"].items():
+            if name != "sent" and value:
+                others[name] = others.get(name, 0) + value
+    require(not others, f"workers did something besides sending: {others}")
+    return (
+        f"{act['sent_step1']:,} SENT activities for {act['enrollments']:,} distinct "
+        f"enrollments; {enr['advanced']:,} on step 2; {enr['still_due']} still due"
+    )
+
+
+# =========================================================================== main
+
+
+async def main(args: argparse.Namespace) -> None:
+    total = round(args.enrollments * args.scale)
+    per_sequence = total // args.sequences
+    if per_sequence < 1:
+        raise SystemExit("fewer enrollments than sequences")
+    specs = [SequenceSpec(per_sequence, mix="active") for _ in range(args.sequences)]
+    total = per_sequence * args.sequences
+    async with scratch_database(args.postgres_url, "seqgql_bench_engine") as url:
+        tenant = await create_tenant(url, users=1)
+        await generate(url, tenant, specs)
+        ws = tenant.workspace_id
+        pg = await asyncpg.connect(url)
+        runs: list[Run] = []
+        try:
+            windows = await pg.fetchval(
+                "SELECT count(*) FROM sequences WHERE workspace_id = $1 "
+                "AND sending_window IS NOT NULL",
+                ws,
+            )
+            require(windows == 0, "a sequence has a sending window")
+            plan = [(r + 1, batch_size, workers) for r in range(args.rounds)
+                    for batch_size in args.batch_sizes for workers in args.workers]  # fmt: skip
+            for round_, batch_size, workers in plan:
+                due = await make_due(pg, ws)
+                require(due == total, f"{due} enrollments made due, expected {total}")
+                log(f"round {round_}: {due:,} due; {workers} worker(s), batch size {batch_size}")
+                run = await timed_run(pg, url, workers, batch_size)
+                run.round = round_
+                run.check = await verify(pg, ws, total, run)
+                log(f"  {run.sent:,} steps in {run.seconds:.2f}s = {run.rate:,.0f} steps/s"
+                    f" — {run.check}")  # fmt: skip
+                runs.append(run)
+        finally:
+            await pg.close()
+    failed = report(runs, total, args.sequences)
+    if failed:
+        sys.exit(1)
+
+
+def report(runs: list[Run], total: int, sequences: int) -> bool:
+    """Print the table and the goal check; True when the goal is missed."""
+    print()
+    cores = os.cpu_count()
+    print(f"engine — {total:,} due enrollments over {sequences} sequences, PostgreSQL, "
+          f"RecordingTransport; {cores} cores shared by PostgreSQL and the workers")  # fmt: skip
+    print()
+    rounds = max(r.round for r in runs)
+    head = f"  {'round':>5}" if rounds > 1 else ""
+    print(f"{head}  {'workers':>7} {'batch':>6} {'steps':>9} {'seconds':>8} {'steps/s':>9}"
+          f" {'batches':>8} {'worker CPU s':>13} {'backends':>9} {'PG other':>9}"
+          f" {'rest':>6} {'machine':>8}")  # fmt: skip
+    for r in runs:
+        cpu = " + ".join(f"{rep['cpu']:.1f}" for rep in r.reports)
+        batches = sum(rep["batches"] for rep in r.reports)
+        head = f"  {r.round:>5}" if rounds > 1 else ""
+        print(f"{head}  {r.workers:>7} {r.batch_size:>6} {r.sent:>9,} {r.seconds:>8.2f}"
+              f" {r.rate:>9,.0f} {batches:>8} {cpu:>13} {r.postgres_cpu:>9.1f}"
+              f" {r.postgres_other_cpu:>9.1f} {r.rest_cpu:>6.1f}"
+              f" {r.machine_share:>8.0%}")  # fmt: skip
+    print("  CPU seconds during the run: worker CPU, each worker process; backends, the")
+    print("  PostgreSQL backends serving the workers; PG other, every other PostgreSQL")
+    print("  process (WAL writer, checkpointer, autovacuum, other databases' backends);")
+    print("  rest, everything else on the machine. machine: share of all cores busy.")
+    for r in runs:
+        if r.rest_cpu > 0.1 * r.machine_cpu:
+            which = f"{r.workers} worker(s), batch {r.batch_size}"
+            print(f"  WARNING: {which}: other programs used {r.rest_cpu:.1f} of the"
+                  f" {r.machine_cpu:.1f} CPU s busy; its figure may be low")  # fmt: skip
+    stolen = sum(r.steal for r in runs)
+    if stolen >= 0.5:
+        print(f"  (the hypervisor also took {stolen:.1f} CPU seconds away: steal time)")
+    print()
+    print("  every run verified: one SENT activity per enrollment, none twice, none left due")
+    print()
+    medians = {
+        (w, b): median_run([r for r in runs if (r.workers, r.batch_size) == (w, b)])
+        for w, b in sorted({(r.workers, r.batch_size) for r in runs})
+    }
+    for (workers, _), run in medians.items():
+        if workers == 1:
+            breakdown(run, rounds)
+    if rounds > 1:
+        print(f"  goal check on the median of {rounds} rounds:")
+    failed = False
+    for batch_size in sorted({r.batch_size for r in runs}):
+        rates = {w: run.rate for (w, b), run in medians.items() if b == batch_size}
+        if 1 in rates:
+            ok = rates[1] >= GOAL_ONE_WORKER
+            failed |= not ok
+            verdict = "meets" if ok else "MISSES"
+            print(f"  batch {batch_size}: 1 worker {rates[1]:,.0f} steps/s — "
+                  f"{verdict} the goal (>= {GOAL_ONE_WORKER:,.0f})")  # fmt: skip
+        if 1 in rates and 2 in rates:
+            ok = rates[2] > rates[1]
+            failed |= not ok
+            print(f"  batch {batch_size}: 2 workers {rates[2]:,.0f} steps/s = "
+                  f"{rates[2] / rates[1]:.2f}x one — "
+                  f"{'meets' if ok else 'MISSES'} the goal (two faster than one)")  # fmt: skip
+    return failed
+
+
+def short_sql(statement: str, width: int = 78) -> str:
+    return statement if len(statement) <= width else statement[: width - 1] + "…"
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The run with the median rate (the lower middle one of an even number)."""
+    return sorted(runs, key=lambda r: r.rate)[(len(runs) - 1) // 2]
+
+
+def breakdown(run: Run, rounds: int) -> None:
+    """Where one worker's wall time went: each statement (totals over the run), COMMIT,
+    and the rest (Python: planning, rendering, the transport, building parameters)."""
+    (report,) = run.reports
+    statements = sorted(report["statements"].items(), key=lambda kv: -kv[1][0])
+    per_step = 1e6 / max(run.sent, 1)
+    which = f" (round {run.round}, the median)" if rounds > 1 else ""
+    print(f"  1 worker, batch {run.batch_size}{which}: where its {report['seconds']:.2f} s went"
+          f" (µs per step sent, calls)")  # fmt: skip
+    in_sql = 0.0
+    for statement, (seconds, calls) in statements:
+        in_sql += seconds
+        print(f"    {seconds * per_step:7.1f} µs {calls:>6}  {short_sql(statement)}")
+    rest = report["seconds"] - in_sql
+    print(f"    {rest * per_step:7.1f} µs         outside SQL (Python in the worker)")
+    print(f"    {report['seconds'] * per_step:7.1f} µs         in all; the worker process used "
+          f"{report['cpu'] * per_step:.1f} µs of CPU, its PostgreSQL backend "
+          f"{run.postgres_cpu * per_step:.1f} µs")  # fmt: skip
+    print()
+
+
+def int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError as error:
+        message = f"not a comma-separated list of integers: {text!r}"
+        raise argparse.ArgumentTypeError(message) from error
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers: {text!r}")
+    return values
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="server to create the scratch database on (loopback only)",
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the size (0.1 = 10,000 due)"
+    )
+    parser.add_argument("--enrollments", type=int, default=100_000, help="due enrollments")
+    parser.add_argument("--sequences", type=int, default=10, help="sequences sharing them")
+    parser.add_argument(
+        "--workers", type=int_list, default=[1, 2], help="worker counts to run (default 1,2)"
+    )
+    parser.add_argument(
+        "--batch-sizes",
+        type=int_list,
+        default=[500, 2000],
+        help="engine batch sizes to run each worker count with (default 500,2000)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat every run; the goal is checked on the medians",
+    )
+    parser.add_argument("--work", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=int, default=500, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not (0 < args.scale <= 10 and 1 <= args.sequences <= 1000):
+        parser.error("--scale or --sequences out of range")
+    if max(args.workers) > 16:
+        parser.error("at most 16 workers")
+    if not 1 <= args.rounds <= 10:
+        parser.error("--rounds must be between 1 and 10")
+    return args
+
+
+if __name__ == "__main__":
+    arguments = parse_args()
+    if arguments.work:
+        asyncio.run(work(arguments.database_url, arguments.batch_size))
+    else:
+        asyncio.run(main(arguments))
