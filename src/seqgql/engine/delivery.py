@@ -81,6 +81,7 @@ async def deliver(
                 return Result(Outcome.RETRY, f"unexpected error: {exc!r}")
             return Result(Outcome.SENT)
 
-    if concurrency <= 1 or len(messages) <= 1:
+    # a transport that never waits (the recording one) gains nothing from tasks
+    if concurrency <= 1 or len(messages) <= 1 or not getattr(transport, "parallel", True):
         return [await one(m) for m in messages]
     return list(await asyncio.gather(*(one(m) for m in messages)))

@@ -37,6 +37,8 @@ class RecordingTransport:
     """The default: the message is recorded as activity by the caller; nothing is sent.
     Keeps what it was given, which tests and the demo can look at."""
 
+    parallel = False  # sending does not wait on anything: no point in doing it in tasks
+
     def __init__(self) -> None:
         self.sent: list[OutboundMessage] = []
 
