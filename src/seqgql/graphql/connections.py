@@ -49,10 +49,22 @@ class _Lazy:
         self._compute = compute
         self._task: asyncio.Future[Any] | None = None
 
+    @classmethod
+    def of(cls, value: Any) -> _Lazy:
+        """One whose value is already known."""
+        lazy = cls(_unreachable)
+        lazy._task = asyncio.get_running_loop().create_future()
+        lazy._task.set_result(value)
+        return lazy
+
     async def get(self) -> Any:
         if self._task is None:
             self._task = asyncio.ensure_future(self._compute())
         return await self._task
+
+
+async def _unreachable() -> Any:
+    raise AssertionError("a known value is not computed")
 
 
 @strawberry.type
@@ -79,7 +91,10 @@ def _edges(page: Page[Row], build: Callable[[Row], T]) -> list[Edge[T]]:
     return [Edge(cursor=c, node=build(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
 
 
-async def paged(call: Awaitable[Page[Row]]) -> Page[Row]:
+P = TypeVar("P")
+
+
+async def paged(call: Awaitable[P]) -> P:
     """Turn a bad `first`/`after` into an error that names the argument."""
     try:
         return await call
@@ -105,12 +120,24 @@ class EnrollmentConnection(Connection[EnrollmentType]):
         return status_count_list(await self.counts.get())
 
 
+def enrollment_counts(
+    ctx: Context,
+    sequence_id: int,
+    flt: EnrollmentFilter,
+    known: dict[EnrollmentStatus, int] | None = None,
+) -> _Lazy:
+    """The status counts of a list: these when known, else read when first asked for."""
+    if known is not None:
+        return _Lazy.of(known)
+    return _Lazy(lambda: enrollment_queries.status_counts(ctx.db, ctx.actor, sequence_id, flt))
+
+
 def enrollment_connection(
-    ctx: Context, page: Page[Row], had_cursor: bool, sequence_id: int, flt: EnrollmentFilter
+    page: Page[Row], had_cursor: bool, counts: _Lazy, flt: EnrollmentFilter
 ) -> EnrollmentConnection:
-    counts = _Lazy(lambda: enrollment_queries.status_counts(ctx.db, ctx.actor, sequence_id, flt))
+    nodes = EnrollmentType.from_page_rows(page.rows)
     return EnrollmentConnection(
-        edges=_edges(page, EnrollmentType.from_page_row),
+        edges=[Edge(cursor=c, node=n) for n, c in zip(nodes, page.cursors, strict=True)],
         page_info=_page_info(page, had_cursor),
         count=counts,
         counts=counts,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from seqgql.graphql import connections
 from seqgql.graphql.connections import (
@@ -28,6 +29,30 @@ from seqgql.graphql.types import (
     UserType,
 )
 from seqgql.services import enrollment_queries, lookups
+
+COUNT_FIELDS = frozenset({"totalCount", "statusCounts"})
+
+
+def _selects(info: ContextInfo, names: frozenset[str]) -> bool:
+    """Whether the field's selection set (fragments included) names one of these
+    fields. Directives are not evaluated: a skipped field still counts."""
+    raw = info._raw_info
+    pending = [node.selection_set for node in raw.field_nodes]
+    seen: set[str] = set()
+    while pending:
+        selection_set = pending.pop()
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value in names:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = raw.fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
+    return False
 
 
 def _decode(value: str, type_name: str, argument: str) -> int:
@@ -107,15 +132,25 @@ class Query:
             err = ids.errors[0]
             raise PublicError(err.message, code=err.code.value, argument=".".join(err.field))
         order = order_by.to_spec() if order_by else EnrollmentOrder().to_spec()
-        page = await paged(
-            enrollment_queries.enrollment_page(
-                ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order
+        known_counts = None
+        if _selects(info, COUNT_FIELDS):
+            # the page and its counts in one statement
+            page, known_counts = await paged(
+                enrollment_queries.enrollment_page_and_counts(
+                    ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order
+                )
             )
-        )
+        else:
+            page = await paged(
+                enrollment_queries.enrollment_page(
+                    ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order
+                )
+            )
         # rows prove the sequence is the caller's; only an empty page needs the check
         if not page.rows and await ctx.loaders.sequences.load(pk) is None:
             raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
-        return connections.enrollment_connection(ctx, page, after is not None, pk, flt)
+        counts = connections.enrollment_counts(ctx, pk, flt, known_counts)
+        return connections.enrollment_connection(page, after is not None, counts, flt)
 
     @strawberry.field(description="Contacts, optionally matching part of a name or email.")
     async def contacts(

@@ -3,6 +3,7 @@ request's batch loaders, so a page of N rows costs a fixed number of queries."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,7 +24,20 @@ from seqgql.graphql.enums import (
 )
 from seqgql.graphql.ids import to_global_id
 from seqgql.persistence.types import Row
-from seqgql.services.enrollment_queries import CONTACT_PREFIX, USER_PREFIX
+from seqgql.services.enrollment_queries import PAGE_COLUMNS
+
+# the layout from_page_rows unpacks (checked against the query's columns at import)
+_PAGE_LAYOUT = (
+    "id", "sequence_id", "contact_id", "status", "reason", "current_step", "enrolled_by_id",
+    "enrolled_at", "resume_at", "next_run_at", "finished_at", "updated_at",
+    "contact__id", "contact__first_name", "contact__last_name", "contact__email",
+    "contact__phone", "contact__phone_type", "contact__time_zone", "contact__opted_out",
+    "contact__created_at",
+    "enrolled_by__id", "enrolled_by__name", "enrolled_by__email", "enrolled_by__role",
+)  # fmt: skip
+_PAGE_WIDTH = len(_PAGE_LAYOUT)
+if tuple(c.name for c in PAGE_COLUMNS) != _PAGE_LAYOUT:  # pragma: no cover
+    raise RuntimeError("EnrollmentType.from_page_rows does not match PAGE_COLUMNS")
 
 if TYPE_CHECKING:
     from seqgql.graphql.connections import ActivityConnection, ContactConnection
@@ -31,18 +45,10 @@ if TYPE_CHECKING:
 
 ContextInfo = Info[Context, None]
 
-
-class _Prefixed:
-    """The columns of a joined row that carry a prefix, read without it."""
-
-    __slots__ = ("prefix", "row")
-
-    def __init__(self, row: Row, prefix: str) -> None:
-        self.row = row
-        self.prefix = prefix
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.row, self.prefix + name)
+# Metadata of a field with a resolver: {KNOWN_VALUE: "attr"} promises that whenever the
+# source object's `attr` is not None, the resolver returns it unchanged, so the executor
+# (seqgql.graphql.schema.ShortcutExecutor) may take it without calling the resolver.
+KNOWN_VALUE = "seqgql.known_value"
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
@@ -68,7 +74,7 @@ class UserType(Node):
     role: Role
 
     @classmethod
-    def from_row(cls, row: Row | _Prefixed) -> UserType:
+    def from_row(cls, row: Row) -> UserType:
         return cls(id=strawberry.ID(to_global_id("User", row.id)), name=row.name,
                    email=row.email, role=row.role)  # fmt: skip
 
@@ -89,7 +95,7 @@ class ContactType(Node):
         return f"{self.first_name} {self.last_name or ''}".strip()
 
     @classmethod
-    def from_row(cls, row: Row | _Prefixed) -> ContactType:
+    def from_row(cls, row: Row) -> ContactType:
         return cls(
             id=strawberry.ID(to_global_id("Contact", row.id)),
             first_name=row.first_name,
@@ -237,7 +243,7 @@ class EnrollmentType(Node):
     # Plain (not async) resolvers: a page already holds its contacts and users, and
     # returning them directly spares ~100 asyncio tasks per page. Other rows return an
     # awaitable, which GraphQL awaits.
-    @strawberry.field
+    @strawberry.field(metadata={KNOWN_VALUE: "known_contact"})
     def contact(self, info: ContextInfo) -> ContactType:
         if self.known_contact is not None:
             return self.known_contact
@@ -254,7 +260,7 @@ class EnrollmentType(Node):
         assert row is not None
         return SequenceType.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(metadata={KNOWN_VALUE: "known_enrolled_by"})
     def enrolled_by(self, info: ContextInfo) -> UserType | None:
         if self.known_enrolled_by is not None or self.enrolled_by_pk is None:
             return self.known_enrolled_by
@@ -274,13 +280,58 @@ class EnrollmentType(Node):
         return await enrollment_activities(info.context, self.pk, first, after)
 
     @classmethod
-    def from_page_row(cls, row: Row) -> EnrollmentType:
-        """From a row that also holds its contact's and enrolling user's columns."""
-        node = cls.from_row(row)
-        node.known_contact = ContactType.from_row(_Prefixed(row, CONTACT_PREFIX))
-        if row.enrolled_by_id is not None:
-            node.known_enrolled_by = UserType.from_row(_Prefixed(row, USER_PREFIX))
-        return node
+    def from_page_rows(cls, rows: Sequence[Row]) -> list[EnrollmentType]:
+        """From rows of ``enrollment_queries.PAGE_COLUMNS``: each node holds its contact
+        and its enrolling user (one object per user of the page). The rows are read by
+        position (a row's attributes cost ~1 µs each; a page reads 1,250 of them)."""
+        nodes = []
+        users: dict[int, UserType] = {}
+        for row in rows:
+            (pk, sequence_id, contact_id, status, reason, current_step, enrolled_by_id,
+             enrolled_at, resume_at, next_run_at, finished_at, updated_at,
+             c_pk, first_name, last_name, c_email, phone, phone_type, time_zone, opted_out,
+             c_created_at, u_pk, u_name, u_email, u_role) = row[:_PAGE_WIDTH]  # fmt: skip
+            user = None
+            if u_pk is not None:
+                user = users.get(u_pk)
+                if user is None:
+                    user = users[u_pk] = UserType(
+                        id=strawberry.ID(to_global_id("User", u_pk)),
+                        name=u_name,
+                        email=u_email,
+                        role=u_role,
+                    )
+            contact = ContactType(
+                id=strawberry.ID(to_global_id("Contact", c_pk)),
+                first_name=first_name,
+                last_name=last_name,
+                email=c_email,
+                phone=phone,
+                phone_type=phone_type,
+                time_zone=time_zone,
+                opted_out=opted_out,
+                created_at=c_created_at,
+            )
+            nodes.append(
+                cls(
+                    id=strawberry.ID(to_global_id("Enrollment", pk)),
+                    status=status,
+                    reason=reason,
+                    current_step=current_step,
+                    enrolled_at=enrolled_at,
+                    resume_at=resume_at,
+                    next_run_at=next_run_at,
+                    finished_at=finished_at,
+                    updated_at=updated_at,
+                    pk=pk,
+                    contact_pk=contact_id,
+                    sequence_pk=sequence_id,
+                    enrolled_by_pk=enrolled_by_id,
+                    known_contact=contact,
+                    known_enrolled_by=user,
+                )
+            )
+        return nodes
 
     @classmethod
     def from_row(cls, row: Row) -> EnrollmentType:

@@ -131,10 +131,21 @@ class Step(SQLModel, table=True):
     body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
 
 
+# what uq_enrollments_sequence_contact includes on PostgreSQL (migration 0004)
+PAGE_PROBE_COLUMNS = ["id", "workspace_id", "status", "current_step", "enrolled_at"]
+
+
 class Enrollment(SQLModel, table=True):
     __tablename__ = "enrollments"
     __table_args__ = (
-        sa.UniqueConstraint("sequence_id", "contact_id", name="uq_enrollments_sequence_contact"),
+        # On PostgreSQL the constraint's index also holds the columns a list filters and
+        # sorts on: the page query finds a search's enrollments in a sequence by index only
+        sa.UniqueConstraint(
+            "sequence_id",
+            "contact_id",
+            name="uq_enrollments_sequence_contact",
+            postgresql_include=PAGE_PROBE_COLUMNS,
+        ),
         sa.Index("ix_enrollments_seq_enrolled", "sequence_id", "enrolled_at", "id"),
         sa.Index("ix_enrollments_seq_status", "sequence_id", "status", "enrolled_at", "id"),
         sa.Index("ix_enrollments_seq_step", "sequence_id", "current_step"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sqlalchemy as sa
 
 from seqgql.domain.selection import EnrollmentFilter, Selection
@@ -10,47 +13,103 @@ from seqgql.persistence.tables import contacts, enrollments, group_members
 
 e = enrollments.c
 
+# How a predicate takes one of its values: ``param(name, value)`` returns what goes into
+# the SQL expression. By default the value itself (SQLAlchemy binds it anonymously); the
+# list query passes named bind parameters instead, so that its statements can be built
+# once per shape of filter and executed with ``filter_params``.
+Param = Callable[[str, Any], Any]
+
+
+def _value(_name: str, value: Any) -> Any:
+    return value
+
 
 def like_pattern(text: str) -> str:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def filter_clauses(flt: EnrollmentFilter) -> list[sa.ColumnElement[bool]]:
-    """The WHERE clauses of a filter (the caller adds workspace and sequence)."""
-    clauses: list[sa.ColumnElement[bool]] = []
+def status_clauses(
+    flt: EnrollmentFilter, status: sa.ColumnElement[Any] = e.status, *, param: Param = _value
+) -> list[sa.ColumnElement[bool]]:
+    """The status part of a filter, on this status column: the statuses asked for, or
+    all but REMOVED unless removed enrollments are included."""
     if flt.statuses:
-        clauses.append(e.status.in_(flt.statuses))
-    elif not flt.include_removed:
-        clauses.append(e.status != EnrollmentStatus.REMOVED)
+        return [status.in_(param("statuses", list(flt.statuses)))]
+    if not flt.include_removed:
+        return [status != EnrollmentStatus.REMOVED]
+    return []
+
+
+def filter_clauses(
+    flt: EnrollmentFilter, *, contacts_joined: bool = False, param: Param = _value
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of a filter (the caller adds workspace and sequence).
+
+    With ``contacts_joined`` the query already joins each enrollment's contact, and the
+    search applies to that row directly; otherwise it is a subquery on contacts.
+    Keep in step with ``filter_params`` (the list query checks that they agree)."""
+    clauses = status_clauses(flt, param=param)
     if flt.reasons:
-        clauses.append(e.reason.in_(flt.reasons))
+        clauses.append(e.reason.in_(param("reasons", list(flt.reasons))))
     if flt.steps:
-        clauses.append(e.current_step.in_(flt.steps))
+        clauses.append(e.current_step.in_(param("steps", list(flt.steps))))
     if flt.enrolled_by_ids:
-        clauses.append(e.enrolled_by_id.in_(flt.enrolled_by_ids))
+        clauses.append(e.enrolled_by_id.in_(param("enrolled_by_ids", list(flt.enrolled_by_ids))))
     if flt.group_id is not None:
         members = sa.select(group_members.c.contact_id).where(
-            group_members.c.group_id == flt.group_id
+            group_members.c.group_id == param("group_id", flt.group_id)
         )
         clauses.append(e.contact_id.in_(members))
     if flt.search and flt.search.strip():
-        matching = sa.select(contacts.c.id).where(
-            contacts.c.search_text.like(like_pattern(flt.search.strip()), escape="\\")
+        matching = contacts.c.search_text.like(
+            param("search", like_pattern(flt.search.strip())), escape="\\"
         )
-        clauses.append(e.contact_id.in_(matching))
+        if contacts_joined:
+            clauses.append(matching)
+        else:
+            clauses.append(e.contact_id.in_(sa.select(contacts.c.id).where(matching)))
     if flt.enrolled_after is not None:
-        clauses.append(e.enrolled_at >= flt.enrolled_after)
+        clauses.append(e.enrolled_at >= param("enrolled_after", flt.enrolled_after))
     if flt.enrolled_before is not None:
-        clauses.append(e.enrolled_at < flt.enrolled_before)
+        clauses.append(e.enrolled_at < param("enrolled_before", flt.enrolled_before))
     return clauses
 
 
+def filter_params(flt: EnrollmentFilter) -> dict[str, Any]:
+    """The values ``filter_clauses`` passes to ``param``, by name."""
+    params: dict[str, Any] = {}
+    if flt.statuses:
+        params["statuses"] = list(flt.statuses)
+    if flt.reasons:
+        params["reasons"] = list(flt.reasons)
+    if flt.steps:
+        params["steps"] = list(flt.steps)
+    if flt.enrolled_by_ids:
+        params["enrolled_by_ids"] = list(flt.enrolled_by_ids)
+    if flt.group_id is not None:
+        params["group_id"] = flt.group_id
+    if flt.search and flt.search.strip():
+        params["search"] = like_pattern(flt.search.strip())
+    if flt.enrolled_after is not None:
+        params["enrolled_after"] = flt.enrolled_after
+    if flt.enrolled_before is not None:
+        params["enrolled_before"] = flt.enrolled_before
+    return params
+
+
 def sequence_filter(
-    workspace_id: int, sequence_id: int, flt: EnrollmentFilter
+    workspace_id: int,
+    sequence_id: int,
+    flt: EnrollmentFilter,
+    *,
+    contacts_joined: bool = False,
+    param: Param = _value,
 ) -> sa.ColumnElement[bool]:
     return sa.and_(
-        e.workspace_id == workspace_id, e.sequence_id == sequence_id, *filter_clauses(flt)
+        e.workspace_id == param("workspace_id", workspace_id),
+        e.sequence_id == param("sequence_id", sequence_id),
+        *filter_clauses(flt, contacts_joined=contacts_joined, param=param),
     )
 
 
