@@ -68,8 +68,15 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A connection for reading. On PostgreSQL it runs in autocommit (each statement
+        sees the latest committed data; no BEGIN/COMMIT round trips); on SQLite, one
+        read transaction."""
+        if self.is_sqlite:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+        else:
+            async with self._read_engine.connect() as conn:
+                yield conn
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
