@@ -228,21 +228,88 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+@dataclass
+class Answer:
+    status_code: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
 
 
-def check(response: httpx.Response) -> None:
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client connection: one request at a time, a
+    Content-Length body. The latency figures are the server's, not a client library's
+    (httpx spends ~1-2 ms of this machine's CPU per request; ``--client httpx`` uses it)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, base_url: str) -> Connection:
+        host, port = base_url.removeprefix("http://").split(":")
+        return cls(*await asyncio.open_connection(host, int(port)))
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> Answer:
+        head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        self.writer.write(head.encode() + b"\r\n" + body)
+        raw_head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw_head.decode("latin-1").split("\r\n")
+        length = None
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError(f"no Content-Length in the answer: {lines[:3]}")
+        return Answer(int(lines[0].split()[1]), await self.reader.readexactly(length))
+
+    async def close(self) -> None:
+        self.writer.close()
+
+
+class HttpxConnection:
+    """The same interface over an httpx client (``--client httpx``)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    @classmethod
+    async def open(cls, base_url: str) -> HttpxConnection:
+        return cls(httpx.AsyncClient(base_url=base_url, trust_env=False, timeout=60))
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> Answer:
+        response = await self.client.request(method, path, content=body or None, headers=headers)
+        return Answer(response.status_code, response.content)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+Conn = Connection | HttpxConnection
+Send = Callable[[Conn], Awaitable[Answer]]
+
+
+def check(response: Answer) -> None:
     if response.status_code != 200 or b'"errors"' in response.content:
         raise RuntimeError(f"bad answer {response.status_code}: {response.text[:500]}")
 
 
 async def measure(base_url: str, send: Send, server_pid: int, args: argparse.Namespace) -> Figures:
     figures = Figures()
-    limits = httpx.Limits(
-        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-    )
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, trust_env=False,
-                                 timeout=httpx.Timeout(60)) as client:  # fmt: skip
+    kind = Connection if args.client == "lean" else HttpxConnection
+    connections = [await kind.open(base_url) for _ in range(args.concurrency)]
+    try:
+        client = connections[0]
         for _ in range(args.warmup):
             check(await send(client))
         for _ in range(args.requests):
@@ -255,22 +322,25 @@ async def measure(base_url: str, send: Send, server_pid: int, args: argparse.Nam
         cap = args.max_load_requests
         done = 0
 
-        async def worker() -> None:
+        async def worker(conn: Conn) -> None:
             nonlocal done
             while time.perf_counter() < deadline and done < cap:
                 done += 1
                 started = time.perf_counter()
-                response = await send(client)
+                response = await send(conn)
                 figures.load_latencies_ms.append((time.perf_counter() - started) * 1000)
                 check(response)
 
         server_cpu0, client_cpu0 = process_cpu_seconds(server_pid), time.process_time()
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+        await asyncio.gather(*(worker(conn) for conn in connections))
         figures.load_seconds = time.perf_counter() - started
         figures.load_requests = len(figures.load_latencies_ms)
         figures.server_cpu = (process_cpu_seconds(server_pid) - server_cpu0) / figures.load_seconds
         figures.client_cpu = (time.process_time() - client_cpu0) / figures.load_seconds
+    finally:
+        for conn in connections:
+            await conn.close()
     return figures
 
 
@@ -373,16 +443,16 @@ async def main(args: argparse.Namespace) -> None:
         def graphql_send(name: str) -> Send:
             body = json.dumps(bodies[name]).encode()
             headers = {**auth, "content-type": "application/json"}
-            return lambda client: client.post("/graphql", content=body, headers=headers)
+            return lambda conn: conn.request("POST", "/graphql", body, headers)
 
         def raw_send(name: str) -> Send:
             body = json.dumps(bodies[name]).encode()
             path = "/page?counts=1" if name == "page+counts" else "/page"
             headers = {"content-type": "application/json"}
-            return lambda client: client.post(path, content=body, headers=headers)
+            return lambda conn: conn.request("POST", path, body, headers)
 
-        def health_send(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
-            return client.get("/healthz")
+        def health_send(conn: Conn) -> Awaitable[Answer]:
+            return conn.request("GET", "/healthz")
 
         results: dict[tuple[str, str], Figures] = {}
         answers: dict[tuple[str, str], Any] = {}
@@ -392,9 +462,12 @@ async def main(args: argparse.Namespace) -> None:
                 sends = {"healthz": health_send}
                 for name in QUERIES:
                     sends[name] = (graphql_send if kind == "app" else raw_send)(name)
-                async with httpx.AsyncClient(base_url=base_url, trust_env=False) as client:
+                conn = await Connection.open(base_url)
+                try:
                     for name in QUERIES:
-                        answers[(kind, name)] = (await sends[name](client)).json()
+                        answers[(kind, name)] = (await sends[name](conn)).json()
+                finally:
+                    await conn.close()
                 for name, send in sends.items():
                     log(f"{kind} {name}: measuring")
                     results[(kind, name)] = await measure(base_url, send, process.pid, args)
@@ -423,7 +496,7 @@ def report(
     )
     print("  (both servers: uvicorn, uvloop + httptools, 1 worker, no access log; the raw one "
           "is identical JSON, verified)")  # fmt: skip
-    print(f"  latency: {args.requests} sequential requests, 1 client, keep-alive; "
+    print(f"  latency: {args.requests} sequential requests, 1 client ({args.client}), keep-alive; "
           f"load: {args.concurrency} connections for {args.duration:g} s")  # fmt: skip
     print()
     header = (
@@ -438,7 +511,7 @@ def report(
               f"{f.pct(f.load_latencies_ms, .99):10.1f}"
               f"{f.server_cpu:8.0%}{f.client_cpu:9.0%}")  # fmt: skip
     print("  (srv/cli CPU: share of one core used by the server / this client process during the"
-          " load phase;\n   a client near 100% means the httpx client, not the server, set that"
+          " load phase;\n   a client near 100% means the client, not the server, set that"
           " req/s: a lower bound)")  # fmt: skip
     print()
     for name in QUERIES:
@@ -488,6 +561,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=200_000,
         help="upper bound on requests in the load phase",
+    )
+    parser.add_argument(
+        "--client",
+        choices=["lean", "httpx"],
+        default="lean",
+        help="the HTTP client: a minimal keep-alive one (default) or httpx",
     )
     parser.add_argument("--serve", choices=["app", "raw"], help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)  # fmt: skip
