@@ -355,15 +355,24 @@ class Engine:
         if not sends:
             return
         now = ctx.now
-        await conn.execute(
-            activities.insert(),
-            [
-                {"workspace_id": row.workspace_id, "enrollment_id": row.id,
-                 "kind": ActivityKind.SENT, "step": row.current_step, "at": now,
-                 "detail": message.subject or message.body[:200]}
-                for row, message in sends
-            ],
-        )  # fmt: skip
+        details = [message.subject or message.body[:200] for _, message in sends]
+        if conn.dialect.name == "postgresql":
+            # one statement over arrays (as _ADVANCE_PG below)
+            await conn.execute(_SENT_ACTIVITIES_PG, {
+                "ws": [row.workspace_id for row, _ in sends], "ids": [row.id for row, _ in sends],
+                "steps": [row.current_step for row, _ in sends], "details": details,
+                "kind": ActivityKind.SENT.value, "now": now,
+            })  # fmt: skip
+        else:
+            await conn.execute(
+                activities.insert(),
+                [
+                    {"workspace_id": row.workspace_id, "enrollment_id": row.id,
+                     "kind": ActivityKind.SENT, "step": row.current_step, "at": now,
+                     "detail": detail}
+                    for (row, _), detail in zip(sends, details, strict=True)
+                ],
+            )  # fmt: skip
         updates = []
         for row, _message in sends:
             last = row.current_step >= row.step_count
@@ -443,6 +452,12 @@ class Engine:
 
 
 # Sent steps recorded on PostgreSQL: the step sent, the next one and when it falls due.
+_SENT_ACTIVITIES_PG = sa.text("""
+    INSERT INTO activities (workspace_id, enrollment_id, kind, step, at, detail)
+    SELECT v.workspace_id, v.enrollment_id, :kind, v.step, :now, v.detail
+    FROM unnest(CAST(:ws AS bigint[]), CAST(:ids AS bigint[]), CAST(:steps AS integer[]),
+                CAST(:details AS text[])) AS v(workspace_id, enrollment_id, step, detail)
+""")
 _ADVANCE_PG = sa.text("""
     UPDATE enrollments AS e
     SET last_sent_step = v.sent, current_step = v.next_step, next_run_at = v.at,
