@@ -19,12 +19,15 @@ because the worker is stopping (left due, untouched). A sequence's per-sender da
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import functools
 import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -221,7 +224,11 @@ class Engine:
             .where(e.id.in_(list((await conn.execute(due)).scalars())))
             .order_by(e.id)
         )  # fmt: skip
-        return list((await conn.execute(query)).all())
+        result = await conn.execute(query)
+        # as named tuples: a batch reads ~20 columns of each row, ~1 µs each on a Row
+        cls = _due_row_class(tuple(result.keys()))
+        # (read like Rows: by attribute)
+        return cast(list[Row], [cls._make(r) for r in result.all()])
 
     def _plan(self, rows: list[Row], now: datetime) -> _Plan:
         plan = _Plan()
@@ -474,6 +481,11 @@ _NOT_SENT_REASONS = {
     Unreachable.MISSING_PHONE: StatusReason.MISSING_PHONE,
     Unreachable.LANDLINE: StatusReason.BLOCKED_BY_RULE,
 }
+
+
+@functools.cache
+def _due_row_class(columns: tuple[str, ...]) -> Any:
+    return collections.namedtuple("DueRow", columns)
 
 
 def _blocked(row: Row) -> StatusReason | None:
