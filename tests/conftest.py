@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 from seqgql.app import create_app
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
+from seqgql.graphql import subscriptions
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade
 from seqgql.services.actor import Actor
@@ -201,3 +202,24 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def gql(http: httpx.AsyncClient, workspace: Workspace) -> GraphQLClient:
     return GraphQLClient(http, workspace.token)
+
+
+@pytest.fixture
+def log_readers(monkeypatch: pytest.MonkeyPatch) -> set[asyncio.Task[Any]]:
+    """The tasks that have read the event log for a change subscription.
+
+    A subscription without `since` follows the log from the position it read when it
+    started; its first `events_after` comes after that read, so once a feed's task is in
+    here, a change made now reaches it.
+    """
+    tasks: set[asyncio.Task[Any]] = set()
+    original = subscriptions.events_after
+
+    async def recording(*args: Any, **kwargs: Any) -> Any:
+        task = asyncio.current_task()
+        assert task is not None
+        tasks.add(task)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(subscriptions, "events_after", recording)
+    return tasks

@@ -21,7 +21,6 @@ from starlette.applications import Starlette
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.events.log import EventCursor
-from seqgql.graphql import subscriptions
 from seqgql.graphql.feeds import FeedHub
 from seqgql.persistence.database import Database
 from seqgql.services import enrollment_actions
@@ -50,27 +49,6 @@ async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> Non
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-def log_readers(monkeypatch: pytest.MonkeyPatch) -> set[asyncio.Task[Any]]:
-    """The tasks that have read the event log for a change subscription.
-
-    A subscription without `since` follows the log from the position it read when it
-    started; its first `events_after` comes after that read, so once a feed's task is in
-    here, a change made now reaches it.
-    """
-    tasks: set[asyncio.Task[Any]] = set()
-    original = subscriptions.events_after
-
-    async def recording(*args: Any, **kwargs: Any) -> Any:
-        task = asyncio.current_task()
-        assert task is not None
-        tasks.add(task)
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(subscriptions, "events_after", recording)
-    return tasks
 
 
 async def live(

@@ -29,7 +29,7 @@ from websockets.typing import Subprotocol
 from seqgql.app import create_app
 from seqgql.domain.selection import Selection
 from seqgql.events.log import EventCursor
-from seqgql.graphql import feeds, subscriptions
+from seqgql.graphql import feeds
 from seqgql.graphql.feeds import FeedHub
 from seqgql.services import enrollment_actions
 from seqgql.settings import Settings
@@ -139,23 +139,6 @@ def consecutive(changes: list[dict[str, Any]]) -> list[int]:
     if numbers:
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), numbers
     return numbers
-
-
-@pytest.fixture
-def log_readers(monkeypatch: pytest.MonkeyPatch) -> set[asyncio.Task[Any]]:
-    """The tasks that have read the event log for a change subscription: a feed whose
-    task is in here has its position, and sees every change made from now on."""
-    tasks: set[asyncio.Task[Any]] = set()
-    original = subscriptions.events_after
-
-    async def recording(*args: Any, **kwargs: Any) -> Any:
-        task = asyncio.current_task()
-        assert task is not None
-        tasks.add(task)
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(subscriptions, "events_after", recording)
-    return tasks
 
 
 async def test_a_client_that_stops_reading_is_dropped_and_resumes_from_its_cursor(
