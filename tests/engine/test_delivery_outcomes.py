@@ -25,7 +25,6 @@ from aiosmtpd.controller import Controller
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import StepChannel
 from seqgql.domain.sequence import StepSpec
-from seqgql.engine.delivery import RetryPolicy
 from seqgql.engine.worker import Engine
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, enrollments, events, sequences
@@ -37,6 +36,7 @@ from seqgql.services.transport import (
     ConfigurationError,
     OutboundMessage,
     PermanentFailure,
+    RetryPolicy,
     TransientFailure,
     Transport,
 )

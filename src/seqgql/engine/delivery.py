@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from seqgql.services.transport import (
+    QUICK_RETRY,
     ConfigurationError,
     OutboundMessage,
     PermanentFailure,
+    RetryPolicy,
     TransientFailure,
     Transport,
     send_with_retry,
@@ -38,15 +40,6 @@ class Outcome(enum.Enum):
 class Result:
     outcome: Outcome
     detail: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 3  # quick tries within one batch
-    base_delay: float = 0.2  # seconds before the second quick try; doubles after
-
-
-QUICK_RETRY = RetryPolicy()
 
 
 async def deliver(

@@ -19,12 +19,11 @@ because the worker is stopping (left due, untouched). A sequence's per-sender da
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import functools
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -37,14 +36,14 @@ from seqgql.domain.kinds import ActivityKind, StepChannel, Unreachable, unreacha
 from seqgql.domain.schedule import next_send_time, step_due
 from seqgql.domain.sequence import SendingWindow
 from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
-from seqgql.engine.delivery import QUICK_RETRY, Outcome, Result, RetryPolicy, deliver
+from seqgql.engine.delivery import Outcome, Result, deliver
 from seqgql.engine.limits import DailyLimits, next_day_opening
 from seqgql.engine.templates import render
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, contacts, enrollments, sequences, steps
 from seqgql.persistence.types import Row, UTCDateTime
 from seqgql.services.status_changes import ChangeContext, change_status
-from seqgql.services.transport import OutboundMessage, Transport
+from seqgql.services.transport import QUICK_RETRY, OutboundMessage, RetryPolicy, Transport
 from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql.engine")
@@ -464,7 +463,7 @@ _SENT_ACTIVITIES_PG = sa.text("""
     SELECT v.workspace_id, v.enrollment_id, :kind, v.step, :now, v.detail
     FROM unnest(CAST(:ws AS bigint[]), CAST(:ids AS bigint[]), CAST(:steps AS integer[]),
                 CAST(:details AS text[])) AS v(workspace_id, enrollment_id, step, detail)
-""")
+""").bindparams(sa.bindparam("now", type_=UTCDateTime()))
 _ADVANCE_PG = sa.text("""
     UPDATE enrollments AS e
     SET last_sent_step = v.sent, current_step = v.next_step, next_run_at = v.at,
@@ -485,7 +484,7 @@ _NOT_SENT_REASONS = {
 
 @functools.cache
 def _due_row_class(columns: tuple[str, ...]) -> Any:
-    return collections.namedtuple("DueRow", columns)
+    return namedtuple("DueRow", columns)
 
 
 def _blocked(row: Row) -> StatusReason | None:

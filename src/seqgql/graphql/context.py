@@ -85,10 +85,6 @@ class Loaders:
                 with contextlib.suppress(KeyError):
                     loader.clear(key)
 
-    @classmethod
-    def create(cls, db: Database, workspace_id: int) -> Loaders:
-        return cls(db, workspace_id)
-
 
 @dataclass
 class Context:

@@ -132,20 +132,13 @@ class Query:
             err = ids.errors[0]
             raise PublicError(err.message, code=err.code.value, argument=".".join(err.field))
         order = order_by.to_spec() if order_by else EnrollmentOrder().to_spec()
-        known_counts = None
-        if _selects(info, COUNT_FIELDS):
-            # the page and its counts in one statement
-            page, known_counts = await paged(
-                enrollment_queries.enrollment_page_and_counts(
-                    ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order
-                )
+        # the page and, when asked for, its counts in one statement
+        page, known_counts = await paged(
+            enrollment_queries.enrollment_page(
+                ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order,
+                with_counts=_selects(info, COUNT_FIELDS),
             )
-        else:
-            page = await paged(
-                enrollment_queries.enrollment_page(
-                    ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order
-                )
-            )
+        )  # fmt: skip
         # rows prove the sequence is the caller's; only an empty page needs the check
         if not page.rows and await ctx.loaders.sequences.load(pk) is None:
             raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")

@@ -85,7 +85,7 @@ async def _sequence(ctx: Context, sequence_id: str) -> tuple[int, int]:
 
 def _refresh(ctx: Context) -> None:
     """Forget cached rows so every message shows the current state."""
-    ctx.loaders = Loaders.create(ctx.db, ctx.workspace_id)
+    ctx.loaders = Loaders(ctx.db, ctx.workspace_id)
 
 
 @strawberry.type

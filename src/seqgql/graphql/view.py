@@ -57,7 +57,7 @@ class GraphQLView(GraphQL[Context, None]):
             clock=self.clock,
             actor=actor,
             transport=self.transport,
-            loaders=Loaders.create(self.db, actor.workspace_id),
+            loaders=Loaders(self.db, actor.workspace_id),
             bus=self.bus,
             poll_seconds=self.poll_seconds,
         )

@@ -44,40 +44,41 @@ def status_clauses(
 def filter_clauses(
     flt: EnrollmentFilter, *, contacts_joined: bool = False, param: Param = _value
 ) -> list[sa.ColumnElement[bool]]:
-    """The WHERE clauses of a filter (the caller adds workspace and sequence).
+    """The WHERE clauses of a filter (the caller adds workspace and sequence): one per
+    value ``filter_params`` gives, passed through ``param``.
 
     With ``contacts_joined`` the query already joins each enrollment's contact, and the
-    search applies to that row directly; otherwise it is a subquery on contacts.
-    Keep in step with ``filter_params`` (the list query checks that they agree)."""
+    search applies to that row directly; otherwise it is a subquery on contacts."""
+    values = filter_params(flt)
+
+    def bound(name: str) -> Any:
+        return param(name, values[name])
+
     clauses = status_clauses(flt, param=param)
-    if flt.reasons:
-        clauses.append(e.reason.in_(param("reasons", list(flt.reasons))))
-    if flt.steps:
-        clauses.append(e.current_step.in_(param("steps", list(flt.steps))))
-    if flt.enrolled_by_ids:
-        clauses.append(e.enrolled_by_id.in_(param("enrolled_by_ids", list(flt.enrolled_by_ids))))
-    if flt.group_id is not None:
+    for name, column in (("reasons", e.reason), ("steps", e.current_step),
+                         ("enrolled_by_ids", e.enrolled_by_id)):  # fmt: skip
+        if name in values:
+            clauses.append(column.in_(bound(name)))
+    if "group_id" in values:
         members = sa.select(group_members.c.contact_id).where(
-            group_members.c.group_id == param("group_id", flt.group_id)
+            group_members.c.group_id == bound("group_id")
         )
         clauses.append(e.contact_id.in_(members))
-    if flt.search and flt.search.strip():
-        matching = contacts.c.search_text.like(
-            param("search", like_pattern(flt.search.strip())), escape="\\"
-        )
+    if "search" in values:
+        matching = contacts.c.search_text.like(bound("search"), escape="\\")
         if contacts_joined:
             clauses.append(matching)
         else:
             clauses.append(e.contact_id.in_(sa.select(contacts.c.id).where(matching)))
-    if flt.enrolled_after is not None:
-        clauses.append(e.enrolled_at >= param("enrolled_after", flt.enrolled_after))
-    if flt.enrolled_before is not None:
-        clauses.append(e.enrolled_at < param("enrolled_before", flt.enrolled_before))
+    if "enrolled_after" in values:
+        clauses.append(e.enrolled_at >= bound("enrolled_after"))
+    if "enrolled_before" in values:
+        clauses.append(e.enrolled_at < bound("enrolled_before"))
     return clauses
 
 
 def filter_params(flt: EnrollmentFilter) -> dict[str, Any]:
-    """The values ``filter_clauses`` passes to ``param``, by name."""
+    """The values of the filter's set parts, by name: what its clauses bind."""
     params: dict[str, Any] = {}
     if flt.statuses:
         params["statuses"] = list(flt.statuses)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
 from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus
@@ -69,20 +67,6 @@ def _sort_key(order: EnrollmentOrder) -> sa.ColumnElement[Any]:
     return column
 
 
-@asynccontextmanager
-async def _one_statement(db: Database) -> AsyncIterator[AsyncConnection]:
-    """A connection to read with one statement. On PostgreSQL it runs in autocommit: a
-    statement sees one snapshot by itself, and BEGIN and COMMIT would cost two more
-    round trips (Database.read() means to do the same for every read, with its
-    ``_read_engine``, but does not use it)."""
-    if db.is_sqlite:
-        async with db.read() as conn:
-            yield conn
-        return
-    async with db.engine.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
-
-
 # The list's statements, built once per shape (which filter parts are set, the order,
 # whether there is a cursor) with named bind parameters: building and cache-keying a
 # statement costs more Python than running it.
@@ -93,7 +77,7 @@ def _statement(
     key: tuple[Any, ...], params: dict[str, Any], build: Callable[[Param], sa.Executable]
 ) -> sa.Executable:
     """The statement of this shape, built with ``build(param)`` the first time; checks
-    that it binds exactly ``params`` (filter_clauses and filter_params agree)."""
+    that it binds exactly ``params``."""
     statement = _statements.get(key)
     if statement is None:
         bound: list[str] = []
@@ -118,41 +102,12 @@ async def enrollment_page(
     first: int | None,
     after: str | None,
     order: EnrollmentOrder,
-) -> Page[Row]:
-    """One page of a sequence's enrollments, ordered by (sort key, id): rows of
-    ``PAGE_COLUMNS``, the enrolling user's null when there is none."""
-    page, _ = await _page(db, actor, sequence_id, flt, first, after, order, with_counts=False)
-    return page
-
-
-async def enrollment_page_and_counts(
-    db: Database,
-    actor: Actor,
-    sequence_id: int,
-    flt: EnrollmentFilter,
-    *,
-    first: int | None,
-    after: str | None,
-    order: EnrollmentOrder,
-) -> tuple[Page[Row], dict[EnrollmentStatus, int]]:
-    """``enrollment_page`` and ``status_counts`` in one statement: with a search, the
-    enrollments matching the filter but its status part are found once for both."""
-    page, counts = await _page(db, actor, sequence_id, flt, first, after, order, with_counts=True)
-    assert counts is not None
-    return page, counts
-
-
-async def _page(
-    db: Database,
-    actor: Actor,
-    sequence_id: int,
-    flt: EnrollmentFilter,
-    first: int | None,
-    after: str | None,
-    order: EnrollmentOrder,
-    *,
-    with_counts: bool,
+    with_counts: bool = False,
 ) -> tuple[Page[Row], dict[EnrollmentStatus, int] | None]:
+    """One page of a sequence's enrollments, ordered by (sort key, id): rows of
+    ``PAGE_COLUMNS``, the enrolling user's null when there is none. ``with_counts``
+    adds ``status_counts`` for the same filter, from the same statement (with a search,
+    the enrollments matching all but the status part are found once for both)."""
     size = page_size(first)
     by_name = order.field is OrderField.CONTACT_NAME
     search = bool(flt.search and flt.search.strip())
@@ -231,7 +186,7 @@ async def _page(
         return sa.select(union).order_by(*_directed(order, union.c[key_column.name], union.c.id))
 
     statement = _statement(shape, params, build)
-    async with _one_statement(db) as conn:
+    async with db.read() as conn:
         result = list((await conn.execute(statement, params)).all())
     counts = None
     if with_counts:
@@ -292,7 +247,7 @@ async def status_counts(
         )
 
     statement = _statement(("counts", *params), params, build)
-    async with _one_statement(db) as conn:
+    async with db.read() as conn:
         rows = await conn.execute(statement, params)
         return {EnrollmentStatus(r[0]): r[1] for r in rows}
 

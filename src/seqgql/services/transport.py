@@ -69,19 +69,28 @@ class ConfigurationError(TransientFailure):
     Not a bounce: the recipient is not at fault. ``send_with_retry`` does not retry it."""
 
 
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 3  # quick tries of one message
+    base_delay: float = 0.2  # seconds before the second try; doubles after
+
+
+QUICK_RETRY = RetryPolicy()
+
+
 async def send_with_retry(
     transport: Transport,
     message: OutboundMessage,
     *,
-    attempts: int = 3,
-    base_delay: float = 0.2,
+    attempts: int = QUICK_RETRY.attempts,
+    base_delay: float = QUICK_RETRY.base_delay,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> None:
     """Send, retrying ``TransientFailure`` with exponential backoff (base_delay, 2x, 4x...).
 
     ``PermanentFailure`` and ``ConfigurationError`` are raised at once; after ``attempts``
-    transient failures the last one is raised. A send that returned is never repeated, and a
-    transport raises only before the message was accepted, so nothing is sent twice."""
+    transient failures the last one is raised. A send that returned is never repeated, and
+    a transport raises only before the message was accepted, so nothing is sent twice."""
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     for attempt in range(attempts):
