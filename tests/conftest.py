@@ -29,11 +29,11 @@ from seqgql.app import create_app
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
 from seqgql.graphql import subscriptions
+from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade
 from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
-from seqgql.services.transport import RecordingTransport
 from seqgql.settings import Settings
 
 POSTGRES_URL = os.environ.get("SEQGQL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")

@@ -7,11 +7,13 @@ import sqlalchemy as sa
 from seqgql.clock import Clock
 from seqgql.domain.kinds import PhoneType, StepChannel
 from seqgql.domain.sequence import StepSpec
-from seqgql.graphql.ids import to_global_id
+from seqgql.graphql.relay import to_global_id
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import enrollments
-from seqgql.services import contacts, enrollment, sequences
 from seqgql.services.actor import Actor
+from seqgql.services.contacts import ContactSpec, create_contacts
+from seqgql.services.enrollments import add_contacts
+from seqgql.services.sequences import create_sequence
 
 # The statuses in the order the API lists them (written out: the tests check the code).
 ALL_STATUSES = ["ACTIVE", "PAUSED", "FINISHED", "BOUNCED", "FAILED", "NOT_SENT",
@@ -28,9 +30,7 @@ async def make_sequence(
     db: Database, clock: Clock, actor: Actor, *, name: str = "Outbound",
     steps: list[StepSpec] | None = None,
 ) -> int:  # fmt: skip
-    result = await sequences.create_sequence(
-        db, clock, actor, name=name, step_specs=steps or DEFAULT_STEPS
-    )
+    result = await create_sequence(db, clock, actor, name=name, step_specs=steps or DEFAULT_STEPS)
     assert result.sequence_id is not None, result.errors
     return result.sequence_id
 
@@ -49,10 +49,10 @@ async def make_contacts(
             "phone_type": PhoneType.MOBILE,
             **overrides,
         }
-        specs.append(contacts.ContactSpec(**fields))  # type: ignore[arg-type]
+        specs.append(ContactSpec(**fields))  # type: ignore[arg-type]
     ids: list[int] = []
     for start in range(0, len(specs), 1000):  # the API takes 1,000 contacts per call
-        created = await contacts.create_contacts(db, clock, actor, specs[start : start + 1000])
+        created = await create_contacts(db, clock, actor, specs[start : start + 1000])
         assert not created.errors, created.errors
         ids += created.ids
     return ids
@@ -66,10 +66,10 @@ async def make_enrolled(
     if sequence_id is None:
         sequence_id = await make_sequence(db, clock, actor)
     contact_ids = await make_contacts(db, clock, actor, count, **contact_fields)
-    result = await enrollment.add_contacts(db, clock, actor, sequence_id, contact_ids)
+    result = await add_contacts(db, clock, actor, sequence_id, contact_ids)
     assert not result.errors, result.errors
 
-    from seqgql.services.enrollment_queries import enrollments_by_ids  # noqa: F401
+    from seqgql.services.enrollments.page import enrollments_by_ids  # noqa: F401
 
     async with db.read() as conn:
         rows = await conn.execute(

@@ -22,11 +22,11 @@ from seqgql.events.broadcast import create_broadcast
 from seqgql.events.bus import EventBus
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, GraphQLView, bearer_token
+from seqgql.outbound.routing import transport_from_settings
+from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade_async
 from seqgql.services.auth import TokenCache
-from seqgql.services.channels import transport_from_settings
-from seqgql.services.transport import Transport
 from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql")

@@ -119,7 +119,7 @@ def _worker(settings: Settings) -> int:
     from seqgql.engine.worker import Engine
     from seqgql.events.broadcast import create_broadcast
     from seqgql.events.bus import EventBus
-    from seqgql.services.channels import transport_from_settings
+    from seqgql.outbound.routing import transport_from_settings
 
     if settings.auto_migrate:
         upgrade(settings.database_url)

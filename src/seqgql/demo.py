@@ -11,10 +11,18 @@ from seqgql.domain.sequence import SendingWindow, StepSpec
 from seqgql.domain.status import FinishReason
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
-from seqgql.services import contacts, delivery, enrollment, enrollment_actions
-from seqgql.services import sequences as seqs
 from seqgql.services.actor import Actor
 from seqgql.services.auth import IssuedToken, issue_token
+from seqgql.services.contacts import ContactSpec, create_contacts, create_group
+from seqgql.services.enrollments import (
+    add_contacts,
+    add_to_group,
+    finish,
+    pause,
+    record_delivery_event,
+    remove,
+)
+from seqgql.services.sequences import create_sequence
 
 DEMO_WORKSPACE = "Demo"
 DEMO_EMAIL = "admin@demo.seqgql.dev"
@@ -48,7 +56,7 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
               Weekday.FRIDAY),
         start="09:00", end="17:00", time_zone="America/New_York",
     )  # fmt: skip
-    outbound = await seqs.create_sequence(
+    outbound = await create_sequence(
         db, clock, actor, name="Q4 Outbound", window=window,
         step_specs=[
             StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}, quick question…", "Quick question"),
@@ -57,7 +65,7 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
             StepSpec(StepChannel.EMAIL, 4 * 24 * 60, "Closing the loop.", "Last note"),
         ],
     )  # fmt: skip
-    await seqs.create_sequence(
+    await create_sequence(
         db, clock, actor, name="Webinar follow-up",
         step_specs=[StepSpec(StepChannel.SMS, 0, "Thanks for joining, {{first_name}}!")],
     )  # fmt: skip
@@ -66,7 +74,7 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
     for i in range(60):
         first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[i % len(LAST_NAMES)]
         specs.append(
-            contacts.ContactSpec(
+            ContactSpec(
                 first_name=first,
                 last_name=last,
                 email=f"{first}.{last}{i}@example.com".lower() if i % 11 else None,
@@ -76,26 +84,26 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
                 opted_out=i % 17 == 0,
             )
         )
-    created = await contacts.create_contacts(db, clock, actor, specs)
-    group = await contacts.create_group(db, clock, actor, "Conference leads")
+    created = await create_contacts(db, clock, actor, specs)
+    group = await create_group(db, clock, actor, "Conference leads")
     seq_id = outbound.sequence_id
-    await enrollment.add_contacts(db, clock, actor, seq_id, created.ids)
+    await add_contacts(db, clock, actor, seq_id, created.ids)
     page = await _enrollment_ids(db, seq_id)
-    await enrollment_actions.pause(db, clock, actor, Selection(ids=tuple(page[0:6])))
-    await enrollment_actions.finish(
+    await pause(db, clock, actor, Selection(ids=tuple(page[0:6])))
+    await finish(
         db, clock, actor, Selection(ids=tuple(page[6:10])), reason=FinishReason.MEETING_BOOKED
     )
-    await enrollment_actions.remove(db, clock, actor, Selection(ids=tuple(page[10:12])))
+    await remove(db, clock, actor, Selection(ids=tuple(page[10:12])))
     kinds = [DeliveryEventKind.REPLIED, DeliveryEventKind.BOUNCED, DeliveryEventKind.FAILED,
              DeliveryEventKind.OPTED_OUT, DeliveryEventKind.OUT_OF_OFFICE]  # fmt: skip
     for offset, kind in enumerate(kinds):
-        await delivery.record_delivery_event(db, clock, actor, page[12 + offset], kind)
+        await record_delivery_event(db, clock, actor, page[12 + offset], kind)
     if group.group_id is not None:
-        await enrollment_actions.add_to_group(
+        await add_to_group(
             db, clock, actor, Selection(ids=tuple(page[20:30])), group_id=group.group_id
         )
     # A sequence on a timescale a person can watch: steps a minute apart, any time.
-    live = await seqs.create_sequence(
+    live = await create_sequence(
         db, clock, actor, name="Live demo (minutes)", reply_window_minutes=2,
         step_specs=[
             StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}!", "Watch me move"),
@@ -104,7 +112,7 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
         ],
     )  # fmt: skip
     assert live.sequence_id is not None
-    await enrollment.add_contacts(db, clock, actor, live.sequence_id, created.ids[:12])
+    await add_contacts(db, clock, actor, live.sequence_id, created.ids[:12])
 
 
 async def _enrollment_ids(db: Database, sequence_id: int) -> list[int]:

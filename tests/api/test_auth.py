@@ -11,9 +11,9 @@ import httpx
 
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
+from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.services.auth import issue_token
-from seqgql.services.transport import RecordingTransport
 from tests.conftest import GraphQLClient, Workspace, make_workspace
 from tests.factories import gid, gids, make_contacts, make_enrolled
 

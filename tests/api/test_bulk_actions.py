@@ -129,7 +129,7 @@ CREATE_CONTACTS = "contacts { id firstName phoneType optedOut } userErrors { fie
 
 async def create_contacts(gql: GraphQLClient, specs: list[dict[str, Any]]) -> list[int]:
     """Contacts created through the API; returns their database ids."""
-    from seqgql.graphql.ids import from_global_id
+    from seqgql.graphql.relay import from_global_id
 
     payload = await mutate(gql, "createContacts", {"contacts": specs}, CREATE_CONTACTS)
     assert payload["userErrors"] == []

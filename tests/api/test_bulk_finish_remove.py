@@ -10,7 +10,7 @@ from seqgql.clock import FrozenClock
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.persistence.database import Database
-from seqgql.services import enrollment_actions
+from seqgql.services.enrollments import finish, pause, remove
 from tests.api.test_bulk_actions import by_reason, ids_of, moment, mutate, node, set_columns, states
 from tests.conftest import GraphQLClient, Workspace
 from tests.factories import gid, gids, make_enrolled
@@ -40,12 +40,12 @@ async def test_finish_applies_to_any_status_but_removed_and_finished(
 ) -> None:
     _, ids = await make_enrolled(db, clock, workspace.actor, 7)
     _active, paused, not_sent, bounced, omitted, removed, finished = ids
-    await enrollment_actions.pause(db, clock, workspace.actor, Selection(ids=(paused,)))
+    await pause(db, clock, workspace.actor, Selection(ids=(paused,)))
     await set_columns(db, [not_sent], status="NOT_SENT", reason="MISSING_PHONE")
     await set_columns(db, [bounced], status="BOUNCED", reason=None)
     await set_columns(db, [omitted], status="OMITTED", reason="LANDLINE")
-    await enrollment_actions.remove(db, clock, workspace.actor, Selection(ids=(removed,)))
-    await enrollment_actions.finish(
+    await remove(db, clock, workspace.actor, Selection(ids=(removed,)))
+    await finish(
         db, clock, workspace.actor, Selection(ids=(finished,)), reason=FinishReason.REPLIED
     )
     payload = await mutate(

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from seqgql.clock import FrozenClock
-from seqgql.graphql.ids import from_global_id
+from seqgql.graphql.relay import from_global_id
+from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, enrollments
-from seqgql.services.transport import RecordingTransport
 from tests.api.test_bulk_actions import (
     create_contacts,
     enroll_input,

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from seqgql.clock import FrozenClock
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
-from seqgql.graphql.ids import from_global_id
+from seqgql.graphql.relay import from_global_id
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import enrollments, sequences
-from seqgql.services import enrollment_actions
+from seqgql.services.enrollments import finish, remove
 from tests.api.test_bulk_actions import (
     BULK,
     by_reason,
@@ -64,10 +64,10 @@ async def finish_and_remove(
     db: Database, clock: FrozenClock, workspace: Workspace, finished: list[int], removed: list[int]
 ) -> None:
     actor = workspace.actor
-    await enrollment_actions.finish(
+    await finish(
         db, clock, actor, Selection(ids=tuple(finished)), reason=FinishReason.NO_LONGER_NEEDED
     )
-    await enrollment_actions.remove(db, clock, actor, Selection(ids=tuple(removed)))
+    await remove(db, clock, actor, Selection(ids=tuple(removed)))
 
 
 async def test_restart_clones_the_sequence_and_enrolls_at_step_one(

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from seqgql.clock import FrozenClock
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
+from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import enrollments
-from seqgql.services import enrollment_actions
-from seqgql.services.transport import RecordingTransport
+from seqgql.services.enrollments import finish, pause, remove
 from tests.api.test_bulk_actions import (
     BULK,
     by_reason,
@@ -104,10 +104,8 @@ async def test_skipped_grouped_by_reason_with_at_most_100_ids(
 ) -> None:
     seq, ids = await make_enrolled(db, clock, workspace.actor, 130)
     actor = workspace.actor
-    await enrollment_actions.pause(db, clock, actor, Selection(ids=tuple(ids[:120])))
-    await enrollment_actions.finish(
-        db, clock, actor, Selection(ids=tuple(ids[120:125])), reason=FinishReason.OTHER
-    )
+    await pause(db, clock, actor, Selection(ids=tuple(ids[:120])))
+    await finish(db, clock, actor, Selection(ids=tuple(ids[120:125])), reason=FinishReason.OTHER)
     payload = await mutate(
         gql, "pauseEnrollments", {"selection": {"sequenceId": gid("Sequence", seq)}}
     )
@@ -131,11 +129,9 @@ async def mixed_board(
     first contact. Returns (sequence, enrollment ids, their contact ids + a new one, group)."""
     seq, ids = await make_enrolled(db, clock, workspace.actor, 6)
     actor = workspace.actor
-    await enrollment_actions.pause(db, clock, actor, Selection(ids=(ids[2],)))
-    await enrollment_actions.finish(
-        db, clock, actor, Selection(ids=(ids[3],)), reason=FinishReason.OTHER
-    )
-    await enrollment_actions.remove(db, clock, actor, Selection(ids=(ids[4],)))
+    await pause(db, clock, actor, Selection(ids=(ids[2],)))
+    await finish(db, clock, actor, Selection(ids=(ids[3],)), reason=FinishReason.OTHER)
+    await remove(db, clock, actor, Selection(ids=(ids[4],)))
     await set_columns(db, [ids[5]], status="BOUNCED", reason=None)
     await set_columns(db, [ids[3]], last_sent_step=3)
     group = await mutate(gql, "createGroup", {"name": "VIPs"}, "group { id }")
@@ -197,7 +193,7 @@ async def test_dry_run_reports_exactly_what_the_real_call_does(
     name, fields, build = DRY_RUN_CASES[case]
     seq, ids, contact_ids, group = await mixed_board(gql, db, clock, workspace)
     if case == "resume-at":
-        await enrollment_actions.pause(db, clock, workspace.actor, Selection(ids=(ids[0],)))
+        await pause(db, clock, workspace.actor, Selection(ids=(ids[0],)))
     input = build(seq, ids, contact_ids, group)
     ws = workspace.actor.workspace_id
     before = await snapshot(db, ws)

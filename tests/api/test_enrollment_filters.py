@@ -15,9 +15,10 @@ from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import enrollments
-from seqgql.services import contacts, delivery, enrollment, enrollment_actions
 from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
+from seqgql.services.contacts import ContactSpec, create_contacts
+from seqgql.services.enrollments import add_contacts, finish, pause, record_delivery_event, remove
 from tests.conftest import START, GraphQLClient, Workspace, make_workspace
 from tests.factories import ALL_STATUSES, gid, gids, make_sequence
 
@@ -67,7 +68,7 @@ async def enroll_people(
 ) -> dict[str, int]:
     """Create contacts (first, last, email) and enroll them; first name -> enrollment id."""
     specs = [
-        contacts.ContactSpec(
+        ContactSpec(
             first_name=first,
             last_name=last,
             email=email,
@@ -77,9 +78,9 @@ async def enroll_people(
         )
         for first, last, email in people
     ]
-    created = await contacts.create_contacts(db, clock, actor, specs)
+    created = await create_contacts(db, clock, actor, specs)
     assert not created.errors, created.errors
-    result = await enrollment.add_contacts(db, clock, actor, sequence_id, created.ids)
+    result = await add_contacts(db, clock, actor, sequence_id, created.ids)
     assert not result.errors, result.errors
     assert result.changed_count == len(people)
     async with db.read() as conn:
@@ -113,11 +114,11 @@ async def status_board(
         db, clock, actor, seq, [("Max", "Jones", "max.jones@example.com")], opted_out=True
     )
     results = [
-        await enrollment_actions.pause(db, clock, actor, _sel(ids["Dan"], ids["Eve"])),
-        await enrollment_actions.finish(
+        await pause(db, clock, actor, _sel(ids["Dan"], ids["Eve"])),
+        await finish(
             db, clock, actor, _sel(ids["Gus"], ids["Hal"]), reason=FinishReason.MEETING_BOOKED
         ),
-        await enrollment_actions.remove(db, clock, actor, _sel(ids["Ned"], ids["Oli"])),
+        await remove(db, clock, actor, _sel(ids["Ned"], ids["Oli"])),
     ]
     for result in results:
         assert not result.errors and result.changed_count == 2, result
@@ -128,7 +129,7 @@ async def status_board(
         ("Kim", DeliveryEventKind.FAILED),
         ("Lea", DeliveryEventKind.OPTED_OUT),
     ):
-        outcome = await delivery.record_delivery_event(db, clock, actor, ids[name], kind)
+        outcome = await record_delivery_event(db, clock, actor, ids[name], kind)
         assert not outcome.errors and outcome.status_changed, (name, outcome)
     return seq, ids
 
@@ -397,7 +398,7 @@ async def test_group_filter(
     assert (await listing(gql, seq, {"groupId": empty["group"]["id"]}))["totalCount"] == 0
 
     # a removed member is hidden like any removed enrollment
-    await enrollment_actions.remove(db, clock, actor, _sel(ids["G3"]))
+    await remove(db, clock, actor, _sel(ids["G3"]))
     grouped = await listing(gql, seq, {"groupId": group})
     assert names(grouped) == {"G1", "G2"} and grouped["totalCount"] == 2
     assert counts(grouped) == {**dict.fromkeys(ALL_STATUSES, 0), "ACTIVE": 2, "REMOVED": 1}
@@ -413,7 +414,7 @@ async def test_group_filter(
                 sa.select(enrollments.c.contact_id).where(enrollments.c.sequence_id == seq)
             )
         ]
-    await enrollment.add_contacts(db, clock, actor, other_seq, contact_ids)
+    await add_contacts(db, clock, actor, other_seq, contact_ids)
     assert names(await listing(gql, other_seq, {"groupId": group})) == {"G1", "G2", "G3"}
 
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from seqgql.services import lookups
+from seqgql.graphql import queries
 from tests.conftest import GraphQLClient
 
 
@@ -42,7 +42,7 @@ async def test_unexpected_errors_are_masked_and_logged(
     async def broken(*_args: object) -> list[object]:
         raise RuntimeError("secret database detail")
 
-    monkeypatch.setattr(lookups, "all_groups", broken)
+    monkeypatch.setattr(queries, "all_groups", broken)  # what the resolver calls
     with caplog.at_level(logging.ERROR):
         errors = await gql.errors("{ groups { id } }")
     assert errors[0]["message"] == "Internal server error."

@@ -27,12 +27,12 @@ from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
+from seqgql.graphql.node import KNOWN_VALUE
 from seqgql.graphql.shortcuts import ShortcutExecutor
-from seqgql.graphql.types import KNOWN_VALUE
 from seqgql.graphql.view import GraphQLView
 from seqgql.persistence.database import Database
-from seqgql.services import enrollment, enrollment_actions
 from seqgql.services.actor import Actor
+from seqgql.services.enrollments import add_contacts, finish, pause, remove
 from tests.conftest import START, GraphQLClient, Workspace
 from tests.factories import gid, make_contacts, make_enrolled
 
@@ -164,21 +164,17 @@ async def sequence_id(db: Database, clock: FrozenClock, workspace: Workspace) ->
     actor = workspace.actor
     seq, ids = await make_enrolled(db, clock, actor, 9, prefix="Fast")
     bare = await make_contacts(db, clock, actor, 3, prefix="Fastbare", last_name=None, email=None)
-    result = await enrollment.add_contacts(db, clock, actor, seq, bare)
+    result = await add_contacts(db, clock, actor, seq, bare)
     assert not result.errors, result.errors
     nobody = Actor(actor.workspace_id, None, Role.ADMIN)  # no enrolling user
     unowned = await make_contacts(db, clock, actor, 3, prefix="Slow")
-    result = await enrollment.add_contacts(db, clock, nobody, seq, unowned)
+    result = await add_contacts(db, clock, nobody, seq, unowned)
     assert not result.errors, result.errors
     later = START + timedelta(days=3)
-    await enrollment_actions.pause(
-        db, clock, actor, Selection(ids=(ids[0], ids[1])), resume_at=later
-    )
-    await enrollment_actions.pause(db, clock, actor, Selection(ids=(ids[2],)))
-    await enrollment_actions.finish(
-        db, clock, actor, Selection(ids=(ids[3], ids[4])), reason=FinishReason.REPLIED
-    )
-    await enrollment_actions.remove(db, clock, actor, Selection(ids=(ids[5],)))
+    await pause(db, clock, actor, Selection(ids=(ids[0], ids[1])), resume_at=later)
+    await pause(db, clock, actor, Selection(ids=(ids[2],)))
+    await finish(db, clock, actor, Selection(ids=(ids[3], ids[4])), reason=FinishReason.REPLIED)
+    await remove(db, clock, actor, Selection(ids=(ids[5],)))
     return gid("Sequence", seq)
 
 

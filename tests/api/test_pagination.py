@@ -16,12 +16,13 @@ from starlette.applications import Starlette
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import PhoneType
 from seqgql.domain.selection import EnrollmentFilter, Selection
-from seqgql.graphql.ids import parse_global_id
+from seqgql.graphql.relay import parse_global_id
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
-from seqgql.services import contacts, enrollment, enrollment_actions
 from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
+from seqgql.services.contacts import ContactSpec, create_contacts
+from seqgql.services.enrollments import add_contacts, pause, remove
 from tests.conftest import GraphQLClient, Workspace, make_workspace
 from tests.factories import gid, make_sequence
 
@@ -67,7 +68,7 @@ async def enroll_names(
     db: Database, clock: FrozenClock, actor: Actor, seq: int, first_names: list[str]
 ) -> None:
     specs = [
-        contacts.ContactSpec(
+        ContactSpec(
             first_name=n,
             last_name="Tester",
             email=f"{n.lower()}{i}@example.com",
@@ -76,9 +77,9 @@ async def enroll_names(
         )
         for i, n in enumerate(first_names)
     ]
-    created = await contacts.create_contacts(db, clock, actor, specs)
+    created = await create_contacts(db, clock, actor, specs)
     assert not created.errors, created.errors
-    result = await enrollment.add_contacts(db, clock, actor, seq, created.ids)
+    result = await add_contacts(db, clock, actor, seq, created.ids)
     assert not result.errors and result.changed_count == len(first_names), result
 
 
@@ -203,9 +204,7 @@ async def test_pages_are_stable_when_rows_are_added_between_them(
     clock.advance(timedelta(minutes=5))
     await enroll_names(db, clock, workspace.actor, seq, ["Abel", "Kai", "Zane"])
     # and one row of page 1 leaves the list
-    await enrollment_actions.remove(
-        db, clock, workspace.actor, Selection(ids=(pk(first_page["edges"][2]["node"]),))
-    )
+    await remove(db, clock, workspace.actor, Selection(ids=(pk(first_page["edges"][2]["node"]),)))
 
     after = first_page["pageInfo"]["endCursor"]
     rest: list[dict[str, Any]] = []
@@ -328,7 +327,7 @@ async def test_a_page_costs_the_same_few_statements_whatever_its_size(
     seq = await make_sequence(db, clock, actor, name="Big one")
     await enroll_names(db, clock, actor, seq, [f"Admin{i}" for i in range(30)])
     await enroll_names(db, clock, colleague, seq, [f"Other{i}" for i in range(30)])
-    await enrollment_actions.pause(
+    await pause(
         db, clock, actor, Selection(sequence_id=seq, filter=EnrollmentFilter(search="admin1"))
     )
 

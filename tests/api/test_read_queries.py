@@ -11,9 +11,10 @@ from seqgql.domain.kinds import Role, StepChannel
 from seqgql.domain.selection import Selection
 from seqgql.domain.sequence import StepSpec
 from seqgql.persistence.database import Database
-from seqgql.services import enrollment_actions, sequences
 from seqgql.services.auth import issue_token
-from seqgql.services.contacts import create_group
+from seqgql.services.contacts.groups import create_group
+from seqgql.services.enrollments import pause, remove
+from seqgql.services.sequences import archive_sequence, clone_sequence, update_sequence
 from tests.conftest import START, GraphQLClient, Workspace, make_workspace
 from tests.factories import ALL_STATUSES, gid, gids, make_contacts, make_enrolled, make_sequence
 
@@ -267,14 +268,14 @@ async def test_sequence_with_steps_in_order_and_status_counts(
     assert all(c["count"] == 0 for c in sequence["statusCounts"])
 
     # replacing the steps: the new order is the order shown
-    changed = await sequences.update_sequence(db, clock, actor, seq, step_specs=STEPS[::-1])
+    changed = await update_sequence(db, clock, actor, seq, step_specs=STEPS[::-1])
     assert not changed.errors
     steps = (await gql.execute(SEQUENCE, {"id": seq_id}))["sequence"]["steps"]
     assert steps == [shown(spec, i + 1) for i, spec in enumerate(STEPS[::-1])]
 
     _, ids = await make_enrolled(db, clock, actor, 4, sequence_id=seq)
-    await enrollment_actions.remove(db, clock, actor, Selection(ids=(ids[0],)))
-    await enrollment_actions.pause(db, clock, actor, Selection(ids=(ids[1],)))
+    await remove(db, clock, actor, Selection(ids=(ids[0],)))
+    await pause(db, clock, actor, Selection(ids=(ids[1],)))
     counts = (await gql.execute(SEQUENCE, {"id": seq_id}))["sequence"]["statusCounts"]
     assert [c["status"] for c in counts] == ALL_STATUSES
     assert {c["status"]: c["count"] for c in counts if c["count"]} == {
@@ -283,7 +284,7 @@ async def test_sequence_with_steps_in_order_and_status_counts(
         "REMOVED": 1,
     }
 
-    clone = await sequences.clone_sequence(db, clock, actor, seq, name="Launch again")
+    clone = await clone_sequence(db, clock, actor, seq, name="Launch again")
     assert clone.sequence_id is not None
     copy = (await gql.execute(SEQUENCE, {"id": gid("Sequence", clone.sequence_id)}))["sequence"]
     assert copy["name"] == "Launch again"
@@ -333,7 +334,7 @@ async def test_sequences_hide_archived_unless_asked(
         name: await make_sequence(db, clock, workspace.actor, name=name)
         for name in ("Alpha", "Beta", "Gamma")
     }
-    archived = await sequences.archive_sequence(db, clock, workspace.actor, ids["Beta"])
+    archived = await archive_sequence(db, clock, workspace.actor, ids["Beta"])
     assert not archived.errors
     other = await make_workspace(db, clock)
     await make_sequence(db, clock, other.actor, name="Foreign")

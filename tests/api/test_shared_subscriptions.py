@@ -23,7 +23,7 @@ from seqgql.domain.status import FinishReason
 from seqgql.events.log import EventCursor
 from seqgql.graphql.feeds import FeedHub
 from seqgql.persistence.database import Database
-from seqgql.services import enrollment_actions
+from seqgql.services import enrollments
 from tests.api.test_subscriptions import CHANGES, COUNTS, connect
 from tests.conftest import Workspace, make_workspace
 from tests.factories import ALL_STATUSES, gid, make_enrolled
@@ -168,8 +168,8 @@ async def test_same_document_and_variables_share_one_feed_and_everyone_gets_the_
         await subscribe(finished_only, "f", CHANGES, {**variables, "statuses": ["FINISHED"]})
         await live(app, log_readers, feeds=2, subscribers=3)
 
-        await enrollment_actions.pause(writer, clock, actor, Selection(ids=(ids[0],)))
-        await enrollment_actions.finish(
+        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[0],)))
+        await enrollments.finish(
             writer, clock, actor, Selection(ids=(ids[1],)), reason=FinishReason.REPLIED
         )
         paused = [await receive_text(first), await receive_text(first)]
@@ -191,7 +191,7 @@ async def test_same_document_and_variables_share_one_feed_and_everyone_gets_the_
         await second.send_json({"id": "1", "type": "complete"})
         await eventually(lambda: hub(app).subscriber_count == 2)
         assert len(hub(app).feeds) == 2
-        await enrollment_actions.remove(writer, clock, actor, Selection(ids=(ids[2],)))
+        await enrollments.remove(writer, clock, actor, Selection(ids=(ids[2],)))
         removed = await change(first, "1")
         assert (removed["toStatus"], removed["number"]) == ("REMOVED", finish["number"] + 1)
         await nothing_more(second)
@@ -215,7 +215,7 @@ async def test_two_subscriptions_on_one_connection_share_a_feed_and_each_gets_it
         await subscribe(ws, "a", CHANGES, variables)
         await subscribe(ws, "b", CHANGES, variables)
         await live(app, log_readers, feeds=1, subscribers=2)
-        await enrollment_actions.pause(
+        await enrollments.pause(
             app_db(app), clock, workspace.actor, Selection(ids=tuple(ids))
         )
         messages = [await receive(ws) for _ in range(4)]
@@ -242,7 +242,7 @@ async def test_a_newcomer_to_a_counts_feed_gets_the_current_counts_at_once(
         first = await connections.open(workspace.token)
         await subscribe(first, "c", COUNTS, variables)
         assert counts_of(await receive(first)) == exactly(ACTIVE=5)
-        await enrollment_actions.pause(writer, clock, actor, Selection(ids=tuple(ids[:2])))
+        await enrollments.pause(writer, clock, actor, Selection(ids=tuple(ids[:2])))
         latest = await receive_text(first)
         assert counts_of(json.loads(latest)) == exactly(ACTIVE=3, PAUSED=2)
 
@@ -251,7 +251,7 @@ async def test_a_newcomer_to_a_counts_feed_gets_the_current_counts_at_once(
         assert await receive_text(second) == latest  # the feed's latest message, as it was sent
         assert len(hub(app).feeds) == 1 and hub(app).subscriber_count == 2
 
-        await enrollment_actions.finish(
+        await enrollments.finish(
             writer, clock, actor, Selection(ids=(ids[2],)), reason=FinishReason.REPLIED
         )
         expected = exactly(ACTIVE=2, PAUSED=2, FINISHED=1)
@@ -280,8 +280,8 @@ async def test_since_replays_then_follows_live_alone_next_to_a_shared_subscripti
         # a shared subscriber first: it must not hand the replaying one its live feed
         await subscribe(ws, "live", CHANGES, variables)
         await live(app, log_readers, feeds=1, subscribers=1)
-        await enrollment_actions.pause(writer, clock, actor, Selection(ids=(ids[0],)))
-        await enrollment_actions.pause(writer, clock, actor, Selection(ids=(ids[1],)))
+        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[0],)))
+        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[1],)))
         one, two = await change(ws, "live"), await change(ws, "live")
         assert two["number"] == one["number"] + 1
 
@@ -291,7 +291,7 @@ async def test_since_replays_then_follows_live_alone_next_to_a_shared_subscripti
         assert replayed == two
         assert len(hub(app).feeds) == 1 and hub(app).subscriber_count == 1  # not in the hub
 
-        await enrollment_actions.remove(writer, clock, actor, Selection(ids=(ids[2],)))
+        await enrollments.remove(writer, clock, actor, Selection(ids=(ids[2],)))
         received = {m["id"]: m for m in [await receive(ws), await receive(ws)]}
         assert set(received) == {"live", "since"}
         assert received["live"]["payload"] == received["since"]["payload"]
@@ -302,7 +302,7 @@ async def test_since_replays_then_follows_live_alone_next_to_a_shared_subscripti
         await ws.send_json({"id": "live", "type": "complete"})
         await eventually(lambda: not hub(app).feeds)
         # the replaying subscription is still there, and still live
-        await enrollment_actions.resume(writer, clock, actor, Selection(ids=(ids[0],)))
+        await enrollments.resume(writer, clock, actor, Selection(ids=(ids[0],)))
         resumed = await change(ws, "since")
         assert (resumed["toStatus"], resumed["number"]) == ("ACTIVE", removed["number"] + 1)
         assert not hub(app).feeds
@@ -318,8 +318,8 @@ async def test_a_since_given_as_a_variable_default_replays_for_every_subscriber(
         watcher = await connections.open(workspace.token)
         await subscribe(watcher, "w", CHANGES, variables)
         await live(app, log_readers, feeds=1, subscribers=1)
-        await enrollment_actions.pause(writer, clock, actor, Selection(ids=(ids[0],)))
-        await enrollment_actions.pause(writer, clock, actor, Selection(ids=(ids[1],)))
+        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[0],)))
+        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[1],)))
         one, two = await change(watcher, "w"), await change(watcher, "w")
         await watcher.send_json({"id": "w", "type": "complete"})
         await eventually(lambda: not hub(app).feeds)
@@ -332,7 +332,7 @@ async def test_a_since_given_as_a_variable_default_replays_for_every_subscriber(
         second = await connections.open(workspace.token)
         await subscribe(second, "1", document, variables)
         await nothing_more(second)  # its subscription is under way
-        await enrollment_actions.remove(writer, clock, actor, Selection(ids=(ids[2],)))
+        await enrollments.remove(writer, clock, actor, Selection(ids=(ids[2],)))
         removed = await change(first, "1")
         assert removed["number"] == two["number"] + 1
         # the second subscriber asked for the same replay, and gets it, then the live change
@@ -347,7 +347,7 @@ async def test_a_since_subscription_alone_creates_no_feed(
 ) -> None:
     async with Connections(app) as connections:
         seq, ids = await make_enrolled(db, clock, workspace.actor, 2)
-        await enrollment_actions.pause(db, clock, workspace.actor, Selection(ids=tuple(ids)))
+        await enrollments.pause(db, clock, workspace.actor, Selection(ids=tuple(ids)))
         ws = await connections.open(workspace.token)
         first = EventCursor(seq, 1).encode()
         await subscribe(ws, "1", CHANGES, {"seq": gid("Sequence", seq), "since": first})
@@ -475,7 +475,7 @@ async def test_workspaces_never_share_a_feed(
         await eventually(lambda: hub(app).subscriber_count == 2)
         assert {key[0] for key in hub(app).feeds} == {workspace.actor.workspace_id}
 
-        await enrollment_actions.pause(
+        await enrollments.pause(
             app_db(app), clock, workspace.actor, Selection(ids=(ids[0],))
         )
         received = {m["id"]: m for m in [await receive(mine), await receive(mine)]}

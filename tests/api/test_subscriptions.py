@@ -17,7 +17,7 @@ from seqgql.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.events.log import EventCursor
-from seqgql.services import enrollment_actions
+from seqgql.services.enrollments import finish, pause, remove
 from tests.conftest import GraphQLClient, Workspace
 from tests.factories import gid, make_enrolled
 
@@ -68,7 +68,7 @@ async def test_changes_replay_then_live(app: Starlette, workspace: Workspace, db
         variables = {"seq": gid("Sequence", seq)}
         await ws.send_json({"id": "1", "type": "subscribe",
                             "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
-        await enrollment_actions.pause(db, clock, workspace.actor, Selection(ids=tuple(ids[:2])))
+        await pause(db, clock, workspace.actor, Selection(ids=tuple(ids[:2])))
         first = (await next_data(ws))["enrollmentStatusChanged"]
         second = (await next_data(ws))["enrollmentStatusChanged"]
         assert [first["toStatus"], second["toStatus"]] == ["PAUSED", "PAUSED"]
@@ -86,7 +86,7 @@ async def test_changes_replay_then_live(app: Starlette, workspace: Workspace, db
                             "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
         replayed = (await next_data(ws))["enrollmentStatusChanged"]
         assert replayed["number"] == second["number"]
-        await enrollment_actions.remove(db, clock, workspace.actor, Selection(ids=(ids[2],)))
+        await remove(db, clock, workspace.actor, Selection(ids=(ids[2],)))
         live = (await next_data(ws))["enrollmentStatusChanged"]
         assert live["toStatus"] == "REMOVED" and live["number"] == second["number"] + 1
 
@@ -102,7 +102,7 @@ async def test_counts_sent_on_subscribe_and_on_change(
         initial = (await next_data(ws))["sequenceStatusCounts"]
         assert initial["total"] == 4
         assert {c["status"]: c["count"] for c in initial["counts"]}["ACTIVE"] == 4
-        await enrollment_actions.pause(db, clock, workspace.actor, Selection(ids=tuple(ids[:3])))
+        await pause(db, clock, workspace.actor, Selection(ids=tuple(ids[:3])))
         changed = (await next_data(ws))["sequenceStatusCounts"]
         counts = {c["status"]: c["count"] for c in changed["counts"]}
         assert counts["PAUSED"] == 3 and counts["ACTIVE"] == 1
@@ -126,9 +126,7 @@ async def test_event_cursor_read_with_a_page_then_since_misses_nothing(
     )
     cursor = read["sequence"]["eventCursor"]
     # a change between the read and the subscription
-    await enrollment_actions.finish(
-        db, clock, workspace.actor, Selection(ids=(ids[0],)), reason=FinishReason.REPLIED
-    )
+    await finish(db, clock, workspace.actor, Selection(ids=(ids[0],)), reason=FinishReason.REPLIED)
     async with connect(app, workspace.token) as ws:
         assert (await ws.receive_json())["type"] == "connection_ack"
         variables = {"seq": gid("Sequence", seq), "since": cursor}
@@ -173,7 +171,7 @@ async def test_the_legacy_graphql_ws_protocol_works_too(
         await ws.send_json({"id": "1", "type": "start", "payload": {
             "query": CHANGES, "variables": {"seq": gid("Sequence", seq)}}})  # fmt: skip
         await asyncio.sleep(0.2)
-        await enrollment_actions.remove(db, clock, workspace.actor, Selection(ids=(ids[0],)))
+        await remove(db, clock, workspace.actor, Selection(ids=(ids[0],)))
         while True:
             message = await asyncio.wait_for(ws.receive_json(), 5)
             if message["type"] != "ka":

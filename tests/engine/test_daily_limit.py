@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role, Weekday
 from seqgql.domain.sequence import SendingWindow
+from seqgql.outbound.transport import PermanentFailure, TransientFailure
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
 from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
-from seqgql.services.transport import PermanentFailure, TransientFailure
 from tests.api.test_bulk_actions import mutate
 from tests.conftest import GraphQLClient, Workspace
 from tests.engine.test_delivery_outcomes import (

@@ -26,13 +26,8 @@ from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import StepChannel
 from seqgql.domain.sequence import StepSpec
 from seqgql.engine.worker import Engine
-from seqgql.persistence.database import Database
-from seqgql.persistence.tables import activities, enrollments, events, sequences
-from seqgql.services import enrollment
-from seqgql.services import sequences as sequence_service
-from seqgql.services.actor import Actor
-from seqgql.services.smtp_transport import SmtpTransport
-from seqgql.services.transport import (
+from seqgql.outbound.smtp import SmtpTransport
+from seqgql.outbound.transport import (
     ConfigurationError,
     OutboundMessage,
     PermanentFailure,
@@ -40,6 +35,11 @@ from seqgql.services.transport import (
     TransientFailure,
     Transport,
 )
+from seqgql.persistence.database import Database
+from seqgql.persistence.tables import activities, enrollments, events, sequences
+from seqgql.services.actor import Actor
+from seqgql.services.enrollments import add_contacts
+from seqgql.services.sequences import create_sequence
 from tests.conftest import Workspace
 from tests.factories import make_contacts
 from tests.services.test_smtp_transport import RecordingHandler, free_port, settings_for
@@ -82,7 +82,7 @@ async def make_sequence(
     db: Database, clock: FrozenClock, actor: Actor, steps: list[StepSpec] | None = None,
     **options: Any,
 ) -> int:  # fmt: skip
-    result = await sequence_service.create_sequence(
+    result = await create_sequence(
         db, clock, actor, name="Delivery", step_specs=steps or EMAILS, **options
     )
     assert result.sequence_id is not None, result.errors
@@ -95,7 +95,7 @@ async def enroll(
 ) -> list[int]:  # fmt: skip
     """Enroll ``count`` new contacts (by ``actor``); their enrollment ids, in order."""
     contact_ids = await make_contacts(db, clock, actor, count, prefix=prefix)
-    result = await enrollment.add_contacts(db, clock, actor, sequence_id, contact_ids)
+    result = await add_contacts(db, clock, actor, sequence_id, contact_ids)
     assert not result.errors, result.errors
     async with db.read() as conn:
         rows = await conn.execute(

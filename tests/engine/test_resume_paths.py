@@ -19,7 +19,7 @@ from seqgql.domain.selection import Selection
 from seqgql.domain.sequence import StepSpec
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
-from seqgql.services import enrollment_actions
+from seqgql.services.enrollments import pause
 from tests.api.test_bulk_actions import (
     create_contacts,
     enroll_input,
@@ -255,7 +255,7 @@ async def test_status_changes_wait_while_a_bulk_action_holds_the_sequence(
     seq = await make_sequence(db, clock, workspace.actor, one_step, reply_window_minutes=60)
     done = await enroll(db, clock, workspace.actor, seq, 3, prefix="Done")
     paused = await enroll(db, clock, workspace.actor, seq, 1, prefix="Paused")
-    await enrollment_actions.pause(
+    await pause(
         db, clock, workspace.actor, Selection(ids=tuple(paused)),
         resume_at=clock.now() + timedelta(minutes=30),
     )  # fmt: skip

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from seqgql.clock import FrozenClock
+from seqgql.outbound.transport import OutboundMessage
 from seqgql.persistence.database import Database
-from seqgql.services.transport import OutboundMessage
 from tests.conftest import Workspace
 from tests.engine.test_delivery_outcomes import (
     ScriptedTransport,

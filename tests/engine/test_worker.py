@@ -13,11 +13,11 @@ from seqgql.domain.kinds import StepChannel, Weekday
 from seqgql.domain.selection import Selection
 from seqgql.domain.sequence import SendingWindow, StepSpec
 from seqgql.engine.worker import Engine
+from seqgql.outbound.transport import OutboundMessage, RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, enrollments, events, sequences
-from seqgql.services import enrollment, enrollment_actions
-from seqgql.services import sequences as sequence_service
-from seqgql.services.transport import OutboundMessage, RecordingTransport
+from seqgql.services.enrollments import add_contacts, pause
+from seqgql.services.sequences import create_sequence
 from tests.conftest import Workspace
 from tests.factories import make_contacts
 
@@ -37,7 +37,7 @@ def mine(transport: RecordingTransport, ids: list[int]) -> list[OutboundMessage]
 
 
 async def _sequence(db: Database, clock: FrozenClock, ws: Workspace, **kw: object) -> int:
-    result = await sequence_service.create_sequence(
+    result = await create_sequence(
         db,
         clock,
         ws.actor,
@@ -56,7 +56,7 @@ async def _enroll(
     contact_ids = await make_contacts(db, clock, ws.actor, n, **contact)
     for start in range(0, n, 1000):
         chunk = contact_ids[start : start + 1000]
-        result = await enrollment.add_contacts(db, clock, ws.actor, seq, chunk)
+        result = await add_contacts(db, clock, ws.actor, seq, chunk)
         assert not result.errors
     async with db.read() as conn:
         rows = await conn.execute(
@@ -159,9 +159,7 @@ async def test_auto_resume_continues_from_the_step_it_was_on(
     ids = await _enroll(db, clock, workspace, seq, 1)
     await engine.run_until_idle()  # step 1 sent
     back = clock.now() + timedelta(days=5)
-    await enrollment_actions.pause(
-        db, clock, workspace.actor, Selection(ids=tuple(ids)), resume_at=back
-    )
+    await pause(db, clock, workspace.actor, Selection(ids=tuple(ids)), resume_at=back)
     clock.advance(timedelta(days=4))
     await engine.run_until_idle()
     assert (await _states(db, ids))[ids[0]][0] == "PAUSED"

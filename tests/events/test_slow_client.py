@@ -31,7 +31,7 @@ from seqgql.domain.selection import Selection
 from seqgql.events.log import EventCursor
 from seqgql.graphql import feeds
 from seqgql.graphql.feeds import FeedHub
-from seqgql.services import enrollment_actions
+from seqgql.services.enrollments import pause
 from seqgql.settings import Settings
 from tests.conftest import Workspace
 from tests.factories import gid, make_enrolled
@@ -179,9 +179,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_resumes_from_its_curso
 
             sampler = asyncio.create_task(sample())
             reader = asyncio.create_task(read_changes(fast, "fast", ENROLLED))
-            result = await enrollment_actions.pause(
-                app.state.db, clock, workspace.actor, Selection(sequence_id=seq)
-            )
+            result = await pause(app.state.db, clock, workspace.actor, Selection(sequence_id=seq))
             assert result.changed_count == ENROLLED
             everything = await asyncio.wait_for(reader, 60)
             sampling = False

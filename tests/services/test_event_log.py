@@ -15,12 +15,23 @@ from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import BulkActionKind, DeliveryEventKind, Role
 from seqgql.domain.selection import EnrollmentFilter, Selection
 from seqgql.domain.status import EnrollmentStatus, FinishReason, is_valid_state
+from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import bulk_operations, enrollments, events, sequences
-from seqgql.services import contacts, delivery, enrollment, enrollment_actions, messaging
 from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
-from seqgql.services.transport import RecordingTransport
+from seqgql.services.contacts import create_group
+from seqgql.services.enrollments import (
+    add_contacts,
+    add_to_group,
+    finish,
+    pause,
+    record_delivery_event,
+    remove,
+    restart,
+    resume,
+    send_message,
+)
 from tests.conftest import Workspace
 from tests.factories import make_contacts, make_enrolled, make_sequence
 
@@ -95,7 +106,7 @@ async def test_every_status_change_writes_one_event(
     log = Log(db, seq)
     S = EnrollmentStatus
 
-    result = await enrollment.add_contacts(db, clock, admin, seq, people)
+    result = await add_contacts(db, clock, admin, seq, people)
     rows = await log.new()
     a, b, c, d = ids = sorted(r.enrollment_id for r in rows)
     assert changes(rows) == [(pk, None, None, S.ACTIVE, None) for pk in ids]
@@ -104,9 +115,7 @@ async def test_every_status_change_writes_one_event(
     }
 
     clock.advance(timedelta(minutes=1))
-    result = await enrollment_actions.pause(
-        db, clock, member, sel(a, b), resume_at=clock.now() + timedelta(days=2)
-    )
+    result = await pause(db, clock, member, sel(a, b), resume_at=clock.now() + timedelta(days=2))
     assert result.changed_count == 2
     await log.expect(
         [(a, S.ACTIVE, None, S.PAUSED, "MANUAL"), (b, S.ACTIVE, None, S.PAUSED, "MANUAL")],
@@ -114,35 +123,31 @@ async def test_every_status_change_writes_one_event(
     )  # fmt: skip
 
     # resume at a date: the enrollments stay paused, so no event
-    result = await enrollment_actions.resume(
-        db, clock, admin, sel(a, b), resume_at=clock.now() + timedelta(days=5)
-    )
+    result = await resume(db, clock, admin, sel(a, b), resume_at=clock.now() + timedelta(days=5))
     assert result.changed_count == 2
     assert await log.new() == []
 
     clock.advance(timedelta(minutes=1))
-    result = await enrollment_actions.resume(db, clock, admin, sel(a, c))  # c is skipped
+    result = await resume(db, clock, admin, sel(a, c))  # c is skipped
     await log.expect(
         [(a, S.PAUSED, "MANUAL", S.ACTIVE, None)],
         actor=admin, operation=result.bulk_operation_id, clock=clock,
     )  # fmt: skip
 
-    result = await enrollment_actions.finish(
-        db, clock, member, sel(b), reason=FinishReason.MEETING_BOOKED
-    )
+    result = await finish(db, clock, member, sel(b), reason=FinishReason.MEETING_BOOKED)
     await log.expect(
         [(b, S.PAUSED, "MANUAL", S.FINISHED, "MEETING_BOOKED")],
         actor=member, operation=result.bulk_operation_id, clock=clock,
     )  # fmt: skip
 
-    result = await enrollment_actions.remove(db, clock, admin, sel(c))
+    result = await remove(db, clock, admin, sel(c))
     await log.expect(
         [(c, S.ACTIVE, None, S.REMOVED, None)],
         actor=admin, operation=result.bulk_operation_id, clock=clock,
     )  # fmt: skip
 
     clock.advance(timedelta(hours=1))
-    result = await enrollment.add_contacts(db, clock, member, seq, [await contact_of(db, c)])
+    result = await add_contacts(db, clock, member, seq, [await contact_of(db, c)])
     await log.expect(
         [(c, S.REMOVED, None, S.ACTIVE, None)],
         actor=member, operation=result.bulk_operation_id, clock=clock,
@@ -157,7 +162,7 @@ async def test_every_status_change_writes_one_event(
         (c, DeliveryEventKind.FAILED, {}, (c, S.ACTIVE, None, S.FAILED, None)),
     ):  # fmt: skip
         clock.advance(timedelta(minutes=7))
-        outcome = await delivery.record_delivery_event(db, clock, admin, pk, kind, **extra)
+        outcome = await record_delivery_event(db, clock, admin, pk, kind, **extra)
         assert outcome.status_changed and not outcome.errors
         rows = await log.expect([change], actor=admin, operation=None, clock=clock)
         async with db.read() as conn:
@@ -171,7 +176,7 @@ async def test_every_status_change_writes_one_event(
         assert (op.kind, op.changed_count) == (BulkActionKind.DELIVERY_EVENT, 1)
 
     # restart: the events are in the clone, numbered from 1; none in the source
-    result = await enrollment.restart(db, clock, admin, sel(b, d), new_sequence_name="Again")
+    result = await restart(db, clock, admin, sel(b, d), new_sequence_name="Again")
     assert result.changed_count == 2 and result.sequence_id is not None
     assert await log.new() == []
     clone_rows = await events_of(db, result.sequence_id)
@@ -187,31 +192,25 @@ async def test_actions_that_change_no_status_write_no_event(
 ) -> None:
     actor = workspace.actor
     seq, ids = await make_enrolled(db, clock, actor, 5)
-    await enrollment_actions.pause(db, clock, actor, sel(*ids[:2]))
+    await pause(db, clock, actor, sel(*ids[:2]))
     log = Log(db, seq)
     await log.new()
-    group = await contacts.create_group(db, clock, actor, "G")
+    group = await create_group(db, clock, actor, "G")
     assert group.group_id is not None
     group_id = group.group_id
     transport = RecordingTransport()
     later = clock.now() + timedelta(days=1)
     calls: list[Callable[[], Awaitable[object]]] = [
-        lambda: enrollment_actions.resume(db, clock, actor, sel(*ids), resume_at=later),
-        lambda: enrollment_actions.add_to_group(db, clock, actor, sel(*ids), group_id=group_id),
-        lambda: messaging.send_message(
-            db, clock, actor, sel(*ids[2:]), transport=transport, body="Hi"
-        ),
-        lambda: delivery.record_delivery_event(
-            db, clock, actor, ids[2], DeliveryEventKind.DELIVERED
-        ),
-        lambda: delivery.record_delivery_event(db, clock, actor, ids[2], DeliveryEventKind.OPENED),
-        lambda: delivery.record_delivery_event(db, clock, actor, ids[2], DeliveryEventKind.CLICKED),
+        lambda: resume(db, clock, actor, sel(*ids), resume_at=later),
+        lambda: add_to_group(db, clock, actor, sel(*ids), group_id=group_id),
+        lambda: send_message(db, clock, actor, sel(*ids[2:]), transport=transport, body="Hi"),
+        lambda: record_delivery_event(db, clock, actor, ids[2], DeliveryEventKind.DELIVERED),
+        lambda: record_delivery_event(db, clock, actor, ids[2], DeliveryEventKind.OPENED),
+        lambda: record_delivery_event(db, clock, actor, ids[2], DeliveryEventKind.CLICKED),
         # dry runs, and actions whose every item is skipped
-        lambda: enrollment_actions.finish(
-            db, clock, actor, sel(*ids), reason=FinishReason.OTHER, dry_run=True
-        ),
-        lambda: enrollment_actions.pause(db, clock, actor, sel(*ids[:2])),
-        lambda: enrollment.restart(db, clock, actor, sel(*ids), dry_run=True),
+        lambda: finish(db, clock, actor, sel(*ids), reason=FinishReason.OTHER, dry_run=True),
+        lambda: pause(db, clock, actor, sel(*ids[:2])),
+        lambda: restart(db, clock, actor, sel(*ids), dry_run=True),
     ]
     for call in calls:
         await call()
@@ -286,26 +285,24 @@ async def test_numbers_stay_gapless_across_many_random_operations(
         selection = rng.choice([picked, picked, by_filter])
         choice = rng.randrange(7)
         if choice == 0:
-            result = await enrollment_actions.pause(db, clock, actor, selection)
+            result = await pause(db, clock, actor, selection)
         elif choice == 1:
-            result = await enrollment_actions.resume(db, clock, actor, selection)
+            result = await resume(db, clock, actor, selection)
         elif choice == 2:
-            result = await enrollment_actions.finish(
-                db, clock, actor, selection, reason=rng.choice(reasons)
-            )
+            result = await finish(db, clock, actor, selection, reason=rng.choice(reasons))
         elif choice == 3:
-            result = await enrollment_actions.remove(db, clock, actor, selection)
+            result = await remove(db, clock, actor, selection)
         elif choice == 4:
             seq = rng.choice([first, second])
             members = [pk for pk in everyone if owner[pk] == seq]
             chosen = rng.sample(members, 5)
-            result = await enrollment.add_contacts(
+            result = await add_contacts(
                 db, clock, actor, seq, [await contact_of(db, pk) for pk in chosen]
             )
         else:
             pk = rng.choice(everyone)
             kind = rng.choice(list(DeliveryEventKind))
-            outcome = await delivery.record_delivery_event(db, clock, actor, pk, kind)
+            outcome = await record_delivery_event(db, clock, actor, pk, kind)
             assert not outcome.errors
             written = [r for log in logs.values() for r in await log.new()]
             assert len(written) == int(outcome.status_changed), (round_no, kind)

@@ -19,8 +19,8 @@ from seqgql.domain.selection import Selection
 from seqgql.domain.status import EnrollmentStatus, FinishReason, StatusReason, is_valid_state
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import enrollments, events, sequences
-from seqgql.services import enrollment_actions
-from seqgql.services.bulk import BulkResult
+from seqgql.services.enrollments import finish, pause
+from seqgql.services.enrollments.results import BulkResult
 from tests.conftest import Workspace
 from tests.factories import make_enrolled
 
@@ -65,14 +65,14 @@ async def test_pause_and_finish_racing_on_the_same_enrollments(
     for round_no in range(ROUNDS):
         seq, ids = await make_enrolled(db, clock, actor, 200)
         paused_only, overlap, finished_only = ids[:50], ids[50:150], ids[150:]
-        pause = enrollment_actions.pause(db, clock, actor, Selection(ids=tuple(ids[:150])))
-        finish = enrollment_actions.finish(
+        pausing = pause(db, clock, actor, Selection(ids=tuple(ids[:150])))
+        finishing = finish(
             db, clock, actor, Selection(ids=tuple(ids[50:])), reason=FinishReason.NO_LONGER_NEEDED
         )
         if round_no % 2:
-            finished, paused = await asyncio.gather(finish, pause)
+            finished, paused = await asyncio.gather(finishing, pausing)
         else:
-            paused, finished = await asyncio.gather(pause, finish)
+            paused, finished = await asyncio.gather(pausing, finishing)
         assert not paused.errors and not finished.errors
 
         current, log, last = await world(db, seq)

@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from seqgql.domain.kinds import StepChannel
-from seqgql.services.smtp_transport import SmtpSettings, SmtpTransport, build_email
-from seqgql.services.transport import (
+from seqgql.outbound.smtp import SmtpSettings, SmtpTransport, build_email
+from seqgql.outbound.transport import (
     ConfigurationError,
     OutboundMessage,
     PermanentFailure,

@@ -22,23 +22,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.domain.schedule import next_send_time
 from seqgql.domain.sequence import SendingWindow
+from seqgql.engine.claims import DueRow
 from seqgql.persistence.tables import sender_days
-from seqgql.persistence.types import Row
 
 d = sender_days.c
 Key = tuple[int, int, date]  # sequence, sender, day
 
 
-def _zone(row: Row) -> ZoneInfo:
+def _zone(row: DueRow) -> ZoneInfo:
     window = row.sending_window
     return ZoneInfo(window["timeZone"]) if window else ZoneInfo("UTC")
 
 
-def _key(row: Row, now: datetime) -> Key:
+def _key(row: DueRow, now: datetime) -> Key:
     return row.sequence_id, row.enrolled_by_id or 0, now.astimezone(_zone(row)).date()
 
 
-def next_day_opening(row: Row, now: datetime) -> datetime:
+def next_day_opening(row: DueRow, now: datetime) -> datetime:
     """The first moment the step may go out on the sender's next day."""
     zone = _zone(row)
     tomorrow = now.astimezone(zone).date() + timedelta(days=1)
@@ -55,7 +55,7 @@ class DailyLimits:
         self.left: dict[Key, int] = {}
         self.used: dict[Key, int] = defaultdict(int)
 
-    async def load(self, conn: AsyncConnection, rows: Iterable[Row]) -> None:
+    async def load(self, conn: AsyncConnection, rows: Iterable[DueRow]) -> None:
         """Lock and read the counters of the limited rows' senders for today."""
         limits = {_key(r, self.now): r.daily_limit_per_sender for r in rows
                   if r.daily_limit_per_sender is not None}  # fmt: skip
@@ -82,7 +82,7 @@ class DailyLimits:
             )
         )
 
-    def take(self, row: Row) -> bool:
+    def take(self, row: DueRow) -> bool:
         """Whether this row's step may be sent now (and count it if so)."""
         if row.daily_limit_per_sender is None:
             return True
@@ -93,7 +93,7 @@ class DailyLimits:
         self.used[key] += 1
         return True
 
-    def give_back(self, row: Row) -> None:
+    def give_back(self, row: DueRow) -> None:
         """The step taken was not sent after all."""
         if row.daily_limit_per_sender is not None:
             self.used[_key(row, self.now)] -= 1

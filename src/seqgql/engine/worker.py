@@ -9,7 +9,7 @@ holding it may be waiting for rows this worker claimed): it takes the locks it c
 at once and leaves the other rows due for its next batch.
 
 Messages go to the transport inside the batch's transaction, before anything is written,
-so what is recorded is what happened to each one (``engine.delivery``): sent (recorded,
+so what is recorded is what happened to each one (``outbound.sending``): sent (recorded,
 next step scheduled), refused (BOUNCED for an email, FAILED for an SMS), a transient
 failure (tried again later with backoff; FAILED after ``max_send_attempts``), or not tried
 because the worker is stopping (left due, untouched). A sequence's per-sender daily limit
@@ -20,30 +20,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
-from collections import defaultdict, namedtuple
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
-from seqgql.domain.kinds import ActivityKind, StepChannel, Unreachable, unreachable
-from seqgql.domain.schedule import next_send_time, step_due
-from seqgql.domain.sequence import SendingWindow
+from seqgql.domain.kinds import ActivityKind
 from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
-from seqgql.engine.delivery import Outcome, Result, deliver
+from seqgql.engine.claims import DueRow, claim_due, try_lock
 from seqgql.engine.limits import DailyLimits, next_day_opening
-from seqgql.engine.templates import render
+from seqgql.engine.planning import Plan, plan
+from seqgql.engine.recording import record_sent
+from seqgql.outbound.sending import Outcome, Result, deliver, failure_kind
+from seqgql.outbound.transport import QUICK_RETRY, RetryPolicy, Transport
 from seqgql.persistence.database import Database
-from seqgql.persistence.tables import activities, contacts, enrollments, sequences, steps
-from seqgql.persistence.types import Row, UTCDateTime
-from seqgql.services.status_changes import ChangeContext, change_status
-from seqgql.services.transport import QUICK_RETRY, OutboundMessage, RetryPolicy, Transport
+from seqgql.persistence.tables import activities, contacts, enrollments
+from seqgql.services.enrollments.transitions import ChangeContext, change_status
 from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql.engine")
@@ -81,15 +78,6 @@ class BatchStats:
     def add(self, other: BatchStats) -> None:
         for name, value in vars(other).items():
             setattr(self, name, getattr(self, name) + value)
-
-
-@dataclass
-class _Plan:
-    sends: list[tuple[Row, OutboundMessage]] = field(default_factory=list)
-    reschedule: dict[int, datetime] = field(default_factory=dict)
-    changes: dict[tuple[Action, StatusReason | None], list[Row]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
 
 
 class Engine:
@@ -137,8 +125,8 @@ class Engine:
             await self._resume(conn, ctx, stats)
             rows = await self._claim(conn, now)
             if rows:
-                plan = self._plan(rows, now)
-                await self._apply(conn, ctx, plan, stats, stop)
+                planned = plan(rows, now)
+                await self._apply(conn, ctx, planned, stats, stop)
         return stats
 
     async def run_until_idle(self, max_batches: int = 10_000) -> BatchStats:
@@ -164,97 +152,19 @@ class Engine:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_seconds)
 
-    async def _claim(self, conn: AsyncConnection, now: datetime) -> list[Row]:
-        """Claim a batch of due rows. Rows whose status change was deferred lately are set
+    async def _claim(self, conn: AsyncConnection, now: datetime) -> list[DueRow]:
+        """Claim a batch of due rows. DueRows whose status change was deferred lately are set
         aside while other rows are due, so they cannot fill every batch."""
         clock = time.monotonic()
         self._aside = {i: t for i, t in self._aside.items() if t > clock}
         if self._aside:
-            rows = await self._claim_rows(conn, now, list(self._aside)[-_MAX_ASIDE:])
+            rows = await claim_due(conn, now, self.batch_size, list(self._aside)[-_MAX_ASIDE:])
             if rows:
                 return rows
-        return await self._claim_rows(conn, now, [])
-
-    async def _claim_rows(
-        self, conn: AsyncConnection, now: datetime, exclude: list[int]
-    ) -> list[Row]:
-        step = steps.alias("step")
-        following = steps.alias("following")
-        step_count = (
-            sa.select(sa.func.count())
-            .where(steps.c.sequence_id == e.sequence_id)
-            .scalar_subquery()
-            .label("step_count")
-        )
-        due = (
-            sa.select(e.id)
-            .join(sequences, sequences.c.id == e.sequence_id)
-            .where(
-                e.status == EnrollmentStatus.ACTIVE,
-                e.next_run_at <= now,
-                sequences.c.archived.is_(False),
-                e.id.not_in(exclude),
-            )
-            .order_by(e.next_run_at, e.id)
-            .limit(self.batch_size)
-            .with_for_update(of=enrollments, skip_locked=True)
-        )
-        query = (
-            sa.select(
-                e.id, e.workspace_id, e.sequence_id, e.contact_id, e.current_step,
-                e.last_sent_step, e.next_run_at, e.enrolled_by_id, e.send_attempts,
-                c.first_name, c.last_name, c.email, c.phone, c.phone_type, c.time_zone,
-                c.opted_out,
-                sequences.c.sending_window, sequences.c.reply_window_minutes,
-                sequences.c.daily_limit_per_sender,
-                step.c.channel, step.c.subject, step.c.body, step_count,
-                following.c.wait_minutes.label("next_wait"),
-            )
-            .join(contacts, c.id == e.contact_id)
-            .join(sequences, sequences.c.id == e.sequence_id)
-            .outerjoin(
-                step, sa.and_(step.c.sequence_id == e.sequence_id,
-                              step.c.position == e.current_step),
-            )
-            .outerjoin(
-                following, sa.and_(following.c.sequence_id == e.sequence_id,
-                                   following.c.position == e.current_step + 1),
-            )
-            .where(e.id.in_(list((await conn.execute(due)).scalars())))
-            .order_by(e.id)
-        )  # fmt: skip
-        result = await conn.execute(query)
-        # as named tuples: a batch reads ~20 columns of each row, ~1 µs each on a Row
-        cls = _due_row_class(tuple(result.keys()))
-        # (read like Rows: by attribute)
-        return cast(list[Row], [cls._make(r) for r in result.all()])
-
-    def _plan(self, rows: list[Row], now: datetime) -> _Plan:
-        plan = _Plan()
-        for row in rows:
-            window = SendingWindow.from_json(row.sending_window) if row.sending_window else None
-            if row.current_step is None or row.channel is None:
-                plan.changes[(Action.COMPLETE, None)].append(row)
-            elif row.opted_out:
-                plan.changes[(Action.OPT_OUT, None)].append(row)
-            elif (reason := _blocked(row)) is not None:
-                plan.changes[(Action.SKIP_STEP, reason)].append(row)
-            elif (at := next_send_time(now, window, row.time_zone)) > now:
-                plan.reschedule[row.id] = at
-            else:
-                address = row.email if row.channel == StepChannel.EMAIL else row.phone
-                values = {"first_name": row.first_name, "last_name": row.last_name or "",
-                          "email": row.email or ""}  # fmt: skip
-                message = OutboundMessage(
-                    row.id, row.contact_id, StepChannel(row.channel), address,
-                    render(row.body, values),
-                    render(row.subject, values) if row.subject else None,
-                )  # fmt: skip
-                plan.sends.append((row, message))
-        return plan
+        return await claim_due(conn, now, self.batch_size, [])
 
     async def _apply(
-        self, conn: AsyncConnection, ctx: ChangeContext, plan: _Plan, stats: BatchStats,
+        self, conn: AsyncConnection, ctx: ChangeContext, plan: Plan, stats: BatchStats,
         stop: asyncio.Event | None,
     ) -> None:  # fmt: skip
         if plan.sends:
@@ -278,7 +188,7 @@ class Engine:
                 stats.not_sent += len(changed)
 
     async def _deliver(
-        self, conn: AsyncConnection, ctx: ChangeContext, plan: _Plan, stats: BatchStats,
+        self, conn: AsyncConnection, ctx: ChangeContext, plan: Plan, stats: BatchStats,
         stop: asyncio.Event | None,
     ) -> None:  # fmt: skip
         """Send what the daily limits allow, then record what became of each message."""
@@ -295,7 +205,7 @@ class Engine:
             self.transport, [m for _, m in sends], stop=stop,
             concurrency=self.send_concurrency, retry=self.retry,
         )  # fmt: skip
-        by_outcome: dict[Outcome, list[tuple[Row, Result]]] = defaultdict(list)
+        by_outcome: dict[Outcome, list[tuple[DueRow, Result]]] = defaultdict(list)
         for (row, _), result in zip(sends, results, strict=True):
             by_outcome[result.outcome].append((row, result))
             if result.outcome is not Outcome.SENT:
@@ -303,12 +213,12 @@ class Engine:
         await limits.save(conn)
 
         sent = [send for send, r in zip(sends, results, strict=True) if r.outcome is Outcome.SENT]
-        await self._record_sent(conn, ctx, sent)
+        await record_sent(conn, ctx.now, sent)
         stats.sent += len(by_outcome[Outcome.SENT])
         stats.not_attempted += len(by_outcome[Outcome.NOT_ATTEMPTED])
         for row, _ in by_outcome[Outcome.MISCONFIGURED]:
             plan.reschedule[row.id] = ctx.now + timedelta(minutes=self.retry_after_minutes)
-        given_up: list[tuple[Row, Result]] = []
+        given_up: list[tuple[DueRow, Result]] = []
         retry = []
         for row, result in by_outcome[Outcome.RETRY]:
             if row.send_attempts + 1 >= self.max_send_attempts:
@@ -325,15 +235,17 @@ class Engine:
             )
             stats.retried += len(retry)
         # refused for good: an email bounced, an SMS failed; never got through: failed
-        refused = by_outcome[Outcome.REFUSED]
-        bounced = [(row, result) for row, result in refused if row.channel == StepChannel.EMAIL]
-        failed = [(row, result) for row, result in refused if row.channel != StepChannel.EMAIL]
-        failed += given_up
+        bounced: list[tuple[DueRow, Result]] = []
+        failed = given_up
+        for row, result in by_outcome[Outcome.REFUSED]:
+            assert row.channel is not None
+            kind = failure_kind(Outcome.REFUSED, row.channel)
+            (bounced if kind is ActivityKind.BOUNCED else failed).append((row, result))
         await self._refuse(conn, ctx, bounced, Action.BOUNCE, stats)
         await self._refuse(conn, ctx, failed, Action.FAIL, stats)
 
     async def _refuse(
-        self, conn: AsyncConnection, ctx: ChangeContext, refused: list[tuple[Row, Result]],
+        self, conn: AsyncConnection, ctx: ChangeContext, refused: list[tuple[DueRow, Result]],
         action: Action, stats: BatchStats,
     ) -> None:  # fmt: skip
         """BOUNCED (an email) or FAILED: the status change, and the answer as activity."""
@@ -354,73 +266,16 @@ class Engine:
         else:
             stats.failed += len(activity)
 
-    async def _record_sent(
-        self, conn: AsyncConnection, ctx: ChangeContext, sends: list[tuple[Row, OutboundMessage]]
-    ) -> None:
-        """Record each step as sent and schedule the next."""
-        if not sends:
-            return
-        now = ctx.now
-        details = [message.subject or message.body[:200] for _, message in sends]
-        if conn.dialect.name == "postgresql":
-            # one statement over arrays (as _ADVANCE_PG below)
-            await conn.execute(_SENT_ACTIVITIES_PG, {
-                "ws": [row.workspace_id for row, _ in sends], "ids": [row.id for row, _ in sends],
-                "steps": [row.current_step for row, _ in sends], "details": details,
-                "kind": ActivityKind.SENT.value, "now": now,
-            })  # fmt: skip
-        else:
-            await conn.execute(
-                activities.insert(),
-                [
-                    {"workspace_id": row.workspace_id, "enrollment_id": row.id,
-                     "kind": ActivityKind.SENT, "step": row.current_step, "at": now,
-                     "detail": detail}
-                    for (row, _), detail in zip(sends, details, strict=True)
-                ],
-            )  # fmt: skip
-        updates = []
-        for row, _message in sends:
-            last = row.current_step >= row.step_count
-            # after the last step, wait the reply window, then finish with no response
-            wait = row.reply_window_minutes if last else row.next_wait
-            updates.append({
-                "eid": row.id,
-                "sent": row.current_step,
-                "next_step": None if last else row.current_step + 1,
-                "at": step_due(now, wait),
-            })  # fmt: skip
-        if conn.dialect.name == "postgresql":
-            # one statement over arrays: an executemany costs a round of work per row
-            await conn.execute(_ADVANCE_PG, {
-                "ids": [u["eid"] for u in updates], "sent": [u["sent"] for u in updates],
-                "next": [u["next_step"] for u in updates], "at": [u["at"] for u in updates],
-                "now": now,
-            })  # fmt: skip
-            return
-        await conn.execute(
-            enrollments.update()
-            .where(e.id == sa.bindparam("eid"))
-            .values(
-                last_sent_step=sa.bindparam("sent"),
-                current_step=sa.bindparam("next_step"),
-                next_run_at=sa.bindparam("at"),
-                send_attempts=0,
-                updated_at=now,
-            ),
-            updates,
-        )
-
     async def _change(
         self, conn: AsyncConnection, ctx: ChangeContext, action: Action,
-        reason: StatusReason | None, rows: list[Row],
+        reason: StatusReason | None, rows: list[DueRow],
     ) -> tuple[set[int], int]:  # fmt: skip
         """Change what can be changed now: the ids changed, and how many were deferred.
         The rows are claimed ACTIVE rows, so every one whose sequence is locked changes."""
         by_sequence: dict[int, list[int]] = defaultdict(list)
         for row in rows:
             by_sequence[row.sequence_id].append(row.id)
-        locked = await _try_lock(conn, list(by_sequence))
+        locked = await try_lock(conn, list(by_sequence))
         ids = [i for s in locked for i in by_sequence[s]]
         deferred = len(rows) - len(ids)
         until = time.monotonic() + _ASIDE_SECONDS
@@ -431,9 +286,14 @@ class Engine:
         rule = transition(action)
         assert rule.to_status is not None
         changed = await change_status(
-            conn, ctx, locked, e.id.in_(ids), rule.allowed_from, rule.to_status,
-            reason or rule.to_reason,
-        )  # fmt: skip
+            conn,
+            ctx,
+            sequence_ids=locked,
+            where=e.id.in_(ids),
+            allowed_from=rule.allowed_from,
+            to=rule.to_status,
+            reason=reason or rule.to_reason,
+        )
         if changed != len(ids):  # cannot happen: the rows are claimed and ACTIVE
             log.error("%s changed %d of %d claimed enrollments", action, changed, len(ids))
         return set(ids), deferred
@@ -446,59 +306,18 @@ class Engine:
         ]
         if not seq_ids:
             return
-        locked = await _try_lock(conn, seq_ids)
+        locked = await try_lock(conn, seq_ids)
         if not locked:
             return
         rule = transition(Action.RESUME)
         assert rule.to_status is not None
         stats.resumed += await change_status(
-            conn, ctx, locked, sa.and_(ready, e.sequence_id.in_(locked)), rule.allowed_from,
-            rule.to_status, None, {"resume_at": None, "next_run_at": ctx.now},
-        )  # fmt: skip
-
-
-# Sent steps recorded on PostgreSQL: the step sent, the next one and when it falls due.
-_SENT_ACTIVITIES_PG = sa.text("""
-    INSERT INTO activities (workspace_id, enrollment_id, kind, step, at, detail)
-    SELECT v.workspace_id, v.enrollment_id, :kind, v.step, :now, v.detail
-    FROM unnest(CAST(:ws AS bigint[]), CAST(:ids AS bigint[]), CAST(:steps AS integer[]),
-                CAST(:details AS text[])) AS v(workspace_id, enrollment_id, step, detail)
-""").bindparams(sa.bindparam("now", type_=UTCDateTime()))
-_ADVANCE_PG = sa.text("""
-    UPDATE enrollments AS e
-    SET last_sent_step = v.sent, current_step = v.next_step, next_run_at = v.at,
-        send_attempts = 0, updated_at = :now
-    FROM unnest(CAST(:ids AS bigint[]), CAST(:sent AS integer[]), CAST(:next AS integer[]),
-                CAST(:at AS timestamptz[])) AS v(id, sent, next_step, at)
-    WHERE e.id = v.id
-""").bindparams(sa.bindparam("now", type_=UTCDateTime()))
-
-
-# A step the contact cannot receive makes the enrollment NOT_SENT with this reason.
-_NOT_SENT_REASONS = {
-    Unreachable.MISSING_EMAIL: StatusReason.MISSING_EMAIL,
-    Unreachable.MISSING_PHONE: StatusReason.MISSING_PHONE,
-    Unreachable.LANDLINE: StatusReason.BLOCKED_BY_RULE,
-}
-
-
-@functools.cache
-def _due_row_class(columns: tuple[str, ...]) -> Any:
-    return namedtuple("DueRow", columns)
-
-
-def _blocked(row: Row) -> StatusReason | None:
-    """Why this step cannot be sent to this contact, if it cannot."""
-    why = unreachable(StepChannel(row.channel), row.email, row.phone, row.phone_type)
-    return _NOT_SENT_REASONS[why] if why is not None else None
-
-
-async def _try_lock(conn: AsyncConnection, sequence_ids: list[int]) -> list[int]:
-    """Lock what can be locked at once (in id order); skip sequences another holds."""
-    rows = await conn.execute(
-        sa.select(sequences.c.id)
-        .where(sequences.c.id.in_(sorted(sequence_ids)))
-        .order_by(sequences.c.id)
-        .with_for_update(skip_locked=True)
-    )
-    return [r.id for r in rows]
+            conn,
+            ctx,
+            sequence_ids=locked,
+            where=sa.and_(ready, e.sequence_id.in_(locked)),
+            allowed_from=rule.allowed_from,
+            to=rule.to_status,
+            reason=None,
+            values={"resume_at": None, "next_run_at": ctx.now},
+        )

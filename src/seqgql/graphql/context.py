@@ -13,11 +13,19 @@ from strawberry.dataloader import DataLoader
 from seqgql.clock import Clock
 from seqgql.domain.status import EnrollmentStatus
 from seqgql.events.bus import EventBus
+from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
 from seqgql.persistence.types import Row
-from seqgql.services import enrollment_queries, lookups
 from seqgql.services.actor import Actor
-from seqgql.services.transport import Transport
+from seqgql.services.contacts.groups import groups_by_ids
+from seqgql.services.contacts.roster import contacts_by_ids
+from seqgql.services.enrollments.page import enrollments_by_ids
+from seqgql.services.sequences.catalog import (
+    sequences_by_ids,
+    status_counts_by_sequence,
+    steps_by_sequence,
+)
+from seqgql.services.users import users_by_ids
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -49,33 +57,33 @@ class Loaders:
 
     @cached_property
     def sequences(self) -> DataLoader[int, Row | None]:
-        return self._scoped(lookups.sequences_by_ids)
+        return self._scoped(sequences_by_ids)
 
     @cached_property
     def contacts(self) -> DataLoader[int, Row | None]:
-        return self._scoped(lookups.contacts_by_ids)
+        return self._scoped(contacts_by_ids)
 
     @cached_property
     def users(self) -> DataLoader[int, Row | None]:
-        return self._scoped(lookups.users_by_ids)
+        return self._scoped(users_by_ids)
 
     @cached_property
     def groups(self) -> DataLoader[int, Row | None]:
-        return self._scoped(lookups.groups_by_ids)
+        return self._scoped(groups_by_ids)
 
     @cached_property
     def enrollments(self) -> DataLoader[int, Row | None]:
-        return self._scoped(enrollment_queries.enrollments_by_ids)
+        return self._scoped(enrollments_by_ids)
 
     @cached_property
     def steps(self) -> DataLoader[int, list[Row] | None]:
         db = self._db
-        return _loader(lambda ids: lookups.steps_by_sequence(db, ids), list)
+        return _loader(lambda ids: steps_by_sequence(db, ids), list)
 
     @cached_property
     def sequence_counts(self) -> DataLoader[int, dict[EnrollmentStatus, int] | None]:
         db, workspace_id = self._db, self._workspace_id
-        return _loader(lambda ids: lookups.status_counts_by_sequence(db, workspace_id, ids), dict)
+        return _loader(lambda ids: status_counts_by_sequence(db, workspace_id, ids), dict)
 
     def forget(self, key: int, *names: str) -> None:
         """Drop a cached row (after a mutation changed it) from the named loaders."""

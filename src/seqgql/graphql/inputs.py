@@ -24,7 +24,7 @@ from seqgql.graphql.enums import (
     StepChannel,
     Weekday,
 )
-from seqgql.graphql.ids import InvalidId, from_global_id
+from seqgql.graphql.relay import InvalidId, from_global_id
 
 Path = list[str | int]
 

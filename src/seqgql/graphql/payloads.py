@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import Self
+
 import strawberry
 
 from seqgql.domain import errors as domain_errors
+from seqgql.graphql.contact_types import ContactType, GroupType
+from seqgql.graphql.enrollment_types import EnrollmentType
 from seqgql.graphql.enums import SkipReason
-from seqgql.graphql.ids import to_global_id
-from seqgql.graphql.types import ContactType, EnrollmentType, GroupType, SequenceType
-from seqgql.services.bulk import BulkResult
-from seqgql.services.bulk import SkippedGroup as SkippedGroupResult
+from seqgql.graphql.relay import to_global_id
+from seqgql.graphql.sequence_types import SequenceType
+from seqgql.services.enrollments.results import BulkResult
+from seqgql.services.enrollments.results import SkippedGroup as SkippedGroupResult
 
 
 @strawberry.type(description="Invalid input: `field` is the path to it in the arguments.")
@@ -25,6 +30,16 @@ class UserError:
 
 def user_errors(errs: list[domain_errors.UserError]) -> list[UserError]:
     return [UserError.from_domain(e) for e in errs]
+
+
+class Payload:
+    """What every mutation payload can do: answer a refusal (its errors, nothing else;
+    ``dryRun`` echoed where the payload has it)."""
+
+    @classmethod
+    def refused(cls, errors: list[domain_errors.UserError], *, dry_run: bool = False) -> Self:
+        extra = {"dry_run": dry_run} if "dry_run" in {f.name for f in fields(cls)} else {}  # type: ignore[arg-type]
+        return cls(user_errors=user_errors(errors), **extra)  # type: ignore[call-arg]
 
 
 @strawberry.type(description="Selected items an action left as they were, and why.")
@@ -57,11 +72,11 @@ def _bulk_fields(result: BulkResult) -> dict[str, object]:
 
 
 @strawberry.type
-class BulkEnrollmentPayload:
-    changed_count: int
-    skipped: list[SkippedGroup]
-    dry_run: bool
-    bulk_operation_id: strawberry.ID | None
+class BulkEnrollmentPayload(Payload):
+    changed_count: int = 0
+    skipped: list[SkippedGroup] = strawberry.field(default_factory=list)
+    dry_run: bool = False
+    bulk_operation_id: strawberry.ID | None = None
     user_errors: list[UserError]
 
     @classmethod
@@ -70,52 +85,57 @@ class BulkEnrollmentPayload:
 
 
 @strawberry.type
-class RestartEnrollmentsPayload:
-    sequence: SequenceType | None = strawberry.field(description="The clone enrolled into.")
-    changed_count: int
-    skipped: list[SkippedGroup]
-    dry_run: bool
-    bulk_operation_id: strawberry.ID | None
+class RestartEnrollmentsPayload(Payload):
+    sequence: SequenceType | None = strawberry.field(
+        default=None, description="The clone enrolled into."
+    )
+    changed_count: int = 0
+    skipped: list[SkippedGroup] = strawberry.field(default_factory=list)
+    dry_run: bool = False
+    bulk_operation_id: strawberry.ID | None = None
     user_errors: list[UserError]
 
 
 @strawberry.type
-class SendMessagePayload:
-    sent_count: int
-    skipped: list[SkippedGroup]
-    dry_run: bool
+class SendMessagePayload(Payload):
+    sent_count: int = 0
+    skipped: list[SkippedGroup] = strawberry.field(default_factory=list)
+    dry_run: bool = False
     user_errors: list[UserError]
 
 
 @strawberry.type
-class RecordDeliveryEventPayload:
-    enrollment: EnrollmentType | None
-    status_changed: bool = strawberry.field(description="Whether the report changed the status.")
+class RecordDeliveryEventPayload(Payload):
+    enrollment: EnrollmentType | None = None
+    status_changed: bool = strawberry.field(
+        default=False, description="Whether the report changed the status."
+    )
     skipped_reason: SkipReason | None = strawberry.field(
-        description="Why the report left the status as it was, if it implies a change."
+        default=None,
+        description="Why the report left the status as it was, if it implies a change.",
     )
     user_errors: list[UserError]
 
 
 @strawberry.type
-class SequencePayload:
-    sequence: SequenceType | None
+class SequencePayload(Payload):
+    sequence: SequenceType | None = None
     user_errors: list[UserError]
 
 
 @strawberry.type
-class CreateContactsPayload:
-    contacts: list[ContactType]
+class CreateContactsPayload(Payload):
+    contacts: list[ContactType] = strawberry.field(default_factory=list)
     user_errors: list[UserError]
 
 
 @strawberry.type
-class ContactPayload:
-    contact: ContactType | None
+class ContactPayload(Payload):
+    contact: ContactType | None = None
     user_errors: list[UserError]
 
 
 @strawberry.type
-class GroupPayload:
-    group: GroupType | None
+class GroupPayload(Payload):
+    group: GroupType | None = None
     user_errors: list[UserError]

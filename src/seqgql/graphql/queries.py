@@ -5,30 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+from strawberry.types.nodes import SelectedField
 
-from seqgql.graphql import connections
-from seqgql.graphql.connections import (
-    ContactConnection,
-    EnrollmentConnection,
-    SequenceConnection,
-    paged,
-)
+from seqgql.graphql.contact_types import ContactConnection, ContactType, GroupType, contact_list
 from seqgql.graphql.context import Context
-from seqgql.graphql.errors import PublicError
-from seqgql.graphql.ids import InvalidId, from_global_id, parse_global_id
-from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, IdDecoder, filter_spec
-from seqgql.graphql.types import (
+from seqgql.graphql.enrollment_types import (
     ActivityType,
-    ContactType,
-    ContextInfo,
+    EnrollmentConnection,
     EnrollmentType,
-    GroupType,
-    Node,
-    SequenceType,
-    UserType,
+    enrollment_connection,
 )
-from seqgql.services import enrollment_queries, lookups
+from seqgql.graphql.errors import PublicError
+from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, IdDecoder, filter_spec
+from seqgql.graphql.node import ContextInfo, Node
+from seqgql.graphql.relay import InvalidId, from_global_id, paged, parse_global_id
+from seqgql.graphql.sequence_types import SequenceConnection, SequenceType, sequence_list
+from seqgql.graphql.user_types import UserType
+from seqgql.services.contacts.groups import all_groups
+from seqgql.services.enrollments.history import activity_by_id
+from seqgql.services.enrollments.page import enrollment_page
+from seqgql.services.users import all_users
 
 COUNT_FIELDS = frozenset({"totalCount", "statusCounts"})
 
@@ -36,22 +32,14 @@ COUNT_FIELDS = frozenset({"totalCount", "statusCounts"})
 def _selects(info: ContextInfo, names: frozenset[str]) -> bool:
     """Whether the field's selection set (fragments included) names one of these
     fields. Directives are not evaluated: a skipped field still counts."""
-    raw = info._raw_info
-    pending = [node.selection_set for node in raw.field_nodes]
-    seen: set[str] = set()
+    pending = [child for field in info.selected_fields for child in field.selections]
     while pending:
-        selection_set = pending.pop()
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode):
-                if selection.name.value in names:
-                    return True
-            elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                seen.add(selection.name.value)
-                fragment = raw.fragments.get(selection.name.value)
-                if fragment is not None:
-                    pending.append(fragment.selection_set)
+        selection = pending.pop()
+        if isinstance(selection, SelectedField):
+            if selection.name in names:
+                return True
+        else:  # a fragment: its selections are the field's too
+            pending.extend(selection.selections)
     return False
 
 
@@ -72,7 +60,7 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
         "User": (loaders.users, UserType.from_row),
     }
     if type_name == "Activity":
-        row = await lookups.activity_by_id(ctx.db, ctx.workspace_id, pk)
+        row = await activity_by_id(ctx.db, ctx.workspace_id, pk)
         return ActivityType.from_row(row) if row else None
     if type_name not in builders:
         return None
@@ -107,7 +95,7 @@ class Query:
         after: str | None = None,
         include_archived: bool = False,
     ) -> SequenceConnection:
-        return await connections.sequence_list(info.context, first, after, include_archived)
+        return await sequence_list(info.context, first, after, include_archived)
 
     @strawberry.field
     async def sequence(self, info: ContextInfo, id: strawberry.ID) -> SequenceType | None:
@@ -134,7 +122,7 @@ class Query:
         order = order_by.to_spec() if order_by else EnrollmentOrder().to_spec()
         # the page and, when asked for, its counts in one statement
         page, known_counts = await paged(
-            enrollment_queries.enrollment_page(
+            enrollment_page(
                 ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order,
                 with_counts=_selects(info, COUNT_FIELDS),
             )
@@ -142,8 +130,7 @@ class Query:
         # rows prove the sequence is the caller's; only an empty page needs the check
         if not page.rows and await ctx.loaders.sequences.load(pk) is None:
             raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
-        counts = connections.enrollment_counts(ctx, pk, flt, known_counts)
-        return connections.enrollment_connection(page, after is not None, counts, flt)
+        return enrollment_connection(ctx, pk, flt, page, after is not None, known_counts)
 
     @strawberry.field(description="Contacts, optionally matching part of a name or email.")
     async def contacts(
@@ -153,14 +140,14 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> ContactConnection:
-        return await connections.contact_list(info.context, search, first, after)
+        return await contact_list(info.context, search, first, after)
 
     @strawberry.field
     async def groups(self, info: ContextInfo) -> list[GroupType]:
-        rows = await lookups.all_groups(info.context.db, info.context.workspace_id)
+        rows = await all_groups(info.context.db, info.context.workspace_id)
         return [GroupType.from_row(r) for r in rows]
 
     @strawberry.field
     async def users(self, info: ContextInfo) -> list[UserType]:
-        rows = await lookups.all_users(info.context.db, info.context.workspace_id)
+        rows = await all_users(info.context.db, info.context.workspace_id)
         return [UserType.from_row(r) for r in rows]

@@ -19,19 +19,15 @@ from strawberry.extensions import (
     query_depth_limiter,
 )
 
+from seqgql.graphql.contact_types import ContactType, GroupType
+from seqgql.graphql.enrollment_types import ActivityType, EnrollmentType
 from seqgql.graphql.errors import should_mask
 from seqgql.graphql.mutations import Mutation
 from seqgql.graphql.queries import Query
+from seqgql.graphql.sequence_types import SequenceType
 from seqgql.graphql.shortcuts import ShortcutExecutor
 from seqgql.graphql.subscriptions import Subscription
-from seqgql.graphql.types import (
-    ActivityType,
-    ContactType,
-    EnrollmentType,
-    GroupType,
-    SequenceType,
-    UserType,
-)
+from seqgql.graphql.user_types import UserType
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30

@@ -38,9 +38,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.field import StrawberryField
 
-from seqgql.graphql.types import (
-    KNOWN_VALUE,
-)
+from seqgql.graphql.node import KNOWN_VALUE
 
 _STRAWBERRY_FIELD = "strawberry-definition"  # GraphQLField.extensions key of its StrawberryField
 _MISSING: Any = object()

@@ -10,18 +10,15 @@ import strawberry
 
 from seqgql.events.log import BadCursor, EventCursor, events_after, last_number
 from seqgql.graphql.context import Context, Loaders
+from seqgql.graphql.enrollment_types import EnrollmentType
 from seqgql.graphql.enums import EnrollmentStatus, StatusReason
 from seqgql.graphql.errors import PublicError
-from seqgql.graphql.ids import InvalidId, from_global_id, to_global_id
-from seqgql.graphql.types import (
-    ContextInfo,
-    EnrollmentType,
-    StatusCount,
-    UserType,
-    status_count_list,
-)
+from seqgql.graphql.node import ContextInfo
+from seqgql.graphql.relay import InvalidId, from_global_id, to_global_id
+from seqgql.graphql.sequence_types import StatusCount, status_count_list
+from seqgql.graphql.user_types import UserType
 from seqgql.persistence.types import Row
-from seqgql.services import lookups
+from seqgql.services.sequences.catalog import status_counts_by_sequence
 
 # Counts are sent at most this often: a bulk change is a few messages, not one per row.
 COUNTS_INTERVAL_SECONDS = 0.25
@@ -138,7 +135,7 @@ class Subscription:
         pk, seen = await _sequence(ctx, sequence_id)
         sent: dict[EnrollmentStatus, int] | None = None
         while True:
-            found = await lookups.status_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
+            found = await status_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
             counts = found.get(pk, {})
             if counts != sent:
                 sent = counts

@@ -19,10 +19,10 @@ from seqgql.events.bus import EventBus
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.feeds import FeedHub
 from seqgql.graphql.ws import SharingTransportWSHandler
+from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
 from seqgql.services.auth import authenticate
-from seqgql.services.transport import Transport
 
 ACTOR_SCOPE_KEY = "seqgql.actor"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from seqgql.graphql.mutations.contacts import ContactMutations
-from seqgql.graphql.mutations.enrollments import EnrollmentMutations
-from seqgql.graphql.mutations.sequences import SequenceMutations
+from seqgql.graphql.mutations.contact_mutations import ContactMutations
+from seqgql.graphql.mutations.enrollment_mutations import EnrollmentMutations
+from seqgql.graphql.mutations.sequence_mutations import SequenceMutations
 
 
 @strawberry.type

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import strawberry
 
+from seqgql.graphql.contact_types import ContactType, GroupType
 from seqgql.graphql.inputs import (
     CreateContactsInput,
     CreateGroupInput,
     IdDecoder,
     UpdateContactInput,
 )
+from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.payloads import (
     ContactPayload,
     CreateContactsPayload,
     GroupPayload,
     user_errors,
 )
-from seqgql.graphql.types import ContactType, ContextInfo, GroupType
+from seqgql.graphql.permissions import WriteAccess
 from seqgql.services import contacts
-from seqgql.services.contacts import EDITABLE, ContactSpec
+from seqgql.services.contacts.profiles import EDITABLE, ContactSpec
 
 
 @strawberry.type
 class ContactMutations:
-    @strawberry.mutation(description="Create up to 1,000 contacts: all of them, or none.")
+    @strawberry.mutation(
+        extensions=[WriteAccess()], description="Create up to 1,000 contacts: all of them, or none."
+    )
     async def create_contacts(
         self, info: ContextInfo, input: CreateContactsInput
     ) -> CreateContactsPayload:
@@ -47,7 +51,9 @@ class ContactMutations:
             user_errors=user_errors(result.errors),
         )
 
-    @strawberry.mutation(description="Change one contact: only the fields given change.")
+    @strawberry.mutation(
+        extensions=[WriteAccess()], description="Change one contact: only the fields given change."
+    )
     async def update_contact(self, info: ContextInfo, input: UpdateContactInput) -> ContactPayload:
         ctx = info.context
         ids = IdDecoder()
@@ -64,7 +70,7 @@ class ContactMutations:
             contact = ContactType.from_row(row) if row else None
         return ContactPayload(contact=contact, user_errors=user_errors(result.errors))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[WriteAccess()], description="Create a group of contacts.")
     async def create_group(self, info: ContextInfo, input: CreateGroupInput) -> GroupPayload:
         ctx = info.context
         result = await contacts.create_group(ctx.db, ctx.clock, ctx.actor, input.name)

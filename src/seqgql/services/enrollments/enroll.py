@@ -1,16 +1,16 @@
-"""Adding contacts to a sequence (enroll, re-enroll) and restarting them in a clone."""
+"""Adding contacts to a sequence: new ones enrolled, removed or finished ones re-enrolled."""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 
-from seqgql.clock import Clock
 from seqgql.domain.errors import ErrorCode, InputErrors, error
 from seqgql.domain.kinds import BulkActionKind, PhoneType, StepChannel
-from seqgql.domain.selection import MAX_SELECTED_IDS, Selection
-from seqgql.domain.sequence import check_name
+from seqgql.domain.selection import MAX_SELECTED_IDS
 from seqgql.domain.status import (
     ENROLLED_STATUSES,
     Action,
@@ -19,52 +19,42 @@ from seqgql.domain.status import (
     StatusReason,
     transition,
 )
-from seqgql.persistence.database import Database
 from seqgql.persistence.tables import contacts, enrollments, events, steps
-from seqgql.services.actor import Actor
-from seqgql.services.bulk import BulkOperation, BulkResult, Skips, run_bulk
-from seqgql.services.selection import (
-    collect_skips,
-    require_sequence,
-    resolve_selection,
-    status_counts,
+from seqgql.services.enrollments.bulk_action import BulkAction
+from seqgql.services.enrollments.operation import BulkOperation
+from seqgql.services.enrollments.results import BulkResult, Skips
+from seqgql.services.enrollments.transitions import (
+    change_status,
+    lock_sequences,
+    record_new_enrollments,
 )
-from seqgql.services.sequences import clone_in
-from seqgql.services.status_changes import change_status, lock_sequences, record_new_enrollments
+from seqgql.services.sequences.catalog import require_sequence
 
 e = enrollments.c
 c = contacts.c
 S = EnrollmentStatus
 
 
-async def add_contacts(
-    db: Database,
-    clock: Clock,
-    actor: Actor,
-    sequence_id: int,
-    contact_ids: list[int],
-    *,
-    dry_run: bool = False,
-    idempotency_key: str | None = None,
-) -> BulkResult:
-    async def work(op: BulkOperation) -> BulkResult:
-        await require_sequence(
-            op.conn, op.actor, sequence_id, ["input", "sequenceId"], not_archived=True
-        )
-        await _check_contacts(op, contact_ids)
-        changed, skips = await enroll_in(op, sequence_id, contact_ids)
-        return BulkResult(changed_count=changed, skipped=skips.groups())
+@dataclass(frozen=True, slots=True)
+class EnrollOptions:
+    sequence_id: int
+    contact_ids: list[int]
 
-    return await run_bulk(
-        db,
-        clock,
-        actor,
-        BulkActionKind.ENROLL,
-        work,
-        request={"sequence_id": sequence_id, "contact_ids": sorted(contact_ids)},
-        dry_run=dry_run,
-        idempotency_key=idempotency_key,
+    def idempotency_request(self) -> dict[str, object]:
+        """The same contacts in any order are the same request."""
+        return {"sequence_id": self.sequence_id, "contact_ids": sorted(self.contact_ids)}
+
+
+async def _add_contacts(op: BulkOperation, options: EnrollOptions) -> BulkResult:
+    await require_sequence(
+        op.conn, op.actor, options.sequence_id, ["input", "sequenceId"], not_archived=True
     )
+    await _check_contacts(op, options.contact_ids)
+    changed, skips = await enroll_in(op, options.sequence_id, options.contact_ids)
+    return BulkResult(changed_count=changed, skipped=skips.groups())
+
+
+add_contacts = BulkAction(BulkActionKind.ENROLL, EnrollOptions, _add_contacts)
 
 
 async def _check_contacts(op: BulkOperation, contact_ids: list[int]) -> None:
@@ -140,19 +130,27 @@ async def enroll_in(
     }
     allowed = transition(Action.REENROLL).allowed_from
     omitted = {**common, "current_step": None}
-    changed = await change_status(
-        conn, op.change, [sequence_id], sa.and_(restartable, opted_out),
-        allowed, S.OMITTED, StatusReason.OPTED_OUT, omitted,
-    )  # fmt: skip
-    changed += await change_status(
-        conn, op.change, [sequence_id], sa.and_(restartable, ~opted_out, next_is_sms_to_landline),
-        allowed, S.OMITTED, StatusReason.LANDLINE, omitted,
-    )  # fmt: skip
-    changed += await change_status(
-        conn, op.change, [sequence_id], sa.and_(restartable, ~opted_out, ~next_is_sms_to_landline),
-        allowed, S.ACTIVE, None,
-        {**common, "current_step": e.last_sent_step + 1, "next_run_at": now},
-    )  # fmt: skip
+    re_enroll = functools.partial(
+        change_status, conn, op.change, sequence_ids=[sequence_id], allowed_from=allowed
+    )
+    changed = await re_enroll(
+        where=sa.and_(restartable, opted_out),
+        to=S.OMITTED,
+        reason=StatusReason.OPTED_OUT,
+        values=omitted,
+    )
+    changed += await re_enroll(
+        where=sa.and_(restartable, ~opted_out, next_is_sms_to_landline),
+        to=S.OMITTED,
+        reason=StatusReason.LANDLINE,
+        values=omitted,
+    )
+    changed += await re_enroll(
+        where=sa.and_(restartable, ~opted_out, ~next_is_sms_to_landline),
+        to=S.ACTIVE,
+        reason=None,
+        values={**common, "current_step": e.last_sent_step + 1, "next_run_at": now},
+    )
 
     # new enrollments
     first = step_rows[0]
@@ -213,82 +211,3 @@ async def _skip(
             sa.select(e.contact_id).where(predicate).order_by(e.contact_id).limit(100)
         )
         skips.add(reason, count, [r.contact_id for r in sample], kind="Contact")
-
-
-async def restart(
-    db: Database,
-    clock: Clock,
-    actor: Actor,
-    selection: Selection,
-    *,
-    target_sequence_id: int | None = None,
-    new_sequence_name: str | None = None,
-    dry_run: bool = False,
-    idempotency_key: str | None = None,
-) -> BulkResult:
-    """Enroll the contacts of removed or finished enrollments at step 1 of a clone: a new
-    clone of their sequence, or an existing sequence (``target_sequence_id``)."""
-
-    async def work(op: BulkOperation) -> BulkResult:
-        if target_sequence_id is not None and new_sequence_name is not None:
-            raise InputErrors(
-                [
-                    error(
-                        ["input", "targetSequenceId"],
-                        ErrorCode.INVALID,
-                        "give either targetSequenceId or newSequenceName, not both",
-                    )
-                ]
-            )
-        clean_name = None
-        if new_sequence_name is not None:
-            clean_name, name_errors = check_name(new_sequence_name, ["input", "newSequenceName"])
-            if name_errors:
-                raise InputErrors(name_errors)
-        resolved = await resolve_selection(op.conn, op.actor, selection)
-        if target_sequence_id is not None:
-            await require_sequence(
-                op.conn, op.actor, target_sequence_id, ["input", "targetSequenceId"],
-                not_archived=True,
-            )  # fmt: skip
-            target = target_sequence_id
-        else:
-            if len(resolved.sequence_ids) != 1:
-                raise InputErrors(
-                    [
-                        error(
-                            ["input", "selection"],
-                            ErrorCode.INVALID_SELECTION,
-                            "to restart in a new clone, select enrollments of one sequence",
-                        )
-                    ]
-                )
-            target = await clone_in(
-                op.conn, op.actor, op.change.now, resolved.sequence_ids[0], clean_name
-            )
-        counts = await status_counts(op.conn, resolved.predicate)
-        skips = Skips()
-        await collect_skips(op.conn, resolved.predicate, counts, Action.RESTART, skips)
-        eligible = sa.and_(
-            resolved.predicate, e.status.in_(sorted(transition(Action.RESTART).allowed_from))
-        )
-        contact_ids = sa.select(e.contact_id).where(eligible).correlate(None)
-        changed, enroll_skips = await enroll_in(op, target, contact_ids)
-        for group in enroll_skips.groups():
-            skips.add(group.reason, group.count, group.ids, kind=group.kind)
-        return BulkResult(changed_count=changed, skipped=skips.groups(), sequence_id=target)
-
-    return await run_bulk(
-        db,
-        clock,
-        actor,
-        BulkActionKind.RESTART,
-        work,
-        request={
-            "selection": selection,
-            "target": target_sequence_id,
-            "name": new_sequence_name,
-        },
-        dry_run=dry_run,
-        idempotency_key=idempotency_key,
-    )

@@ -9,6 +9,7 @@ import strawberry
 
 from seqgql.domain.selection import Selection
 from seqgql.graphql.context import Context
+from seqgql.graphql.enrollment_types import EnrollmentType
 from seqgql.graphql.inputs import (
     AddContactsToSequenceInput,
     AddEnrollmentsToGroupInput,
@@ -23,6 +24,7 @@ from seqgql.graphql.inputs import (
     require_aware,
     selection_spec,
 )
+from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.payloads import (
     BulkEnrollmentPayload,
     RecordDeliveryEventPayload,
@@ -31,9 +33,10 @@ from seqgql.graphql.payloads import (
     SkippedGroup,
     user_errors,
 )
-from seqgql.graphql.types import ContextInfo, EnrollmentType, SequenceType
-from seqgql.services import delivery, enrollment, enrollment_actions, messaging
-from seqgql.services.bulk import BulkResult
+from seqgql.graphql.permissions import WriteAccess
+from seqgql.graphql.sequence_types import SequenceType
+from seqgql.services import enrollments
+from seqgql.services.enrollments.results import BulkResult
 
 
 def _failed(ids: IdDecoder, dry_run: bool) -> BulkEnrollmentPayload | None:
@@ -58,8 +61,9 @@ async def _act(
 @strawberry.type
 class EnrollmentMutations:
     @strawberry.mutation(
+        extensions=[WriteAccess()],
         description="Enroll contacts: new ones start at step 1 (or are omitted: opted out, "
-        "SMS to a landline); removed or finished ones resume at the first step not yet sent."
+        "SMS to a landline); removed or finished ones resume at the first step not yet sent.",
     )
     async def add_contacts_to_sequence(
         self, info: ContextInfo, input: AddContactsToSequenceInput
@@ -70,13 +74,16 @@ class EnrollmentMutations:
         contact_ids = list(ids.many(input.contact_ids, "Contact", ["input", "contactIds"]))
         if failed := _failed(ids, input.dry_run):
             return failed
-        result = await enrollment.add_contacts(
+        result = await enrollments.add_contacts(
             ctx.db, ctx.clock, ctx.actor, sequence_id, contact_ids,
             dry_run=input.dry_run, idempotency_key=input.idempotency_key,
         )  # fmt: skip
         return BulkEnrollmentPayload.from_result(result)
 
-    @strawberry.mutation(description="Pause (ACTIVE, NOT_SENT), optionally until a moment.")
+    @strawberry.mutation(
+        extensions=[WriteAccess()],
+        description="Pause (ACTIVE, NOT_SENT), optionally until a moment.",
+    )
     async def pause_enrollments(
         self, info: ContextInfo, input: PauseEnrollmentsInput
     ) -> BulkEnrollmentPayload:
@@ -84,11 +91,14 @@ class EnrollmentMutations:
         selection = selection_spec(input.selection, ids)
         require_aware(input.resume_at, ["input", "resumeAt"], ids)
         result = await _act(
-            info.context, input, ids, selection, enrollment_actions.pause, resume_at=input.resume_at
+            info.context, input, ids, selection, enrollments.pause, resume_at=input.resume_at
         )
         return BulkEnrollmentPayload.from_result(result)
 
-    @strawberry.mutation(description="Resume paused enrollments now, or set when they resume.")
+    @strawberry.mutation(
+        extensions=[WriteAccess()],
+        description="Resume paused enrollments now, or set when they resume.",
+    )
     async def resume_enrollments(
         self, info: ContextInfo, input: ResumeEnrollmentsInput
     ) -> BulkEnrollmentPayload:
@@ -100,33 +110,38 @@ class EnrollmentMutations:
             input,
             ids,
             selection,
-            enrollment_actions.resume,
+            enrollments.resume,
             resume_at=input.resume_at,
         )
         return BulkEnrollmentPayload.from_result(result)
 
-    @strawberry.mutation(description="Mark finished with a reason; history is kept.")
+    @strawberry.mutation(
+        extensions=[WriteAccess()], description="Mark finished with a reason; history is kept."
+    )
     async def finish_enrollments(
         self, info: ContextInfo, input: FinishEnrollmentsInput
     ) -> BulkEnrollmentPayload:
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
         result = await _act(
-            info.context, input, ids, selection, enrollment_actions.finish, reason=input.reason
+            info.context, input, ids, selection, enrollments.finish, reason=input.reason
         )
         return BulkEnrollmentPayload.from_result(result)
 
-    @strawberry.mutation(description="Take out of the sequence (a mistaken enrollment).")
+    @strawberry.mutation(
+        extensions=[WriteAccess()], description="Take out of the sequence (a mistaken enrollment)."
+    )
     async def remove_enrollments(
         self, info: ContextInfo, input: RemoveEnrollmentsInput
     ) -> BulkEnrollmentPayload:
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
-        result = await _act(info.context, input, ids, selection, enrollment_actions.remove)
+        result = await _act(info.context, input, ids, selection, enrollments.remove)
         return BulkEnrollmentPayload.from_result(result)
 
     @strawberry.mutation(
-        description="Start removed or finished contacts over from step 1 in a clone."
+        extensions=[WriteAccess()],
+        description="Start removed or finished contacts over from step 1 in a clone.",
     )
     async def restart_enrollments(
         self, info: ContextInfo, input: RestartEnrollmentsInput
@@ -136,7 +151,7 @@ class EnrollmentMutations:
         selection = selection_spec(input.selection, ids)
         target = ids.optional(input.target_sequence_id, "Sequence", ["input", "targetSequenceId"])
         result = await _act(
-            ctx, input, ids, selection, enrollment.restart,
+            ctx, input, ids, selection, enrollments.restart,
             target_sequence_id=target, new_sequence_name=input.new_sequence_name,
         )  # fmt: skip
         sequence = None
@@ -153,7 +168,9 @@ class EnrollmentMutations:
             user_errors=bulk.user_errors,
         )
 
-    @strawberry.mutation(description="Add the selected enrollments' contacts to a group.")
+    @strawberry.mutation(
+        extensions=[WriteAccess()], description="Add the selected enrollments' contacts to a group."
+    )
     async def add_enrollments_to_group(
         self, info: ContextInfo, input: AddEnrollmentsToGroupInput
     ) -> BulkEnrollmentPayload:
@@ -161,20 +178,21 @@ class EnrollmentMutations:
         selection = selection_spec(input.selection, ids)
         group_id = ids.one(input.group_id, "Group", ["input", "groupId"])
         result = await _act(
-            info.context, input, ids, selection, enrollment_actions.add_to_group,
+            info.context, input, ids, selection, enrollments.add_to_group,
             group_id=group_id,
         )  # fmt: skip
         return BulkEnrollmentPayload.from_result(result)
 
     @strawberry.mutation(
-        description="Send one message now to at most 10 contacts, each individually."
+        extensions=[WriteAccess()],
+        description="Send one message now to at most 10 contacts, each individually.",
     )
     async def send_message(self, info: ContextInfo, input: SendMessageInput) -> SendMessagePayload:
         ctx = info.context
         ids = IdDecoder()
         selection = selection_spec(input.selection, ids)
         result = await _act(
-            ctx, input, ids, selection, messaging.send_message, transport=ctx.transport,
+            ctx, input, ids, selection, enrollments.send_message, transport=ctx.transport,
             body=input.body, subject=input.subject, channel=input.channel,
         )  # fmt: skip
         return SendMessagePayload(
@@ -185,7 +203,8 @@ class EnrollmentMutations:
         )
 
     @strawberry.mutation(
-        description="What a mail/SMS provider reports about a message (its webhook calls this)."
+        extensions=[WriteAccess()],
+        description="What a mail/SMS provider reports about a message (its webhook calls this).",
     )
     async def record_delivery_event(
         self, info: ContextInfo, input: RecordDeliveryEventInput
@@ -199,7 +218,7 @@ class EnrollmentMutations:
                 enrollment=None, status_changed=False, skipped_reason=None,
                 user_errors=user_errors(ids.errors),
             )  # fmt: skip
-        result = await delivery.record_delivery_event(
+        result = await enrollments.record_delivery_event(
             ctx.db, ctx.clock, ctx.actor, pk, input.kind,
             return_date=input.return_date, occurred_at=input.occurred_at, detail=input.detail,
             idempotency_key=input.idempotency_key,

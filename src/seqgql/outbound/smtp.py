@@ -27,7 +27,7 @@ from email.utils import formatdate
 import aiosmtplib
 
 from seqgql.domain.kinds import StepChannel
-from seqgql.services.transport import (
+from seqgql.outbound.transport import (
     ConfigurationError,
     DeliveryFailure,
     OutboundMessage,

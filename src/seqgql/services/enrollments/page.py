@@ -6,17 +6,18 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from seqgql.domain.kinds import PhoneType, Role
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
-from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus
+from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus, StatusReason
 from seqgql.persistence.database import Database
-from seqgql.persistence.tables import activities, contacts, enrollments, users
+from seqgql.persistence.tables import contacts, enrollments, users
 from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
-from seqgql.services.enrollment_filters import (
+from seqgql.services.enrollments.filters import (
     Param,
     filter_params,
     sequence_filter,
@@ -26,7 +27,6 @@ from seqgql.services.pagination import (
     BadPageRequest,
     Page,
     decode_cursor,
-    decode_id_cursor,
     encode_cursor,
     page_size,
 )
@@ -34,24 +34,47 @@ from seqgql.services.pagination import (
 e = enrollments.c
 
 
-CONTACT_PREFIX = "contact__"
-USER_PREFIX = "enrolled_by__"
-# What a page row holds: the columns the API shows (not the bookkeeping ones), its
-# contact's prefixed with ``contact__``, its enrolling user's with ``enrolled_by__``.
-PAGE_COLUMNS = [
-    *(e[name] for name in ("id", "sequence_id", "contact_id", "status", "reason",
-                           "current_step", "enrolled_by_id", "enrolled_at", "resume_at",
-                           "next_run_at", "finished_at", "updated_at")),
-    *(contacts.c[name].label(CONTACT_PREFIX + name)
-      for name in ("id", "first_name", "last_name", "email", "phone", "phone_type",
-                   "time_zone", "opted_out", "created_at")),
-    *(users.c[name].label(USER_PREFIX + name) for name in ("id", "name", "email", "role")),
-]  # fmt: skip
+class PageRow(NamedTuple):
+    """One enrollment of a page, with its contact and the user who enrolled it (the
+    ``enrolled_by_`` columns are null when there is none)."""
+
+    id: int
+    sequence_id: int
+    contact_id: int
+    status: EnrollmentStatus
+    reason: StatusReason | None
+    current_step: int | None
+    enrolled_by_id: int | None
+    enrolled_at: datetime
+    resume_at: datetime | None
+    next_run_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+    contact_first_name: str
+    contact_last_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    contact_phone_type: PhoneType
+    contact_time_zone: str | None
+    contact_opted_out: bool
+    contact_created_at: datetime
+    enrolled_by_name: str | None
+    enrolled_by_email: str | None
+    enrolled_by_role: Role | None
 
 
-_ID = [c.name for c in PAGE_COLUMNS].index("id")
-_ENROLLED_AT = [c.name for c in PAGE_COLUMNS].index("enrolled_at")
-_SORT_KEY = len(PAGE_COLUMNS)  # the column after them when sorting by name
+def _page_column(name: str) -> sa.ColumnElement[Any]:
+    """The column a ``PageRow`` field is read from."""
+    for prefix, table in (("contact_", contacts), ("enrolled_by_", users)):
+        if name.startswith(prefix) and name != prefix + "id":
+            return table.c[name.removeprefix(prefix)].label(name)
+    return e[name]
+
+
+# What a page row holds, in PageRow's order (then the sort key when sorting by name).
+PAGE_COLUMNS = [_page_column(name) for name in PageRow._fields]
+_WIDTH = len(PageRow._fields)
+_SORT_KEY = _WIDTH  # the column after them when sorting by name
 
 
 def _directed(
@@ -103,9 +126,8 @@ async def enrollment_page(
     after: str | None,
     order: EnrollmentOrder,
     with_counts: bool = False,
-) -> tuple[Page[Row], dict[EnrollmentStatus, int] | None]:
-    """One page of a sequence's enrollments, ordered by (sort key, id): rows of
-    ``PAGE_COLUMNS``, the enrolling user's null when there is none. ``with_counts``
+) -> tuple[Page[PageRow], dict[EnrollmentStatus, int] | None]:
+    """One page of a sequence's enrollments, ordered by (sort key, id). ``with_counts``
     adds ``status_counts`` for the same filter, from the same statement (with a search,
     the enrollments matching all but the status part are found once for both)."""
     size = page_size(first)
@@ -194,17 +216,16 @@ async def enrollment_page(
         counts = {EnrollmentStatus(r[-2]): r[-1] for r in result if r[-2] is not None}
         result = [r for r in result if r[-2] is None]
     has_next = len(result) > size
-    rows = result[:size]
-    # (a row's columns by position: by name costs ~1 µs each)
+    rows = [PageRow._make(r[:_WIDTH]) for r in result[:size]]
     field, direction = order.field.value, order.direction.value
     if by_name:
-        cursors = [encode_cursor([field, direction, r[_SORT_KEY], r[_ID]]) for r in rows]
+        cursors = [encode_cursor([field, direction, r[_SORT_KEY], r.id]) for r in result[:size]]
     else:
         # encode_cursor's JSON written out: an ISO time has nothing to escape
         head = json.dumps([field, direction])[:-1]
         cursors = [
             base64.urlsafe_b64encode(
-                f'{head}, "{r[_ENROLLED_AT].isoformat()}", {r[_ID]}]'.encode()
+                f'{head}, "{r.enrolled_at.isoformat()}", {r.id}]'.encode()
             ).decode()
             for r in rows
         ]
@@ -269,36 +290,3 @@ async def enrollments_by_ids(db: Database, workspace_id: int, ids: list[int]) ->
             sa.select(enrollments).where(e.workspace_id == workspace_id, e.id.in_(ids))
         )
         return {r.id: r for r in rows}
-
-
-async def activity_page(
-    db: Database, workspace_id: int, enrollment_id: int, *, first: int | None, after: str | None
-) -> Page[Row]:
-    """An enrollment's history, oldest first."""
-    size = page_size(first)
-    query = sa.select(activities).where(
-        activities.c.workspace_id == workspace_id, activities.c.enrollment_id == enrollment_id
-    )
-    if after is not None:
-        query = query.where(activities.c.id > decode_id_cursor(after))
-    async with db.read() as conn:
-        rows = list((await conn.execute(query.order_by(activities.c.id).limit(size + 1))).all())
-    return Page(
-        rows=rows[:size],
-        has_next=len(rows) > size,
-        cursors=[encode_cursor([r.id]) for r in rows[:size]],
-    )
-
-
-async def activity_counts(db: Database, workspace_id: int, enrollment_id: int) -> int:
-    async with db.read() as conn:
-        return int(
-            (
-                await conn.execute(
-                    sa.select(sa.func.count()).where(
-                        activities.c.workspace_id == workspace_id,
-                        activities.c.enrollment_id == enrollment_id,
-                    )
-                )
-            ).scalar_one()
-        )

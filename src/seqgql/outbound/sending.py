@@ -14,7 +14,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from seqgql.services.transport import (
+from seqgql.domain.kinds import ActivityKind, StepChannel
+from seqgql.outbound.transport import (
     QUICK_RETRY,
     ConfigurationError,
     OutboundMessage,
@@ -34,6 +35,15 @@ class Outcome(enum.Enum):
     RETRY = "retry"  # a transient failure, still after the quick retries
     MISCONFIGURED = "misconfigured"  # our transport settings are wrong; not the contact's fault
     NOT_ATTEMPTED = "not_attempted"  # the worker is stopping
+
+
+def failure_kind(outcome: Outcome, channel: StepChannel) -> ActivityKind:
+    """What a message that did not go through is recorded as: an email refused for good
+    bounced; anything else (an SMS refused, tries that never got through, our own
+    settings wrong) failed."""
+    if outcome is Outcome.REFUSED and channel is StepChannel.EMAIL:
+        return ActivityKind.BOUNCED
+    return ActivityKind.FAILED
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,12 @@ from seqgql.graphql.inputs import (
     IdDecoder,
     UpdateSequenceInput,
 )
+from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.payloads import SequencePayload, user_errors
-from seqgql.graphql.types import ContextInfo, SequenceType
+from seqgql.graphql.permissions import WriteAccess
+from seqgql.graphql.sequence_types import SequenceType
 from seqgql.services import sequences
-from seqgql.services.sequences import UNSET, SequenceResult
+from seqgql.services.sequences.definitions import UNSET, SequenceResult
 
 
 async def _payload(ctx: Context, result: SequenceResult) -> SequencePayload:
@@ -35,7 +37,9 @@ def _id_errors(ids: IdDecoder) -> SequencePayload | None:
 
 @strawberry.type
 class SequenceMutations:
-    @strawberry.mutation(description="Create a sequence with its steps.")
+    @strawberry.mutation(
+        extensions=[WriteAccess()], description="Create a sequence with its steps."
+    )
     async def create_sequence(
         self, info: ContextInfo, input: CreateSequenceInput
     ) -> SequencePayload:
@@ -52,7 +56,9 @@ class SequenceMutations:
         )
         return await _payload(ctx, result)
 
-    @strawberry.mutation(description="Change a sequence: only the fields given change.")
+    @strawberry.mutation(
+        extensions=[WriteAccess()], description="Change a sequence: only the fields given change."
+    )
     async def update_sequence(
         self, info: ContextInfo, input: UpdateSequenceInput
     ) -> SequencePayload:
@@ -79,7 +85,10 @@ class SequenceMutations:
         )
         return await _payload(ctx, result)
 
-    @strawberry.mutation(description="Copy a sequence and its steps (to restart contacts).")
+    @strawberry.mutation(
+        extensions=[WriteAccess()],
+        description="Copy a sequence and its steps (to restart contacts).",
+    )
     async def clone_sequence(self, info: ContextInfo, input: CloneSequenceInput) -> SequencePayload:
         ctx = info.context
         ids = IdDecoder()
@@ -89,7 +98,10 @@ class SequenceMutations:
         result = await sequences.clone_sequence(ctx.db, ctx.clock, ctx.actor, pk, name=input.name)
         return await _payload(ctx, result)
 
-    @strawberry.mutation(description="Archive (or, with archived: false, restore) a sequence.")
+    @strawberry.mutation(
+        extensions=[WriteAccess()],
+        description="Archive (or, with archived: false, restore) a sequence.",
+    )
     async def archive_sequence(
         self, info: ContextInfo, input: ArchiveSequenceInput
     ) -> SequencePayload:

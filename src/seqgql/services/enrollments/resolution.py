@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
 from seqgql.domain.selection import MAX_SELECTED_IDS, Selection
 from seqgql.domain.status import Action, EnrollmentStatus, SkipReason, skip_reason
-from seqgql.persistence.tables import enrollments, groups, sequences, users
-from seqgql.persistence.types import Row
+from seqgql.persistence.tables import enrollments, groups, users
 from seqgql.services.actor import Actor
-from seqgql.services.bulk import MAX_SKIPPED_IDS, Skips
-from seqgql.services.enrollment_filters import selection_predicate
+from seqgql.services.enrollments.filters import selection_predicate
+from seqgql.services.enrollments.results import MAX_SKIPPED_IDS, Skips
+from seqgql.services.sequences.catalog import require_sequence
 
 e = enrollments.c
 SELECTION_FIELD = ("input", "selection")
@@ -82,30 +82,6 @@ def shape_errors(selection: Selection, path: tuple[str, ...]) -> list[UserError]
             )
         ]
     return []
-
-
-async def require_sequence(
-    conn: AsyncConnection,
-    actor: Actor,
-    sequence_id: int,
-    path: Iterable[str],
-    *,
-    not_archived: bool = False,
-) -> Row:
-    row = (
-        await conn.execute(
-            sa.select(sequences.c.id, sequences.c.name, sequences.c.archived).where(
-                sequences.c.id == sequence_id, sequences.c.workspace_id == actor.workspace_id
-            )
-        )
-    ).first()
-    if row is None:
-        raise InputErrors([error(list(path), ErrorCode.NOT_FOUND, "no such sequence")])
-    if not_archived and row.archived:
-        raise InputErrors(
-            [error(list(path), ErrorCode.ARCHIVED, f"the sequence {row.name!r} is archived")]
-        )
-    return row
 
 
 async def _check_filter_refs(

@@ -60,21 +60,23 @@ async def lock_sequences(conn: AsyncConnection, sequence_ids: Iterable[int]) -> 
 async def change_status(
     conn: AsyncConnection,
     ctx: ChangeContext,
+    *,
     sequence_ids: Iterable[int],
-    predicate: sa.ColumnElement[bool],
+    where: sa.ColumnElement[bool],
     allowed_from: Iterable[EnrollmentStatus],
-    to_status: EnrollmentStatus,
-    to_reason: StatusReason | None,
+    to: EnrollmentStatus,
+    reason: StatusReason | None,
     values: Mapping[str, Any] | None = None,
 ) -> int:
-    """Move every enrollment matching ``predicate`` whose status is in ``allowed_from``
-    to ``to_status``/``to_reason`` (plus ``values``), writing one event each. Returns the
-    number changed. ``sequence_ids`` are all the sequences the predicate can reach."""
+    """Move every enrollment matching ``where`` whose status is in ``allowed_from`` to
+    ``to``/``reason`` (plus ``values``), writing one event each. Returns the number
+    changed. ``sequence_ids`` are all the sequences ``where`` can reach."""
+    to_status, to_reason = to, reason
     allowed = sorted(set(allowed_from))
     bases = await lock_sequences(conn, sequence_ids)
     if not allowed or not bases:
         return 0
-    selected = sa.and_(predicate, e.status.in_(allowed))
+    selected = sa.and_(where, e.status.in_(allowed))
 
     s = sequences.alias("s")
     numbered = (

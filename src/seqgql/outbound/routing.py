@@ -4,8 +4,8 @@ SMTP when ``SMTP_HOST`` is set, everything else recorded and not sent."""
 from __future__ import annotations
 
 from seqgql.domain.kinds import StepChannel
-from seqgql.services.smtp_transport import SmtpSettings, SmtpTransport
-from seqgql.services.transport import OutboundMessage, RecordingTransport, Transport
+from seqgql.outbound.smtp import SmtpSettings, SmtpTransport
+from seqgql.outbound.transport import OutboundMessage, RecordingTransport, Transport
 from seqgql.settings import Settings
 
 

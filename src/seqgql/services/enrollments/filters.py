@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from seqgql.domain.selection import EnrollmentFilter, Selection
 from seqgql.domain.status import EnrollmentStatus
 from seqgql.persistence.tables import contacts, enrollments, group_members
+from seqgql.services.reads import like_pattern
 
 e = enrollments.c
 
@@ -22,11 +23,6 @@ Param = Callable[[str, Any], Any]
 
 def _value(_name: str, value: Any) -> Any:
     return value
-
-
-def like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def status_clauses(

@@ -1,11 +1,10 @@
-"""Creating, changing, cloning and archiving sequences."""
+"""Creating, changing and archiving sequences and their steps."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
@@ -23,8 +22,7 @@ from seqgql.domain.sequence import (
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences, steps
 from seqgql.services.actor import Actor
-from seqgql.services.bulk import forbidden
-from seqgql.services.selection import require_sequence
+from seqgql.services.sequences.catalog import require_sequence
 
 
 @dataclass(slots=True)
@@ -51,8 +49,6 @@ async def create_sequence(
     reply_window_minutes: int = DEFAULT_REPLY_WINDOW_MINUTES,
     daily_limit_per_sender: int | None = None,
 ) -> SequenceResult:
-    if not actor.can_mutate:
-        return SequenceResult(errors=[forbidden()])
     clean_name, errors = check_name(name, ["input", "name"])
     errors += check_steps(step_specs, ["input", "steps"])
     if window is not None:
@@ -89,8 +85,6 @@ async def update_sequence(
 ) -> SequenceResult:
     """Change what is given; ``window=None`` removes the sending window and
     ``daily_limit_per_sender=None`` the limit."""
-    if not actor.can_mutate:
-        return SequenceResult(errors=[forbidden()])
     errors: list[UserError] = []
     values: dict[str, object] = {}
     if name is not None:
@@ -127,30 +121,9 @@ async def update_sequence(
     return SequenceResult(sequence_id)
 
 
-async def clone_sequence(
-    db: Database, clock: Clock, actor: Actor, sequence_id: int, *, name: str | None = None
-) -> SequenceResult:
-    if not actor.can_mutate:
-        return SequenceResult(errors=[forbidden()])
-    clean_name = None
-    if name is not None:
-        clean_name, errors = check_name(name, ["input", "name"])
-        if errors:
-            return SequenceResult(errors=errors)
-    try:
-        async with db.write() as conn:
-            await require_sequence(conn, actor, sequence_id, ["input", "sequenceId"])
-            clone_id = await clone_in(conn, actor, clock.now(), sequence_id, clean_name)
-    except InputErrors as exc:
-        return SequenceResult(errors=exc.errors)
-    return SequenceResult(clone_id)
-
-
 async def archive_sequence(
     db: Database, clock: Clock, actor: Actor, sequence_id: int, *, archived: bool = True
 ) -> SequenceResult:
-    if not actor.can_mutate:
-        return SequenceResult(errors=[forbidden()])
     try:
         async with db.write() as conn:
             await require_sequence(conn, actor, sequence_id, ["input", "sequenceId"])
@@ -189,29 +162,6 @@ async def insert_sequence(
         .returning(sequences.c.id)
     )
     return int(result.scalar_one())
-
-
-async def clone_in(
-    conn: AsyncConnection, actor: Actor, now: datetime, sequence_id: int, name: str | None
-) -> int:
-    """Copy a sequence and its steps inside the caller's transaction; returns the new id."""
-    source = (await conn.execute(sa.select(sequences).where(sequences.c.id == sequence_id))).one()
-    clone_id = await insert_sequence(
-        conn,
-        actor,
-        now,
-        name=name or f"{source.name} (copy)",
-        window=source.sending_window,
-        reply_window_minutes=source.reply_window_minutes,
-        daily_limit_per_sender=source.daily_limit_per_sender,
-        cloned_from_id=sequence_id,
-    )
-    columns = ["position", "channel", "wait_minutes", "subject", "body"]
-    copied = sa.select(sa.literal(clone_id, sa.BigInteger), *(steps.c[c] for c in columns)).where(
-        steps.c.sequence_id == sequence_id
-    )
-    await conn.execute(steps.insert().from_select(["sequence_id", *columns], copied))
-    return clone_id
 
 
 async def _write_steps(conn: AsyncConnection, sequence_id: int, specs: list[StepSpec]) -> None:

@@ -1,4 +1,4 @@
-"""The frame every bulk action runs in: permission, idempotency, one transaction,
+"""The frame every bulk action runs in: idempotency, one transaction,
 dry runs, the operation record and the result.
 
 A dry run executes exactly the same statements as the real call, then rolls the
@@ -19,95 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seqgql.clock import Clock
 from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
 from seqgql.domain.kinds import BulkActionKind
-from seqgql.domain.status import SkipReason
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import bulk_operations, idempotency_keys
 from seqgql.services.actor import Actor
-from seqgql.services.status_changes import ChangeContext
+from seqgql.services.enrollments.results import BulkResult
+from seqgql.services.enrollments.transitions import ChangeContext
 
-MAX_SKIPPED_IDS = 100
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
-
-SKIP_MESSAGES: dict[SkipReason, str] = {
-    SkipReason.INVALID_TRANSITION: "This action does not apply to enrollments in this status.",
-    SkipReason.ALREADY_IN_STATUS: "Already in the status this action leads to.",
-    SkipReason.ALREADY_ENROLLED: "The contact is already enrolled in this sequence.",
-    SkipReason.ALL_STEPS_SENT: (
-        "Every step was already sent to this contact; clone the sequence to restart them."
-    ),
-    SkipReason.ALREADY_IN_GROUP: "The contact is already in the group.",
-    SkipReason.CONTACT_OPTED_OUT: "The contact has opted out of messages.",
-    SkipReason.MISSING_EMAIL: "The contact has no email address.",
-    SkipReason.MISSING_PHONE: "The contact has no phone number.",
-    SkipReason.LANDLINE: "The contact's phone is a landline, which cannot receive SMS.",
-}
-
-
-@dataclass(slots=True)
-class SkippedGroup:
-    reason: SkipReason
-    count: int
-    ids: list[int]
-    # what the ids are ids of: the enrollments selected, or the contacts to enroll
-    kind: str = "Enrollment"
-
-    @property
-    def message(self) -> str:
-        return SKIP_MESSAGES.get(self.reason, self.reason.value)
-
-
-@dataclass(slots=True)
-class BulkResult:
-    changed_count: int = 0
-    skipped: list[SkippedGroup] = field(default_factory=list)
-    dry_run: bool = False
-    bulk_operation_id: int | None = None
-    errors: list[UserError] = field(default_factory=list)
-    # restart: the sequence the contacts were enrolled into
-    sequence_id: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "changed_count": self.changed_count,
-            "skipped": [
-                {"reason": g.reason, "count": g.count, "ids": g.ids, "kind": g.kind}
-                for g in self.skipped
-            ],
-            "bulk_operation_id": self.bulk_operation_id,
-            "sequence_id": self.sequence_id,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> BulkResult:
-        return cls(
-            changed_count=data["changed_count"],
-            skipped=[
-                SkippedGroup(SkipReason(g["reason"]), g["count"], list(g["ids"]), g["kind"])
-                for g in data["skipped"]
-            ],
-            bulk_operation_id=data["bulk_operation_id"],
-            sequence_id=data.get("sequence_id"),
-        )
-
-
-class Skips:
-    """Collects skipped enrollments by reason, keeping at most 100 ids per reason."""
-
-    def __init__(self) -> None:
-        self._groups: dict[tuple[SkipReason, str], SkippedGroup] = {}
-
-    def add(self, reason: SkipReason, count: int, ids: list[int], kind: str = "Enrollment") -> None:
-        if count <= 0:
-            return
-        group = self._groups.setdefault((reason, kind), SkippedGroup(reason, 0, [], kind))
-        group.count += count
-        room = MAX_SKIPPED_IDS - len(group.ids)
-        group.ids.extend(sorted(ids)[:room])
-
-    def groups(self) -> list[SkippedGroup]:
-        for group in self._groups.values():
-            group.ids.sort()
-        return sorted(self._groups.values(), key=lambda g: (g.reason.value, g.kind))
 
 
 @dataclass(slots=True)
@@ -118,6 +36,8 @@ class BulkOperation:
     actor: Actor
     change: ChangeContext
     dry_run: bool
+    db: Database  # for work after the commit (``after_commit``)
+    clock: Clock
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
@@ -141,8 +61,6 @@ async def run_bulk(
     idempotency_key: str | None = None,
 ) -> BulkResult:
     """Run ``work`` as one transaction; any InputErrors it raises undo everything."""
-    if not actor.can_mutate:
-        return BulkResult(dry_run=dry_run, errors=[forbidden()])
     if idempotency_key is not None:
         key_error = _check_key(idempotency_key)
         if key_error:
@@ -175,6 +93,8 @@ async def run_bulk(
                 actor=actor,
                 change=ChangeContext(actor.workspace_id, actor.user_id, operation_id, now),
                 dry_run=dry_run,
+                db=db,
+                clock=clock,
             )
             try:
                 result = await work(op)
@@ -213,10 +133,6 @@ async def run_bulk(
     for callback in op.after_commit:
         await callback()
     return result
-
-
-def forbidden() -> UserError:
-    return UserError((), ErrorCode.FORBIDDEN, "Viewers cannot change anything.")
 
 
 def _check_key(key: str) -> UserError | None:

@@ -1,0 +1,108 @@
+"""Recording sent steps: one SENT activity each, the step marked sent, the next one
+scheduled (or, after the last, the reply window). On PostgreSQL each is one statement
+over arrays, whatever the batch size: an executemany costs a round of work per row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seqgql.domain.kinds import ActivityKind
+from seqgql.domain.schedule import step_due
+from seqgql.engine.claims import DueRow
+from seqgql.outbound.transport import OutboundMessage
+from seqgql.persistence.tables import activities, enrollments
+from seqgql.persistence.types import UTCDateTime
+
+e = enrollments.c
+
+_SENT_ACTIVITIES_PG = sa.text("""
+    INSERT INTO activities (workspace_id, enrollment_id, kind, step, at, detail)
+    SELECT v.workspace_id, v.enrollment_id, :kind, v.step, :now, v.detail
+    FROM unnest(CAST(:ws AS bigint[]), CAST(:ids AS bigint[]), CAST(:steps AS integer[]),
+                CAST(:details AS text[])) AS v(workspace_id, enrollment_id, step, detail)
+""").bindparams(sa.bindparam("now", type_=UTCDateTime()))
+_ADVANCE_PG = sa.text("""
+    UPDATE enrollments AS e
+    SET last_sent_step = v.sent, current_step = v.next_step, next_run_at = v.at,
+        send_attempts = 0, updated_at = :now
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:sent AS integer[]), CAST(:next AS integer[]),
+                CAST(:at AS timestamptz[])) AS v(id, sent, next_step, at)
+    WHERE e.id = v.id
+""").bindparams(sa.bindparam("now", type_=UTCDateTime()))
+
+
+async def record_sent(
+    conn: AsyncConnection, now: datetime, sends: list[tuple[DueRow, OutboundMessage]]
+) -> None:
+    """Record each step as sent and schedule the next."""
+    if not sends:
+        return
+    rows = [row for row, _ in sends]
+    details = [message.subject or message.body[:200] for _, message in sends]
+    updates = []
+    for row in rows:
+        assert row.current_step is not None
+        last = row.current_step >= row.step_count
+        # after the last step, wait the reply window, then finish with no response
+        wait = row.reply_window_minutes if last else row.next_wait
+        assert wait is not None  # a step that is not the last has a following one
+        updates.append(
+            {
+                "eid": row.id,
+                "sent": row.current_step,
+                "next_step": None if last else row.current_step + 1,
+                "at": step_due(now, wait),
+            }
+        )
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            _SENT_ACTIVITIES_PG,
+            {
+                "ws": [row.workspace_id for row in rows],
+                "ids": [row.id for row in rows],
+                "steps": [row.current_step for row in rows],
+                "details": details,
+                "kind": ActivityKind.SENT.value,
+                "now": now,
+            },
+        )
+        await conn.execute(
+            _ADVANCE_PG,
+            {
+                "ids": [u["eid"] for u in updates],
+                "sent": [u["sent"] for u in updates],
+                "next": [u["next_step"] for u in updates],
+                "at": [u["at"] for u in updates],
+                "now": now,
+            },
+        )
+        return
+    await conn.execute(
+        activities.insert(),
+        [
+            {
+                "workspace_id": row.workspace_id,
+                "enrollment_id": row.id,
+                "kind": ActivityKind.SENT,
+                "step": row.current_step,
+                "at": now,
+                "detail": detail,
+            }
+            for row, detail in zip(rows, details, strict=True)
+        ],
+    )
+    await conn.execute(
+        enrollments.update()
+        .where(e.id == sa.bindparam("eid"))
+        .values(
+            last_sent_step=sa.bindparam("sent"),
+            current_step=sa.bindparam("next_step"),
+            next_run_at=sa.bindparam("at"),
+            send_attempts=0,
+            updated_at=now,
+        ),
+        updates,
+    )

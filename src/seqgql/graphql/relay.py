@@ -1,0 +1,136 @@
+"""The generic Relay pieces: global ids, connections, edges, page info.
+
+Global ids are Strawberry's ``relay.GlobalID`` (base64 of "Type:database id"). A
+connection's total count is computed only when a client asks for it. Nothing here knows
+a node type: the concrete connections live beside their node types."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry.relay import GlobalID, GlobalIDValueError
+
+from seqgql.graphql.errors import PublicError
+from seqgql.persistence.types import Row
+from seqgql.services.pagination import BadPageRequest, Page
+
+NODE_TYPES = ("Enrollment", "Sequence", "Contact", "Group", "User", "Activity", "BulkOperation")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+class InvalidId(ValueError):
+    """A string that is not a global id this API gave out (or not of the type expected)."""
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return str(GlobalID(type_name, str(pk)))
+
+
+def global_id(type_name: str, pk: int) -> strawberry.ID:
+    """The global id of a row, as the GraphQL ``ID`` a node shows."""
+    return strawberry.ID(to_global_id(type_name, pk))
+
+
+def parse_global_id(value: str) -> tuple[str, int]:
+    """The type name and database id of a global id; raises ``InvalidId``."""
+    if len(value) % 4 or not _BASE64.fullmatch(value):
+        raise InvalidId(f"{value!r} is not an id this API gave out")
+    try:
+        parsed = GlobalID.from_id(value)
+        pk = int(parsed.node_id)
+    except (GlobalIDValueError, ValueError) as exc:
+        raise InvalidId(f"{value!r} is not an id this API gave out") from exc
+    if parsed.type_name not in NODE_TYPES or pk <= 0:
+        raise InvalidId(f"{value!r} is not an id this API gave out")
+    return parsed.type_name, pk
+
+
+def from_global_id(value: str, expected: str) -> int:
+    """The database id of a global id of the ``expected`` type; raises ``InvalidId``."""
+    type_name, pk = parse_global_id(value)
+    if type_name != expected:
+        raise InvalidId(f"{value!r} is the id of a {type_name}, not of a {expected}")
+    return pk
+
+
+T = TypeVar("T")
+P = TypeVar("P")
+
+
+@strawberry.type(description="Where a page of a connection sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether items come before this page (true when `after` was given)."
+    )
+    start_cursor: str | None = strawberry.field(description="The cursor of the first item.")
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last item: pass it as `after` for the next page."
+    )
+
+
+@strawberry.type(description="One item of a page, with the cursor that points after it.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+class Lazy:
+    """Runs an async computation once, on first use, shared by the fields that need it."""
+
+    def __init__(self, compute: Callable[[], Awaitable[Any]]) -> None:
+        self._compute = compute
+        self._task: asyncio.Future[Any] | None = None
+
+    @classmethod
+    def of(cls, value: Any) -> Lazy:
+        """One whose value is already known."""
+        lazy = cls(_unreachable)
+        lazy._task = asyncio.get_running_loop().create_future()
+        lazy._task.set_result(value)
+        return lazy
+
+    async def get(self) -> Any:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._compute())
+        return await self._task
+
+
+async def _unreachable() -> Any:
+    raise AssertionError("a known value is not computed")
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    count: strawberry.Private[Lazy]
+
+    @strawberry.field(description="How many match, over all pages.")
+    async def total_count(self) -> int:
+        return int(await self.count.get())
+
+
+def page_info(page: Page[Any], had_cursor: bool) -> PageInfo:
+    return PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=had_cursor,
+        start_cursor=page.cursors[0] if page.cursors else None,
+        end_cursor=page.cursors[-1] if page.cursors else None,
+    )
+
+
+def edges(page: Page[Row], build: Callable[[Row], T]) -> list[Edge[T]]:
+    return [Edge(cursor=c, node=build(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
+
+
+async def paged(call: Awaitable[P]) -> P:
+    """Turn a bad `first`/`after` into an error that names the argument."""
+    try:
+        return await call
+    except BadPageRequest as exc:
+        raise PublicError(str(exc), code="BAD_USER_INPUT", argument=exc.argument) from exc

@@ -1,0 +1,155 @@
+"""What a mail/SMS provider reports about a message: recorded, and applied to the status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from seqgql.clock import Clock
+from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
+from seqgql.domain.kinds import BulkActionKind, DeliveryEventKind
+from seqgql.domain.status import Action, SkipReason, skip_reason, transition
+from seqgql.persistence.database import Database
+from seqgql.persistence.tables import activities, contacts, enrollments, sequences
+from seqgql.services.actor import Actor
+from seqgql.services.enrollments.bulk_action import BulkAction
+from seqgql.services.enrollments.operation import BulkOperation
+from seqgql.services.enrollments.results import BulkResult, Skips
+from seqgql.services.enrollments.transitions import change_status, lock_sequences
+
+# How far in the future a provider's timestamp may be (clock skew), at most.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+e = enrollments.c
+
+
+@dataclass(slots=True)
+class DeliveryResult:
+    enrollment_id: int | None = None
+    status_changed: bool = False
+    skip: SkipReason | None = None
+    errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    enrollment_id: int
+    kind: DeliveryEventKind
+    return_date: date | None = None
+    occurred_at: datetime | None = None
+    detail: str | None = None
+
+
+async def _record(op: BulkOperation, options: ReportOptions) -> BulkResult:
+    now = op.change.now
+    if options.return_date is not None and options.kind is not DeliveryEventKind.OUT_OF_OFFICE:
+        raise InputErrors(
+            [
+                error(
+                    ["input", "returnDate"],
+                    ErrorCode.INVALID,
+                    "a return date goes only with OUT_OF_OFFICE",
+                )
+            ]
+        )
+    if options.occurred_at is not None and options.occurred_at > now + MAX_CLOCK_SKEW:
+        raise InputErrors(
+            [error(["input", "occurredAt"], ErrorCode.INVALID, "must not be in the future")]
+        )
+    row = (
+        await op.conn.execute(
+            sa.select(
+                e.id, e.sequence_id, e.contact_id, e.status, e.last_sent_step,
+                contacts.c.time_zone, sequences.c.sending_window,
+            )
+            .join(contacts, contacts.c.id == e.contact_id)
+            .join(sequences, sequences.c.id == e.sequence_id)
+            .where(e.id == options.enrollment_id, e.workspace_id == op.actor.workspace_id)
+        )
+    ).first()  # fmt: skip
+    if row is None:
+        raise InputErrors(
+            [error(["input", "enrollmentId"], ErrorCode.NOT_FOUND, "no such enrollment")]
+        )
+    await op.conn.execute(
+        activities.insert().values(
+            workspace_id=op.actor.workspace_id,
+            enrollment_id=options.enrollment_id,
+            kind=options.kind.activity_kind,
+            step=row.last_sent_step or None,
+            at=options.occurred_at or now,
+            detail=options.detail,
+        )
+    )
+    if options.kind is DeliveryEventKind.OPTED_OUT:
+        await op.conn.execute(
+            contacts.update().where(contacts.c.id == row.contact_id).values(opted_out=True)
+        )
+    action = options.kind.action
+    if action is None:
+        return BulkResult()
+    skips = Skips()
+    reason = skip_reason(action, row.status)
+    if reason is not None:
+        skips.add(reason, 1, [options.enrollment_id])
+        return BulkResult(skipped=skips.groups())
+    rule = transition(action)
+    assert rule.to_status is not None
+    await lock_sequences(op.conn, [row.sequence_id])
+    values: dict[str, Any] = {"resume_at": None}
+    if action is Action.OUT_OF_OFFICE and options.return_date is not None:
+        values["resume_at"] = _start_of(options.return_date, row.time_zone, row.sending_window)
+    changed = await change_status(
+        op.conn,
+        op.change,
+        sequence_ids=[row.sequence_id],
+        where=e.id == options.enrollment_id,
+        allowed_from=rule.allowed_from,
+        to=rule.to_status,
+        reason=rule.to_reason,
+        values=values,
+    )
+    return BulkResult(changed_count=changed)
+
+
+_report = BulkAction(BulkActionKind.DELIVERY_EVENT, ReportOptions, _record)
+
+
+async def record_delivery_event(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    enrollment_id: int,
+    kind: DeliveryEventKind,
+    *,
+    return_date: date | None = None,
+    occurred_at: datetime | None = None,
+    detail: str | None = None,
+    idempotency_key: str | None = None,
+) -> DeliveryResult:
+    """Record the report as activity and apply what it implies to the status."""
+    result = await _report(
+        db,
+        clock,
+        actor,
+        enrollment_id,
+        kind,
+        return_date=return_date,
+        occurred_at=occurred_at,
+        detail=detail,
+        idempotency_key=idempotency_key,
+    )
+    if result.errors:
+        return DeliveryResult(errors=result.errors)
+    skip = result.skipped[0].reason if result.skipped else None
+    return DeliveryResult(enrollment_id, result.changed_count > 0, skip)
+
+
+def _start_of(day: date, contact_zone: str | None, window: dict[str, Any] | None) -> datetime:
+    """The start of ``day`` in the contact's time zone (else the sequence's, else UTC)."""
+    zone = contact_zone or (window or {}).get("timeZone") or "UTC"
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
