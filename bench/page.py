@@ -320,7 +320,7 @@ async def main(args: argparse.Namespace) -> None:
             )
             base_url = f"http://127.0.0.1:{port}"
             try:
-                sends = {"healthz": health_send}
+                sends: dict[str, Send] = {"healthz": health_send}
                 for name in QUERIES:
                     sends[name] = (graphql_send if kind == "app" else raw_send)(name)
                 conn = await Connection.open(base_url)
