@@ -6,7 +6,8 @@
   child processes, the server's log;
 - ``http_client``: a minimal keep-alive HTTP/1.1 client (and the same interface on httpx);
 - ``ws_client``: a minimal graphql-transport-ws subscription on a plain asyncio transport;
-- ``subscribers``: client processes holding many subscriptions, and their coordinator;
+- ``subscribers``: a client process holding many subscriptions (``python -m
+  bench.harness.subscribers``); ``client_processes``: the coordinator's side of them;
 - ``measure``: CPU of processes and of the machine, SQL statement timers, percentiles;
 - ``profiler``: py-spy on a server process, and a summary of what it recorded;
 - ``report``: progress lines and the pieces of the printed reports;
