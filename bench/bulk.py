@@ -10,7 +10,7 @@ enrollments each (same shape, interleaved on disk with everything else). Timed:
   (c) that raw UPDATE plus an INSERT ... SELECT of one event row each (gapless numbers),
       the hand-written reference for what the mutation has to do.
 
-Run:  .venv/bin/python bench/bulk.py [--postgres-url URL] [--scale 0.1] [--rounds N]
+Run:  .venv/bin/python -m bench.bulk [--postgres-url URL] [--scale 0.1] [--rounds N]
 """
 
 from __future__ import annotations
@@ -18,33 +18,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-import uvicorn
-from sqlalchemy import event
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _data import (
-    DEFAULT_POSTGRES_URL,
+from bench.harness.global_id import from_global_id, to_global_id
+from bench.harness.measure import StatementTimer
+from bench.harness.report import log, short_sql
+from bench.harness.scratch import (
     SequenceSpec,
+    Tenant,
+    argument_parser,
     create_tenant,
-    free_loopback_socket,
     generate,
-    log,
+    require,
     scratch_database,
 )
-from seqgql.app import create_app
-from seqgql.graphql.ids import from_global_id, to_global_id
-from seqgql.settings import Settings
+from bench.harness.servers import make_app, serving_in_process
 
 GOAL_RATIO = 2.0
 
@@ -63,42 +57,6 @@ RAW_SET = (
     "version = e.version + 1, updated_at = now()"
 )
 RAW_WHERE = "e.workspace_id = $1 AND e.sequence_id = $2 AND e.status IN ('ACTIVE', 'NOT_SENT')"
-
-
-# --------------------------------------------------------------------------- timing
-
-
-class StatementTimer:
-    """Times every statement the app's engine sends (wall time seen by the app)."""
-
-    def __init__(self, engine: Any) -> None:
-        self.active = False
-        self.records: list[tuple[str, float, int]] = []
-        sync = engine.sync_engine
-        event.listen(sync, "before_cursor_execute", self._before)
-        event.listen(sync, "after_cursor_execute", self._after)
-
-    def _before(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        conn.info.setdefault("bench.t0", []).append(time.perf_counter())
-
-    def _after(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        started = conn.info["bench.t0"].pop()
-        if self.active:
-            rowcount = getattr(cursor, "rowcount", -1)
-            self.records.append((statement, time.perf_counter() - started, rowcount))
-
-    def start(self) -> None:
-        self.records = []
-        self.active = True
-
-    def stop(self) -> list[tuple[str, float, int]]:
-        self.active = False
-        return self.records
-
-
-def short_sql(statement: str, width: int = 96) -> str:
-    text = re.sub(r"\s+", " ", statement).strip()
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @dataclass
@@ -225,11 +183,6 @@ async def run_raw_events(
     return time.perf_counter() - started, count, op_id, parts
 
 
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise RuntimeError(f"verification failed: {message}")
-
-
 async def verify(
     pg: asyncpg.Connection, seq: int, expected: int, base: int, op_id: int | None
 ) -> str:
@@ -282,39 +235,67 @@ def layout(args: argparse.Namespace) -> tuple[list[SequenceSpec], int]:
     return specs, selected
 
 
+async def run_round(
+    r: int,
+    client: httpx.AsyncClient,
+    timer: StatementTimer,
+    pg: asyncpg.Connection,
+    tenant: Tenant,
+    seq_ids: list[int],
+    selected: int,
+) -> Round:
+    """Round r: (a), (b) and (c), each on its own sequence, in an order rotated by r."""
+    ws, user_id = tenant.workspace_id, tenant.user_ids[0]
+    trio = seq_ids[3 * r : 3 * r + 3]
+    result = Round(rows=selected)
+    order = ["mutation", "raw", "raw_events"]
+    order = order[r % 3 :] + order[: r % 3]  # rotate which runs first
+    for kind in order:
+        seq = trio[["mutation", "raw", "raw_events"].index(kind)]
+        await prepare(pg, ws, seq)
+        base = await pg.fetchval("SELECT last_event_number FROM sequences WHERE id = $1", seq)
+        if kind == "mutation":
+            elapsed, payload, statements = await run_mutation(client, timer, seq)
+            require(payload["changedCount"] == selected, str(payload))
+            result.mutation, result.statements = elapsed, statements
+            op_id = from_global_id(payload["bulkOperationId"], "BulkOperation")
+            check = await verify(pg, seq, selected, base, op_id)
+        elif kind == "raw":
+            result.raw, result.raw_commit, n = await run_raw(pg, ws, seq)
+            require(n == selected, f"{n} rows changed")
+            check = await verify(pg, seq, selected, base, None)
+        else:
+            result.raw_events, n, op_id, parts = await run_raw_events(pg, ws, user_id, seq)
+            result.raw_events_parts = parts
+            require(n == selected, f"{n} rows changed")
+            check = await verify(pg, seq, selected, base, op_id)
+        log(f"round {r + 1} {kind}: {getattr(result, kind):.3f}s — {check}")
+    return result
+
+
 async def main(args: argparse.Namespace) -> None:
     specs, selected = layout(args)
     async with scratch_database(args.postgres_url, "seqgql_bench_bulk") as url:
         tenant = await create_tenant(url, users=1)
         seq_ids = await generate(url, tenant, specs, events=not args.no_events)
-        ws, user_id = tenant.workspace_id, tenant.user_ids[0]
         total = sum(s.enrollments for s in specs)
         log(f"{total:,} enrollments over {len(specs)} sequences; "
             f"{3 * args.rounds} of them hold {selected:,} ACTIVE each")  # fmt: skip
 
-        app = create_app(Settings(database_url=url, auto_migrate=False, log_level="warning"))
+        app = make_app(url)
         timer = StatementTimer(app.state.db.engine)
-        sock = free_loopback_socket()
-        port = sock.getsockname()[1]
-        server = uvicorn.Server(
-            uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
-        )
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
         pg = await asyncpg.connect(url)
         rounds: list[Round] = []
         try:
-            for _ in range(500):
-                if server.started or serving.done():
-                    break
-                await asyncio.sleep(0.01)
-            if not server.started:
-                raise RuntimeError("uvicorn did not start")
-            async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}",
-                headers={"Authorization": f"Bearer {tenant.token}"},
-                timeout=httpx.Timeout(1800),
-                trust_env=False,
-            ) as client:
+            async with (
+                serving_in_process(app) as base_url,
+                httpx.AsyncClient(
+                    base_url=base_url,
+                    headers={"Authorization": f"Bearer {tenant.token}"},
+                    timeout=httpx.Timeout(1800),
+                    trust_env=False,
+                ) as client,
+            ):
                 # warm the app: pool connections, statement and schema caches (dry run
                 # on a small mixed sequence: same statements, rolled back)
                 warm = await client.post("/graphql", json={"query": "{ viewer { name } }"})
@@ -325,44 +306,9 @@ async def main(args: argparse.Namespace) -> None:
                 warm = await client.post("/graphql", json={"query": PAUSE, "variables": dry})
                 warm.raise_for_status()
                 for r in range(args.rounds):
-                    trio = seq_ids[3 * r : 3 * r + 3]
-                    result = Round(rows=selected)
-                    order = ["mutation", "raw", "raw_events"]
-                    order = order[r % 3 :] + order[: r % 3]  # rotate which runs first
-                    for kind in order:
-                        seq = trio[["mutation", "raw", "raw_events"].index(kind)]
-                        await prepare(pg, ws, seq)
-                        base = await pg.fetchval(
-                            "SELECT last_event_number FROM sequences WHERE id = $1", seq
-                        )
-                        if kind == "mutation":
-                            elapsed, payload, statements = await run_mutation(client, timer, seq)
-                            require(payload["changedCount"] == selected, str(payload))
-                            result.mutation, result.statements = elapsed, statements
-                            check = await verify(
-                                pg,
-                                seq,
-                                selected,
-                                base,
-                                from_global_id(payload["bulkOperationId"], "BulkOperation"),
-                            )
-                        elif kind == "raw":
-                            result.raw, result.raw_commit, n = await run_raw(pg, ws, seq)
-                            require(n == selected, f"{n} rows changed")
-                            check = await verify(pg, seq, selected, base, None)
-                        else:
-                            result.raw_events, n, op_id, parts = await run_raw_events(
-                                pg, ws, user_id, seq
-                            )
-                            result.raw_events_parts = parts
-                            require(n == selected, f"{n} rows changed")
-                            check = await verify(pg, seq, selected, base, op_id)
-                        log(f"round {r + 1} {kind}: {getattr(result, kind):.3f}s — {check}")
-                    rounds.append(result)
+                    rounds.append(await run_round(r, client, timer, pg, tenant, seq_ids, selected))
         finally:
             await pg.close()
-            server.should_exit = True
-            await serving
         report(rounds, total, len(specs))
 
 
@@ -411,12 +357,7 @@ def report(rounds: list[Round], total: int, sequences: int) -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_URL,
-        help="server to create the scratch database on (loopback only)",
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument(
         "--scale",
         type=float,

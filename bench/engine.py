@@ -17,7 +17,7 @@ serving them, of the other PostgreSQL processes and of everything else on the ma
 (a warning when other programs took a real share), and for one worker where its wall
 time went: each SQL statement (totals), COMMIT, and Python outside SQL.
 
-Run:  .venv/bin/python bench/engine.py [--postgres-url URL] [--scale 0.1]
+Run:  .venv/bin/python -m bench.engine [--postgres-url URL] [--scale 0.1]
                                         [--workers 1,2] [--batch-sizes 500,2000] [--rounds N]
 """
 
@@ -31,21 +31,21 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _data import (
-    DEFAULT_POSTGRES_URL,
+from bench.harness.measure import StatementTimer, machine_cpu, postgres_cpu
+from bench.harness.report import log, short_sql
+from bench.harness.scratch import (
     SequenceSpec,
+    argument_parser,
     create_tenant,
     generate,
-    log,
+    require,
     scratch_database,
 )
+from bench.harness.servers import start_module
 
 GOAL_ONE_WORKER = 5_000.0  # steps/s
 WORKER_TIMEOUT = 1800.0  # seconds a run may take before it is called a failure
@@ -54,39 +54,17 @@ WORKER_TIMEOUT = 1800.0  # seconds a run may take before it is called a failure
 # =========================================================================== worker process
 
 
-class StatementTimer:
-    """Wall time the worker spends in each SQL statement (as SQLAlchemy sees it: the
-    round trip, PostgreSQL's work, the driver's encoding and decoding), and in COMMIT."""
+class RecordingTransport:
+    """Keeps every message the engine sends, nothing leaves (as the project's own
+    RecordingTransport: sent one after the other, not in tasks)."""
 
-    def __init__(self, sync_engine: Any) -> None:
-        from sqlalchemy import event
+    parallel = False
 
-        self.totals: dict[str, list[float]] = {}  # statement -> [seconds, calls]
-        self._started = 0.0
-        self._commit_started: float | None = None
-        event.listen(sync_engine, "before_cursor_execute", self._before)
-        event.listen(sync_engine, "after_cursor_execute", self._after)
-        event.listen(sync_engine, "commit", self._commit)
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
 
-    def _before(self, *_args: Any) -> None:
-        self._started = time.perf_counter()
-
-    def _after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.add(" ".join(statement.split()), time.perf_counter() - self._started)
-
-    def _commit(self, _conn: Any) -> None:
-        self._commit_started = time.perf_counter()
-
-    def batch_done(self) -> None:
-        """After run_once returned: the COMMIT (and giving the connection back) ended."""
-        if self._commit_started is not None:
-            self.add("COMMIT", time.perf_counter() - self._commit_started)
-            self._commit_started = None
-
-    def add(self, key: str, seconds: float) -> None:
-        entry = self.totals.setdefault(key, [0.0, 0])
-        entry[0] += seconds
-        entry[1] += 1
+    async def send(self, message: Any) -> None:
+        self.sent.append(message)
 
 
 async def work(url: str, batch_size: int) -> None:
@@ -96,16 +74,15 @@ async def work(url: str, batch_size: int) -> None:
     from seqgql.clock import SystemClock
     from seqgql.engine.worker import Engine
     from seqgql.persistence.database import Database
-    from seqgql.services.transport import RecordingTransport
 
     db = Database(url, pool_size=1)
     try:
         transport = RecordingTransport()
         engine = Engine(db, SystemClock(), transport, batch_size=batch_size)
-        timer = StatementTimer(db.engine.sync_engine)
+        timer = StatementTimer(db.engine, commits=True)
         if not await db.ping():  # opens the pool's connection before the clock starts
             raise RuntimeError("worker cannot reach the database")
-        timer.totals.clear()
+        timer.start()
         print("READY", flush=True)
         if (await asyncio.to_thread(sys.stdin.readline)).strip() != "GO":
             return
@@ -117,7 +94,7 @@ async def work(url: str, batch_size: int) -> None:
         while True:
             batch_started = time.perf_counter()
             stats = await engine.run_once()
-            timer.batch_done()
+            timer.commit_done()
             slowest = max(slowest, time.perf_counter() - batch_started)
             batches += 1
             for name, value in dataclasses.asdict(stats).items():  # every counter it has
@@ -132,7 +109,7 @@ async def work(url: str, batch_size: int) -> None:
             "transport": len(transport.sent),
             "sent": totals.get("sent", 0),
             "stats": totals,
-            "statements": timer.totals,
+            "statements": timer.totals(),
         }
         print("DONE " + json.dumps(report), flush=True)
         await asyncio.to_thread(sys.stdin.readline)
@@ -141,36 +118,6 @@ async def work(url: str, batch_size: int) -> None:
 
 
 # =========================================================================== measuring
-
-
-def postgres_cpu() -> dict[int, float]:
-    """CPU seconds (user + system) of every PostgreSQL process on this machine, by pid."""
-    tick = os.sysconf("SC_CLK_TCK")
-    seen: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                text = f.read()
-        except OSError:
-            continue
-        name, rest = text[text.index("(") + 1 :].rsplit(")", 1)
-        if name.startswith("postgres"):
-            fields = rest.split()
-            seen[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
-    return seen
-
-
-def machine_cpu() -> tuple[float, float, float]:
-    """(busy, steal, total) CPU seconds of the whole machine so far, from /proc/stat."""
-    tick = os.sysconf("SC_CLK_TCK")
-    with open("/proc/stat") as f:
-        user, nice, system, idle, iowait, irq, softirq, steal = (
-            float(v) / tick for v in f.readline().split()[1:9]
-        )
-    busy = user + nice + system + irq + softirq
-    return busy, steal, busy + steal + idle + iowait
 
 
 @dataclass
@@ -206,10 +153,10 @@ class Run:
 
 
 async def start_worker(url: str, batch_size: int) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--work", "--database-url", url,
-        "--batch-size", str(batch_size),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    pipe = asyncio.subprocess.PIPE
+    return await start_module(
+        "bench.engine", "--work", "--database-url", url, "--batch-size", str(batch_size),
+        stdin=pipe, stdout=pipe,
     )  # fmt: skip
 
 
@@ -245,7 +192,7 @@ async def timed_run(pg: asyncpg.Connection, url: str, workers: int, batch_size: 
             await read_line(p, "READY", 120)
         backends = await worker_backends(pg)
         pg_before = postgres_cpu()
-        busy_before, steal_before, total_before = machine_cpu()
+        machine_before = machine_cpu()
         started = time.perf_counter()
         await tell(processes, "GO")
 
@@ -255,7 +202,7 @@ async def timed_run(pg: asyncpg.Connection, url: str, workers: int, batch_size: 
 
         ends = await asyncio.gather(*(finished(p) for p in processes))
         run.seconds = max(at for at, _ in ends) - started
-        busy_after, steal_after, total_after = machine_cpu()
+        machine_after = machine_cpu()
         pg_after = postgres_cpu()
         backends |= await worker_backends(pg)
         run.reports = [report for _, report in ends]
@@ -263,9 +210,9 @@ async def timed_run(pg: asyncpg.Connection, url: str, workers: int, batch_size: 
         used = {pid: cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items()}
         run.postgres_cpu = sum(cpu for pid, cpu in used.items() if pid in backends)
         run.postgres_other_cpu = sum(cpu for pid, cpu in used.items() if pid not in backends)
-        run.machine_cpu = busy_after - busy_before
-        run.machine_share = run.machine_cpu / max(total_after - total_before, 0.01)
-        run.steal = steal_after - steal_before
+        run.machine_cpu = machine_after.busy - machine_before.busy
+        run.machine_share = run.machine_cpu / max(machine_after.total - machine_before.total, 0.01)
+        run.steal = machine_after.steal - machine_before.steal
         await tell(processes, "EXIT")
         for p in processes:
             if await asyncio.wait_for(p.wait(), 60) != 0:
@@ -305,11 +252,6 @@ async def make_due(pg: asyncpg.Connection, ws: int) -> int:
         ws,
     )
     return int(status.split()[-1])
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise RuntimeError(f"verification failed: {message}")
 
 
 async def verify(pg: asyncpg.Connection, ws: int, expected: int, run: Run) -> str:
@@ -459,10 +401,6 @@ def report(runs: list[Run], total: int, sequences: int) -> bool:
     return failed
 
 
-def short_sql(statement: str, width: int = 78) -> str:
-    return statement if len(statement) <= width else statement[: width - 1] + "…"
-
-
 def median_run(runs: list[Run]) -> Run:
     """The run with the median rate (the lower middle one of an even number)."""
     return sorted(runs, key=lambda r: r.rate)[(len(runs) - 1) // 2]
@@ -480,7 +418,7 @@ def breakdown(run: Run, rounds: int) -> None:
     in_sql = 0.0
     for statement, (seconds, calls) in statements:
         in_sql += seconds
-        print(f"    {seconds * per_step:7.1f} µs {calls:>6}  {short_sql(statement)}")
+        print(f"    {seconds * per_step:7.1f} µs {calls:>6}  {short_sql(statement, 78)}")
     rest = report["seconds"] - in_sql
     print(f"    {rest * per_step:7.1f} µs         outside SQL (Python in the worker)")
     print(f"    {report['seconds'] * per_step:7.1f} µs         in all; the worker process used "
@@ -501,12 +439,7 @@ def int_list(text: str) -> list[int]:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_URL,
-        help="server to create the scratch database on (loopback only)",
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the size (0.1 = 10,000 due)"
     )

@@ -11,7 +11,7 @@ in its own process on 127.0.0.1 (the client is this process):
 for two shapes of the query: the page alone, and the page plus totalCount and
 statusCounts (the tab bar).
 
-Run:  .venv/bin/python bench/page.py [--postgres-url URL] [--scale 0.1] [--requests 500]
+Run:  .venv/bin/python -m bench.page [--postgres-url URL] [--scale 0.1] [--requests 500]
 """
 
 from __future__ import annotations
@@ -19,30 +19,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
-import os
 import statistics
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _data import (
-    DEFAULT_POSTGRES_URL,
+from bench.harness.global_id import to_global_id
+from bench.harness.http_client import Answer, Conn, Connection, HttpxConnection, Send, check
+from bench.harness.measure import StatementTimer, process_cpu_seconds
+from bench.harness.report import log, pct
+from bench.harness.scratch import (
     SequenceSpec,
+    argument_parser,
     create_tenant,
-    free_loopback_socket,
     generate,
-    log,
     scratch_database,
 )
+from bench.harness.servers import make_app, serve, start_server, stop_process
 
 GOAL_P50_MS = 10.0
 PAGE_SIZE = 50
@@ -72,21 +72,9 @@ STATUSES = ["ACTIVE", "PAUSED", "FINISHED", "BOUNCED", "FAILED", "NOT_SENT", "OP
 # =========================================================================== servers
 
 
-def serve(kind: str, url: str) -> None:
-    """The server subprocess: bind 127.0.0.1:0, print the port, serve until SIGTERM."""
-    import uvicorn
-
-    if kind == "app":
-        from seqgql.app import create_app
-        from seqgql.settings import Settings
-
-        app: Any = create_app(Settings(database_url=url, auto_migrate=False, log_level="warning"))
-    else:
-        app = raw_app(url)
-    sock = free_loopback_socket()
-    print(f"PORT {sock.getsockname()[1]}", flush=True)
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+def serve_kind(kind: str, url: str) -> None:
+    """The server subprocess (``--serve app|raw``): serve until SIGTERM."""
+    serve(make_app(url) if kind == "app" else raw_app(url))
 
 
 RAW_PAGE_SQL = r"""
@@ -112,18 +100,13 @@ GROUP BY e.status
 def raw_app(url: str) -> Any:
     """The baseline: no GraphQL, no ORM, no auth; one joined query (plus the counts query
     when asked), the same JSON shape, global ids and cursors as the GraphQL answer."""
-    import contextlib
-
-    import asyncpg
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     state: dict[str, Any] = {}
-
-    def gid(type_name: str, pk: int) -> str:
-        return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+    gid = to_global_id
 
     def cursor(enrolled_at: datetime, pk: int) -> str:
         raw = json.dumps(["ENROLLED_AT", "DESC", enrolled_at.isoformat(), pk])
@@ -213,95 +196,9 @@ class Figures:
     server_cpu: float = 0.0  # fraction of one core during the load phase
     client_cpu: float = 0.0
 
-    def pct(self, values: list[float], q: float) -> float:
-        ordered = sorted(values)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
     @property
     def rps(self) -> float:
         return self.load_requests / self.load_seconds if self.load_seconds else 0.0
-
-
-def process_cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Answer:
-    status_code: int
-    content: bytes
-
-    @property
-    def text(self) -> str:
-        return self.content.decode(errors="replace")
-
-    def json(self) -> Any:
-        return json.loads(self.content)
-
-
-class Connection:
-    """A minimal HTTP/1.1 keep-alive client connection: one request at a time, a
-    Content-Length body. The latency figures are the server's, not a client library's
-    (httpx spends ~1-2 ms of this machine's CPU per request; ``--client httpx`` uses it)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, base_url: str) -> Connection:
-        host, port = base_url.removeprefix("http://").split(":")
-        return cls(*await asyncio.open_connection(host, int(port)))
-
-    async def request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> Answer:
-        head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {len(body)}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        self.writer.write(head.encode() + b"\r\n" + body)
-        raw_head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = raw_head.decode("latin-1").split("\r\n")
-        length = None
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        if length is None:
-            raise RuntimeError(f"no Content-Length in the answer: {lines[:3]}")
-        return Answer(int(lines[0].split()[1]), await self.reader.readexactly(length))
-
-    async def close(self) -> None:
-        self.writer.close()
-
-
-class HttpxConnection:
-    """The same interface over an httpx client (``--client httpx``)."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    @classmethod
-    async def open(cls, base_url: str) -> HttpxConnection:
-        return cls(httpx.AsyncClient(base_url=base_url, trust_env=False, timeout=60))
-
-    async def request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> Answer:
-        response = await self.client.request(method, path, content=body or None, headers=headers)
-        return Answer(response.status_code, response.content)
-
-    async def close(self) -> None:
-        await self.client.aclose()
-
-
-Conn = Connection | HttpxConnection
-Send = Callable[[Conn], Awaitable[Answer]]
-
-
-def check(response: Answer) -> None:
-    if response.status_code != 200 or b'"errors"' in response.content:
-        raise RuntimeError(f"bad answer {response.status_code}: {response.text[:500]}")
 
 
 async def measure(base_url: str, send: Send, server_pid: int, args: argparse.Namespace) -> Figures:
@@ -344,37 +241,6 @@ async def measure(base_url: str, send: Send, server_pid: int, args: argparse.Nam
     return figures
 
 
-async def start_server(kind: str, url: str) -> tuple[asyncio.subprocess.Process, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--serve", kind, "--database-url", url,
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdout is not None
-    line = await asyncio.wait_for(process.stdout.readline(), 60)
-    if not line.startswith(b"PORT "):
-        raise RuntimeError(f"{kind} server did not start: {line!r}")
-    base_url = f"http://127.0.0.1:{int(line.split()[1])}"
-    async with httpx.AsyncClient(base_url=base_url, trust_env=False) as client:
-        for _ in range(300):
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return process, base_url
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"{kind} server did not answer /healthz")
-
-
-async def stop_server(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
 # =========================================================================== main
 
 
@@ -382,31 +248,25 @@ async def statements_per_request(url: str, token: str, body: dict[str, Any]) -> 
     """The SQL one GraphQL request sends (in-process, through httpx's ASGI transport)."""
     from sqlalchemy import event
 
-    from seqgql.app import create_app
-    from seqgql.settings import Settings
-
-    app = create_app(Settings(database_url=url, auto_migrate=False))
-    engine = app.state.db.engine.sync_engine
-    seen: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(" ".join(a[2].split())))
+    app = make_app(url)
+    timer = StatementTimer(app.state.db.engine)
     checkouts: list[int] = []
-    event.listen(engine.pool, "checkout", lambda *a: checkouts.append(1))
+    event.listen(app.state.db.engine.sync_engine.pool, "checkout", lambda *a: checkouts.append(1))
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             headers = {"Authorization": f"Bearer {token}"}
             check(await client.post("/graphql", json=body, headers=headers))  # warm
-            seen.clear()
+            timer.start()
             checkouts.clear()
             check(await client.post("/graphql", json=body, headers=headers))
+            seen = [" ".join(statement.split()) for statement, _, _ in timer.stop()]
     finally:
         await app.state.db.dispose()
     return [f"{len(checkouts)} pool checkouts", *seen]
 
 
 async def main(args: argparse.Namespace) -> None:
-    from seqgql.graphql.ids import to_global_id
-
     per_sequence = round(args.enrollments * args.scale / args.sequences)
     specs = [SequenceSpec(per_sequence) for _ in range(args.sequences)]
     async with scratch_database(args.postgres_url, "seqgql_bench_page") as url:
@@ -415,8 +275,6 @@ async def main(args: argparse.Namespace) -> None:
         seq = seq_ids[0]
         flt = {"statuses": ["ACTIVE", "PAUSED"], "steps": [1, 2], "search": args.search}
         variables = {"seq": to_global_id("Sequence", seq), "filter": flt, "first": PAGE_SIZE}
-        import asyncpg
-
         pg = await asyncpg.connect(url)
         try:
             matching = await pg.fetchval(
@@ -457,9 +315,12 @@ async def main(args: argparse.Namespace) -> None:
         results: dict[tuple[str, str], Figures] = {}
         answers: dict[tuple[str, str], Any] = {}
         for kind in ("app", "raw"):
-            process, base_url = await start_server(kind, url)
+            process, port, _ = await start_server(
+                "bench.page", "--serve", kind, "--database-url", url, name=f"{kind} server"
+            )
+            base_url = f"http://127.0.0.1:{port}"
             try:
-                sends = {"healthz": health_send}
+                sends: dict[str, Send] = {"healthz": health_send}
                 for name in QUERIES:
                     sends[name] = (graphql_send if kind == "app" else raw_send)(name)
                 conn = await Connection.open(base_url)
@@ -472,7 +333,7 @@ async def main(args: argparse.Namespace) -> None:
                     log(f"{kind} {name}: measuring")
                     results[(kind, name)] = await measure(base_url, send, process.pid, args)
             finally:
-                await stop_server(process)
+                await stop_process(process)
 
         for name in QUERIES:
             app_data = answers[("app", name)]["data"]["enrollments"]
@@ -505,10 +366,10 @@ def report(
     )
     print(header)
     for (kind, name), f in results.items():
-        print(f"  {kind:<8}{name:<13}{f.pct(f.latencies_ms, .5):8.2f}"
-              f"{f.pct(f.latencies_ms, .9):8.2f}{f.pct(f.latencies_ms, .99):8.2f}"
-              f"{f.rps:9.0f}{f.pct(f.load_latencies_ms, .5):10.1f}"
-              f"{f.pct(f.load_latencies_ms, .99):10.1f}"
+        print(f"  {kind:<8}{name:<13}{pct(f.latencies_ms, .5):8.2f}"
+              f"{pct(f.latencies_ms, .9):8.2f}{pct(f.latencies_ms, .99):8.2f}"
+              f"{f.rps:9.0f}{pct(f.load_latencies_ms, .5):10.1f}"
+              f"{pct(f.load_latencies_ms, .99):10.1f}"
               f"{f.server_cpu:8.0%}{f.client_cpu:9.0%}")  # fmt: skip
     print("  (srv/cli CPU: share of one core used by the server / this client process during the"
           " load phase;\n   a client near 100% means the client, not the server, set that"
@@ -516,9 +377,9 @@ def report(
     print()
     for name in QUERIES:
         app, raw = results[("app", name)], results[("raw", name)]
-        p50 = app.pct(app.latencies_ms, 0.5)
+        p50 = pct(app.latencies_ms, 0.5)
         verdict = "meets" if p50 < GOAL_P50_MS else "MISSES"
-        print(f"  {name:<12} app/raw: p50 x{p50 / raw.pct(raw.latencies_ms, .5):.1f}, "
+        print(f"  {name:<12} app/raw: p50 x{p50 / pct(raw.latencies_ms, .5):.1f}, "
               f"req/s x{app.rps / raw.rps:.2f};  app p50 {p50:.2f} ms {verdict} the goal "
               f"(< {GOAL_P50_MS:g} ms)")  # fmt: skip
     for name, statements in sql.items():
@@ -535,12 +396,7 @@ def report(
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_URL,
-        help="server to create the scratch database on (loopback only)",
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the data size (0.1 = 20,000 enrollments)"
     )
@@ -580,6 +436,6 @@ def parse_args() -> argparse.Namespace:
 if __name__ == "__main__":
     arguments = parse_args()
     if arguments.serve:
-        serve(arguments.serve, arguments.database_url)
+        serve_kind(arguments.serve, arguments.database_url)
     else:
         asyncio.run(main(arguments))

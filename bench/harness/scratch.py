@@ -1,27 +1,25 @@
-"""Shared helpers for the benchmarks: a throw-away PostgreSQL database, migrated with the
-project's own migrations, filled with set-based SQL (generate_series), never row by row.
+"""A throw-away PostgreSQL database, migrated with the project's own migrations, filled
+with set-based SQL (generate_series), never row by row; the options and checks every
+benchmark has.
 
 Only loopback PostgreSQL URLs are accepted.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
 import secrets
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
+from bench.harness.report import log
 from seqgql.clock import SystemClock
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade
@@ -42,8 +40,20 @@ LAST_NAMES = [
 ]  # fmt: skip
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+def argument_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A parser described by the first paragraph of ``doc``, with ``--postgres-url``."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="server to create the scratch database on (loopback only)",
+    )
+    return parser
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise RuntimeError(f"verification failed: {message}")
 
 
 def database_url(base: str, name: str) -> str:
@@ -53,25 +63,13 @@ def database_url(base: str, name: str) -> str:
     return url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
 
 
-def free_loopback_socket() -> socket.socket:
-    """A listening-ready TCP socket bound to 127.0.0.1 on a free port (for uvicorn)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @contextlib.asynccontextmanager
 async def scratch_database(base_url: str, prefix: str) -> AsyncIterator[str]:
     """Create a uniquely named database, migrate it, and drop it afterwards (even on error)."""
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
     admin_url = database_url(base_url, "postgres")
     url = database_url(base_url, name)
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+    await _execute(admin_url, f'CREATE DATABASE "{name}"')
     log(f"created database {name}")
     try:
         started = time.perf_counter()
@@ -79,12 +77,17 @@ async def scratch_database(base_url: str, prefix: str) -> AsyncIterator[str]:
         log(f"migrated in {time.perf_counter() - started:.1f}s")
         yield url
     finally:
-        admin = await asyncpg.connect(admin_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await _execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         log(f"dropped database {name}")
+
+
+async def _execute(url: str, statement: str) -> None:
+    """One statement on its own connection (CREATE/DROP DATABASE: no transaction)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 @dataclass(frozen=True, slots=True)
