@@ -51,6 +51,103 @@ def _is_under(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+SOURCE_FILES = sorted(p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts)
+MODULES = {module_name(p): p for p in SOURCE_FILES}
+
+
+def imported_seqgql_modules(path: Path) -> set[str]:
+    """The seqgql modules ``path`` imports anywhere in it (lazy and TYPE_CHECKING imports
+    included): ``from a.b import c`` names ``a.b.c`` when that is a module, else ``a.b``."""
+    found: set[str] = set()
+    for name in imported_modules(path):
+        if name in MODULES:
+            found.add(name)
+    # an imported name that is not a module stands for its module
+    for name in imported_modules(path):
+        if name not in MODULES and name.rpartition(".")[0] in MODULES:
+            found.add(name.rpartition(".")[0])
+    found.discard(module_name(path))
+    return found
+
+
+def import_cycles() -> list[list[str]]:
+    """Every cycle of the import graph (its strongly connected components of 2+ modules,
+    and modules importing themselves), as sorted module lists."""
+    graph = {name: imported_seqgql_modules(path) for name, path in MODULES.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's algorithm
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    """No two modules of seqgql import each other, directly or around a loop (not even
+    lazily inside a function, nor for type checking only)."""
+    assert import_cycles() == []
+
+
+def test_the_cycle_finder_sees_imports() -> None:
+    """The check above would pass vacuously if the graph saw no edges."""
+    edges = {name: imported_seqgql_modules(path) for name, path in MODULES.items()}
+    assert "seqgql.graphql.relay" in edges["seqgql.graphql.enrollment_types"]
+    assert "seqgql.services.enrollments" in edges["seqgql.graphql.mutations.enrollment_mutations"]
+    assert "seqgql.services.enrollments.actions" in edges["seqgql.services.enrollments"]
+
+
+INNER_LAYERS = ("domain", "persistence", "events", "outbound", "services", "engine")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in SOURCE_FILES if p.relative_to(PACKAGE).parts[0] in INNER_LAYERS],
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_inner_layers_do_not_import_the_graphql_layer(path: Path) -> None:
+    """The GraphQL layer sits on top: services, the engine, the domain (and what they use)
+    know nothing of it."""
+    offending = sorted(n for n in imported_modules(path) if _is_under(n, "seqgql.graphql"))
+    assert not offending, f"src/seqgql/{path.relative_to(PACKAGE)} imports {offending}"
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """A module's name says what it holds, once: no two modules of seqgql have the same
+    file name (packages' __init__ aside)."""
+    names = [p.name for p in SOURCE_FILES if p.name != "__init__.py"]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
 DOMAIN_FILES = sorted((PACKAGE / "domain").glob("*.py"))
 GRAPHQL_FILES = sorted((PACKAGE / "graphql").rglob("*.py"))
 

@@ -215,9 +215,7 @@ async def test_two_subscriptions_on_one_connection_share_a_feed_and_each_gets_it
         await subscribe(ws, "a", CHANGES, variables)
         await subscribe(ws, "b", CHANGES, variables)
         await live(app, log_readers, feeds=1, subscribers=2)
-        await enrollments.pause(
-            app_db(app), clock, workspace.actor, Selection(ids=tuple(ids))
-        )
+        await enrollments.pause(app_db(app), clock, workspace.actor, Selection(ids=tuple(ids)))
         messages = [await receive(ws) for _ in range(4)]
         by_id: dict[str, list[int]] = {"a": [], "b": []}
         for message in messages:
@@ -475,9 +473,7 @@ async def test_workspaces_never_share_a_feed(
         await eventually(lambda: hub(app).subscriber_count == 2)
         assert {key[0] for key in hub(app).feeds} == {workspace.actor.workspace_id}
 
-        await enrollments.pause(
-            app_db(app), clock, workspace.actor, Selection(ids=(ids[0],))
-        )
+        await enrollments.pause(app_db(app), clock, workspace.actor, Selection(ids=(ids[0],)))
         received = {m["id"]: m for m in [await receive(mine), await receive(mine)]}
         assert received["changes"]["payload"]["data"]["enrollmentStatusChanged"]["enrollment"] == {
             "id": gid("Enrollment", ids[0]),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
+from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from seqgql.clock import Clock
@@ -105,6 +106,9 @@ class Context:
     poll_seconds: float = 1.0
     # set by Strawberry from a websocket's connection_init payload
     connection_params: dict[str, Any] | None = None
+    # the websocket of a subscription's connection (shared payloads are sent on it as
+    # text, encoded once for every subscriber)
+    socket: WebSocket | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

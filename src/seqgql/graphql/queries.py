@@ -15,9 +15,9 @@ from seqgql.graphql.enrollment_types import (
     EnrollmentType,
     enrollment_connection,
 )
-from seqgql.graphql.errors import PublicError
 from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, IdDecoder, filter_spec
 from seqgql.graphql.node import ContextInfo, Node
+from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.relay import InvalidId, from_global_id, paged, parse_global_id
 from seqgql.graphql.sequence_types import SequenceConnection, SequenceType, sequence_list
 from seqgql.graphql.user_types import UserType

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry.relay import GlobalID, GlobalIDValueError
 
-from seqgql.graphql.errors import PublicError
+from seqgql.graphql.public_errors import PublicError
 from seqgql.persistence.types import Row
 from seqgql.services.pagination import BadPageRequest, Page
 

@@ -21,8 +21,8 @@ from strawberry.extensions import (
 
 from seqgql.graphql.contact_types import ContactType, GroupType
 from seqgql.graphql.enrollment_types import ActivityType, EnrollmentType
-from seqgql.graphql.errors import should_mask
 from seqgql.graphql.mutations import Mutation
+from seqgql.graphql.public_errors import should_mask
 from seqgql.graphql.queries import Query
 from seqgql.graphql.sequence_types import SequenceType
 from seqgql.graphql.shortcuts import ShortcutExecutor

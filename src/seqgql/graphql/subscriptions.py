@@ -12,8 +12,8 @@ from seqgql.events.log import BadCursor, EventCursor, events_after, last_number
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.enrollment_types import EnrollmentType
 from seqgql.graphql.enums import EnrollmentStatus, StatusReason
-from seqgql.graphql.errors import PublicError
 from seqgql.graphql.node import ContextInfo
+from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.relay import InvalidId, from_global_id, to_global_id
 from seqgql.graphql.sequence_types import StatusCount, status_count_list
 from seqgql.graphql.user_types import UserType

@@ -69,7 +69,10 @@ class GraphQLView(GraphQL[Context, None]):
         if actor is None:
             # websockets authenticate in connection_init (on_ws_connect)
             actor = Actor(workspace_id=0, user_id=None, role=Role.VIEWER)
-        return self.context_for(actor)
+        context = self.context_for(actor)
+        if isinstance(request, WebSocket):
+            context.socket = request
+        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = getattr(context, "connection_params", None) or {}

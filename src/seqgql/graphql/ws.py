@@ -6,23 +6,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocketDisconnect
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.types.execution import PreExecutionError
 
 from seqgql.graphql.context import Context
 from seqgql.graphql.feeds import FELL_BEHIND, Closed, FeedHub, shape, syntax_error
-
-if TYPE_CHECKING:
-    from seqgql.graphql.view import GraphQLView
+from seqgql.services.actor import Actor
 
 # How long closing the connection of a subscriber that fell behind may take.
 CLOSE_TIMEOUT_SECONDS = 5.0
+
+
+class FeedSource(Protocol):
+    """What the handler needs of the view that created it (the view implements it)."""
+
+    feeds: FeedHub
+
+    def context_for(self, actor: Actor) -> Context: ...
+
+    def encode_json_string(self, data: object) -> str: ...
 
 
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -38,7 +45,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if found is None or found.replays:
             await super().run_operation(operation)
             return
-        view: GraphQLView = self.view  # type: ignore[assignment]
+        view: FeedSource = self.view  # type: ignore[assignment]
         context = self.context
         key = FeedHub.key(
             context.workspace_id, operation.query, operation.variables, operation.operation_name
@@ -54,7 +61,8 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
         feed, mailbox = view.feeds.subscribe(key, found, start, view.encode_json_string)
         prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
-        socket = self.websocket.ws  # type: ignore[attr-defined]
+        socket = context.socket
+        assert socket is not None  # set by the view for every websocket
         try:
             while True:
                 try:
@@ -74,10 +82,9 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._closing = asyncio.get_running_loop().create_task(self._close_slow())
         elif closed.kind == "error":
             errors: Any = closed.payload
-            with contextlib.suppress(Exception):  # a syntax error closes the socket
-                await self._handle_pre_execution_error(
-                    operation, PreExecutionError(data=None, errors=errors)
-                )
+            # the protocol's "error" message (a syntax error never gets here: see above)
+            with contextlib.suppress(Exception):
+                await operation.send_initial_errors(errors)
         else:
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
