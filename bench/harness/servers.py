@@ -48,8 +48,11 @@ def uvicorn_config(app: Any) -> uvicorn.Config:
 def serve(app: Any, note: str = "") -> None:
     """In the server process: bind 127.0.0.1:0, print 'PORT <port> [note]', serve until
     SIGTERM."""
+    from seqgql.process import tune_gc
+
     sock = free_loopback_socket()
     print(f"PORT {sock.getsockname()[1]}" + (f" {note}" if note else ""), flush=True)
+    tune_gc()  # as `seqgql serve` does
     uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -79,23 +78,6 @@ class AuthenticatedGraphQL:
         return None
 
 
-_frozen = False
-
-
-def _freeze_startup_objects() -> None:
-    """Keep the garbage collector's pauses short with a thousand subscribers, once per
-    process: what startup made (modules, the schema, ...) is frozen out of its way, and
-    collections run less often (young ones every 10,000 allocations instead of 700, full
-    ones checked 50x less often). With the defaults, one full collection over ~155k
-    connection objects paused the server 140 ms during a fan-out (bench/fanout.py)."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(10_000, 50, 100)
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -134,7 +116,6 @@ def create_app(
             engine_task = asyncio.create_task(
                 engine.run_forever(stop, settings.engine_idle_seconds), name="seqgql-engine"
             )
-        _freeze_startup_objects()
         try:
             yield
         finally:

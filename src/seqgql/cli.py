@@ -11,6 +11,7 @@ from seqgql.clock import SystemClock
 from seqgql.domain.kinds import Role
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade
+from seqgql.process import tune_gc
 from seqgql.settings import Settings
 
 
@@ -108,7 +109,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             f"  (send it as the header  Authorization: Bearer {token})\n",
             flush=True,
         )
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level)
+    app = create_app(settings)
+    tune_gc()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level)
     return 0
 
 
@@ -136,6 +139,7 @@ def _worker(settings: Settings) -> int:
         engine = Engine.from_settings(
             db, SystemClock(), transport_from_settings(settings), settings
         )
+        tune_gc()
         print("seqgql worker running; Ctrl+C stops it", file=sys.stderr, flush=True)
         try:
             await engine.run_forever(stop, settings.engine_idle_seconds)

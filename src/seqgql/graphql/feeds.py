@@ -24,7 +24,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -39,6 +38,8 @@ from graphql import (
     parse,
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
+
+from seqgql.caching import LRU
 
 log = logging.getLogger(__name__)
 
@@ -57,24 +58,18 @@ class Shape:
     replays: bool  # has a `since`: replays from its own position, runs alone
 
 
-@lru_cache(maxsize=256)
-def _parse(query: str) -> DocumentNode | GraphQLError:
+def parse_document(query: str) -> DocumentNode | GraphQLError:
+    """The document, or its syntax error."""
     try:
         return parse(query)
     except GraphQLError as exc:
         return exc
 
 
-def syntax_error(query: str) -> GraphQLError | None:
-    parsed = _parse(query)
-    return parsed if isinstance(parsed, GraphQLError) else None
-
-
-def shape(query: str, operation_name: str | None, variables: dict[str, Any] | None) -> Shape | None:
+def shape(
+    document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
+) -> Shape | None:
     """The shape of a subscription we know how to share, or None (then it runs alone)."""
-    document = _parse(query)
-    if isinstance(document, GraphQLError):
-        return None
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
@@ -231,6 +226,12 @@ class FeedHub:
 
     def __init__(self) -> None:
         self.feeds: dict[Key, Feed] = {}
+        # subscription documents seen lately, parsed (or their syntax errors)
+        self._documents: LRU[str, DocumentNode | GraphQLError] = LRU(maxsize=256)
+
+    def parse(self, query: str) -> DocumentNode | GraphQLError:
+        """The document (or its syntax error), parsed once while it is in use."""
+        return self._documents.get_or_make(query, lambda: parse_document(query))
 
     @staticmethod
     def key(

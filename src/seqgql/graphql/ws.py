@@ -8,6 +8,7 @@ import contextlib
 import json
 from typing import Any, Protocol
 
+from graphql import GraphQLError
 from starlette.websockets import WebSocketDisconnect
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -15,7 +16,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from seqgql.graphql.context import Context
-from seqgql.graphql.feeds import FELL_BEHIND, Closed, FeedHub, shape, syntax_error
+from seqgql.graphql.feeds import FELL_BEHIND, Closed, FeedHub, shape
 from seqgql.services.actor import Actor
 
 # How long closing the connection of a subscriber that fell behind may take.
@@ -36,16 +37,17 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     _closing: asyncio.Task[None] | None = None  # closing a connection that fell behind
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        if (error := syntax_error(operation.query)) is not None:
+        view: FeedSource = self.view  # type: ignore[assignment]
+        document = view.feeds.parse(operation.query)
+        if isinstance(document, GraphQLError):
             # the protocol's answer to a document that does not parse
             self.operations.pop(operation.id, None)
-            await self.websocket.close(code=4400, reason=error.message)
+            await self.websocket.close(code=4400, reason=document.message)
             return
-        found = shape(operation.query, operation.operation_name, operation.variables)
+        found = shape(document, operation.operation_name, operation.variables)
         if found is None or found.replays:
             await super().run_operation(operation)
             return
-        view: FeedSource = self.view  # type: ignore[assignment]
         context = self.context
         key = FeedHub.key(
             context.workspace_id, operation.query, operation.variables, operation.operation_name

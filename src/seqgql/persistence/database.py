@@ -11,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from seqgql.caching import LRU
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _TOUCHED = "seqgql.touched_sequences"
 
@@ -57,6 +59,8 @@ class Database:
         else:
             self._read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.commit_listeners: list[CommitListener] = []
+        # statements built once per shape by the services (see enrollments/page.py)
+        self.statements: LRU[tuple[Any, ...], sa.Executable] = LRU(maxsize=512)
 
     @property
     def is_sqlite(self) -> bool:

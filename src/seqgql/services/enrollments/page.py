@@ -93,16 +93,16 @@ def _sort_key(order: EnrollmentOrder) -> sa.ColumnElement[Any]:
 # The list's statements, built once per shape (which filter parts are set, the order,
 # whether there is a cursor) with named bind parameters: building and cache-keying a
 # statement costs more Python than running it.
-_statements: dict[tuple[Any, ...], sa.Executable] = {}
-
-
 def _statement(
-    key: tuple[Any, ...], params: dict[str, Any], build: Callable[[Param], sa.Executable]
+    db: Database,
+    key: tuple[Any, ...],
+    params: dict[str, Any],
+    build: Callable[[Param], sa.Executable],
 ) -> sa.Executable:
-    """The statement of this shape, built with ``build(param)`` the first time; checks
-    that it binds exactly ``params``."""
-    statement = _statements.get(key)
-    if statement is None:
+    """The statement of this shape, built with ``build(param)`` the first time and kept
+    in the database's statement cache; checks that it binds exactly ``params``."""
+
+    def make() -> sa.Executable:
         bound: list[str] = []
 
         def bind(name: str, value: Any) -> sa.BindParameter[Any]:
@@ -112,8 +112,9 @@ def _statement(
         statement = build(bind)
         if sorted(bound) != sorted(params):
             raise AssertionError(f"the statement binds {bound}, the parameters are {params}")
-        _statements[key] = statement
-    return statement
+        return statement
+
+    return db.statements.get_or_make(key, make)
 
 
 async def enrollment_page(
@@ -207,7 +208,7 @@ async def enrollment_page(
         ).subquery("page_and_counts")
         return sa.select(union).order_by(*_directed(order, union.c[key_column.name], union.c.id))
 
-    statement = _statement(shape, params, build)
+    statement = _statement(db, shape, params, build)
     async with db.read() as conn:
         result = list((await conn.execute(statement, params)).all())
     counts = None
@@ -267,7 +268,7 @@ async def status_counts(
             .group_by(e.status)
         )
 
-    statement = _statement(("counts", *params), params, build)
+    statement = _statement(db, ("counts", *params), params, build)
     async with db.read() as conn:
         rows = await conn.execute(statement, params)
         return {EnrollmentStatus(r[0]): r[1] for r in rows}

@@ -1,0 +1,36 @@
+"""A bounded least-recently-used map. Caches are owned by the object whose life they
+share (the database, the feed hub of an app), never kept at module level."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """At most ``maxsize`` entries; the least recently used goes first."""
+
+    def __init__(self, maxsize: int) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self.maxsize = maxsize
+        self._entries: OrderedDict[K, V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
+        """The entry for ``key``, made with ``make()`` (and kept) when there is none."""
+        try:
+            value = self._entries[key]
+        except KeyError:
+            value = self._entries[key] = make()
+            if len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+            return value
+        self._entries.move_to_end(key)
+        return value

@@ -1,0 +1,51 @@
+"""Process-wide settings belong to the commands that own a process; bounded caches."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seqgql.app import create_app
+from seqgql.caching import LRU
+from seqgql.settings import Settings
+
+
+async def test_the_app_leaves_the_process_garbage_collector_alone(tmp_path: Path) -> None:
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'gc.db'}", run_engine=False))
+    async with app.router.lifespan_context(app):  # startup and shutdown
+        assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_serve_and_worker_tune_the_garbage_collector_once() -> None:
+    code = (
+        "import gc; from seqgql.process import tune_gc; tune_gc(); frozen = gc.get_freeze_count();"
+        "tune_gc(); print(gc.get_threshold(), frozen > 0, gc.get_freeze_count() == frozen)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "(10000, 50, 100) True True"
+
+
+def test_an_lru_keeps_the_most_recently_used() -> None:
+    cache: LRU[str, int] = LRU(maxsize=2)
+    made: list[str] = []
+
+    def make(key: str) -> int:
+        made.append(key)
+        return len(made)
+
+    assert cache.get_or_make("a", lambda: make("a")) == 1
+    assert cache.get_or_make("b", lambda: make("b")) == 2
+    assert cache.get_or_make("a", lambda: make("a")) == 1  # kept, now the most recent
+    assert cache.get_or_make("c", lambda: make("c")) == 3  # "b" goes
+    assert len(cache) == 2
+    assert cache.get_or_make("a", lambda: make("a")) == 1
+    assert cache.get_or_make("b", lambda: make("b")) == 4  # made again
+    assert made == ["a", "b", "c", "b"]
+    with pytest.raises(ValueError, match="at least 1"):
+        LRU(0)
