@@ -68,12 +68,20 @@ class AuthenticatedGraphQL:
                 return _error(415, "send the request body as application/json", "UNSUPPORTED_MEDIA")
         token = bearer_token(request.headers.get("authorization"))
         if token is None:
-            return _error(401, "an API token is required (Authorization: Bearer <token>)",
-                          "UNAUTHENTICATED", **{"WWW-Authenticate": "Bearer"})  # fmt: skip
+            return _error(
+                401,
+                "an API token is required (Authorization: Bearer <token>)",
+                "UNAUTHENTICATED",
+                **{"WWW-Authenticate": "Bearer"},
+            )
         actor = await self.tokens.authenticate(token)
         if actor is None:
-            return _error(401, "the API token is not valid", "UNAUTHENTICATED",
-                          **{"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
+            return _error(
+                401,
+                "the API token is not valid",
+                "UNAUTHENTICATED",
+                **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         request.scope[ACTOR_SCOPE_KEY] = actor
         return None
 

@@ -68,9 +68,13 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
         db = Database(settings.database_url)
         try:
             issued = await issue_token(
-                db, SystemClock(), email=args.email, workspace=args.workspace, name=args.name,
+                db,
+                SystemClock(),
+                email=args.email,
+                workspace=args.workspace,
+                name=args.name,
                 role=Role(args.role) if args.role else None,
-            )  # fmt: skip
+            )
             return issued.token
         finally:
             await db.dispose()

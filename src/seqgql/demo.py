@@ -27,10 +27,37 @@ from seqgql.services.sequences import create_sequence
 DEMO_WORKSPACE = "Demo"
 DEMO_EMAIL = "admin@demo.seqgql.dev"
 
-FIRST_NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John",
-               "Margaret", "Ken", "Radia", "Dennis", "Hedy", "Tim", "Katherine"]  # fmt: skip
-LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen",
-              "McCarthy", "Hamilton", "Thompson", "Perlman", "Ritchie"]  # fmt: skip
+FIRST_NAMES = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "John",
+    "Margaret",
+    "Ken",
+    "Radia",
+    "Dennis",
+    "Hedy",
+    "Tim",
+    "Katherine",
+]
+LAST_NAMES = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "McCarthy",
+    "Hamilton",
+    "Thompson",
+    "Perlman",
+    "Ritchie",
+]
 
 
 async def seed_demo(db: Database, clock: Clock) -> IssuedToken:
@@ -52,23 +79,31 @@ async def seed_demo(db: Database, clock: Clock) -> IssuedToken:
 
 async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
     window = SendingWindow(
-        days=(Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY,
-              Weekday.FRIDAY),
-        start="09:00", end="17:00", time_zone="America/New_York",
-    )  # fmt: skip
+        days=(Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY),
+        start="09:00",
+        end="17:00",
+        time_zone="America/New_York",
+    )
     outbound = await create_sequence(
-        db, clock, actor, name="Q4 Outbound", window=window,
+        db,
+        clock,
+        actor,
+        name="Q4 Outbound",
+        window=window,
         step_specs=[
             StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}, quick question…", "Quick question"),
             StepSpec(StepChannel.EMAIL, 2 * 24 * 60, "Following up on my note, {{first_name}}."),
             StepSpec(StepChannel.SMS, 3 * 24 * 60, "Hi {{first_name}}, is now a good time?"),
             StepSpec(StepChannel.EMAIL, 4 * 24 * 60, "Closing the loop.", "Last note"),
         ],
-    )  # fmt: skip
+    )
     await create_sequence(
-        db, clock, actor, name="Webinar follow-up",
+        db,
+        clock,
+        actor,
+        name="Webinar follow-up",
         step_specs=[StepSpec(StepChannel.SMS, 0, "Thanks for joining, {{first_name}}!")],
-    )  # fmt: skip
+    )
     assert outbound.sequence_id is not None
     specs = []
     for i in range(60):
@@ -94,8 +129,13 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
         db, clock, actor, Selection(ids=tuple(page[6:10])), reason=FinishReason.MEETING_BOOKED
     )
     await remove(db, clock, actor, Selection(ids=tuple(page[10:12])))
-    kinds = [DeliveryEventKind.REPLIED, DeliveryEventKind.BOUNCED, DeliveryEventKind.FAILED,
-             DeliveryEventKind.OPTED_OUT, DeliveryEventKind.OUT_OF_OFFICE]  # fmt: skip
+    kinds = [
+        DeliveryEventKind.REPLIED,
+        DeliveryEventKind.BOUNCED,
+        DeliveryEventKind.FAILED,
+        DeliveryEventKind.OPTED_OUT,
+        DeliveryEventKind.OUT_OF_OFFICE,
+    ]
     for offset, kind in enumerate(kinds):
         await record_delivery_event(db, clock, actor, page[12 + offset], kind)
     if group.group_id is not None:
@@ -104,13 +144,17 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
         )
     # A sequence on a timescale a person can watch: steps a minute apart, any time.
     live = await create_sequence(
-        db, clock, actor, name="Live demo (minutes)", reply_window_minutes=2,
+        db,
+        clock,
+        actor,
+        name="Live demo (minutes)",
+        reply_window_minutes=2,
         step_specs=[
             StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}!", "Watch me move"),
             StepSpec(StepChannel.SMS, 1, "Still there, {{first_name}}?"),
             StepSpec(StepChannel.EMAIL, 1, "Last one.", "Bye"),
         ],
-    )  # fmt: skip
+    )
     assert live.sequence_id is not None
     await add_contacts(db, clock, actor, live.sequence_id, created.ids[:12])
 

@@ -57,8 +57,11 @@ class DailyLimits:
 
     async def load(self, conn: AsyncConnection, rows: Iterable[DueRow]) -> None:
         """Lock and read the counters of the limited rows' senders for today."""
-        limits = {_key(r, self.now): r.daily_limit_per_sender for r in rows
-                  if r.daily_limit_per_sender is not None}  # fmt: skip
+        limits = {
+            _key(r, self.now): r.daily_limit_per_sender
+            for r in rows
+            if r.daily_limit_per_sender is not None
+        }
         if not limits:
             return
         keys = sorted(limits)

@@ -71,9 +71,16 @@ class BatchStats:
     @property
     def processed(self) -> int:
         return (
-            self.sent + self.rescheduled + self.completed + self.not_sent + self.opted_out
-            + self.bounced + self.failed + self.retried + self.held
-        )  # fmt: skip
+            self.sent
+            + self.rescheduled
+            + self.completed
+            + self.not_sent
+            + self.opted_out
+            + self.bounced
+            + self.failed
+            + self.retried
+            + self.held
+        )
 
     def add(self, other: BatchStats) -> None:
         for name, value in vars(other).items():
@@ -109,11 +116,13 @@ class Engine:
         cls, db: Database, clock: Clock, transport: Transport, settings: Settings
     ) -> Engine:
         return cls(
-            db, clock, transport,
+            db,
+            clock,
+            transport,
             batch_size=settings.engine_batch_size,
             send_concurrency=settings.engine_send_concurrency,
             max_send_attempts=settings.engine_max_send_attempts,
-        )  # fmt: skip
+        )
 
     async def run_once(self, stop: asyncio.Event | None = None) -> BatchStats:
         """Process one batch of due work; returns what it did. Once ``stop`` is set, no
@@ -164,9 +173,13 @@ class Engine:
         return await claim_due(conn, now, self.batch_size, [])
 
     async def _apply(
-        self, conn: AsyncConnection, ctx: ChangeContext, plan: Plan, stats: BatchStats,
+        self,
+        conn: AsyncConnection,
+        ctx: ChangeContext,
+        plan: Plan,
+        stats: BatchStats,
         stop: asyncio.Event | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if plan.sends:
             await self._deliver(conn, ctx, plan, stats, stop)
         if plan.reschedule:
@@ -188,9 +201,13 @@ class Engine:
                 stats.not_sent += len(changed)
 
     async def _deliver(
-        self, conn: AsyncConnection, ctx: ChangeContext, plan: Plan, stats: BatchStats,
+        self,
+        conn: AsyncConnection,
+        ctx: ChangeContext,
+        plan: Plan,
+        stats: BatchStats,
         stop: asyncio.Event | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Send what the daily limits allow, then record what became of each message."""
         limits = DailyLimits(ctx.now)
         await limits.load(conn, [row for row, _ in plan.sends])
@@ -202,9 +219,12 @@ class Engine:
                 plan.reschedule[row.id] = next_day_opening(row, ctx.now)
                 stats.held += 1
         results = await deliver(
-            self.transport, [m for _, m in sends], stop=stop,
-            concurrency=self.send_concurrency, retry=self.retry,
-        )  # fmt: skip
+            self.transport,
+            [m for _, m in sends],
+            stop=stop,
+            concurrency=self.send_concurrency,
+            retry=self.retry,
+        )
         by_outcome: dict[Outcome, list[tuple[DueRow, Result]]] = defaultdict(list)
         for (row, _), result in zip(sends, results, strict=True):
             by_outcome[result.outcome].append((row, result))
@@ -245,9 +265,13 @@ class Engine:
         await self._refuse(conn, ctx, failed, Action.FAIL, stats)
 
     async def _refuse(
-        self, conn: AsyncConnection, ctx: ChangeContext, refused: list[tuple[DueRow, Result]],
-        action: Action, stats: BatchStats,
-    ) -> None:  # fmt: skip
+        self,
+        conn: AsyncConnection,
+        ctx: ChangeContext,
+        refused: list[tuple[DueRow, Result]],
+        action: Action,
+        stats: BatchStats,
+    ) -> None:
         """BOUNCED (an email) or FAILED: the status change, and the answer as activity."""
         if not refused:
             return
@@ -255,10 +279,17 @@ class Engine:
         stats.deferred += deferred
         kind = ActivityKind.BOUNCED if action is Action.BOUNCE else ActivityKind.FAILED
         activity = [
-            {"workspace_id": row.workspace_id, "enrollment_id": row.id, "kind": kind,
-             "step": row.current_step, "at": ctx.now, "detail": (result.detail or "")[:500]}
-            for row, result in refused if row.id in changed
-        ]  # fmt: skip
+            {
+                "workspace_id": row.workspace_id,
+                "enrollment_id": row.id,
+                "kind": kind,
+                "step": row.current_step,
+                "at": ctx.now,
+                "detail": (result.detail or "")[:500],
+            }
+            for row, result in refused
+            if row.id in changed
+        ]
         if activity:
             await conn.execute(activities.insert(), activity)
         if action is Action.BOUNCE:
@@ -267,9 +298,13 @@ class Engine:
             stats.failed += len(activity)
 
     async def _change(
-        self, conn: AsyncConnection, ctx: ChangeContext, action: Action,
-        reason: StatusReason | None, rows: list[DueRow],
-    ) -> tuple[set[int], int]:  # fmt: skip
+        self,
+        conn: AsyncConnection,
+        ctx: ChangeContext,
+        action: Action,
+        reason: StatusReason | None,
+        rows: list[DueRow],
+    ) -> tuple[set[int], int]:
         """Change what can be changed now: the ids changed, and how many were deferred.
         The rows are claimed ACTIVE rows, so every one whose sequence is locked changes."""
         by_sequence: dict[int, list[int]] = defaultdict(list)

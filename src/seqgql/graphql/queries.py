@@ -123,10 +123,16 @@ class Query:
         # the page and, when asked for, its counts in one statement
         page, known_counts = await paged(
             enrollment_page(
-                ctx.db, ctx.actor, pk, flt, first=first, after=after, order=order,
+                ctx.db,
+                ctx.actor,
+                pk,
+                flt,
+                first=first,
+                after=after,
+                order=order,
                 with_counts=_selects(info, COUNT_FIELDS),
             )
-        )  # fmt: skip
+        )
         # rows prove the sequence is the caller's; only an empty page needs the check
         if not page.rows and await ctx.loaders.sequences.load(pk) is None:
             raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")

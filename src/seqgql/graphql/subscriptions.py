@@ -108,9 +108,10 @@ class Subscription:
                 raise PublicError(str(exc), code="INVALID_CURSOR", argument="since") from exc
             if cursor.sequence_id != pk or cursor.number > position:
                 raise PublicError(
-                    "`since` is not a cursor of this sequence", code="INVALID_CURSOR",
+                    "`since` is not a cursor of this sequence",
+                    code="INVALID_CURSOR",
                     argument="since",
-                )  # fmt: skip
+                )
             position = cursor.number
         wanted = set(statuses) if statuses else None
         while True:

@@ -40,9 +40,15 @@ class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
 
     def __init__(
-        self, *args: Any, db: Database, clock: Clock, transport: Transport, bus: EventBus,
-        poll_seconds: float = 1.0, **kw: Any,
-    ) -> None:  # fmt: skip
+        self,
+        *args: Any,
+        db: Database,
+        clock: Clock,
+        transport: Transport,
+        bus: EventBus,
+        poll_seconds: float = 1.0,
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
         self.poll_seconds = poll_seconds
         self.bus = bus
@@ -96,8 +102,9 @@ class GraphQLView(GraphQL[Context, None]):
             body = orjson.dumps(response_data)
         except TypeError:  # what orjson does not write (an int over 64 bits, say)
             return super().create_response(response_data, sub_response)
-        response = Response(body, status_code=sub_response.status_code or 200,
-                            media_type="application/json")  # fmt: skip
+        response = Response(
+            body, status_code=sub_response.status_code or 200, media_type="application/json"
+        )
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:
             response.background = sub_response.background

@@ -79,8 +79,9 @@ async def deliver(
             except TransientFailure as exc:
                 return Result(Outcome.RETRY, str(exc))
             except Exception as exc:  # a transport's bug: the step waits, the batch goes on
-                log.exception("the transport failed unexpectedly for enrollment %s",
-                              message.enrollment_id)  # fmt: skip
+                log.exception(
+                    "the transport failed unexpectedly for enrollment %s", message.enrollment_id
+                )
                 return Result(Outcome.RETRY, f"unexpected error: {exc!r}")
             return Result(Outcome.SENT)
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from seqgql.graphql.contact_types import ContactType, GroupType
-from seqgql.graphql.inputs import (
-    CreateContactsInput,
-    CreateGroupInput,
-    IdDecoder,
-    UpdateContactInput,
-)
+from seqgql.graphql.inputs import IdDecoder
 from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.payloads import (
     ContactPayload,
@@ -19,6 +14,7 @@ from seqgql.graphql.payloads import (
     user_errors,
 )
 from seqgql.graphql.permissions import WriteAccess
+from seqgql.graphql.record_inputs import CreateContactsInput, CreateGroupInput, UpdateContactInput
 from seqgql.services import contacts
 from seqgql.services.contacts.profiles import EDITABLE, ContactSpec
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import strawberry
 
 from seqgql.graphql.context import Context
-from seqgql.graphql.inputs import (
-    ArchiveSequenceInput,
-    CloneSequenceInput,
-    CreateSequenceInput,
-    IdDecoder,
-    UpdateSequenceInput,
-)
+from seqgql.graphql.inputs import IdDecoder
 from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.payloads import SequencePayload, user_errors
 from seqgql.graphql.permissions import WriteAccess
+from seqgql.graphql.record_inputs import (
+    ArchiveSequenceInput,
+    CloneSequenceInput,
+    CreateSequenceInput,
+    UpdateSequenceInput,
+)
 from seqgql.graphql.sequence_types import SequenceType
 from seqgql.services import sequences
 from seqgql.services.sequences.definitions import UNSET, SequenceResult

@@ -50,7 +50,23 @@ class BulkAction(Generic[OptionsT]):
         idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> BulkResult:
+        """Run with the options built from ``args`` and ``kwargs``."""
         options = self.options(*args, **kwargs)
+        return await self.run(
+            db, clock, actor, options, dry_run=dry_run, idempotency_key=idempotency_key
+        )
+
+    async def run(
+        self,
+        db: Database,
+        clock: Clock,
+        actor: Actor,
+        options: OptionsT,
+        *,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> BulkResult:
+        """Run with these options (see ``operation.run_bulk``)."""
 
         async def work(op: BulkOperation) -> BulkResult:
             return await self.work(op, options)

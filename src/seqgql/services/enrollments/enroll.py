@@ -187,13 +187,22 @@ async def enroll_in(
     await conn.execute(
         enrollments.insert().from_select(
             [
-                "workspace_id", "sequence_id", "contact_id", "status", "reason", "current_step",
-                "last_sent_step", "enrolled_by_id", "enrolled_at", "next_run_at", "updated_at",
+                "workspace_id",
+                "sequence_id",
+                "contact_id",
+                "status",
+                "reason",
+                "current_step",
+                "last_sent_step",
+                "enrolled_by_id",
+                "enrolled_at",
+                "next_run_at",
+                "updated_at",
                 "version",
             ],
             new_rows,
         )
-    )  # fmt: skip
+    )
     base = (await lock_sequences(conn, [sequence_id]))[sequence_id]
     no_events_yet = ~sa.exists().where(events.c.enrollment_id == e.id)
     changed += await record_new_enrollments(

@@ -51,8 +51,11 @@ def filter_clauses(
         return param(name, values[name])
 
     clauses = status_clauses(flt, param=param)
-    for name, column in (("reasons", e.reason), ("steps", e.current_step),
-                         ("enrolled_by_ids", e.enrolled_by_id)):  # fmt: skip
+    for name, column in (
+        ("reasons", e.reason),
+        ("steps", e.current_step),
+        ("enrolled_by_ids", e.enrolled_by_id),
+    ):
         if name in values:
             clauses.append(column.in_(bound(name)))
     if "group_id" in values:

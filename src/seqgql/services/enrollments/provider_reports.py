@@ -63,14 +63,19 @@ async def _record(op: BulkOperation, options: ReportOptions) -> BulkResult:
     row = (
         await op.conn.execute(
             sa.select(
-                e.id, e.sequence_id, e.contact_id, e.status, e.last_sent_step,
-                contacts.c.time_zone, sequences.c.sending_window,
+                e.id,
+                e.sequence_id,
+                e.contact_id,
+                e.status,
+                e.last_sent_step,
+                contacts.c.time_zone,
+                sequences.c.sending_window,
             )
             .join(contacts, contacts.c.id == e.contact_id)
             .join(sequences, sequences.c.id == e.sequence_id)
             .where(e.id == options.enrollment_id, e.workspace_id == op.actor.workspace_id)
         )
-    ).first()  # fmt: skip
+    ).first()
     if row is None:
         raise InputErrors(
             [error(["input", "enrollmentId"], ErrorCode.NOT_FOUND, "no such enrollment")]

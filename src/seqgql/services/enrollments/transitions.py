@@ -27,9 +27,18 @@ from seqgql.persistence.tables import enrollments, events, sequences
 e = enrollments.c
 # the columns an event row is written with, in the order the SELECTs below produce them
 EVENT_COLUMNS = [
-    "workspace_id", "sequence_id", "number", "enrollment_id", "from_status", "from_reason",
-    "to_status", "to_reason", "actor_id", "bulk_operation_id", "at",
-]  # fmt: skip
+    "workspace_id",
+    "sequence_id",
+    "number",
+    "enrollment_id",
+    "from_status",
+    "from_reason",
+    "to_status",
+    "to_reason",
+    "actor_id",
+    "bulk_operation_id",
+    "at",
+]
 
 
 @dataclass(frozen=True, slots=True)
