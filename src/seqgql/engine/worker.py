@@ -23,7 +23,6 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -31,60 +30,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
 from seqgql.domain.kinds import ActivityKind
-from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
-from seqgql.engine.claims import DueRow, claim_due, try_lock
+from seqgql.domain.status import Action
+from seqgql.engine.changes import change_claimed, resume_due
+from seqgql.engine.claims import DueRow, claim_due
 from seqgql.engine.limits import DailyLimits, next_day_opening
 from seqgql.engine.planning import Plan, plan
 from seqgql.engine.recording import record_sent
+from seqgql.engine.stats import BatchStats
 from seqgql.outbound.sending import Outcome, Result, deliver, failure_kind
 from seqgql.outbound.transport import QUICK_RETRY, RetryPolicy, Transport
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, contacts, enrollments
-from seqgql.services.enrollments.transitions import ChangeContext, change_status
+from seqgql.services.enrollments.transitions import ChangeContext
 from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql.engine")
 
-# A row whose change waited for a busy sequence gives way to other due rows this long
-# (seconds of real time), and at most this many such rows are remembered.
-_ASIDE_SECONDS = 2.0
+# At most this many rows set aside (``engine.changes``) are remembered.
 _MAX_ASIDE = 5_000
 e = enrollments.c
 c = contacts.c
-
-
-@dataclass
-class BatchStats:
-    sent: int = 0
-    rescheduled: int = 0
-    completed: int = 0
-    not_sent: int = 0
-    opted_out: int = 0
-    resumed: int = 0
-    bounced: int = 0
-    failed: int = 0
-    retried: int = 0  # transient transport failures, tried again later
-    held: int = 0  # over the sequence's daily limit for the sender: waiting for tomorrow
-    deferred: int = 0  # status changes left for a later batch (sequence lock busy)
-    not_attempted: int = 0  # the worker was stopping: left due
-
-    @property
-    def processed(self) -> int:
-        return (
-            self.sent
-            + self.rescheduled
-            + self.completed
-            + self.not_sent
-            + self.opted_out
-            + self.bounced
-            + self.failed
-            + self.retried
-            + self.held
-        )
-
-    def add(self, other: BatchStats) -> None:
-        for name, value in vars(other).items():
-            setattr(self, name, getattr(self, name) + value)
 
 
 class Engine:
@@ -131,7 +96,7 @@ class Engine:
         async with self.db.write() as conn:
             now = self.clock.now()
             ctx = ChangeContext(workspace_id=0, actor_id=None, bulk_operation_id=None, now=now)
-            await self._resume(conn, ctx, stats)
+            stats.resumed += await resume_due(conn, ctx)
             rows = await self._claim(conn, now)
             if rows:
                 planned = plan(rows, now)
@@ -191,7 +156,7 @@ class Engine:
             )
             stats.rescheduled += len(plan.reschedule)
         for (action, reason), rows in plan.changes.items():
-            changed, deferred = await self._change(conn, ctx, action, reason, rows)
+            changed, deferred = await change_claimed(conn, ctx, action, reason, rows, self._aside)
             stats.deferred += deferred
             if action is Action.COMPLETE:
                 stats.completed += len(changed)
@@ -275,7 +240,9 @@ class Engine:
         """BOUNCED (an email) or FAILED: the status change, and the answer as activity."""
         if not refused:
             return
-        changed, deferred = await self._change(conn, ctx, action, None, [r for r, _ in refused])
+        changed, deferred = await change_claimed(
+            conn, ctx, action, None, [r for r, _ in refused], self._aside
+        )
         stats.deferred += deferred
         kind = ActivityKind.BOUNCED if action is Action.BOUNCE else ActivityKind.FAILED
         activity = [
@@ -296,63 +263,3 @@ class Engine:
             stats.bounced += len(activity)
         else:
             stats.failed += len(activity)
-
-    async def _change(
-        self,
-        conn: AsyncConnection,
-        ctx: ChangeContext,
-        action: Action,
-        reason: StatusReason | None,
-        rows: list[DueRow],
-    ) -> tuple[set[int], int]:
-        """Change what can be changed now: the ids changed, and how many were deferred.
-        The rows are claimed ACTIVE rows, so every one whose sequence is locked changes."""
-        by_sequence: dict[int, list[int]] = defaultdict(list)
-        for row in rows:
-            by_sequence[row.sequence_id].append(row.id)
-        locked = await try_lock(conn, list(by_sequence))
-        ids = [i for s in locked for i in by_sequence[s]]
-        deferred = len(rows) - len(ids)
-        until = time.monotonic() + _ASIDE_SECONDS
-        for s in set(by_sequence) - set(locked):
-            self._aside.update(dict.fromkeys(by_sequence[s], until))
-        if not ids:
-            return set(), deferred
-        rule = transition(action)
-        assert rule.to_status is not None
-        changed = await change_status(
-            conn,
-            ctx,
-            sequence_ids=locked,
-            where=e.id.in_(ids),
-            allowed_from=rule.allowed_from,
-            to=rule.to_status,
-            reason=reason or rule.to_reason,
-        )
-        if changed != len(ids):  # cannot happen: the rows are claimed and ACTIVE
-            log.error("%s changed %d of %d claimed enrollments", action, changed, len(ids))
-        return set(ids), deferred
-
-    async def _resume(self, conn: AsyncConnection, ctx: ChangeContext, stats: BatchStats) -> None:
-        """PAUSED enrollments whose resume-at has come go back to ACTIVE, on their step."""
-        ready = sa.and_(e.status == EnrollmentStatus.PAUSED, e.resume_at <= ctx.now)
-        seq_ids = [
-            r[0] for r in await conn.execute(sa.select(e.sequence_id).where(ready).distinct())
-        ]
-        if not seq_ids:
-            return
-        locked = await try_lock(conn, seq_ids)
-        if not locked:
-            return
-        rule = transition(Action.RESUME)
-        assert rule.to_status is not None
-        stats.resumed += await change_status(
-            conn,
-            ctx,
-            sequence_ids=locked,
-            where=sa.and_(ready, e.sequence_id.in_(locked)),
-            allowed_from=rule.allowed_from,
-            to=rule.to_status,
-            reason=None,
-            values={"resume_at": None, "next_run_at": ctx.now},
-        )

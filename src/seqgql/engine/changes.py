@@ -1,0 +1,86 @@
+"""The engine's status changes: completed, opted out, not sent, bounced or failed for
+claimed rows, and auto-resumes. Each needs its sequence's lock, and a worker never waits
+for one (a bulk action holding it may be waiting for rows this worker claimed): it
+changes what it can lock at once and sets the other rows aside for a moment."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
+from seqgql.engine.claims import DueRow, try_lock
+from seqgql.persistence.tables import enrollments
+from seqgql.services.enrollments.transitions import ChangeContext, change_status
+
+log = logging.getLogger("seqgql.engine")
+
+# A row whose change waited for a busy sequence gives way to other due rows this long
+# (seconds of real time).
+_ASIDE_SECONDS = 2.0
+e = enrollments.c
+
+
+async def change_claimed(
+    conn: AsyncConnection,
+    ctx: ChangeContext,
+    action: Action,
+    reason: StatusReason | None,
+    rows: list[DueRow],
+    aside: dict[int, float],
+) -> tuple[set[int], int]:
+    """Change what can be changed now: the ids changed, and how many were deferred
+    (their ids go ``aside``, with the moment until which they give way to other rows).
+    The rows are claimed ACTIVE rows, so every one whose sequence is locked changes."""
+    by_sequence: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        by_sequence[row.sequence_id].append(row.id)
+    locked = await try_lock(conn, list(by_sequence))
+    ids = [i for s in locked for i in by_sequence[s]]
+    deferred = len(rows) - len(ids)
+    until = time.monotonic() + _ASIDE_SECONDS
+    for s in set(by_sequence) - set(locked):
+        aside.update(dict.fromkeys(by_sequence[s], until))
+    if not ids:
+        return set(), deferred
+    rule = transition(action)
+    assert rule.to_status is not None
+    changed = await change_status(
+        conn,
+        ctx,
+        sequence_ids=locked,
+        where=e.id.in_(ids),
+        allowed_from=rule.allowed_from,
+        to=rule.to_status,
+        reason=reason or rule.to_reason,
+    )
+    if changed != len(ids):  # cannot happen: the rows are claimed and ACTIVE
+        log.error("%s changed %d of %d claimed enrollments", action, changed, len(ids))
+    return set(ids), deferred
+
+
+async def resume_due(conn: AsyncConnection, ctx: ChangeContext) -> int:
+    """PAUSED enrollments whose resume-at has come go back to ACTIVE, on their step."""
+    ready = sa.and_(e.status == EnrollmentStatus.PAUSED, e.resume_at <= ctx.now)
+    seq_ids = [r[0] for r in await conn.execute(sa.select(e.sequence_id).where(ready).distinct())]
+    if not seq_ids:
+        return 0
+    locked = await try_lock(conn, seq_ids)
+    if not locked:
+        return 0
+    rule = transition(Action.RESUME)
+    assert rule.to_status is not None
+    return await change_status(
+        conn,
+        ctx,
+        sequence_ids=locked,
+        where=sa.and_(ready, e.sequence_id.in_(locked)),
+        allowed_from=rule.allowed_from,
+        to=rule.to_status,
+        reason=None,
+        values={"resume_at": None, "next_run_at": ctx.now},
+    )
