@@ -136,29 +136,19 @@ class EnrollmentType(Node):
                 opted_out=row.contact_opted_out,
                 created_at=row.contact_created_at,
             )
-            nodes.append(
-                cls(
-                    id=global_id("Enrollment", row.id),
-                    status=row.status,
-                    reason=row.reason,
-                    current_step=row.current_step,
-                    enrolled_at=row.enrolled_at,
-                    resume_at=row.resume_at,
-                    next_run_at=row.next_run_at,
-                    finished_at=row.finished_at,
-                    updated_at=row.updated_at,
-                    pk=row.id,
-                    contact_pk=row.contact_id,
-                    sequence_pk=row.sequence_id,
-                    enrolled_by_pk=row.enrolled_by_id,
-                    known_contact=contact,
-                    known_enrolled_by=user,
-                )
-            )
+            nodes.append(cls.from_row(row, known_contact=contact, known_enrolled_by=user))
         return nodes
 
     @classmethod
-    def from_row(cls, row: Row) -> EnrollmentType:
+    def from_row(
+        cls,
+        row: Row | PageRow,
+        *,
+        known_contact: ContactType | None = None,
+        known_enrolled_by: UserType | None = None,
+    ) -> EnrollmentType:
+        """From an enrollment's row (or a page row: the same names), with its contact
+        and enrolling user when they came with it."""
         return cls(
             id=global_id("Enrollment", row.id),
             status=row.status,
@@ -173,6 +163,8 @@ class EnrollmentType(Node):
             contact_pk=row.contact_id,
             sequence_pk=row.sequence_id,
             enrolled_by_pk=row.enrolled_by_id,
+            known_contact=known_contact,
+            known_enrolled_by=known_enrolled_by,
         )
 
 

@@ -30,6 +30,15 @@ async def rows_by_ids(
         return {r.id: r for r in rows}
 
 
+async def all_rows(
+    db: Database, table: sa.Table, workspace_id: int, order_by: sa.ColumnElement[Any]
+) -> list[Row]:
+    """Every row of ``table`` in the workspace, in this order (for short lists)."""
+    async with db.read() as conn:
+        query = sa.select(table).where(table.c.workspace_id == workspace_id).order_by(order_by)
+        return list(await conn.execute(query))
+
+
 @dataclass(frozen=True, slots=True)
 class Listing:
     """A list of rows read a page at a time, in id order (keyset on the ``id`` it selects),

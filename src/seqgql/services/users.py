@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import users
 from seqgql.persistence.types import Row
-from seqgql.services.reads import rows_by_ids
+from seqgql.services.reads import all_rows, rows_by_ids
 
 
 async def users_by_ids(db: Database, workspace_id: int, ids: list[int]) -> dict[int, Row]:
@@ -15,8 +13,4 @@ async def users_by_ids(db: Database, workspace_id: int, ids: list[int]) -> dict[
 
 
 async def all_users(db: Database, workspace_id: int) -> list[Row]:
-    async with db.read() as conn:
-        rows = await conn.execute(
-            sa.select(users).where(users.c.workspace_id == workspace_id).order_by(users.c.name)
-        )
-        return list(rows)
+    return await all_rows(db, users, workspace_id, users.c.name)

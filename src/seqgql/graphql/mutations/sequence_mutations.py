@@ -30,9 +30,7 @@ async def _payload(ctx: Context, result: SequenceResult) -> SequencePayload:
 
 
 def _id_errors(ids: IdDecoder) -> SequencePayload | None:
-    return (
-        SequencePayload(sequence=None, user_errors=user_errors(ids.errors)) if ids.errors else None
-    )
+    return SequencePayload.refused(ids.errors) if ids.errors else None
 
 
 @strawberry.type

@@ -13,7 +13,7 @@ from seqgql.persistence.database import Database
 from seqgql.persistence.tables import contacts, group_members, groups
 from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
-from seqgql.services.reads import Listing, rows_by_ids
+from seqgql.services.reads import Listing, all_rows, rows_by_ids
 
 
 @dataclass(slots=True)
@@ -56,11 +56,7 @@ async def groups_by_ids(db: Database, workspace_id: int, ids: list[int]) -> dict
 
 
 async def all_groups(db: Database, workspace_id: int) -> list[Row]:
-    async with db.read() as conn:
-        rows = await conn.execute(
-            sa.select(groups).where(groups.c.workspace_id == workspace_id).order_by(groups.c.name)
-        )
-        return list(rows)
+    return await all_rows(db, groups, workspace_id, groups.c.name)
 
 
 def group_contact_listing(workspace_id: int, group_id: int) -> Listing:

@@ -19,12 +19,13 @@ from seqgql.services.enrollments.bulk_action import (
     Selected,
     apply_transition,
     in_future,
+    select_for,
     transition_action,
 )
 from seqgql.services.enrollments.operation import BulkOperation
-from seqgql.services.enrollments.resolution import collect_skips, resolve_selection, status_counts
+from seqgql.services.enrollments.resolution import resolve_selection
 from seqgql.services.enrollments.results import BulkResult, Skips
-from seqgql.services.enrollments.transitions import change_status, lock_sequences
+from seqgql.services.enrollments.transitions import change_status
 
 e = enrollments.c
 
@@ -89,11 +90,7 @@ async def _resume(op: BulkOperation, options: ResumeOptions) -> BulkResult:
             Action.RESUME,
             values={"resume_at": None, "next_run_at": op.change.now},
         )
-    resolved = await resolve_selection(op.conn, op.actor, options.selection)
-    await lock_sequences(op.conn, resolved.sequence_ids)
-    counts = await status_counts(op.conn, resolved.predicate)
-    skips = Skips()
-    await collect_skips(op.conn, resolved.predicate, counts, Action.RESUME, skips)
+    resolved, skips = await select_for(op, options.selection, Action.RESUME)
     paused = sa.and_(resolved.predicate, e.status == EnrollmentStatus.PAUSED)
     result = await op.conn.execute(
         enrollments.update()

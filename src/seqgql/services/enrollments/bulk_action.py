@@ -25,7 +25,12 @@ from seqgql.domain.status import Action, StatusReason, transition
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
 from seqgql.services.enrollments.operation import BulkOperation, run_bulk
-from seqgql.services.enrollments.resolution import collect_skips, resolve_selection, status_counts
+from seqgql.services.enrollments.resolution import (
+    ResolvedSelection,
+    collect_skips,
+    resolve_selection,
+    status_counts,
+)
 from seqgql.services.enrollments.results import BulkResult, Skips
 from seqgql.services.enrollments.transitions import change_status, lock_sequences
 
@@ -138,11 +143,7 @@ async def apply_transition(
     reason: StatusReason | None = None,
 ) -> BulkResult:
     """Validate, lock, count what is skipped, change the rest."""
-    resolved = await resolve_selection(op.conn, op.actor, selection)
-    await lock_sequences(op.conn, resolved.sequence_ids)
-    counts = await status_counts(op.conn, resolved.predicate)
-    skips = Skips()
-    await collect_skips(op.conn, resolved.predicate, counts, action, skips)
+    resolved, skips = await select_for(op, selection, action)
     rule = transition(action)
     assert rule.to_status is not None
     changed = await change_status(
@@ -156,6 +157,19 @@ async def apply_transition(
         values=values,
     )
     return BulkResult(changed_count=changed, skipped=skips.groups())
+
+
+async def select_for(
+    op: BulkOperation, selection: Selection, action: Action
+) -> tuple[ResolvedSelection, Skips]:
+    """Check the selection, lock its sequences, and count what ``action`` skips (by the
+    transition table's reasons)."""
+    resolved = await resolve_selection(op.conn, op.actor, selection)
+    await lock_sequences(op.conn, resolved.sequence_ids)
+    counts = await status_counts(op.conn, resolved.predicate)
+    skips = Skips()
+    await collect_skips(op.conn, resolved.predicate, counts, action, skips)
+    return resolved, skips
 
 
 def in_future(attribute: str, field: str) -> Check:
