@@ -14,8 +14,9 @@ from seqgql.domain.kinds import Role
 from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.services.auth import issue_token
-from tests.conftest import GraphQLClient, Workspace, make_workspace
-from tests.factories import gid, gids, make_contacts, make_enrolled
+from tests.helpers.factories import gid, gids, make_contacts, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.workspace import Workspace, make_workspace
 
 NEVER = 987_654_321  # a primary key no test ever reaches
 

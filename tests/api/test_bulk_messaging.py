@@ -13,19 +13,20 @@ from seqgql.graphql.relay import from_global_id
 from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, enrollments
-from tests.api.test_bulk_actions import (
+from tests.helpers.bulk import (
     create_contacts,
     enroll_input,
     enrollment_of,
     event_count,
     ids_of,
-    mutate,
     node,
     snapshot,
     states,
 )
-from tests.conftest import START, GraphQLClient, Workspace
-from tests.factories import gid, gids, make_enrolled, make_sequence
+from tests.helpers.clocks import START
+from tests.helpers.factories import gid, gids, make_enrolled, make_sequence
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 SEND = """sentCount dryRun skipped { reason count ids } userErrors { field code message }"""
 DELIVERY = """enrollment { id status reason resumeAt finishedAt } statusChanged skippedReason

@@ -23,8 +23,9 @@ from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
 from seqgql.services.contacts import ContactSpec, create_contacts
 from seqgql.services.enrollments import add_contacts, pause, remove
-from tests.conftest import GraphQLClient, Workspace, make_workspace
-from tests.factories import gid, make_sequence
+from tests.helpers.factories import gid, make_sequence
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.workspace import Workspace, make_workspace
 
 PAGE = """
 query($seq: ID!, $first: Int, $after: String, $order: EnrollmentOrder, $filter: EnrollmentFilter) {

@@ -15,8 +15,17 @@ from seqgql.services.auth import issue_token
 from seqgql.services.contacts.groups import create_group
 from seqgql.services.enrollments import pause, remove
 from seqgql.services.sequences import archive_sequence, clone_sequence, update_sequence
-from tests.conftest import START, GraphQLClient, Workspace, make_workspace
-from tests.factories import ALL_STATUSES, gid, gids, make_contacts, make_enrolled, make_sequence
+from tests.helpers.clocks import START
+from tests.helpers.factories import (
+    ALL_STATUSES,
+    gid,
+    gids,
+    make_contacts,
+    make_enrolled,
+    make_sequence,
+)
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.workspace import Workspace, make_workspace
 
 RECORD = """
 mutation($input: RecordDeliveryEventInput!) {

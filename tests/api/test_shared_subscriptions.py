@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -24,9 +23,10 @@ from seqgql.events.log import EventCursor
 from seqgql.graphql.feeds import FeedHub
 from seqgql.persistence.database import Database
 from seqgql.services import enrollments
-from tests.api.test_subscriptions import CHANGES, COUNTS, connect
-from tests.conftest import Workspace, make_workspace
-from tests.factories import ALL_STATUSES, gid, make_enrolled
+from tests.helpers.factories import ALL_STATUSES, gid, make_enrolled
+from tests.helpers.subscriptions import CHANGES, COUNTS, ack, connect, subscribe
+from tests.helpers.waiting import eventually
+from tests.helpers.workspace import Workspace, make_workspace
 
 VALIDATION_ERROR = """
 subscription($seq: ID!) {
@@ -43,14 +43,6 @@ def hub(app: Starlette) -> FeedHub:
     return feeds
 
 
-async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Wait until ``condition()`` holds (the hub cleans up in other tasks)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
 async def live(
     app: Starlette, readers: set[asyncio.Task[Any]], *, feeds: int, subscribers: int
 ) -> None:
@@ -65,18 +57,6 @@ async def live(
         )
 
     await eventually(ready)
-
-
-async def ack(ws: AsyncWebSocketSession) -> None:
-    assert (await asyncio.wait_for(ws.receive_json(), 5))["type"] == "connection_ack"
-
-
-async def subscribe(
-    ws: AsyncWebSocketSession, op_id: str, query: str, variables: dict[str, Any]
-) -> None:
-    await ws.send_json(
-        {"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables}}
-    )
 
 
 async def receive_text(ws: AsyncWebSocketSession) -> str:
@@ -215,9 +195,7 @@ async def test_two_subscriptions_on_one_connection_share_a_feed_and_each_gets_it
         await subscribe(ws, "a", CHANGES, variables)
         await subscribe(ws, "b", CHANGES, variables)
         await live(app, log_readers, feeds=1, subscribers=2)
-        await enrollments.pause(
-            app_db(app), clock, workspace.actor, Selection(ids=tuple(ids))
-        )
+        await enrollments.pause(app_db(app), clock, workspace.actor, Selection(ids=tuple(ids)))
         messages = [await receive(ws) for _ in range(4)]
         by_id: dict[str, list[int]] = {"a": [], "b": []}
         for message in messages:
@@ -475,9 +453,7 @@ async def test_workspaces_never_share_a_feed(
         await eventually(lambda: hub(app).subscriber_count == 2)
         assert {key[0] for key in hub(app).feeds} == {workspace.actor.workspace_id}
 
-        await enrollments.pause(
-            app_db(app), clock, workspace.actor, Selection(ids=(ids[0],))
-        )
+        await enrollments.pause(app_db(app), clock, workspace.actor, Selection(ids=(ids[0],)))
         received = {m["id"]: m for m in [await receive(mine), await receive(mine)]}
         assert received["changes"]["payload"]["data"]["enrollmentStatusChanged"]["enrollment"] == {
             "id": gid("Enrollment", ids[0]),

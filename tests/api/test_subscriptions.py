@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
-from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
+from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
@@ -18,45 +15,10 @@ from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.events.log import EventCursor
 from seqgql.services.enrollments import finish, pause, remove
-from tests.conftest import GraphQLClient, Workspace
-from tests.factories import gid, make_enrolled
-
-CHANGES = """
-subscription($seq: ID!, $since: String, $statuses: [EnrollmentStatus!]) {
-  enrollmentStatusChanged(sequenceId: $seq, since: $since, statuses: $statuses) {
-    cursor number fromStatus toStatus reason
-    enrollment { id status }
-    actor { email }
-  }
-}"""
-
-COUNTS = """
-subscription($seq: ID!) {
-  sequenceStatusCounts(sequenceId: $seq) { total counts { status count } }
-}"""
-
-
-@asynccontextmanager
-async def connect(app: Starlette, token: str | None) -> AsyncIterator[AsyncWebSocketSession]:
-    async with (
-        httpx.AsyncClient(
-            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-        ) as client,
-        aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,
-    ):
-        payload = {"authorization": f"Bearer {token}"} if token else {}
-        await ws.send_json({"type": "connection_init", "payload": payload})
-        yield ws
-
-
-async def next_data(ws: AsyncWebSocketSession) -> dict[str, Any]:
-    while True:
-        message = await asyncio.wait_for(ws.receive_json(), 5)
-        if message["type"] == "ping":
-            continue
-        assert message["type"] == "next", message
-        assert "errors" not in message["payload"], message
-        return message["payload"]["data"]  # type: ignore[no-any-return]
+from tests.helpers.factories import gid, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.subscriptions import CHANGES, COUNTS, connect, next_data
+from tests.helpers.workspace import Workspace
 
 
 async def test_changes_replay_then_live(app: Starlette, workspace: Workspace, db, clock) -> None:

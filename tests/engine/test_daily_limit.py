@@ -19,20 +19,19 @@ from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
 from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
-from tests.api.test_bulk_actions import mutate
-from tests.conftest import GraphQLClient, Workspace
-from tests.engine.test_delivery_outcomes import (
+from tests.helpers.engine import (
     ScriptedTransport,
     activity_rows,
     engine_for,
     enroll,
-    isolated_clock,
     make_sequence,
     sent_steps,
     states,
     status_changes,
 )
-from tests.factories import gid
+from tests.helpers.factories import gid
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 EVERY_DAY = tuple(Weekday)
@@ -42,9 +41,7 @@ SEQUENCE = "sequence { id name dailyLimitPerSender } userErrors { field code mes
 STEP = {"channel": "EMAIL", "waitMinutes": 0, "subject": "Hi", "body": "Hello {{first_name}}"}
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    return isolated_clock()
+pytestmark = pytest.mark.isolated_clock
 
 
 def midnight_after(moment: datetime) -> datetime:

@@ -20,30 +20,22 @@ from seqgql.domain.sequence import StepSpec
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
 from seqgql.services.enrollments import pause
-from tests.api.test_bulk_actions import (
-    create_contacts,
-    enroll_input,
-    enrollment_of,
-    ids_of,
-    moment,
-    mutate,
-    node,
-)
-from tests.conftest import GraphQLClient, Workspace
-from tests.engine.test_delivery_outcomes import (
+from tests.helpers.bulk import create_contacts, enroll_input, enrollment_of, ids_of, moment, node
+from tests.helpers.engine import (
     DAY,
     TEXTS,
     ScriptedTransport,
     activity_rows,
     engine_for,
     enroll,
-    isolated_clock,
     make_sequence,
     sent_steps,
     states,
     status_changes,
 )
-from tests.factories import gid
+from tests.helpers.factories import gid
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 UPDATE = "contact { id firstName email phone optedOut } userErrors { field code message }"
 DELIVERY = "enrollment { id status reason resumeAt } statusChanged userErrors { field code }"
@@ -56,9 +48,7 @@ DAILY = [
 HANG_GUARD_SECONDS = 30
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    return isolated_clock()
+pytestmark = pytest.mark.isolated_clock
 
 
 async def enrolled_through_api(

@@ -12,28 +12,25 @@ import pytest
 from seqgql.clock import FrozenClock
 from seqgql.outbound.transport import OutboundMessage
 from seqgql.persistence.database import Database
-from tests.conftest import Workspace
-from tests.engine.test_delivery_outcomes import (
+from tests.helpers.engine import (
     ScriptedTransport,
     State,
     activity_rows,
     engine_for,
     enroll,
-    isolated_clock,
     make_sequence,
     sent_steps,
     states,
     status_changes,
 )
+from tests.helpers.workspace import Workspace
 
 # The most a test waits for the engine to get somewhere (a guard against a hang, not a
 # measurement: the engine gets there in milliseconds).
 HANG_GUARD_SECONDS = 30
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    return isolated_clock()
+pytestmark = pytest.mark.isolated_clock
 
 
 class SlowTransport:

@@ -18,8 +18,8 @@ from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, enrollments, events, sequences
 from seqgql.services.enrollments import add_contacts, pause
 from seqgql.services.sequences import create_sequence
-from tests.conftest import Workspace
-from tests.factories import make_contacts
+from tests.helpers.factories import make_contacts
+from tests.helpers.workspace import Workspace
 
 DAY = 24 * 60
 STEPS = [

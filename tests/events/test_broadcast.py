@@ -20,10 +20,12 @@ from seqgql.events.broadcast import LISTENER_NAME, Broadcast, create_broadcast
 from seqgql.events.bus import EventBus
 from seqgql.persistence.database import Database
 from seqgql.settings import Settings
-from tests.api.test_bulk_smoke import PAUSE
-from tests.api.test_subscriptions import CHANGES, connect, next_data
-from tests.conftest import POSTGRES_URL, GraphQLClient, Workspace
-from tests.factories import gid, gids, make_enrolled
+from tests.helpers.bulk import PAUSE
+from tests.helpers.databases import POSTGRES_URL
+from tests.helpers.factories import gid, gids, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.subscriptions import CHANGES, connect, next_data
+from tests.helpers.workspace import Workspace
 
 REDIS_URL = os.environ.get("SEQGQL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
