@@ -24,14 +24,8 @@ from tests.helpers.bulk import create_contacts, enroll_input, enrollment_of, ids
 from tests.helpers.engine import (
     DAY,
     TEXTS,
+    Delivery,
     ScriptedTransport,
-    activity_rows,
-    engine_for,
-    enroll,
-    make_sequence,
-    sent_steps,
-    states,
-    status_changes,
 )
 from tests.helpers.factories import gid
 from tests.helpers.graphql_client import GraphQLClient, mutate
@@ -74,14 +68,14 @@ async def update_contact(gql: GraphQLClient, contact_id: int, **fields: Any) -> 
 
 
 async def test_a_step_not_sent_goes_out_once_the_contact_is_fixed_and_resumed(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, db: Database, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
+    seq = await delivery.sequence()
     contact, pk = await enrolled_through_api(
         gql, db, seq, {"firstName": "Nora", "phone": "+14155550123"}
     )
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
+    engine = delivery.engine(transport)
     await engine.run_until_idle()
     got = await node(gql, pk)
     assert shown(got) == ("NOT_SENT", "MISSING_EMAIL", 1) and got["nextRunAt"] is None
@@ -105,8 +99,8 @@ async def test_a_step_not_sent_goes_out_once_the_contact_is_fixed_and_resumed(
         (pk, "nora@example.com", "Hello Nora", "Hi Nora")
     ]
     assert shown(await node(gql, pk)) == ("ACTIVE", None, 2)
-    assert sent_steps(await activity_rows(db, [pk])) == [(pk, 1)]
-    assert await status_changes(db, seq) == [
+    assert await delivery.sent_steps([pk]) == [(pk, 1)]
+    assert await delivery.status_changes(seq) == [
         (pk, "ACTIVE", None, "NOT_SENT", "MISSING_EMAIL"),
         (pk, "NOT_SENT", "MISSING_EMAIL", "ACTIVE", None),
         (pk, "ACTIVE", None, "NOT_SENT", "MISSING_EMAIL"),
@@ -115,12 +109,12 @@ async def test_a_step_not_sent_goes_out_once_the_contact_is_fixed_and_resumed(
 
 
 async def test_resuming_a_step_not_sent_at_a_date_pauses_it_until_then(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, db: Database, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, TEXTS)
+    seq = await delivery.sequence(TEXTS)
     contact, pk = await enrolled_through_api(gql, db, seq, {"firstName": "Pia"})
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
+    engine = delivery.engine(transport)
     await engine.run_until_idle()
     assert shown(await node(gql, pk)) == ("NOT_SENT", "MISSING_PHONE", 1)
 
@@ -144,7 +138,7 @@ async def test_resuming_a_step_not_sent_at_a_date_pauses_it_until_then(
     got = await node(gql, pk)
     assert shown(got) == ("ACTIVE", None, 2) and got["resumeAt"] is None
     assert [(m.to, m.body) for m in transport.accepted] == [("+14155550199", "Quick text")]
-    assert await status_changes(db, seq) == [
+    assert await delivery.status_changes(seq) == [
         (pk, "ACTIVE", None, "NOT_SENT", "MISSING_PHONE"),
         (pk, "NOT_SENT", "MISSING_PHONE", "PAUSED", "MANUAL"),
         (pk, "PAUSED", "MANUAL", "ACTIVE", None),
@@ -152,14 +146,14 @@ async def test_resuming_a_step_not_sent_at_a_date_pauses_it_until_then(
 
 
 async def test_out_of_office_with_a_return_date_resumes_and_sends_the_step_then(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, db: Database, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, DAILY)
+    seq = await delivery.sequence(DAILY)
     _, pk = await enrolled_through_api(
         gql, db, seq, {"firstName": "Otto", "email": "otto@example.com"}
     )
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
+    engine = delivery.engine(transport)
     await engine.run_until_idle()  # step 1 sent; step 2 due in a day
     returns = (clock.now() + timedelta(days=3)).date()
     payload = await mutate(
@@ -187,21 +181,21 @@ async def test_out_of_office_with_a_return_date_resumes_and_sends_the_step_then(
     assert [m.body for m in transport.accepted] == ["Hi Otto", "Following up, Otto"]
     kinds = [(a["node"]["kind"], a["node"]["step"]) for a in got["activities"]["edges"]]
     assert kinds == [("SENT", 1), ("OUT_OF_OFFICE", 1), ("SENT", 2)]
-    assert await status_changes(db, seq) == [
+    assert await delivery.status_changes(seq) == [
         (pk, "ACTIVE", None, "PAUSED", "OUT_OF_OFFICE"),
         (pk, "PAUSED", "OUT_OF_OFFICE", "ACTIVE", None),
     ]
 
 
 async def test_out_of_office_without_a_return_date_stays_paused(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, db: Database, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, DAILY)
+    seq = await delivery.sequence(DAILY)
     _, pk = await enrolled_through_api(
         gql, db, seq, {"firstName": "Ivo", "email": "ivo@example.com"}
     )
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
+    engine = delivery.engine(transport)
     await engine.run_until_idle()
     payload = await mutate(
         gql, "recordDeliveryEvent",
@@ -216,9 +210,9 @@ async def test_out_of_office_without_a_return_date_stays_paused(
 
 
 async def test_a_contact_opted_out_after_enrolling_is_not_messaged(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, db: Database
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
+    seq = await delivery.sequence()
     quitter, quit_pk = await enrolled_through_api(
         gql, db, seq, {"firstName": "Quinn", "email": "quinn@example.com"}
     )
@@ -227,34 +221,34 @@ async def test_a_contact_opted_out_after_enrolling_is_not_messaged(
     )
     assert (await update_contact(gql, quitter, optedOut=True))["optedOut"] is True
     transport = ScriptedTransport()
-    await engine_for(db, clock, transport).run_until_idle()
+    await delivery.engine(transport).run_until_idle()
 
     assert shown(await node(gql, quit_pk)) == ("OPTED_OUT", None, 1)
     assert transport.accepted_for([quit_pk, stay_pk]) == [stay_pk]
-    assert sent_steps(await activity_rows(db, [quit_pk, stay_pk])) == [(stay_pk, 1)]
-    assert await status_changes(db, seq) == [(quit_pk, "ACTIVE", None, "OPTED_OUT", None)]
+    assert await delivery.sent_steps([quit_pk, stay_pk]) == [(stay_pk, 1)]
+    assert await delivery.status_changes(seq) == [(quit_pk, "ACTIVE", None, "OPTED_OUT", None)]
 
 
 @pytest.mark.postgres_only
 async def test_status_changes_wait_while_a_bulk_action_holds_the_sequence(
-    database_url: str, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, database_url: str, db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
     """The engine does not wait for the sequence's lock: it sends what needs no status
     change, leaves the rest due, and changes them in a later batch."""
     one_step = [StepSpec(StepChannel.EMAIL, 0, "Only step", "Hi")]
-    seq = await make_sequence(db, clock, workspace.actor, one_step, reply_window_minutes=60)
-    done = await enroll(db, clock, workspace.actor, seq, 3, prefix="Done")
-    paused = await enroll(db, clock, workspace.actor, seq, 1, prefix="Paused")
+    seq = await delivery.sequence(one_step, reply_window_minutes=60)
+    done = await delivery.enroll(seq, 3, prefix="Done")
+    paused = await delivery.enroll(seq, 1, prefix="Paused")
     await pause(
         db, clock, workspace.actor, Selection(ids=tuple(paused)),
         resume_at=clock.now() + timedelta(minutes=30),
     )  # fmt: skip
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
+    engine = delivery.engine(transport)
     await engine.run_until_idle()  # the last (only) step to `done`
     clock.advance(timedelta(minutes=60))  # reply window over; the pause is over
-    fresh = await enroll(db, clock, workspace.actor, seq, 2, prefix="Fresh")
-    changes_before = await status_changes(db, seq)
+    fresh = await delivery.enroll(seq, 2, prefix="Fresh")
+    changes_before = await delivery.status_changes(seq)
 
     bulk_action = Database(database_url)
     try:
@@ -264,23 +258,23 @@ async def test_status_changes_wait_while_a_bulk_action_holds_the_sequence(
             )
             stats = await asyncio.wait_for(engine.run_once(), HANG_GUARD_SECONDS)
             assert stats.deferred == len(done)
-            got = await states(db, done + paused + fresh)
+            got = await delivery.states(done + paused + fresh)
             assert {got[pk].status for pk in done} == {"ACTIVE"}
             assert got[paused[0]].status == "PAUSED"
             assert {got[pk].last_sent_step for pk in fresh} == {1}  # sending needs no lock
             assert sorted(transport.accepted_for(fresh)) == fresh
-            assert await status_changes(db, seq) == changes_before
+            assert await delivery.status_changes(seq) == changes_before
     finally:
         await bulk_action.dispose()
 
     await engine.run_until_idle()
-    got = await states(db, done + paused)
+    got = await delivery.states(done + paused)
     assert {(got[pk].status, got[pk].reason) for pk in done} == {
         ("FINISHED", "COMPLETED_NO_RESPONSE")
     }
     assert (got[paused[0]].status, got[paused[0]].last_sent_step) == ("ACTIVE", 1)
     assert transport.accepted_for(paused) == paused
-    assert (await status_changes(db, seq))[len(changes_before) :] == [
+    assert (await delivery.status_changes(seq))[len(changes_before) :] == [
         (paused[0], "PAUSED", "MANUAL", "ACTIVE", None),
         *((pk, "ACTIVE", None, "FINISHED", "COMPLETED_NO_RESPONSE") for pk in done),
     ]
@@ -288,19 +282,19 @@ async def test_status_changes_wait_while_a_bulk_action_holds_the_sequence(
 
 @pytest.mark.postgres_only
 async def test_a_locked_sequence_does_not_hold_up_the_steps_of_other_sequences(
-    database_url: str, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, database_url: str, clock: FrozenClock
 ) -> None:
     """Rows left for later must not fill every batch: with a batch's worth of them in a
     locked sequence, the due steps of another sequence still go out."""
     one_step = [StepSpec(StepChannel.EMAIL, 0, "Only step", "Hi")]
-    locked_seq = await make_sequence(db, clock, workspace.actor, one_step, reply_window_minutes=60)
-    done = await enroll(db, clock, workspace.actor, locked_seq, 3, prefix="Done")
+    locked_seq = await delivery.sequence(one_step, reply_window_minutes=60)
+    done = await delivery.enroll(locked_seq, 3, prefix="Done")
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport, batch_size=len(done))
+    engine = delivery.engine(transport, batch_size=len(done))
     await engine.run_until_idle()
     clock.advance(timedelta(minutes=60))  # `done` now need a status change (finished)
-    other_seq = await make_sequence(db, clock, workspace.actor)
-    waiting = await enroll(db, clock, workspace.actor, other_seq, 2, prefix="Other")
+    other_seq = await delivery.sequence()
+    waiting = await delivery.enroll(other_seq, 2, prefix="Other")
 
     bulk_action = Database(database_url)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, enrollments, events, sequences
 from seqgql.services.enrollments import add_contacts, pause
 from seqgql.services.sequences import create_sequence
+from tests.helpers.engine import run_at_once
 from tests.helpers.factories import make_contacts
 from tests.helpers.workspace import Workspace
 
@@ -202,15 +202,7 @@ async def test_three_workers_send_every_step_exactly_once(
     seq = await _sequence(db, clock, workspace)
     ids = await _enroll(db, clock, workspace, seq, 3000)
     transports = [RecordingTransport() for _ in range(3)]
-    workers = [Database(database_url) for _ in range(3)]
-    try:
-        engines = [
-            Engine(w, clock, t, batch_size=200) for w, t in zip(workers, transports, strict=True)
-        ]
-        await asyncio.gather(*(engine.run_until_idle() for engine in engines))
-    finally:
-        for w in workers:
-            await w.dispose()
+    await run_at_once(database_url, clock, transports, make_engine=Engine, batch_size=200)
     sent = [m.enrollment_id for t in transports for m in mine(t, ids)]
     assert sorted(sent) == sorted(ids)  # each once, none skipped
     assert sum(1 for t in transports if mine(t, ids)) >= 2  # the work was shared
