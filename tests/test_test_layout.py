@@ -5,6 +5,7 @@ fixtures. Within tests/, only ``tests.helpers`` may be imported."""
 from __future__ import annotations
 
 import ast
+from importlib.util import resolve_name
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -12,30 +13,22 @@ ROOT = TESTS.parent
 HELPERS = "tests.helpers"
 
 
-def module_name(path: Path) -> str:
-    """``tests/api/test_auth.py`` -> ``tests.api.test_auth`` (a package's __init__: the package)."""
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def package_of(path: Path) -> str:
+    """``tests/api/test_auth.py`` -> ``tests.api``: what its relative imports start from."""
+    return ".".join(path.relative_to(ROOT).parent.parts)
 
 
-def imported_modules(source: str, module: str, *, is_package: bool = False) -> list[str]:
-    """Every module ``source`` (the text of ``module``) imports, as absolute dotted names;
+def imported_modules(source: str, package: str) -> list[str]:
+    """Every module ``source`` (a module of ``package``) imports, as absolute dotted names;
     ``from m import n`` counts as both ``m`` and ``m.n`` (n may be a submodule)."""
-    package = module if is_package else module.rpartition(".")[0]
-    names: list[str] = []
+    found: list[str] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
+            found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                target = ".".join([*base, node.module] if node.module else base)
-            else:
-                target = node.module or ""
-            names.append(target)
-            names.extend(f"{target}.{alias.name}" for alias in node.names)
-    return names
+            name = resolve_name("." * node.level + (node.module or ""), package)
+            found += [name, *(f"{name}.{alias.name}" for alias in node.names)]
+    return found
 
 
 def _is_under(name: str, prefix: str) -> bool:
@@ -65,17 +58,14 @@ def test_no_module_under_tests_imports_a_test_module_or_a_conftest() -> None:
     assert TESTS / "helpers" / "bulk.py" in SOURCES
     offending = {}
     for path in SOURCES:
-        names = imported_modules(
-            path.read_text(), module_name(path), is_package=path.name == "__init__.py"
-        )
-        if bad := forbidden(names):
+        if bad := forbidden(imported_modules(path.read_text(), package_of(path))):
             offending[str(path.relative_to(ROOT))] = bad
     assert not offending, f"import shared code from {HELPERS} only: {offending}"
 
 
 def test_the_check_sees_every_kind_of_import() -> None:
     """The check above would pass vacuously if the walker or the rule saw nothing."""
-    module = "tests.engine.test_daily_limit"
+    package = "tests.engine"  # of tests/engine/test_daily_limit.py
     bad = {
         "from tests.api.test_bulk_actions import mutate": "tests.api.test_bulk_actions.mutate",
         "from tests.conftest import START": "tests.conftest.START",
@@ -89,7 +79,7 @@ def test_the_check_sees_every_kind_of_import() -> None:
         "from tests.factories import gid": "tests.factories.gid",
     }
     for source, name in bad.items():
-        assert forbidden(imported_modules(source, module)) == [name], source
+        assert forbidden(imported_modules(source, package)) == [name], source
     for fine in (
         "from tests.helpers.bulk import mutate",
         "from tests.helpers import engine",
@@ -98,8 +88,8 @@ def test_the_check_sees_every_kind_of_import() -> None:
         "from ..helpers.clocks import START",
         "import pytest\nfrom seqgql.clock import FrozenClock",
     ):
-        assert forbidden(imported_modules(fine, module)) == [], fine
-    helper_source = "from .bulk import node\nfrom ..api.test_auth import snapshot"
-    assert forbidden(imported_modules(helper_source, "tests.helpers", is_package=True)) == [
+        assert forbidden(imported_modules(fine, package)) == [], fine
+    helper_source = "from .bulk import node\nfrom ..api.test_auth import snapshot"  # in helpers/
+    assert forbidden(imported_modules(helper_source, "tests.helpers")) == [
         "tests.api.test_auth.snapshot"
     ]

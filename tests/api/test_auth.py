@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
@@ -177,6 +178,7 @@ def mutation(name: str, selection: str | None = None) -> str:
     )
 
 
+@pytest.fixture
 async def viewer_scenario(
     gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
 ) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -217,11 +219,10 @@ async def viewer_scenario(
 async def test_viewer_cannot_change_anything(
     gql: GraphQLClient,
     workspace: Workspace,
-    db: Database,
-    clock: FrozenClock,
     transport: RecordingTransport,
+    viewer_scenario: tuple[str, dict[str, dict[str, Any]]],
 ) -> None:
-    viewer, inputs = await viewer_scenario(gql, workspace, db, clock)
+    viewer, inputs = viewer_scenario
     before = await snapshot(gql, workspace.token)
     sent_before = len(transport.sent)
 
@@ -245,12 +246,11 @@ async def test_viewer_cannot_change_anything(
 async def test_the_inputs_refused_to_the_viewer_are_valid_for_an_admin(
     gql: GraphQLClient,
     workspace: Workspace,
-    db: Database,
-    clock: FrozenClock,
     transport: RecordingTransport,
+    viewer_scenario: tuple[str, dict[str, dict[str, Any]]],
 ) -> None:
     """Keeps the test above honest: its refusals are the role's doing, not bad input."""
-    _viewer, inputs = await viewer_scenario(gql, workspace, db, clock)
+    _viewer, inputs = viewer_scenario
     before = await snapshot(gql, workspace.token)
     failures = {}
     for name, value in inputs.items():
@@ -301,6 +301,7 @@ async def assert_like_missing(
     return got
 
 
+@pytest.fixture
 async def two_workspaces(
     gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
 ) -> dict[str, Any]:
@@ -350,9 +351,9 @@ def pk_of(global_id: str) -> int:
 
 
 async def test_another_workspaces_objects_read_as_missing(
-    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
+    gql: GraphQLClient, two_workspaces: dict[str, Any]
 ) -> None:
-    w = await two_workspaces(gql, workspace, db, clock)
+    w = two_workspaces
     a, b = w["a"], w["b"]
     node = "query($id: ID!) { node(id: $id) { __typename id } }"
     for type_name, pk in (
@@ -395,9 +396,9 @@ async def test_another_workspaces_objects_read_as_missing(
 
 
 async def test_lists_show_only_the_callers_workspace(
-    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
+    gql: GraphQLClient, two_workspaces: dict[str, Any]
 ) -> None:
-    w = await two_workspaces(gql, workspace, db, clock)
+    w = two_workspaces
     b = w["b"]
     data = await gql.execute(
         """{ sequences(includeArchived: true) { totalCount edges { node { id } } }
@@ -420,13 +421,9 @@ async def test_lists_show_only_the_callers_workspace(
 
 
 async def test_mutations_with_another_workspaces_ids_find_nothing_and_change_nothing(
-    gql: GraphQLClient,
-    workspace: Workspace,
-    db: Database,
-    clock: FrozenClock,
-    transport: RecordingTransport,
+    gql: GraphQLClient, transport: RecordingTransport, two_workspaces: dict[str, Any]
 ) -> None:
-    w = await two_workspaces(gql, workspace, db, clock)
+    w = two_workspaces
     a, b = w["a"], w["b"]
     a_before = await snapshot(gql, w["A"].token)
     b_before = await snapshot(gql, w["B"].token)
