@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -178,10 +178,15 @@ def mutation(name: str, selection: str | None = None) -> str:
     )
 
 
+class Viewer(NamedTuple):
+    token: str
+    inputs: dict[str, dict[str, Any]]
+
+
 @pytest.fixture
-async def viewer_scenario(
+async def viewer(
     gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
-) -> tuple[str, dict[str, dict[str, Any]]]:
+) -> Viewer:
     """A workspace with data, a VIEWER token in it, and one input per mutation that an
     admin could send (in this order)."""
     admin = workspace.actor
@@ -189,7 +194,7 @@ async def viewer_scenario(
     spare = await make_contacts(db, clock, admin, 2, prefix="Spare")
     group = await gql.execute(mutation("createGroup"), {"input": {"name": "Team"}})
     group_id = group["createGroup"]["group"]["id"]
-    viewer = await issue_token(
+    issued = await issue_token(
         db, clock, email=f"viewer@{workspace.name}.test", workspace=workspace.name,
         role=Role.VIEWER,
     )  # fmt: skip
@@ -213,21 +218,17 @@ async def viewer_scenario(
         "archiveSequence": {"sequenceId": seq_gid},
     }
     assert set(inputs) == set(MUTATIONS)
-    return viewer.token, inputs
+    return Viewer(issued.token, inputs)
 
 
 async def test_viewer_cannot_change_anything(
-    gql: GraphQLClient,
-    workspace: Workspace,
-    transport: RecordingTransport,
-    viewer_scenario: tuple[str, dict[str, dict[str, Any]]],
+    gql: GraphQLClient, workspace: Workspace, transport: RecordingTransport, viewer: Viewer
 ) -> None:
-    viewer, inputs = viewer_scenario
     before = await snapshot(gql, workspace.token)
     sent_before = len(transport.sent)
 
-    for name, value in inputs.items():
-        data = await gql.execute(mutation(name), {"input": value}, token=viewer)
+    for name, value in viewer.inputs.items():
+        data = await gql.execute(mutation(name), {"input": value}, token=viewer.token)
         payload = data[name]
         codes = [err["code"] for err in payload["userErrors"]]
         assert codes == ["FORBIDDEN"], (name, payload)
@@ -239,21 +240,17 @@ async def test_viewer_cannot_change_anything(
         assert payload.get("bulkOperationId") is None, (name, payload)
 
     assert await snapshot(gql, workspace.token) == before
-    assert await snapshot(gql, viewer) == before  # the viewer reads the same workspace
+    assert await snapshot(gql, viewer.token) == before  # the viewer reads the same workspace
     assert len(transport.sent) == sent_before
 
 
 async def test_the_inputs_refused_to_the_viewer_are_valid_for_an_admin(
-    gql: GraphQLClient,
-    workspace: Workspace,
-    transport: RecordingTransport,
-    viewer_scenario: tuple[str, dict[str, dict[str, Any]]],
+    gql: GraphQLClient, workspace: Workspace, transport: RecordingTransport, viewer: Viewer
 ) -> None:
     """Keeps the test above honest: its refusals are the role's doing, not bad input."""
-    _viewer, inputs = viewer_scenario
     before = await snapshot(gql, workspace.token)
     failures = {}
-    for name, value in inputs.items():
+    for name, value in viewer.inputs.items():
         response = await gql.post(mutation(name), {"input": value})
         body = response.json()
         if body.get("errors") or body["data"][name]["userErrors"]:

@@ -116,6 +116,26 @@ async def test_each_sender_and_each_sequence_has_its_own_count(
     assert len(waiting) == 2
 
 
+async def one_goes_and_one_waits_for(
+    delivery: Delivery, window: SendingWindow, now: datetime, opening: datetime
+) -> None:
+    """Two contacts due at ``now`` in a sequence sending in ``window``, one message a day:
+    one goes at once, the other is held for ``opening`` and goes then."""
+    delivery.clock.set(now)
+    _, ids = await delivery.enrolled(2, window=window, daily_limit_per_sender=1)
+    transport = ScriptedTransport()
+    engine = delivery.engine(transport)
+
+    await engine.run_until_idle()
+    (first,) = transport.accepted_for(ids)
+    (held,) = set(ids) - {first}
+    assert (await delivery.states([held]))[held].next_run_at == opening
+
+    delivery.clock.set(opening)
+    await engine.run_until_idle()
+    assert transport.accepted_for(ids) == [first, held]
+
+
 async def test_the_day_is_the_windows_day_and_the_step_goes_at_its_next_opening(
     delivery: Delivery, clock: FrozenClock
 ) -> None:
@@ -123,21 +143,9 @@ async def test_the_day_is_the_windows_day_and_the_step_goes_at_its_next_opening(
     still the same day in UTC, and goes then because it is a new day in Tokyo."""
     window = SendingWindow(EVERY_DAY, "08:00", "23:00", "Asia/Tokyo")
     monday = clock.now().date()
-    clock.set(at_in_tokyo(monday, 22))
-    _, ids = await delivery.enrolled(2, window=window, daily_limit_per_sender=1)
-    transport = ScriptedTransport()
-    engine = delivery.engine(transport)
-
-    await engine.run_until_idle()
-    (first,) = transport.accepted_for(ids)
-    (held,) = set(ids) - {first}
     opening = at_in_tokyo(monday + timedelta(days=1), 8)
     assert opening.date() == monday  # still Monday in UTC
-    assert (await delivery.states([held]))[held].next_run_at == opening
-
-    clock.set(opening)
-    await engine.run_until_idle()
-    assert transport.accepted_for(ids) == [first, held]
+    await one_goes_and_one_waits_for(delivery, window, at_in_tokyo(monday, 22), opening)
 
 
 async def test_held_on_a_friday_a_step_goes_at_mondays_window(
@@ -145,19 +153,8 @@ async def test_held_on_a_friday_a_step_goes_at_mondays_window(
 ) -> None:
     window = SendingWindow(WEEKDAYS, "09:00", "17:00", "Asia/Tokyo")
     friday = clock.now().date() + timedelta(days=4)
-    clock.set(at_in_tokyo(friday, 10))
-    _, ids = await delivery.enrolled(2, window=window, daily_limit_per_sender=1)
-    transport = ScriptedTransport()
-    engine = delivery.engine(transport)
-
-    await engine.run_until_idle()
-    (first,) = transport.accepted_for(ids)
-    (held,) = set(ids) - {first}
     monday = at_in_tokyo(friday + timedelta(days=3), 9)
-    assert (await delivery.states([held]))[held].next_run_at == monday
-    clock.set(monday)
-    await engine.run_until_idle()
-    assert transport.accepted_for(ids) == [first, held]
+    await one_goes_and_one_waits_for(delivery, window, at_in_tokyo(friday, 10), monday)
 
 
 async def test_a_message_that_did_not_go_out_does_not_use_up_the_allowance(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import StepChannel
 from seqgql.domain.selection import Selection
 from seqgql.domain.sequence import StepSpec
+from seqgql.engine.worker import Engine
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
 from seqgql.services.enrollments import pause
@@ -55,6 +56,28 @@ async def enrolled_through_api(
     return contact_id, await enrollment_of(db, seq, contact_id)
 
 
+class FirstRun(NamedTuple):
+    seq: int
+    contact: int
+    pk: int
+    transport: ScriptedTransport
+    engine: Engine
+
+
+async def first_run(
+    delivery: Delivery, gql: GraphQLClient, contact: dict[str, Any],
+    steps: list[StepSpec] | None = None,
+) -> FirstRun:  # fmt: skip
+    """A sequence (``steps``) with one contact enrolled through the API, and an engine on a
+    scripted transport that has run once."""
+    seq = await delivery.sequence(steps)
+    contact_id, pk = await enrolled_through_api(gql, delivery.db, seq, contact)
+    transport = ScriptedTransport()
+    engine = delivery.engine(transport)
+    await engine.run_until_idle()
+    return FirstRun(seq, contact_id, pk, transport, engine)
+
+
 def shown(got: dict[str, Any]) -> tuple[Any, ...]:
     return got["status"], got["reason"], got["currentStep"]
 
@@ -68,15 +91,11 @@ async def update_contact(gql: GraphQLClient, contact_id: int, **fields: Any) -> 
 
 
 async def test_a_step_not_sent_goes_out_once_the_contact_is_fixed_and_resumed(
-    delivery: Delivery, gql: GraphQLClient, db: Database, clock: FrozenClock
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
 ) -> None:
-    seq = await delivery.sequence()
-    contact, pk = await enrolled_through_api(
-        gql, db, seq, {"firstName": "Nora", "phone": "+14155550123"}
+    seq, contact, pk, transport, engine = await first_run(
+        delivery, gql, {"firstName": "Nora", "phone": "+14155550123"}
     )
-    transport = ScriptedTransport()
-    engine = delivery.engine(transport)
-    await engine.run_until_idle()
     got = await node(gql, pk)
     assert shown(got) == ("NOT_SENT", "MISSING_EMAIL", 1) and got["nextRunAt"] is None
 
@@ -109,13 +128,11 @@ async def test_a_step_not_sent_goes_out_once_the_contact_is_fixed_and_resumed(
 
 
 async def test_resuming_a_step_not_sent_at_a_date_pauses_it_until_then(
-    delivery: Delivery, gql: GraphQLClient, db: Database, clock: FrozenClock
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
 ) -> None:
-    seq = await delivery.sequence(TEXTS)
-    contact, pk = await enrolled_through_api(gql, db, seq, {"firstName": "Pia"})
-    transport = ScriptedTransport()
-    engine = delivery.engine(transport)
-    await engine.run_until_idle()
+    seq, contact, pk, transport, engine = await first_run(
+        delivery, gql, {"firstName": "Pia"}, TEXTS
+    )
     assert shown(await node(gql, pk)) == ("NOT_SENT", "MISSING_PHONE", 1)
 
     assert (await update_contact(gql, contact, phone="(415) 555-0199"))["phone"] == "+14155550199"
@@ -146,15 +163,11 @@ async def test_resuming_a_step_not_sent_at_a_date_pauses_it_until_then(
 
 
 async def test_out_of_office_with_a_return_date_resumes_and_sends_the_step_then(
-    delivery: Delivery, gql: GraphQLClient, db: Database, clock: FrozenClock
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
 ) -> None:
-    seq = await delivery.sequence(DAILY)
-    _, pk = await enrolled_through_api(
-        gql, db, seq, {"firstName": "Otto", "email": "otto@example.com"}
-    )
-    transport = ScriptedTransport()
-    engine = delivery.engine(transport)
-    await engine.run_until_idle()  # step 1 sent; step 2 due in a day
+    seq, _, pk, transport, engine = await first_run(
+        delivery, gql, {"firstName": "Otto", "email": "otto@example.com"}, DAILY
+    )  # step 1 sent; step 2 due in a day
     returns = (clock.now() + timedelta(days=3)).date()
     payload = await mutate(
         gql, "recordDeliveryEvent",
@@ -188,15 +201,11 @@ async def test_out_of_office_with_a_return_date_resumes_and_sends_the_step_then(
 
 
 async def test_out_of_office_without_a_return_date_stays_paused(
-    delivery: Delivery, gql: GraphQLClient, db: Database, clock: FrozenClock
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
 ) -> None:
-    seq = await delivery.sequence(DAILY)
-    _, pk = await enrolled_through_api(
-        gql, db, seq, {"firstName": "Ivo", "email": "ivo@example.com"}
+    _, _, pk, transport, engine = await first_run(
+        delivery, gql, {"firstName": "Ivo", "email": "ivo@example.com"}, DAILY
     )
-    transport = ScriptedTransport()
-    engine = delivery.engine(transport)
-    await engine.run_until_idle()
     payload = await mutate(
         gql, "recordDeliveryEvent",
         {"enrollmentId": gid("Enrollment", pk), "kind": "OUT_OF_OFFICE"}, DELIVERY,
