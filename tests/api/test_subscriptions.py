@@ -17,19 +17,18 @@ from seqgql.events.log import EventCursor
 from seqgql.services.enrollments import finish, pause, remove
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.graphql_client import GraphQLClient
-from tests.helpers.subscriptions import CHANGES, COUNTS, connect, next_data
+from tests.helpers.subscriptions import CHANGES, COUNTS, ack, connect, next_data, subscribe
 from tests.helpers.workspace import Workspace
 
 
 async def test_changes_replay_then_live(app: Starlette, workspace: Workspace, db, clock) -> None:
     seq, ids = await make_enrolled(db, clock, workspace.actor, 3)
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         # from the beginning of the log: the three enrollments
         # no since: live only; pause two and see exactly those two changes
         variables = {"seq": gid("Sequence", seq)}
-        await ws.send_json({"id": "1", "type": "subscribe",
-                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        await subscribe(ws, "1", CHANGES, variables)
         await pause(db, clock, workspace.actor, Selection(ids=tuple(ids[:2])))
         first = (await next_data(ws))["enrollmentStatusChanged"]
         second = (await next_data(ws))["enrollmentStatusChanged"]
@@ -42,10 +41,9 @@ async def test_changes_replay_then_live(app: Starlette, workspace: Workspace, db
 
     # reconnect with the first cursor: the second change is replayed, then live ones
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         variables = {"seq": gid("Sequence", seq), "since": cursor}
-        await ws.send_json({"id": "2", "type": "subscribe",
-                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        await subscribe(ws, "2", CHANGES, variables)
         replayed = (await next_data(ws))["enrollmentStatusChanged"]
         assert replayed["number"] == second["number"]
         await remove(db, clock, workspace.actor, Selection(ids=(ids[2],)))
@@ -58,9 +56,8 @@ async def test_counts_sent_on_subscribe_and_on_change(
 ) -> None:
     seq, ids = await make_enrolled(db, clock, workspace.actor, 4)
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
-        await ws.send_json({"id": "c", "type": "subscribe", "payload": {
-            "query": COUNTS, "variables": {"seq": gid("Sequence", seq)}}})  # fmt: skip
+        await ack(ws)
+        await subscribe(ws, "c", COUNTS, {"seq": gid("Sequence", seq)})
         initial = (await next_data(ws))["sequenceStatusCounts"]
         assert initial["total"] == 4
         assert {c["status"]: c["count"] for c in initial["counts"]}["ACTIVE"] == 4
@@ -90,10 +87,9 @@ async def test_event_cursor_read_with_a_page_then_since_misses_nothing(
     # a change between the read and the subscription
     await finish(db, clock, workspace.actor, Selection(ids=(ids[0],)), reason=FinishReason.REPLIED)
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         variables = {"seq": gid("Sequence", seq), "since": cursor}
-        await ws.send_json({"id": "1", "type": "subscribe",
-                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        await subscribe(ws, "1", CHANGES, variables)
         change = (await next_data(ws))["enrollmentStatusChanged"]
         assert change["toStatus"] == "FINISHED"
         assert change["enrollment"]["id"] == gid("Enrollment", ids[0])
@@ -105,11 +101,10 @@ async def test_a_cursor_of_another_sequence_is_refused(
     seq_a, _ = await make_enrolled(db, clock, workspace.actor, 1)
     seq_b, _ = await make_enrolled(db, clock, workspace.actor, 1)
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         foreign = EventCursor(seq_b, 1).encode()
         variables = {"seq": gid("Sequence", seq_a), "since": foreign}
-        await ws.send_json({"id": "1", "type": "subscribe",
-                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        await subscribe(ws, "1", CHANGES, variables)
         message = await asyncio.wait_for(ws.receive_json(), 5)
         assert message["type"] in ("error", "next")
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
@@ -148,10 +143,9 @@ async def test_subscriptions_per_connection_are_limited(
     seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
     variables = {"seq": gid("Sequence", seq)}
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         for i in range(MAX_SUBSCRIPTIONS_PER_CONNECTION + 1):
-            await ws.send_json({"id": str(i), "type": "subscribe",
-                                "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+            await subscribe(ws, str(i), CHANGES, variables)
         message = await asyncio.wait_for(ws.receive_json(), 5)
     assert message["type"] == "error"
     assert message["id"] == str(MAX_SUBSCRIPTIONS_PER_CONNECTION)
