@@ -35,6 +35,7 @@ SEQUENCE = "sequence { id name dailyLimitPerSender } userErrors { field code mes
 STEP = {"channel": "EMAIL", "waitMinutes": 0, "subject": "Hi", "body": "Hello {{first_name}}"}
 
 
+# The engine serves every workspace: a clock of its own keeps other tests' rows from being due.
 pytestmark = pytest.mark.isolated_clock
 
 

@@ -30,6 +30,7 @@ from tests.helpers.engine import (
 from tests.helpers.smtp import RecordingHandler, settings_for
 from tests.helpers.workspace import Workspace
 
+# The engine serves every workspace: a clock of its own keeps other tests' rows from being due.
 pytestmark = pytest.mark.isolated_clock
 
 # ---------------------------------------------------------------- refused for good

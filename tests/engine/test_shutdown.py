@@ -22,6 +22,7 @@ from tests.helpers.engine import (
 HANG_GUARD_SECONDS = 30
 
 
+# The engine serves every workspace: a clock of its own keeps other tests' rows from being due.
 pytestmark = pytest.mark.isolated_clock
 
 

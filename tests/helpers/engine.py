@@ -1,6 +1,7 @@
-"""The engine's tests: sequences and enrollments to deliver, an engine whose quick retries do
-not sleep, a transport that answers as scripted, and what the engine left in the database
-(enrollment state, activities, status changes)."""
+"""The engine's tests: a Delivery (the test's sequences and enrollments, engines whose quick
+retries do not sleep, and what they left in the database: enrollment state, activities,
+status changes), a transport that answers as scripted, and engines run at once as separate
+workers would be."""
 
 from __future__ import annotations
 
