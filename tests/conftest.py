@@ -15,30 +15,33 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from seqgql.app import create_app
 from seqgql.clock import FrozenClock
-from seqgql.domain.kinds import Role
 from seqgql.graphql import subscriptions
 from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade
-from seqgql.services.actor import Actor
-from seqgql.services.auth import issue_token
 from seqgql.settings import Settings
+from tests.helpers.clocks import START, isolated_clock
+from tests.helpers.databases import BACKENDS, POSTGRES_URL, admin, postgres_problem
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.smtp import RecordingHandler, smtp_server
+from tests.helpers.workspace import Workspace, make_workspace
 
-POSTGRES_URL = os.environ.get("SEQGQL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
-BACKENDS = [b for b in os.environ.get("SEQGQL_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
-START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "isolated_clock: the test's clock is one of its own, weeks before any other test's "
+        "(tests.helpers.clocks.isolated_clock), for tests that run the engine",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -53,18 +56,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def _postgres_available() -> str | None:
-    async def probe() -> None:
-        conn = await asyncpg.connect(f"{POSTGRES_URL}/postgres", timeout=5)
-        await conn.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -76,30 +67,19 @@ def database_url(
         upgrade(url)
         yield url
         return
-    problem = _postgres_available()
+    problem = postgres_problem()
     if problem is not None:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required in CI: {problem}")
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem}); skipped PG half")
     name = f"seqgql_test_{uuid.uuid4().hex[:12]}"
-    _admin(f"CREATE DATABASE {name}")
+    admin(f"CREATE DATABASE {name}")
     url = f"{POSTGRES_URL}/{name}"
     try:
         upgrade(url)
         yield url
     finally:
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def _admin(sql: str) -> None:
-    async def run() -> None:
-        conn = await asyncpg.connect(f"{POSTGRES_URL}/postgres")
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
+        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
@@ -108,7 +88,10 @@ def backend(database_url: str) -> str:
 
 
 @pytest.fixture
-def clock() -> FrozenClock:
+def clock(request: pytest.FixtureRequest) -> FrozenClock:
+    """START, or a clock of the test's own where it is marked isolated_clock."""
+    if request.node.get_closest_marker("isolated_clock"):
+        return isolated_clock()
     return FrozenClock(START)
 
 
@@ -139,57 +122,9 @@ async def app(
         yield application
 
 
-@dataclass
-class Workspace:
-    name: str
-    token: str
-    actor: Actor
-
-
-async def make_workspace(db: Database, clock: FrozenClock, role: Role = Role.ADMIN) -> Workspace:
-    name = f"ws-{uuid.uuid4().hex[:10]}"
-    issued = await issue_token(db, clock, email=f"admin@{name}.test", workspace=name, role=role)
-    return Workspace(name, issued.token, Actor(issued.workspace_id, issued.user_id, role))
-
-
 @pytest.fixture
 async def workspace(db: Database, clock: FrozenClock) -> Workspace:
     return await make_workspace(db, clock)
-
-
-class GraphQLClient:
-    """Speaks GraphQL over HTTP to the ASGI app, as a browser or integrator would."""
-
-    def __init__(self, http: httpx.AsyncClient, token: str | None) -> None:
-        self.http = http
-        self.token = token
-
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *,
-                   token: str | None = None) -> httpx.Response:  # fmt: skip
-        headers = (
-            {"authorization": f"Bearer {token or self.token}"} if (token or self.token) else {}
-        )
-        return await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
-
-    async def execute(self, query: str, variables: dict[str, Any] | None = None, *,
-                      token: str | None = None) -> dict[str, Any]:  # fmt: skip
-        """The `data` of a successful request; fails the test on any GraphQL error."""
-        response = await self.post(query, variables, token=token)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]  # type: ignore[no-any-return]
-
-    async def errors(
-        self, query: str, variables: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        response = await self.post(query, variables)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body.get("errors"), body
-        return body["errors"]  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -223,3 +158,15 @@ def log_readers(monkeypatch: pytest.MonkeyPatch) -> set[asyncio.Task[Any]]:
 
     monkeypatch.setattr(subscriptions, "events_after", recording)
     return tasks
+
+
+@pytest.fixture
+def smtp_handler() -> RecordingHandler:
+    return RecordingHandler()
+
+
+@pytest.fixture
+def smtp_port(smtp_handler: RecordingHandler) -> Iterator[int]:
+    """A real SMTP server answering with smtp_handler; its port."""
+    with smtp_server(smtp_handler) as port:
+        yield port

@@ -205,40 +205,24 @@ def test_enrollment_connection_and_selection(sdl: GraphQLSchema) -> None:
 
 
 def test_payloads(sdl: GraphQLSchema) -> None:
-    _has_fields(
-        _object(sdl, "BulkEnrollmentPayload").fields,
-        {
+    expected = {
+        "BulkEnrollmentPayload": {
             "changedCount": "Int!",
             "skipped": "[SkippedGroup!]!",
             "dryRun": "Boolean!",
             "bulkOperationId": "ID",
             "userErrors": "[UserError!]!",
         },
-        "BulkEnrollmentPayload",
-    )
-    _has_fields(
-        _object(sdl, "SkippedGroup").fields,
-        {"reason": "SkipReason!", "count": "Int!", "ids": "[ID!]!"},
-        "SkippedGroup",
-    )
-    _has_fields(
-        _object(sdl, "UserError").fields,
-        {"field": "[String!]", "code": "String!", "message": "String!"},
-        "UserError",
-    )
-    _has_fields(
-        _object(sdl, "RestartEnrollmentsPayload").fields,
-        {"sequence": "Sequence", "changedCount": "Int!", "skipped": "[SkippedGroup!]!"},
-        "RestartEnrollmentsPayload",
-    )
-    _has_fields(
-        _object(sdl, "SendMessagePayload").fields, {"sentCount": "Int!"}, "SendMessagePayload"
-    )
-    _has_fields(
-        _object(sdl, "RecordDeliveryEventPayload").fields,
-        {"enrollment": "Enrollment"},
-        "RecordDeliveryEventPayload",
-    )
+        "SkippedGroup": {"reason": "SkipReason!", "count": "Int!", "ids": "[ID!]!"},
+        "UserError": {"field": "[String!]", "code": "String!", "message": "String!"},
+        "RestartEnrollmentsPayload": {
+            "sequence": "Sequence", "changedCount": "Int!", "skipped": "[SkippedGroup!]!",
+        },
+        "SendMessagePayload": {"sentCount": "Int!"},
+        "RecordDeliveryEventPayload": {"enrollment": "Enrollment"},
+    }  # fmt: skip
+    for name, fields in expected.items():
+        _has_fields(_object(sdl, name).fields, fields, name)
     for name, field in (
         ("SequencePayload", "sequence"),
         ("GroupPayload", "group"),

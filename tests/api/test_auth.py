@@ -5,17 +5,19 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
+import pytest
 
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
 from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.services.auth import issue_token
-from tests.conftest import GraphQLClient, Workspace, make_workspace
-from tests.factories import gid, gids, make_contacts, make_enrolled
+from tests.helpers.factories import gid, gids, make_contacts, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.workspace import Workspace, make_workspace
 
 NEVER = 987_654_321  # a primary key no test ever reaches
 
@@ -176,9 +178,15 @@ def mutation(name: str, selection: str | None = None) -> str:
     )
 
 
-async def viewer_scenario(
+class Viewer(NamedTuple):
+    token: str
+    inputs: dict[str, dict[str, Any]]
+
+
+@pytest.fixture
+async def viewer(
     gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
-) -> tuple[str, dict[str, dict[str, Any]]]:
+) -> Viewer:
     """A workspace with data, a VIEWER token in it, and one input per mutation that an
     admin could send (in this order)."""
     admin = workspace.actor
@@ -186,7 +194,7 @@ async def viewer_scenario(
     spare = await make_contacts(db, clock, admin, 2, prefix="Spare")
     group = await gql.execute(mutation("createGroup"), {"input": {"name": "Team"}})
     group_id = group["createGroup"]["group"]["id"]
-    viewer = await issue_token(
+    issued = await issue_token(
         db, clock, email=f"viewer@{workspace.name}.test", workspace=workspace.name,
         role=Role.VIEWER,
     )  # fmt: skip
@@ -210,22 +218,17 @@ async def viewer_scenario(
         "archiveSequence": {"sequenceId": seq_gid},
     }
     assert set(inputs) == set(MUTATIONS)
-    return viewer.token, inputs
+    return Viewer(issued.token, inputs)
 
 
 async def test_viewer_cannot_change_anything(
-    gql: GraphQLClient,
-    workspace: Workspace,
-    db: Database,
-    clock: FrozenClock,
-    transport: RecordingTransport,
+    gql: GraphQLClient, workspace: Workspace, transport: RecordingTransport, viewer: Viewer
 ) -> None:
-    viewer, inputs = await viewer_scenario(gql, workspace, db, clock)
     before = await snapshot(gql, workspace.token)
     sent_before = len(transport.sent)
 
-    for name, value in inputs.items():
-        data = await gql.execute(mutation(name), {"input": value}, token=viewer)
+    for name, value in viewer.inputs.items():
+        data = await gql.execute(mutation(name), {"input": value}, token=viewer.token)
         payload = data[name]
         codes = [err["code"] for err in payload["userErrors"]]
         assert codes == ["FORBIDDEN"], (name, payload)
@@ -237,22 +240,17 @@ async def test_viewer_cannot_change_anything(
         assert payload.get("bulkOperationId") is None, (name, payload)
 
     assert await snapshot(gql, workspace.token) == before
-    assert await snapshot(gql, viewer) == before  # the viewer reads the same workspace
+    assert await snapshot(gql, viewer.token) == before  # the viewer reads the same workspace
     assert len(transport.sent) == sent_before
 
 
 async def test_the_inputs_refused_to_the_viewer_are_valid_for_an_admin(
-    gql: GraphQLClient,
-    workspace: Workspace,
-    db: Database,
-    clock: FrozenClock,
-    transport: RecordingTransport,
+    gql: GraphQLClient, workspace: Workspace, transport: RecordingTransport, viewer: Viewer
 ) -> None:
     """Keeps the test above honest: its refusals are the role's doing, not bad input."""
-    _viewer, inputs = await viewer_scenario(gql, workspace, db, clock)
     before = await snapshot(gql, workspace.token)
     failures = {}
-    for name, value in inputs.items():
+    for name, value in viewer.inputs.items():
         response = await gql.post(mutation(name), {"input": value})
         body = response.json()
         if body.get("errors") or body["data"][name]["userErrors"]:
@@ -300,6 +298,7 @@ async def assert_like_missing(
     return got
 
 
+@pytest.fixture
 async def two_workspaces(
     gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
 ) -> dict[str, Any]:
@@ -349,9 +348,9 @@ def pk_of(global_id: str) -> int:
 
 
 async def test_another_workspaces_objects_read_as_missing(
-    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
+    gql: GraphQLClient, two_workspaces: dict[str, Any]
 ) -> None:
-    w = await two_workspaces(gql, workspace, db, clock)
+    w = two_workspaces
     a, b = w["a"], w["b"]
     node = "query($id: ID!) { node(id: $id) { __typename id } }"
     for type_name, pk in (
@@ -394,9 +393,9 @@ async def test_another_workspaces_objects_read_as_missing(
 
 
 async def test_lists_show_only_the_callers_workspace(
-    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
+    gql: GraphQLClient, two_workspaces: dict[str, Any]
 ) -> None:
-    w = await two_workspaces(gql, workspace, db, clock)
+    w = two_workspaces
     b = w["b"]
     data = await gql.execute(
         """{ sequences(includeArchived: true) { totalCount edges { node { id } } }
@@ -419,13 +418,9 @@ async def test_lists_show_only_the_callers_workspace(
 
 
 async def test_mutations_with_another_workspaces_ids_find_nothing_and_change_nothing(
-    gql: GraphQLClient,
-    workspace: Workspace,
-    db: Database,
-    clock: FrozenClock,
-    transport: RecordingTransport,
+    gql: GraphQLClient, transport: RecordingTransport, two_workspaces: dict[str, Any]
 ) -> None:
-    w = await two_workspaces(gql, workspace, db, clock)
+    w = two_workspaces
     a, b = w["a"], w["b"]
     a_before = await snapshot(gql, w["A"].token)
     b_before = await snapshot(gql, w["B"].token)

@@ -13,9 +13,11 @@ from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
 from seqgql.persistence.database import Database
 from seqgql.services.auth import issue_token
-from tests.api.test_bulk_actions import BULK, enroll_input, ids_of, mutate, snapshot, states
-from tests.conftest import START, GraphQLClient, Workspace, make_workspace
-from tests.factories import gid, gids, make_contacts, make_enrolled, make_sequence
+from tests.helpers.bulk import enroll_input, ids_of, snapshot, states
+from tests.helpers.clocks import START
+from tests.helpers.factories import gid, gids, make_contacts, make_enrolled, make_sequence
+from tests.helpers.graphql_client import BULK, GraphQLClient, mutate
+from tests.helpers.workspace import Workspace, make_workspace
 
 SEQUENCE = "sequence { id } userErrors { field code message }"
 CONTACTS = "contacts { id } userErrors { field code message }"

@@ -11,9 +11,10 @@ from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.persistence.database import Database
 from seqgql.services.enrollments import finish, pause, remove
-from tests.api.test_bulk_actions import by_reason, ids_of, moment, mutate, node, set_columns, states
-from tests.conftest import GraphQLClient, Workspace
-from tests.factories import gid, gids, make_enrolled
+from tests.helpers.bulk import by_reason, ids_of, moment, node, set_columns, states
+from tests.helpers.factories import gid, gids, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 # ---------------------------------------------------------------- finish / remove
 

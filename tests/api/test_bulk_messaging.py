@@ -13,19 +13,21 @@ from seqgql.graphql.relay import from_global_id
 from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, enrollments
-from tests.api.test_bulk_actions import (
+from tests.helpers.bulk import (
     create_contacts,
     enroll_input,
     enrollment_of,
     event_count,
     ids_of,
-    mutate,
+    moment,
     node,
     snapshot,
     states,
 )
-from tests.conftest import START, GraphQLClient, Workspace
-from tests.factories import gid, gids, make_enrolled, make_sequence
+from tests.helpers.clocks import START
+from tests.helpers.factories import gid, gids, make_enrolled, make_sequence
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 SEND = """sentCount dryRun skipped { reason count ids } userErrors { field code message }"""
 DELIVERY = """enrollment { id status reason resumeAt finishedAt } statusChanged skippedReason
@@ -168,13 +170,9 @@ async def test_delivery_event_changes_status(
     assert got["activities"]["edges"][1]["node"]["detail"] == "from the provider"
     assert got["contact"]["optedOut"] is (kind == "OPTED_OUT")
     if status == "FINISHED":
-        assert moment_of(got["finishedAt"]) == clock.now()
+        assert moment(got["finishedAt"]) == clock.now()
     assert await event_count(db, workspace.actor.workspace_id) == before + 1
     assert await states(db, ids[1:]) == {ids[1]: ("ACTIVE", None)}
-
-
-def moment_of(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 async def test_out_of_office_with_return_date_resumes_then(
@@ -198,7 +196,7 @@ async def test_out_of_office_with_return_date_resumes_then(
         assert payload["userErrors"] == [] and payload["statusChanged"] is True
         got = await node(gql, pk)
         assert (got["status"], got["reason"]) == ("PAUSED", "OUT_OF_OFFICE")
-        assert moment_of(got["resumeAt"]) == expected
+        assert moment(got["resumeAt"]) == expected
 
 
 async def test_opt_out_is_global_for_the_contact(

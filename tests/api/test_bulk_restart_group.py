@@ -13,17 +13,10 @@ from seqgql.graphql.relay import from_global_id
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import enrollments, sequences
 from seqgql.services.enrollments import finish, remove
-from tests.api.test_bulk_actions import (
-    BULK,
-    by_reason,
-    ids_of,
-    mutate,
-    set_columns,
-    snapshot,
-    states,
-)
-from tests.conftest import GraphQLClient, Workspace
-from tests.factories import gid, gids, make_enrolled
+from tests.helpers.bulk import by_reason, ids_of, set_columns, snapshot, states
+from tests.helpers.factories import gid, gids, make_enrolled
+from tests.helpers.graphql_client import BULK, GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 RESTART = (
     f"sequence {{ id name archived clonedFrom {{ id }} steps {{ position channel body }} }} {BULK}"

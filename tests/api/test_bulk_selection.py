@@ -16,19 +16,19 @@ from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import enrollments
 from seqgql.services.enrollments import finish, pause, remove
-from tests.api.test_bulk_actions import (
-    BULK,
+from tests.helpers.bulk import (
     by_reason,
     enroll_input,
     event_count,
     ids_of,
-    mutate,
     set_columns,
     snapshot,
     states,
 )
-from tests.conftest import START, GraphQLClient, Workspace
-from tests.factories import gid, gids, make_contacts, make_enrolled, make_sequence
+from tests.helpers.clocks import START
+from tests.helpers.factories import gid, gids, make_contacts, make_enrolled, make_sequence
+from tests.helpers.graphql_client import BULK, GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 # ---------------------------------------------------------------- selections
 

@@ -1,16 +1,9 @@
 from __future__ import annotations
 
-from tests.conftest import GraphQLClient, Workspace
-from tests.factories import gid, gids, make_enrolled
-
-PAUSE = """
-mutation($input: PauseEnrollmentsInput!) {
-  pauseEnrollments(input: $input) {
-    changedCount dryRun bulkOperationId
-    skipped { reason count ids }
-    userErrors { field code message }
-  }
-}"""
+from tests.helpers.bulk import PAUSE
+from tests.helpers.factories import gid, gids, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.workspace import Workspace
 
 LIST = """
 query($seq: ID!, $filter: EnrollmentFilter) {

@@ -19,8 +19,10 @@ from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
 from seqgql.services.contacts import ContactSpec, create_contacts
 from seqgql.services.enrollments import add_contacts, finish, pause, record_delivery_event, remove
-from tests.conftest import START, GraphQLClient, Workspace, make_workspace
-from tests.factories import ALL_STATUSES, gid, gids, make_sequence
+from tests.helpers.clocks import START
+from tests.helpers.factories import ALL_STATUSES, gid, gids, make_sequence
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.workspace import Workspace, make_workspace
 
 LIST = """
 query($seq: ID!, $filter: EnrollmentFilter, $first: Int, $after: String) {

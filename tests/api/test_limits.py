@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from seqgql.graphql import queries
-from tests.conftest import GraphQLClient
+from tests.helpers.graphql_client import GraphQLClient
 
 
 async def test_query_deeper_than_the_limit_is_refused(gql: GraphQLClient) -> None:

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from seqgql.app import create_app
 from seqgql.clock import FrozenClock
 from seqgql.settings import Settings
-from tests.conftest import Workspace
+from tests.helpers.workspace import Workspace
 
 ALLOWED = "https://app.example.com"
 FOREIGN = "https://evil.example.net"

@@ -33,8 +33,10 @@ from seqgql.graphql.view import GraphQLView
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
 from seqgql.services.enrollments import add_contacts, finish, pause, remove
-from tests.conftest import START, GraphQLClient, Workspace
-from tests.factories import gid, make_contacts, make_enrolled
+from tests.helpers.clocks import START
+from tests.helpers.factories import gid, make_contacts, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.workspace import Workspace
 
 STOCK = StrawberryGraphQLCoreExecutionContext
 

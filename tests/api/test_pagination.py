@@ -23,8 +23,9 @@ from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
 from seqgql.services.contacts import ContactSpec, create_contacts
 from seqgql.services.enrollments import add_contacts, pause, remove
-from tests.conftest import GraphQLClient, Workspace, make_workspace
-from tests.factories import gid, make_sequence
+from tests.helpers.factories import gid, make_sequence
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.workspace import Workspace, make_workspace
 
 PAGE = """
 query($seq: ID!, $first: Int, $after: String, $order: EnrollmentOrder, $filter: EnrollmentFilter) {
@@ -83,11 +84,12 @@ async def enroll_names(
     assert not result.errors and result.changed_count == len(first_names), result
 
 
-async def roster(db: Database, clock: FrozenClock, ws: Workspace) -> int:
+@pytest.fixture
+async def roster(db: Database, clock: FrozenClock, workspace: Workspace) -> int:
     """23 enrollments made in three batches a minute apart (ties within a batch)."""
-    seq = await make_sequence(db, clock, ws.actor)
+    seq = await make_sequence(db, clock, workspace.actor)
     for batch in (FIRST_NAMES[:8], FIRST_NAMES[8:15], FIRST_NAMES[15:]):
-        await enroll_names(db, clock, ws.actor, seq, batch)
+        await enroll_names(db, clock, workspace.actor, seq, batch)
         clock.advance(timedelta(minutes=1))
     return seq
 
@@ -140,41 +142,34 @@ ORDERS = [
 @pytest.mark.parametrize("first", [1, 4, 7])
 async def test_walking_all_pages_returns_every_row_once_in_order(
     gql: GraphQLClient,
-    workspace: Workspace,
-    db: Database,
-    clock: FrozenClock,
+    roster: int,
     order: dict[str, str] | None,
     field: str,
     descending: bool,
     first: int,
 ) -> None:
-    seq = await roster(db, clock, workspace)
-    nodes = await walk(gql, seq, first, order=order)
+    nodes = await walk(gql, roster, first, order=order)
     ids = [n["id"] for n in nodes]
     assert len(ids) == len(set(ids)) == len(FIRST_NAMES)
     keys = [order_key(field, n) for n in nodes]
     assert keys == sorted(keys, reverse=descending)
     # the same order as one big page
-    whole = await page(gql, seq, first=100, order=order)
+    whole = await page(gql, roster, first=100, order=order)
     assert [e["node"]["id"] for e in whole["edges"]] == ids
     assert whole["totalCount"] == len(FIRST_NAMES) and not whole["pageInfo"]["hasNextPage"]
 
 
 async def test_contact_name_order_is_alphabetical_ignoring_case(
-    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
+    gql: GraphQLClient, roster: int
 ) -> None:
-    seq = await roster(db, clock, workspace)
     order = {"field": "CONTACT_NAME", "direction": "ASC"}
-    listed = [n["contact"]["firstName"] for n in await walk(gql, seq, 5, order=order)]
+    listed = [n["contact"]["firstName"] for n in await walk(gql, roster, 5, order=order)]
     assert [n.lower() for n in listed] == sorted(n.lower() for n in FIRST_NAMES)
     assert listed[:3] == ["Bea", "Bea", "Carl"]
 
 
-async def test_default_order_is_newest_first(
-    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
-) -> None:
-    seq = await roster(db, clock, workspace)
-    nodes = (await page(gql, seq, first=100))["edges"]
+async def test_default_order_is_newest_first(gql: GraphQLClient, roster: int) -> None:
+    nodes = (await page(gql, roster, first=100))["edges"]
     newest = {e["node"]["contact"]["firstName"] for e in nodes[:8]}
     assert newest == set(FIRST_NAMES[15:])
     oldest = {e["node"]["contact"]["firstName"] for e in nodes[-8:]}
@@ -184,6 +179,7 @@ async def test_default_order_is_newest_first(
 @pytest.mark.parametrize(("order", "field", "descending"), ORDERS)
 async def test_pages_are_stable_when_rows_are_added_between_them(
     gql: GraphQLClient,
+    roster: int,
     workspace: Workspace,
     db: Database,
     clock: FrozenClock,
@@ -191,25 +187,24 @@ async def test_pages_are_stable_when_rows_are_added_between_them(
     field: str,
     descending: bool,
 ) -> None:
-    seq = await roster(db, clock, workspace)
-    original = [e["node"]["id"] for e in (await page(gql, seq, first=100, order=order))["edges"]]
-    first_page = await page(gql, seq, first=6, order=order)
+    original = [e["node"]["id"] for e in (await page(gql, roster, first=100, order=order))["edges"]]
+    first_page = await page(gql, roster, first=6, order=order)
     seen = [e["node"]["id"] for e in first_page["edges"]]
     assert seen == original[:6]
 
     # new contacts arrive: names on both sides of the cursor, at the same moment as
     # the newest rows and later
     clock.advance(timedelta(seconds=-60))
-    await enroll_names(db, clock, workspace.actor, seq, ["Aaron", "Nora"])
+    await enroll_names(db, clock, workspace.actor, roster, ["Aaron", "Nora"])
     clock.advance(timedelta(minutes=5))
-    await enroll_names(db, clock, workspace.actor, seq, ["Abel", "Kai", "Zane"])
+    await enroll_names(db, clock, workspace.actor, roster, ["Abel", "Kai", "Zane"])
     # and one row of page 1 leaves the list
     await remove(db, clock, workspace.actor, Selection(ids=(pk(first_page["edges"][2]["node"]),)))
 
     after = first_page["pageInfo"]["endCursor"]
     rest: list[dict[str, Any]] = []
     while after:
-        result = await page(gql, seq, first=6, after=after, order=order)
+        result = await page(gql, roster, first=6, after=after, order=order)
         rest += [e["node"] for e in result["edges"]]
         after = result["pageInfo"]["endCursor"] if result["pageInfo"]["hasNextPage"] else None
     rest_ids = [n["id"] for n in rest]
@@ -225,20 +220,17 @@ async def test_pages_are_stable_when_rows_are_added_between_them(
         )
 
 
-async def test_first_above_100_is_an_error_naming_first(
-    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
-) -> None:
-    seq = await roster(db, clock, workspace)
-    errors = await gql.errors(PAGE, {"seq": gid("Sequence", seq), "first": 101})
+async def test_first_above_100_is_an_error_naming_first(gql: GraphQLClient, roster: int) -> None:
+    errors = await gql.errors(PAGE, {"seq": gid("Sequence", roster), "first": 101})
     assert len(errors) == 1
     assert errors[0]["extensions"]["argument"] == "first"
     assert "first" in errors[0]["message"] and "100" in errors[0]["message"]
-    negative = await gql.errors(PAGE, {"seq": gid("Sequence", seq), "first": -1})
+    negative = await gql.errors(PAGE, {"seq": gid("Sequence", roster), "first": -1})
     assert negative[0]["extensions"]["argument"] == "first"
     # 100 itself is fine
-    assert len((await page(gql, seq, first=100))["edges"]) == len(FIRST_NAMES)
+    assert len((await page(gql, roster, first=100))["edges"]) == len(FIRST_NAMES)
     # the default page is 50
-    assert (await page(gql, seq))["totalCount"] == len(FIRST_NAMES)
+    assert (await page(gql, roster))["totalCount"] == len(FIRST_NAMES)
 
 
 def _forged(values: Any) -> str:
@@ -287,16 +279,13 @@ async def test_a_garbage_after_is_an_error_naming_after(
 )
 async def test_a_cursor_of_another_order_is_an_error_naming_after(
     gql: GraphQLClient,
-    workspace: Workspace,
-    db: Database,
-    clock: FrozenClock,
+    roster: int,
     given_by: dict[str, str],
     used_with: dict[str, str],
 ) -> None:
-    seq = await roster(db, clock, workspace)
-    cursor = (await page(gql, seq, first=3, order=given_by))["pageInfo"]["endCursor"]
+    cursor = (await page(gql, roster, first=3, order=given_by))["pageInfo"]["endCursor"]
     errors = await gql.errors(
-        PAGE, {"seq": gid("Sequence", seq), "first": 3, "after": cursor, "order": used_with}
+        PAGE, {"seq": gid("Sequence", roster), "first": 3, "after": cursor, "order": used_with}
     )
     assert errors[0].get("extensions", {}).get("argument") == "after", errors
 

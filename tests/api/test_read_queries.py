@@ -3,7 +3,7 @@ contacts, groups, users and viewer, each confined to the caller's workspace."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from seqgql.clock import FrozenClock
@@ -15,30 +15,21 @@ from seqgql.services.auth import issue_token
 from seqgql.services.contacts.groups import create_group
 from seqgql.services.enrollments import pause, remove
 from seqgql.services.sequences import archive_sequence, clone_sequence, update_sequence
-from tests.conftest import START, GraphQLClient, Workspace, make_workspace
-from tests.factories import ALL_STATUSES, gid, gids, make_contacts, make_enrolled, make_sequence
+from tests.helpers.bulk import moment
+from tests.helpers.clocks import START
+from tests.helpers.factories import (
+    ALL_STATUSES,
+    gid,
+    gids,
+    make_contacts,
+    make_enrolled,
+    make_sequence,
+)
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace, make_workspace
 
-RECORD = """
-mutation($input: RecordDeliveryEventInput!) {
-  recordDeliveryEvent(input: $input) {
-    statusChanged enrollment { id status reason } userErrors { field code message }
-  }
-}"""
-
-FINISH = """
-mutation($input: FinishEnrollmentsInput!) {
-  finishEnrollments(input: $input) { changedCount userErrors { field code message } }
-}"""
-
-REMOVE = """
-mutation($input: RemoveEnrollmentsInput!) {
-  removeEnrollments(input: $input) { changedCount userErrors { field code message } }
-}"""
-
-ENROLL = """
-mutation($input: AddContactsToSequenceInput!) {
-  addContactsToSequence(input: $input) { changedCount userErrors { field code message } }
-}"""
+RECORDED = "statusChanged enrollment { id status reason } userErrors { field code message }"
+CHANGED = "changedCount userErrors { field code message }"
 
 HISTORY = """
 query($id: ID!, $first: Int, $after: String) {
@@ -55,24 +46,19 @@ query($id: ID!, $first: Int, $after: String) {
 }"""
 
 
-def moment(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 async def record(gql: GraphQLClient, enrollment: str, kind: str, minutes_ago: int) -> bool:
     occurred = (START - timedelta(minutes=minutes_ago)).isoformat()
-    data = await gql.execute(
-        RECORD,
+    result = await mutate(
+        gql,
+        "recordDeliveryEvent",
         {
-            "input": {
-                "enrollmentId": enrollment,
-                "kind": kind,
-                "occurredAt": occurred,
-                "detail": f"{kind.lower()} report",
-            }
+            "enrollmentId": enrollment,
+            "kind": kind,
+            "occurredAt": occurred,
+            "detail": f"{kind.lower()} report",
         },
+        RECORDED,
     )
-    result = data["recordDeliveryEvent"]
     assert result["userErrors"] == [] and result["enrollment"]["id"] == enrollment, result
     return bool(result["statusChanged"])
 
@@ -94,10 +80,13 @@ async def test_activities_survive_finish_and_remove(
     def kinds(node: dict[str, Any]) -> list[str]:
         return [e["node"]["kind"] for e in node["activities"]["edges"]]
 
-    finished = await gql.execute(
-        FINISH, {"input": {"selection": {"ids": [first]}, "reason": "MEETING_BOOKED"}}
+    finished = await mutate(
+        gql,
+        "finishEnrollments",
+        {"selection": {"ids": [first]}, "reason": "MEETING_BOOKED"},
+        CHANGED,
     )
-    assert finished["finishEnrollments"] == {"changedCount": 1, "userErrors": []}
+    assert finished == {"changedCount": 1, "userErrors": []}
     node = await history(gql, first)
     assert (node["status"], node["reason"]) == ("FINISHED", "MEETING_BOOKED")
     assert moment(node["finishedAt"]) == START
@@ -109,8 +98,10 @@ async def test_activities_survive_finish_and_remove(
     ]
     assert edges[0]["node"]["detail"] == "delivered report"
 
-    removed = await gql.execute(REMOVE, {"input": {"selection": {"ids": [first, second]}}})
-    assert removed["removeEnrollments"] == {"changedCount": 2, "userErrors": []}
+    removed = await mutate(
+        gql, "removeEnrollments", {"selection": {"ids": [first, second]}}, CHANGED
+    )
+    assert removed == {"changedCount": 2, "userErrors": []}
     node = await history(gql, first)
     assert node["status"] == "REMOVED"
     assert kinds(node) == ["DELIVERED", "OPENED", "CLICKED"]
@@ -141,10 +132,11 @@ async def test_activities_survive_finish_and_remove(
     # re-enrolled, the contact keeps its history
     contact_of = "query($id: ID!) { node(id: $id) { ... on Enrollment { contact { id } } } }"
     contact = (await gql.execute(contact_of, {"id": first}))["node"]["contact"]["id"]
-    again = await gql.execute(
-        ENROLL, {"input": {"sequenceId": gid("Sequence", seq), "contactIds": [contact]}}
-    )
-    assert again["addContactsToSequence"] == {"changedCount": 1, "userErrors": []}
+    again = await mutate(
+        gql, "addContactsToSequence", {"sequenceId": gid("Sequence", seq), "contactIds": [contact]},
+        CHANGED,
+    )  # fmt: skip
+    assert again == {"changedCount": 1, "userErrors": []}
     node = await history(gql, first)
     assert node["status"] == "ACTIVE" and kinds(node) == ["DELIVERED", "OPENED", "CLICKED"]
 

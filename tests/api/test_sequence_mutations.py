@@ -6,9 +6,10 @@ from typing import Any
 
 from seqgql.clock import FrozenClock
 from seqgql.persistence.database import Database
-from tests.api.test_bulk_actions import by_reason, enroll_input, ids_of, mutate, snapshot
-from tests.conftest import GraphQLClient, Workspace
-from tests.factories import gid, make_contacts, make_enrolled
+from tests.helpers.bulk import by_reason, enroll_input, ids_of, snapshot
+from tests.helpers.factories import gid, make_contacts, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 FIELDS = """id name archived replyWindowMinutes clonedFrom { id name }
   sendingWindow { days start end timeZone }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -18,15 +17,18 @@ import pytest
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect
 from starlette.applications import Starlette
 
+from seqgql.clock import FrozenClock
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.events.log import EventCursor
 from seqgql.graphql.feeds import FeedHub
 from seqgql.persistence.database import Database
 from seqgql.services import enrollments
-from tests.api.test_subscriptions import CHANGES, COUNTS, connect
-from tests.conftest import Workspace, make_workspace
-from tests.factories import ALL_STATUSES, gid, make_enrolled
+from seqgql.services.actor import Actor
+from tests.helpers.factories import ALL_STATUSES, gid, make_enrolled
+from tests.helpers.subscriptions import CHANGES, COUNTS, ack, connect, subscribe
+from tests.helpers.waiting import eventually
+from tests.helpers.workspace import Workspace, make_workspace
 
 VALIDATION_ERROR = """
 subscription($seq: ID!) {
@@ -43,14 +45,6 @@ def hub(app: Starlette) -> FeedHub:
     return feeds
 
 
-async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Wait until ``condition()`` holds (the hub cleans up in other tasks)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
 async def live(
     app: Starlette, readers: set[asyncio.Task[Any]], *, feeds: int, subscribers: int
 ) -> None:
@@ -65,18 +59,6 @@ async def live(
         )
 
     await eventually(ready)
-
-
-async def ack(ws: AsyncWebSocketSession) -> None:
-    assert (await asyncio.wait_for(ws.receive_json(), 5))["type"] == "connection_ack"
-
-
-async def subscribe(
-    ws: AsyncWebSocketSession, op_id: str, query: str, variables: dict[str, Any]
-) -> None:
-    await ws.send_json(
-        {"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables}}
-    )
 
 
 async def receive_text(ws: AsyncWebSocketSession) -> str:
@@ -141,21 +123,41 @@ class Connections(AsyncExitStack):
         return ws
 
 
-def app_db(app: Starlette) -> Database:
-    """The app's own handle: its commits wake the subscribers through the broadcast."""
-    db: Database = app.state.db
-    return db
+class Writer:
+    """Changes the workspace's enrollments through the app's own database handle: its
+    commits wake the subscribers through the broadcast."""
+
+    def __init__(self, app: Starlette, clock: FrozenClock, actor: Actor) -> None:
+        self.db: Database = app.state.db
+        self.clock = clock
+        self.actor = actor
+
+    async def pause(self, *ids: int) -> None:
+        await enrollments.pause(self.db, self.clock, self.actor, Selection(ids=ids))
+
+    async def resume(self, *ids: int) -> None:
+        await enrollments.resume(self.db, self.clock, self.actor, Selection(ids=ids))
+
+    async def finish(self, *ids: int, reason: FinishReason) -> None:
+        await enrollments.finish(self.db, self.clock, self.actor, Selection(ids=ids), reason=reason)
+
+    async def remove(self, *ids: int) -> None:
+        await enrollments.remove(self.db, self.clock, self.actor, Selection(ids=ids))
+
+
+@pytest.fixture
+def writer(app: Starlette, clock: FrozenClock, workspace: Workspace) -> Writer:
+    return Writer(app, clock, workspace.actor)
 
 
 # --------------------------------------------------------------------------- sharing
 
 
 async def test_same_document_and_variables_share_one_feed_and_everyone_gets_the_same_bytes(
-    app: Starlette, workspace: Workspace, log_readers, db, clock
+    app: Starlette, workspace: Workspace, log_readers, db, clock, writer: Writer
 ) -> None:
     async with Connections(app) as connections:
         seq, ids = await make_enrolled(db, clock, workspace.actor, 4)
-        actor, writer = workspace.actor, app_db(app)
         variables = {"seq": gid("Sequence", seq)}
         first = await connections.open(workspace.token)
         second = await connections.open(workspace.token)
@@ -168,10 +170,8 @@ async def test_same_document_and_variables_share_one_feed_and_everyone_gets_the_
         await subscribe(finished_only, "f", CHANGES, {**variables, "statuses": ["FINISHED"]})
         await live(app, log_readers, feeds=2, subscribers=3)
 
-        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[0],)))
-        await enrollments.finish(
-            writer, clock, actor, Selection(ids=(ids[1],)), reason=FinishReason.REPLIED
-        )
+        await writer.pause(ids[0])
+        await writer.finish(ids[1], reason=FinishReason.REPLIED)
         paused = [await receive_text(first), await receive_text(first)]
         # the same operation id on both connections: the very same text for both
         assert [await receive_text(second), await receive_text(second)] == paused
@@ -191,7 +191,7 @@ async def test_same_document_and_variables_share_one_feed_and_everyone_gets_the_
         await second.send_json({"id": "1", "type": "complete"})
         await eventually(lambda: hub(app).subscriber_count == 2)
         assert len(hub(app).feeds) == 2
-        await enrollments.remove(writer, clock, actor, Selection(ids=(ids[2],)))
+        await writer.remove(ids[2])
         removed = await change(first, "1")
         assert (removed["toStatus"], removed["number"]) == ("REMOVED", finish["number"] + 1)
         await nothing_more(second)
@@ -206,7 +206,7 @@ async def test_same_document_and_variables_share_one_feed_and_everyone_gets_the_
 
 
 async def test_two_subscriptions_on_one_connection_share_a_feed_and_each_gets_its_own_id(
-    app: Starlette, workspace: Workspace, log_readers, db, clock
+    app: Starlette, workspace: Workspace, log_readers, db, clock, writer: Writer
 ) -> None:
     async with Connections(app) as connections:
         seq, ids = await make_enrolled(db, clock, workspace.actor, 2)
@@ -215,7 +215,7 @@ async def test_two_subscriptions_on_one_connection_share_a_feed_and_each_gets_it
         await subscribe(ws, "a", CHANGES, variables)
         await subscribe(ws, "b", CHANGES, variables)
         await live(app, log_readers, feeds=1, subscribers=2)
-        await enrollments.pause(app_db(app), clock, workspace.actor, Selection(ids=tuple(ids)))
+        await writer.pause(*ids)
         messages = [await receive(ws) for _ in range(4)]
         by_id: dict[str, list[int]] = {"a": [], "b": []}
         for message in messages:
@@ -231,16 +231,15 @@ async def test_two_subscriptions_on_one_connection_share_a_feed_and_each_gets_it
 
 
 async def test_a_newcomer_to_a_counts_feed_gets_the_current_counts_at_once(
-    app: Starlette, workspace: Workspace, db, clock
+    app: Starlette, workspace: Workspace, db, clock, writer: Writer
 ) -> None:
     async with Connections(app) as connections:
         seq, ids = await make_enrolled(db, clock, workspace.actor, 5)
-        actor, writer = workspace.actor, app_db(app)
         variables = {"seq": gid("Sequence", seq)}
         first = await connections.open(workspace.token)
         await subscribe(first, "c", COUNTS, variables)
         assert counts_of(await receive(first)) == exactly(ACTIVE=5)
-        await enrollments.pause(writer, clock, actor, Selection(ids=tuple(ids[:2])))
+        await writer.pause(*ids[:2])
         latest = await receive_text(first)
         assert counts_of(json.loads(latest)) == exactly(ACTIVE=3, PAUSED=2)
 
@@ -249,9 +248,7 @@ async def test_a_newcomer_to_a_counts_feed_gets_the_current_counts_at_once(
         assert await receive_text(second) == latest  # the feed's latest message, as it was sent
         assert len(hub(app).feeds) == 1 and hub(app).subscriber_count == 2
 
-        await enrollments.finish(
-            writer, clock, actor, Selection(ids=(ids[2],)), reason=FinishReason.REPLIED
-        )
+        await writer.finish(ids[2], reason=FinishReason.REPLIED)
         expected = exactly(ACTIVE=2, PAUSED=2, FINISHED=1)
         after = await receive_text(first)
         assert counts_of(json.loads(after)) == expected
@@ -268,18 +265,17 @@ async def test_a_newcomer_to_a_counts_feed_gets_the_current_counts_at_once(
 
 
 async def test_since_replays_then_follows_live_alone_next_to_a_shared_subscription(
-    app: Starlette, workspace: Workspace, log_readers, db, clock
+    app: Starlette, workspace: Workspace, log_readers, db, clock, writer: Writer
 ) -> None:
     async with Connections(app) as connections:
         seq, ids = await make_enrolled(db, clock, workspace.actor, 3)
-        actor, writer = workspace.actor, app_db(app)
         ws = await connections.open(workspace.token)
         variables = {"seq": gid("Sequence", seq)}
         # a shared subscriber first: it must not hand the replaying one its live feed
         await subscribe(ws, "live", CHANGES, variables)
         await live(app, log_readers, feeds=1, subscribers=1)
-        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[0],)))
-        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[1],)))
+        await writer.pause(ids[0])
+        await writer.pause(ids[1])
         one, two = await change(ws, "live"), await change(ws, "live")
         assert two["number"] == one["number"] + 1
 
@@ -289,7 +285,7 @@ async def test_since_replays_then_follows_live_alone_next_to_a_shared_subscripti
         assert replayed == two
         assert len(hub(app).feeds) == 1 and hub(app).subscriber_count == 1  # not in the hub
 
-        await enrollments.remove(writer, clock, actor, Selection(ids=(ids[2],)))
+        await writer.remove(ids[2])
         received = {m["id"]: m for m in [await receive(ws), await receive(ws)]}
         assert set(received) == {"live", "since"}
         assert received["live"]["payload"] == received["since"]["payload"]
@@ -300,24 +296,23 @@ async def test_since_replays_then_follows_live_alone_next_to_a_shared_subscripti
         await ws.send_json({"id": "live", "type": "complete"})
         await eventually(lambda: not hub(app).feeds)
         # the replaying subscription is still there, and still live
-        await enrollments.resume(writer, clock, actor, Selection(ids=(ids[0],)))
+        await writer.resume(ids[0])
         resumed = await change(ws, "since")
         assert (resumed["toStatus"], resumed["number"]) == ("ACTIVE", removed["number"] + 1)
         assert not hub(app).feeds
 
 
 async def test_a_since_given_as_a_variable_default_replays_for_every_subscriber(
-    app: Starlette, workspace: Workspace, log_readers, db, clock
+    app: Starlette, workspace: Workspace, log_readers, db, clock, writer: Writer
 ) -> None:
     async with Connections(app) as connections:
         seq, ids = await make_enrolled(db, clock, workspace.actor, 3)
-        actor, writer = workspace.actor, app_db(app)
         variables = {"seq": gid("Sequence", seq)}
         watcher = await connections.open(workspace.token)
         await subscribe(watcher, "w", CHANGES, variables)
         await live(app, log_readers, feeds=1, subscribers=1)
-        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[0],)))
-        await enrollments.pause(writer, clock, actor, Selection(ids=(ids[1],)))
+        await writer.pause(ids[0])
+        await writer.pause(ids[1])
         one, two = await change(watcher, "w"), await change(watcher, "w")
         await watcher.send_json({"id": "w", "type": "complete"})
         await eventually(lambda: not hub(app).feeds)
@@ -330,7 +325,7 @@ async def test_a_since_given_as_a_variable_default_replays_for_every_subscriber(
         second = await connections.open(workspace.token)
         await subscribe(second, "1", document, variables)
         await nothing_more(second)  # its subscription is under way
-        await enrollments.remove(writer, clock, actor, Selection(ids=(ids[2],)))
+        await writer.remove(ids[2])
         removed = await change(first, "1")
         assert removed["number"] == two["number"] + 1
         # the second subscriber asked for the same replay, and gets it, then the live change
@@ -448,7 +443,7 @@ async def test_a_syntax_error_closes_the_connection_with_4400(
 
 
 async def test_workspaces_never_share_a_feed(
-    app: Starlette, workspace: Workspace, log_readers, db, clock
+    app: Starlette, workspace: Workspace, log_readers, db, clock, writer: Writer
 ) -> None:
     async with Connections(app) as connections:
         seq, ids = await make_enrolled(db, clock, workspace.actor, 3)
@@ -473,7 +468,7 @@ async def test_workspaces_never_share_a_feed(
         await eventually(lambda: hub(app).subscriber_count == 2)
         assert {key[0] for key in hub(app).feeds} == {workspace.actor.workspace_id}
 
-        await enrollments.pause(app_db(app), clock, workspace.actor, Selection(ids=(ids[0],)))
+        await writer.pause(ids[0])
         received = {m["id"]: m for m in [await receive(mine), await receive(mine)]}
         assert received["changes"]["payload"]["data"]["enrollmentStatusChanged"]["enrollment"] == {
             "id": gid("Enrollment", ids[0]),

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
-from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
+from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
@@ -18,56 +15,20 @@ from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.events.log import EventCursor
 from seqgql.services.enrollments import finish, pause, remove
-from tests.conftest import GraphQLClient, Workspace
-from tests.factories import gid, make_enrolled
-
-CHANGES = """
-subscription($seq: ID!, $since: String, $statuses: [EnrollmentStatus!]) {
-  enrollmentStatusChanged(sequenceId: $seq, since: $since, statuses: $statuses) {
-    cursor number fromStatus toStatus reason
-    enrollment { id status }
-    actor { email }
-  }
-}"""
-
-COUNTS = """
-subscription($seq: ID!) {
-  sequenceStatusCounts(sequenceId: $seq) { total counts { status count } }
-}"""
-
-
-@asynccontextmanager
-async def connect(app: Starlette, token: str | None) -> AsyncIterator[AsyncWebSocketSession]:
-    async with (
-        httpx.AsyncClient(
-            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-        ) as client,
-        aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,
-    ):
-        payload = {"authorization": f"Bearer {token}"} if token else {}
-        await ws.send_json({"type": "connection_init", "payload": payload})
-        yield ws
-
-
-async def next_data(ws: AsyncWebSocketSession) -> dict[str, Any]:
-    while True:
-        message = await asyncio.wait_for(ws.receive_json(), 5)
-        if message["type"] == "ping":
-            continue
-        assert message["type"] == "next", message
-        assert "errors" not in message["payload"], message
-        return message["payload"]["data"]  # type: ignore[no-any-return]
+from tests.helpers.factories import gid, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.subscriptions import CHANGES, COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.workspace import Workspace
 
 
 async def test_changes_replay_then_live(app: Starlette, workspace: Workspace, db, clock) -> None:
     seq, ids = await make_enrolled(db, clock, workspace.actor, 3)
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         # from the beginning of the log: the three enrollments
         # no since: live only; pause two and see exactly those two changes
         variables = {"seq": gid("Sequence", seq)}
-        await ws.send_json({"id": "1", "type": "subscribe",
-                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        await subscribe(ws, "1", CHANGES, variables)
         await pause(db, clock, workspace.actor, Selection(ids=tuple(ids[:2])))
         first = (await next_data(ws))["enrollmentStatusChanged"]
         second = (await next_data(ws))["enrollmentStatusChanged"]
@@ -80,10 +41,9 @@ async def test_changes_replay_then_live(app: Starlette, workspace: Workspace, db
 
     # reconnect with the first cursor: the second change is replayed, then live ones
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         variables = {"seq": gid("Sequence", seq), "since": cursor}
-        await ws.send_json({"id": "2", "type": "subscribe",
-                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        await subscribe(ws, "2", CHANGES, variables)
         replayed = (await next_data(ws))["enrollmentStatusChanged"]
         assert replayed["number"] == second["number"]
         await remove(db, clock, workspace.actor, Selection(ids=(ids[2],)))
@@ -96,9 +56,8 @@ async def test_counts_sent_on_subscribe_and_on_change(
 ) -> None:
     seq, ids = await make_enrolled(db, clock, workspace.actor, 4)
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
-        await ws.send_json({"id": "c", "type": "subscribe", "payload": {
-            "query": COUNTS, "variables": {"seq": gid("Sequence", seq)}}})  # fmt: skip
+        await ack(ws)
+        await subscribe(ws, "c", COUNTS, {"seq": gid("Sequence", seq)})
         initial = (await next_data(ws))["sequenceStatusCounts"]
         assert initial["total"] == 4
         assert {c["status"]: c["count"] for c in initial["counts"]}["ACTIVE"] == 4
@@ -128,10 +87,9 @@ async def test_event_cursor_read_with_a_page_then_since_misses_nothing(
     # a change between the read and the subscription
     await finish(db, clock, workspace.actor, Selection(ids=(ids[0],)), reason=FinishReason.REPLIED)
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         variables = {"seq": gid("Sequence", seq), "since": cursor}
-        await ws.send_json({"id": "1", "type": "subscribe",
-                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        await subscribe(ws, "1", CHANGES, variables)
         change = (await next_data(ws))["enrollmentStatusChanged"]
         assert change["toStatus"] == "FINISHED"
         assert change["enrollment"]["id"] == gid("Enrollment", ids[0])
@@ -143,11 +101,10 @@ async def test_a_cursor_of_another_sequence_is_refused(
     seq_a, _ = await make_enrolled(db, clock, workspace.actor, 1)
     seq_b, _ = await make_enrolled(db, clock, workspace.actor, 1)
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         foreign = EventCursor(seq_b, 1).encode()
         variables = {"seq": gid("Sequence", seq_a), "since": foreign}
-        await ws.send_json({"id": "1", "type": "subscribe",
-                            "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+        await subscribe(ws, "1", CHANGES, variables)
         message = await asyncio.wait_for(ws.receive_json(), 5)
         assert message["type"] in ("error", "next")
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
@@ -186,10 +143,9 @@ async def test_subscriptions_per_connection_are_limited(
     seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
     variables = {"seq": gid("Sequence", seq)}
     async with connect(app, workspace.token) as ws:
-        assert (await ws.receive_json())["type"] == "connection_ack"
+        await ack(ws)
         for i in range(MAX_SUBSCRIPTIONS_PER_CONNECTION + 1):
-            await ws.send_json({"id": str(i), "type": "subscribe",
-                                "payload": {"query": CHANGES, "variables": variables}})  # fmt: skip
+            await subscribe(ws, str(i), CHANGES, variables)
         message = await asyncio.wait_for(ws.receive_json(), 5)
     assert message["type"] == "error"
     assert message["id"] == str(MAX_SUBSCRIPTIONS_PER_CONNECTION)

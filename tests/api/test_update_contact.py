@@ -10,9 +10,10 @@ from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
 from seqgql.persistence.database import Database
 from seqgql.services.auth import issue_token
-from tests.api.test_bulk_actions import create_contacts, enroll_input, mutate, snapshot
-from tests.conftest import GraphQLClient, Workspace, make_workspace
-from tests.factories import gid, make_contacts, make_sequence
+from tests.helpers.bulk import create_contacts, enroll_input, snapshot
+from tests.helpers.factories import gid, make_contacts, make_sequence
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace, make_workspace
 
 CONTACT = "id firstName lastName email phone phoneType timeZone optedOut name"
 UPDATE = f"contact {{ {CONTACT} }} userErrors {{ field code message }}"

@@ -4,7 +4,6 @@ one). The sender is the user who enrolled the contact."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,20 +18,14 @@ from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
 from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
-from tests.api.test_bulk_actions import mutate
-from tests.conftest import GraphQLClient, Workspace
-from tests.engine.test_delivery_outcomes import (
+from tests.helpers.engine import (
+    Delivery,
     ScriptedTransport,
-    activity_rows,
-    engine_for,
-    enroll,
-    isolated_clock,
-    make_sequence,
-    sent_steps,
-    states,
-    status_changes,
+    run_at_once,
 )
-from tests.factories import gid
+from tests.helpers.factories import gid
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 EVERY_DAY = tuple(Weekday)
@@ -42,9 +35,8 @@ SEQUENCE = "sequence { id name dailyLimitPerSender } userErrors { field code mes
 STEP = {"channel": "EMAIL", "waitMinutes": 0, "subject": "Hi", "body": "Hello {{first_name}}"}
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    return isolated_clock()
+# The engine serves every workspace: a clock of its own keeps other tests' rows from being due.
+pytestmark = pytest.mark.isolated_clock
 
 
 def midnight_after(moment: datetime) -> datetime:
@@ -64,12 +56,11 @@ async def second_user(db: Database, clock: FrozenClock, workspace: Workspace) ->
 
 
 async def test_over_the_limit_a_step_waits_for_the_next_day(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, daily_limit_per_sender=2)
-    ids = await enroll(db, clock, workspace.actor, seq, 5)
+    seq, ids = await delivery.enrolled(5, daily_limit_per_sender=2)
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
+    engine = delivery.engine(transport)
     tomorrow = midnight_after(clock.now())
 
     await engine.run_until_idle()
@@ -77,12 +68,12 @@ async def test_over_the_limit_a_step_waits_for_the_next_day(
     first_day = transport.accepted_for(ids)
     assert len(first_day) == 2
     held = [pk for pk in ids if pk not in first_day]
-    got = await states(db, ids)
+    got = await delivery.states(ids)
     for pk in held:
         assert (got[pk].status, got[pk].reason, got[pk].current_step) == ("ACTIVE", None, 1)
         assert (got[pk].last_sent_step, got[pk].send_attempts) == (0, 0)
         assert got[pk].next_run_at == tomorrow
-    assert len(sent_steps(await activity_rows(db, ids))) == 2
+    assert len(await delivery.sent_steps(ids)) == 2
 
     clock.set(tomorrow - timedelta(seconds=1))
     await engine.run_until_idle()
@@ -93,106 +84,103 @@ async def test_over_the_limit_a_step_waits_for_the_next_day(
     second_day = transport.accepted_for(ids)[2:]
     assert len(second_day) == 2 and set(second_day) <= set(held)
     (last,) = set(held) - set(second_day)
-    assert (await states(db, [last]))[last].next_run_at == tomorrow + timedelta(days=1)
+    assert (await delivery.states([last]))[last].next_run_at == tomorrow + timedelta(days=1)
 
     clock.advance(timedelta(days=1))
     await engine.run_until_idle()
     assert sorted(transport.accepted_for(ids)) == ids  # each once
-    assert sorted(sent_steps(await activity_rows(db, ids))) == [(pk, 1) for pk in ids]
-    assert await status_changes(db, seq) == []  # waiting is not a status change
+    assert sorted(await delivery.sent_steps(ids)) == [(pk, 1) for pk in ids]
+    assert await delivery.status_changes(seq) == []  # waiting is not a status change
 
 
 async def test_each_sender_and_each_sequence_has_its_own_count(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
     other = await second_user(db, clock, workspace)
-    seq = await make_sequence(db, clock, workspace.actor, daily_limit_per_sender=2)
-    by_admin = await enroll(db, clock, workspace.actor, seq, 3, prefix="Admin")
-    by_member = await enroll(db, clock, other, seq, 3, prefix="Member")
-    another_seq = await make_sequence(db, clock, workspace.actor, daily_limit_per_sender=2)
-    elsewhere = await enroll(db, clock, workspace.actor, another_seq, 2, prefix="Else")
+    seq = await delivery.sequence(daily_limit_per_sender=2)
+    by_admin = await delivery.enroll(seq, 3, prefix="Admin")
+    by_member = await delivery.enroll(seq, 3, prefix="Member", by=other)
+    another_seq = await delivery.sequence(daily_limit_per_sender=2)
+    elsewhere = await delivery.enroll(another_seq, 2, prefix="Else")
     transport = ScriptedTransport()
 
-    await engine_for(db, clock, transport).run_until_idle()
+    await delivery.engine(transport).run_until_idle()
 
     assert len(transport.accepted_for(by_admin)) == 2
     assert len(transport.accepted_for(by_member)) == 2
     assert sorted(transport.accepted_for(elsewhere)) == elsewhere
     waiting = [
-        pk for pk, s in (await states(db, by_admin + by_member)).items() if s.last_sent_step == 0
+        pk
+        for pk, s in (await delivery.states(by_admin + by_member)).items()
+        if s.last_sent_step == 0
     ]
     assert len(waiting) == 2
 
 
+async def one_goes_and_one_waits_for(
+    delivery: Delivery, window: SendingWindow, now: datetime, opening: datetime
+) -> None:
+    """Two contacts due at ``now`` in a sequence sending in ``window``, one message a day:
+    one goes at once, the other is held for ``opening`` and goes then."""
+    delivery.clock.set(now)
+    _, ids = await delivery.enrolled(2, window=window, daily_limit_per_sender=1)
+    transport = ScriptedTransport()
+    engine = delivery.engine(transport)
+
+    await engine.run_until_idle()
+    (first,) = transport.accepted_for(ids)
+    (held,) = set(ids) - {first}
+    assert (await delivery.states([held]))[held].next_run_at == opening
+
+    delivery.clock.set(opening)
+    await engine.run_until_idle()
+    assert transport.accepted_for(ids) == [first, held]
+
+
 async def test_the_day_is_the_windows_day_and_the_step_goes_at_its_next_opening(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
     """22:00 in Tokyo is 13:00 UTC: the step held then goes at 08:00 in Tokyo, which is
     still the same day in UTC, and goes then because it is a new day in Tokyo."""
     window = SendingWindow(EVERY_DAY, "08:00", "23:00", "Asia/Tokyo")
     monday = clock.now().date()
-    clock.set(at_in_tokyo(monday, 22))
-    seq = await make_sequence(db, clock, workspace.actor, window=window, daily_limit_per_sender=1)
-    ids = await enroll(db, clock, workspace.actor, seq, 2)
-    transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
-
-    await engine.run_until_idle()
-    (first,) = transport.accepted_for(ids)
-    (held,) = set(ids) - {first}
     opening = at_in_tokyo(monday + timedelta(days=1), 8)
     assert opening.date() == monday  # still Monday in UTC
-    assert (await states(db, [held]))[held].next_run_at == opening
-
-    clock.set(opening)
-    await engine.run_until_idle()
-    assert transport.accepted_for(ids) == [first, held]
+    await one_goes_and_one_waits_for(delivery, window, at_in_tokyo(monday, 22), opening)
 
 
 async def test_held_on_a_friday_a_step_goes_at_mondays_window(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
     window = SendingWindow(WEEKDAYS, "09:00", "17:00", "Asia/Tokyo")
     friday = clock.now().date() + timedelta(days=4)
-    clock.set(at_in_tokyo(friday, 10))
-    seq = await make_sequence(db, clock, workspace.actor, window=window, daily_limit_per_sender=1)
-    ids = await enroll(db, clock, workspace.actor, seq, 2)
-    transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
-
-    await engine.run_until_idle()
-    (first,) = transport.accepted_for(ids)
-    (held,) = set(ids) - {first}
     monday = at_in_tokyo(friday + timedelta(days=3), 9)
-    assert (await states(db, [held]))[held].next_run_at == monday
-    clock.set(monday)
-    await engine.run_until_idle()
-    assert transport.accepted_for(ids) == [first, held]
+    await one_goes_and_one_waits_for(delivery, window, at_in_tokyo(friday, 10), monday)
 
 
 async def test_a_message_that_did_not_go_out_does_not_use_up_the_allowance(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery,
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, daily_limit_per_sender=2)
-    bounced, flaky = await enroll(db, clock, workspace.actor, seq, 2, prefix="First")
+    seq = await delivery.sequence(daily_limit_per_sender=2)
+    bounced, flaky = await delivery.enroll(seq, 2, prefix="First")
     transport = ScriptedTransport()
     transport.always[bounced] = PermanentFailure("no such user", code=550)
     transport.always[flaky] = TransientFailure("try later", code=451)
-    engine = engine_for(db, clock, transport)
+    engine = delivery.engine(transport)
     await engine.run_until_idle()
     assert transport.accepted == []
 
-    later = await enroll(db, clock, workspace.actor, seq, 3, prefix="Later")
+    later = await delivery.enroll(seq, 3, prefix="Later")
     await engine.run_until_idle()
     assert len(transport.accepted_for(later)) == 2  # the day's two are still there
-    got = await states(db, [bounced, flaky, *later])
+    got = await delivery.states([bounced, flaky, *later])
     assert got[bounced].status == "BOUNCED"
     assert (got[flaky].status, got[flaky].send_attempts) == ("ACTIVE", 1)
     assert sorted(s.last_sent_step for s in got.values()) == [0, 0, 0, 1, 1]
 
 
 async def test_limit_set_kept_and_removed_through_the_api(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
     created = await mutate(
         gql, "createSequence", {"name": "Limited", "steps": [STEP], "dailyLimitPerSender": 1},
@@ -213,9 +201,9 @@ async def test_limit_set_kept_and_removed_through_the_api(
             )
         ).scalar_one()
     assert gid("Sequence", seq) == seq_gid
-    ids = await enroll(db, clock, workspace.actor, seq, 3)
+    ids = await delivery.enroll(seq, 3)
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
+    engine = delivery.engine(transport)
     await engine.run_until_idle()
     assert len(transport.accepted_for(ids)) == 1
 
@@ -264,29 +252,20 @@ async def test_a_limit_must_be_a_positive_number(
 
 @pytest.mark.postgres_only
 async def test_workers_sending_at_once_never_exceed_the_limit(
-    database_url: str, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, database_url: str, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, daily_limit_per_sender=3)
-    first = await enroll(db, clock, workspace.actor, seq, 1, prefix="Early")
-    await engine_for(db, clock, ScriptedTransport()).run_until_idle()  # today's count: 1
-    assert (await states(db, first))[first[0]].last_sent_step == 1
-    ids = await enroll(db, clock, workspace.actor, seq, 12)
-    workers = [Database(database_url) for _ in range(3)]
-    transports = [ScriptedTransport(pause=True) for _ in workers]
-    try:
-        for w in workers:  # connected before they start, so that their batches overlap
-            async with w.write() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-        engines = [
-            engine_for(w, clock, t, batch_size=4) for w, t in zip(workers, transports, strict=True)
-        ]
-        await asyncio.gather(*(engine.run_until_idle() for engine in engines))
-    finally:
-        for w in workers:
-            await w.dispose()
+    seq = await delivery.sequence(daily_limit_per_sender=3)
+    first = await delivery.enroll(seq, 1, prefix="Early")
+    await delivery.engine(ScriptedTransport()).run_until_idle()  # today's count: 1
+    assert (await delivery.states(first))[first[0]].last_sent_step == 1
+    ids = await delivery.enroll(seq, 12)
+    transports = [ScriptedTransport(pause=True) for _ in range(3)]
+    await run_at_once(database_url, clock, transports, connect_first=True, batch_size=4)
     sent = [pk for t in transports for pk in t.accepted_for(ids)]
     assert len(sent) == 2 and len(set(sent)) == 2  # 3 a day, one of them sent earlier
-    assert len(sent_steps(await activity_rows(db, ids))) == 2
+    assert len(await delivery.sent_steps(ids)) == 2
     tomorrow = midnight_after(clock.now())
-    waiting = {pk: s.next_run_at for pk, s in (await states(db, ids)).items() if pk not in sent}
+    waiting = {
+        pk: s.next_run_at for pk, s in (await delivery.states(ids)).items() if pk not in sent
+    }
     assert set(waiting.values()) == {tomorrow}

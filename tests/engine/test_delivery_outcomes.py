@@ -3,220 +3,46 @@
 once, then later with backoff, FAILED after ``max_send_attempts``), our own configuration
 error (no status change, no attempt counted), and a transport's bug (like transient).
 Ends with the real SmtpTransport against an SMTP server that refuses one recipient.
-
-The helpers at the top are shared by the other tests/engine/test_*.py files of the engine's
-delivery, daily limit, shutdown and resume paths.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from seqgql.clock import FrozenClock
-from seqgql.domain.kinds import StepChannel
 from seqgql.domain.sequence import StepSpec
-from seqgql.engine.worker import Engine
 from seqgql.outbound.smtp import SmtpTransport
 from seqgql.outbound.transport import (
     ConfigurationError,
-    OutboundMessage,
     PermanentFailure,
     RetryPolicy,
     TransientFailure,
-    Transport,
 )
-from seqgql.persistence.database import Database
-from seqgql.persistence.tables import activities, enrollments, events, sequences
-from seqgql.services.actor import Actor
-from seqgql.services.enrollments import add_contacts
-from seqgql.services.sequences import create_sequence
-from tests.conftest import Workspace
-from tests.factories import make_contacts
-from tests.services.test_smtp_transport import RecordingHandler, free_port, settings_for
+from tests.helpers.engine import (
+    EMAILS,
+    TEXTS,
+    Delivery,
+    ScriptedTransport,
+    sent_steps,
+)
+from tests.helpers.smtp import RecordingHandler, settings_for
+from tests.helpers.workspace import Workspace
 
-# ---------------------------------------------------------------- shared helpers
-
-DAY = 24 * 60
-EMAILS = [
-    StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}", "Hello {{first_name}}"),
-    StepSpec(StepChannel.EMAIL, 7 * DAY, "Following up, {{first_name}}"),
-]
-TEXTS = [StepSpec(StepChannel.SMS, 0, "Quick text"), StepSpec(StepChannel.SMS, 7 * DAY, "Again")]
-
-# The database is shared by the run's tests and the engine serves every workspace. So that
-# an engine sees only its own test's work, each test's clock starts eight weeks (a whole
-# number of weeks: same weekday and hour) before the previous test's, long before the
-# 2026 of the rest of the suite: nothing another test left behind is ever due. A test may
-# move its clock forward by up to seven weeks.
-_FIRST_START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)  # a Monday, 09:00 UTC
-_GAP = timedelta(weeks=8)
-_tests_so_far = itertools.count()
-
-
-def isolated_clock() -> FrozenClock:
-    return FrozenClock(_FIRST_START - next(_tests_so_far) * _GAP)
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return isolated_clock()
-
-
-def engine_for(db: Database, clock: FrozenClock, transport: Transport, **options: Any) -> Engine:
-    """An engine whose quick retries do not sleep."""
-    options.setdefault("retry", RetryPolicy(attempts=2, base_delay=0))
-    return Engine(db, clock, transport, **options)
-
-
-async def make_sequence(
-    db: Database, clock: FrozenClock, actor: Actor, steps: list[StepSpec] | None = None,
-    **options: Any,
-) -> int:  # fmt: skip
-    result = await create_sequence(
-        db, clock, actor, name="Delivery", step_specs=steps or EMAILS, **options
-    )
-    assert result.sequence_id is not None, result.errors
-    return result.sequence_id
-
-
-async def enroll(
-    db: Database, clock: FrozenClock, actor: Actor, sequence_id: int, count: int,
-    *, prefix: str = "Contact",
-) -> list[int]:  # fmt: skip
-    """Enroll ``count`` new contacts (by ``actor``); their enrollment ids, in order."""
-    contact_ids = await make_contacts(db, clock, actor, count, prefix=prefix)
-    result = await add_contacts(db, clock, actor, sequence_id, contact_ids)
-    assert not result.errors, result.errors
-    async with db.read() as conn:
-        rows = await conn.execute(
-            sa.select(enrollments.c.id)
-            .where(enrollments.c.sequence_id == sequence_id,
-                   enrollments.c.contact_id.in_(contact_ids))
-            .order_by(enrollments.c.id)
-        )  # fmt: skip
-        return [r.id for r in rows]
-
-
-@dataclass(frozen=True)
-class State:
-    status: str
-    reason: str | None
-    current_step: int | None
-    last_sent_step: int
-    next_run_at: datetime | None
-    send_attempts: int
-
-
-async def states(db: Database, ids: list[int]) -> dict[int, State]:
-    e = enrollments.c
-    async with db.read() as conn:
-        rows = await conn.execute(
-            sa.select(e.id, e.status, e.reason, e.current_step, e.last_sent_step, e.next_run_at,
-                      e.send_attempts).where(e.id.in_(ids))
-        )  # fmt: skip
-        return {
-            r.id: State(str(r.status), None if r.reason is None else str(r.reason),
-                        r.current_step, r.last_sent_step, r.next_run_at, r.send_attempts)
-            for r in rows
-        }  # fmt: skip
-
-
-async def activity_rows(db: Database, ids: list[int]) -> list[tuple[int, str, int | None, str]]:
-    """(enrollment, kind, step, detail) of the enrollments' activities, in order."""
-    a = activities.c
-    async with db.read() as conn:
-        rows = await conn.execute(
-            sa.select(a.enrollment_id, a.kind, a.step, a.detail)
-            .where(a.enrollment_id.in_(ids))
-            .order_by(a.id)
-        )
-        return [(r.enrollment_id, str(r.kind), r.step, r.detail or "") for r in rows]
-
-
-def sent_steps(rows: list[tuple[int, str, int | None, str]]) -> list[tuple[int, int | None]]:
-    return [(pk, step) for pk, kind, step, _ in rows if kind == "SENT"]
-
-
-Change = tuple[int, str, str | None, str, str | None]
-
-
-async def status_changes(db: Database, sequence_id: int) -> list[Change]:
-    """The sequence's status changes after enrollment, as (enrollment, from, from reason, to,
-    to reason), having checked that its events are numbered 1, 2, 3... with no gap and
-    that the sequence's last event number is the last of them."""
-    v = events.c
-    async with db.read() as conn:
-        rows = list(
-            await conn.execute(
-                sa.select(v.number, v.enrollment_id, v.from_status, v.from_reason, v.to_status,
-                          v.to_reason).where(v.sequence_id == sequence_id).order_by(v.number)
-            )
-        )  # fmt: skip
-        last = (
-            await conn.execute(
-                sa.select(sequences.c.last_event_number).where(sequences.c.id == sequence_id)
-            )
-        ).scalar_one()
-    assert [r.number for r in rows] == list(range(1, len(rows) + 1))
-    assert last == len(rows)
-    return [
-        (r.enrollment_id, r.from_status, r.from_reason, r.to_status, r.to_reason)
-        for r in rows
-        if r.from_status is not None
-    ]
-
-
-class ScriptedTransport:
-    """Accepts messages, except that chosen enrollments' messages first raise the errors
-    queued for them (one per call, in order), or raise one error on every call. With
-    ``pause``, each call first yields to the event loop (lets other workers run)."""
-
-    def __init__(self, *, pause: bool = False) -> None:
-        self.pause = pause
-        self.accepted: list[OutboundMessage] = []
-        self.calls: Counter[int] = Counter()
-        self.queued: dict[int, list[Exception]] = {}
-        self.always: dict[int, Exception] = {}
-
-    async def send(self, message: OutboundMessage) -> None:
-        pk = message.enrollment_id
-        self.calls[pk] += 1
-        if self.pause:
-            await asyncio.sleep(0.001)
-        if pk in self.always:
-            raise self.always[pk]
-        if self.queued.get(pk):
-            raise self.queued[pk].pop(0)
-        self.accepted.append(message)
-
-    def accepted_for(self, ids: list[int]) -> list[int]:
-        wanted = set(ids)
-        return [m.enrollment_id for m in self.accepted if m.enrollment_id in wanted]
-
+# The engine serves every workspace: a clock of its own keeps other tests' rows from being due.
+pytestmark = pytest.mark.isolated_clock
 
 # ---------------------------------------------------------------- refused for good
 
 
-async def test_a_refused_email_bounces_and_the_others_are_sent(
-    db: Database, clock: FrozenClock, workspace: Workspace
-) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
-    ids = await enroll(db, clock, workspace.actor, seq, 3)
+async def test_a_refused_email_bounces_and_the_others_are_sent(delivery: Delivery) -> None:
+    seq, ids = await delivery.enrolled(3)
     transport = ScriptedTransport()
     transport.always[ids[1]] = PermanentFailure("5.1.1 No such user", code=550)
-    await engine_for(db, clock, transport).run_until_idle()
+    await delivery.engine(transport).run_until_idle()
 
-    got = await states(db, ids)
+    got = await delivery.states(ids)
     assert (got[ids[1]].status, got[ids[1]].reason, got[ids[1]].next_run_at) == (
         "BOUNCED", None, None,
     )  # fmt: skip
@@ -225,72 +51,67 @@ async def test_a_refused_email_bounces_and_the_others_are_sent(
     for pk in (ids[0], ids[2]):
         assert (got[pk].status, got[pk].current_step, got[pk].last_sent_step) == ("ACTIVE", 2, 1)
     assert transport.accepted_for(ids) == [ids[0], ids[2]]
-    rows = await activity_rows(db, ids)
+    rows = await delivery.activity_rows(ids)
     assert sent_steps(rows) == [(ids[0], 1), (ids[2], 1)]
     assert [(pk, kind, step) for pk, kind, step, _ in rows if kind != "SENT"] == [
         (ids[1], "BOUNCED", 1)
     ]
     detail = next(d for pk, kind, _, d in rows if kind == "BOUNCED")
     assert "550" in detail and "No such user" in detail
-    assert await status_changes(db, seq) == [(ids[1], "ACTIVE", None, "BOUNCED", None)]
+    assert await delivery.status_changes(seq) == [(ids[1], "ACTIVE", None, "BOUNCED", None)]
 
 
-async def test_a_refused_sms_fails(db: Database, clock: FrozenClock, workspace: Workspace) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, TEXTS)
-    ids = await enroll(db, clock, workspace.actor, seq, 2)
+async def test_a_refused_sms_fails(delivery: Delivery) -> None:
+    seq, ids = await delivery.enrolled(2, TEXTS)
     transport = ScriptedTransport()
     transport.always[ids[0]] = PermanentFailure("unreachable number")
-    await engine_for(db, clock, transport).run_until_idle()
+    await delivery.engine(transport).run_until_idle()
 
-    got = await states(db, ids)
+    got = await delivery.states(ids)
     assert (got[ids[0]].status, got[ids[0]].reason, got[ids[0]].last_sent_step) == (
         "FAILED", None, 0,
     )  # fmt: skip
     assert (got[ids[1]].status, got[ids[1]].last_sent_step) == ("ACTIVE", 1)
-    rows = await activity_rows(db, ids)
+    rows = await delivery.activity_rows(ids)
     assert [(pk, kind, step) for pk, kind, step, _ in rows] == [
         (ids[1], "SENT", 1), (ids[0], "FAILED", 1),
     ]  # fmt: skip
     assert "unreachable number" in rows[1][3]
-    assert await status_changes(db, seq) == [(ids[0], "ACTIVE", None, "FAILED", None)]
+    assert await delivery.status_changes(seq) == [(ids[0], "ACTIVE", None, "FAILED", None)]
 
 
 # ---------------------------------------------------------------- transient failures
 
 
-async def test_a_transient_failure_is_tried_again_at_once_and_sent_once(
-    db: Database, clock: FrozenClock, workspace: Workspace
-) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
-    ids = await enroll(db, clock, workspace.actor, seq, 1)
+async def test_a_transient_failure_is_tried_again_at_once_and_sent_once(delivery: Delivery) -> None:
+    seq, ids = await delivery.enrolled(1)
     transport = ScriptedTransport()
     transport.queued[ids[0]] = [TransientFailure("busy", code=451)] * 2
-    engine = engine_for(db, clock, transport, retry=RetryPolicy(attempts=3, base_delay=0))
+    engine = delivery.engine(transport, retry=RetryPolicy(attempts=3, base_delay=0))
     await engine.run_until_idle()
 
     assert transport.calls[ids[0]] == 3
     assert transport.accepted_for(ids) == ids
-    got = (await states(db, ids))[ids[0]]
+    got = (await delivery.states(ids))[ids[0]]
     assert (got.status, got.current_step, got.last_sent_step, got.send_attempts) == (
         "ACTIVE", 2, 1, 0,
     )  # fmt: skip
-    assert sent_steps(await activity_rows(db, ids)) == [(ids[0], 1)]
-    assert await status_changes(db, seq) == []
+    assert await delivery.sent_steps(ids) == [(ids[0], 1)]
+    assert await delivery.status_changes(seq) == []
 
 
 async def test_a_step_still_failing_waits_longer_each_time_then_goes_out(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
-    ids = await enroll(db, clock, workspace.actor, seq, 2)
+    seq, ids = await delivery.enrolled(2)
     flaky = ids[0]
     transport = ScriptedTransport()
     transport.queued[flaky] = [TransientFailure("connection refused")] * 4  # two batches' worth
-    engine = engine_for(db, clock, transport, retry_after_minutes=5, max_send_attempts=5)
+    engine = delivery.engine(transport, retry_after_minutes=5, max_send_attempts=5)
     start = clock.now()
 
     await engine.run_until_idle()
-    got = await states(db, ids)
+    got = await delivery.states(ids)
     assert transport.calls[flaky] == 2  # retry.attempts quick tries
     assert (got[flaky].status, got[flaky].current_step, got[flaky].send_attempts) == (
         "ACTIVE", 1, 1,
@@ -304,98 +125,95 @@ async def test_a_step_still_failing_waits_longer_each_time_then_goes_out(
 
     clock.set(start + timedelta(minutes=5))
     await engine.run_until_idle()
-    got = await states(db, ids)
+    got = await delivery.states(ids)
     assert transport.calls[flaky] == 4
     assert got[flaky].send_attempts == 2
     assert got[flaky].next_run_at == clock.now() + timedelta(minutes=10)  # 5 * 2**1
 
     clock.advance(timedelta(minutes=10))
     await engine.run_until_idle()
-    got = await states(db, ids)
+    got = await delivery.states(ids)
     assert transport.accepted_for([flaky]) == [flaky]
     assert (got[flaky].status, got[flaky].current_step, got[flaky].last_sent_step) == (
         "ACTIVE", 2, 1,
     )  # fmt: skip
     assert got[flaky].send_attempts == 0  # counted per step: the next starts afresh
     assert got[flaky].next_run_at == clock.now() + timedelta(days=7)
-    rows = await activity_rows(db, ids)
+    rows = await delivery.activity_rows(ids)
     assert sorted(sent_steps(rows)) == [(ids[0], 1), (ids[1], 1)]
     assert [kind for _, kind, _, _ in rows] == ["SENT", "SENT"]  # the failures left no trace
-    assert await status_changes(db, seq) == []
+    assert await delivery.status_changes(seq) == []
 
 
 @pytest.mark.parametrize(("steps", "channel"), [(EMAILS, "EMAIL"), (TEXTS, "SMS")])
 async def test_a_step_that_never_goes_through_fails_after_the_last_attempt(
-    db: Database, clock: FrozenClock, workspace: Workspace, steps: list[StepSpec], channel: str
+    delivery: Delivery, clock: FrozenClock, steps: list[StepSpec], channel: str
 ) -> None:
     """The provider never answered: that is a failure, for an email too (not a bounce: no
     server said the address is bad)."""
-    seq = await make_sequence(db, clock, workspace.actor, steps)
-    ids = await enroll(db, clock, workspace.actor, seq, 1)
+    seq, ids = await delivery.enrolled(1, steps)
     transport = ScriptedTransport()
     transport.always[ids[0]] = TransientFailure("connection timed out")
-    engine = engine_for(db, clock, transport, max_send_attempts=3, retry_after_minutes=5)
+    engine = delivery.engine(transport, max_send_attempts=3, retry_after_minutes=5)
 
     for attempt in (1, 2):
         await engine.run_until_idle()
-        got = (await states(db, ids))[ids[0]]
+        got = (await delivery.states(ids))[ids[0]]
         assert (got.status, got.send_attempts) == ("ACTIVE", attempt)
         assert got.next_run_at is not None
         clock.set(got.next_run_at)
     await engine.run_until_idle()
 
-    got = (await states(db, ids))[ids[0]]
+    got = (await delivery.states(ids))[ids[0]]
     assert (got.status, got.reason, got.next_run_at, got.last_sent_step) == (
         "FAILED", None, None, 0,
     )  # fmt: skip
     assert transport.calls[ids[0]] == 3 * 2  # three batches of two quick tries
     assert transport.accepted == []
-    rows = await activity_rows(db, ids)
+    rows = await delivery.activity_rows(ids)
     assert [(kind, step) for _, kind, step, _ in rows] == [("FAILED", 1)]
     assert "connection timed out" in rows[0][3]
-    assert await status_changes(db, seq) == [(ids[0], "ACTIVE", None, "FAILED", None)]
+    assert await delivery.status_changes(seq) == [(ids[0], "ACTIVE", None, "FAILED", None)]
 
 
 async def test_a_configuration_error_changes_nothing_and_counts_no_attempt(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
-    ids = await enroll(db, clock, workspace.actor, seq, 2)
+    seq, ids = await delivery.enrolled(2)
     transport = ScriptedTransport()
     for pk in ids:
         transport.always[pk] = ConfigurationError("authentication refused", code=535)
-    engine = engine_for(
-        db, clock, transport, retry=RetryPolicy(attempts=3, base_delay=0),
+    engine = delivery.engine(
+        transport, retry=RetryPolicy(attempts=3, base_delay=0),
         max_send_attempts=2, retry_after_minutes=5,
     )  # fmt: skip
 
     for _ in range(3):  # more batches than max_send_attempts: still nobody fails
         await engine.run_until_idle()
-        for got in (await states(db, ids)).values():
+        for got in (await delivery.states(ids)).values():
             assert (got.status, got.current_step, got.send_attempts) == ("ACTIVE", 1, 0)
             assert got.next_run_at == clock.now() + timedelta(minutes=5)
         clock.advance(timedelta(minutes=5))
     assert dict(transport.calls) == dict.fromkeys(ids, 3)  # once a batch: no quick retries
-    assert await activity_rows(db, ids) == []
-    assert await status_changes(db, seq) == []
+    assert await delivery.activity_rows(ids) == []
+    assert await delivery.status_changes(seq) == []
 
     transport.always.clear()  # the settings were fixed
     await engine.run_until_idle()
     assert transport.accepted_for(ids) == ids
-    assert sent_steps(await activity_rows(db, ids)) == [(pk, 1) for pk in ids]
+    assert await delivery.sent_steps(ids) == [(pk, 1) for pk in ids]
 
 
 async def test_a_transport_bug_is_treated_like_a_transient_failure(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
-    ids = await enroll(db, clock, workspace.actor, seq, 3)
+    seq, ids = await delivery.enrolled(3)
     transport = ScriptedTransport()
     transport.queued[ids[1]] = [RuntimeError("oops")]
-    engine = engine_for(db, clock, transport, retry_after_minutes=5)
+    engine = delivery.engine(transport, retry_after_minutes=5)
     await engine.run_until_idle()
 
-    got = await states(db, ids)
+    got = await delivery.states(ids)
     assert (got[ids[1]].status, got[ids[1]].current_step, got[ids[1]].send_attempts) == (
         "ACTIVE", 1, 1,
     )  # fmt: skip
@@ -404,38 +222,22 @@ async def test_a_transport_bug_is_treated_like_a_transient_failure(
     clock.advance(timedelta(minutes=5))
     await engine.run_until_idle()
     assert transport.accepted_for(ids) == [ids[0], ids[2], ids[1]]
-    assert sorted(sent_steps(await activity_rows(db, ids))) == [(pk, 1) for pk in ids]
-    assert await status_changes(db, seq) == []
+    assert sorted(await delivery.sent_steps(ids)) == [(pk, 1) for pk in ids]
+    assert await delivery.status_changes(seq) == []
 
 
 # ---------------------------------------------------------------- a real SMTP server
 
 
-@pytest.fixture
-def smtp_handler() -> RecordingHandler:
-    return RecordingHandler()
-
-
-@pytest.fixture
-def smtp_port(smtp_handler: RecordingHandler) -> Iterator[int]:
-    controller = Controller(smtp_handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port
-    finally:
-        controller.stop()
-
-
 async def test_through_smtp_a_refused_recipient_bounces_and_the_other_gets_one_email(
-    db: Database, clock: FrozenClock, workspace: Workspace, smtp_handler: RecordingHandler,
-    smtp_port: int,
-) -> None:  # fmt: skip
-    seq = await make_sequence(db, clock, workspace.actor)
+    delivery: Delivery, workspace: Workspace, smtp_handler: RecordingHandler, smtp_port: int
+) -> None:
+    seq = await delivery.sequence()
     prefix = f"Smtp{workspace.name[-6:]}"
-    ids = await enroll(db, clock, workspace.actor, seq, 2, prefix=prefix)
+    ids = await delivery.enroll(seq, 2, prefix=prefix)
     refused, accepted = f"{prefix.lower()}0@example.com", f"{prefix.lower()}1@example.com"
     smtp_handler.refuse[refused] = "550 5.1.1 <refused>: mailbox unavailable"
-    engine = engine_for(db, clock, SmtpTransport(settings_for(smtp_port)))
+    engine = delivery.engine(SmtpTransport(settings_for(smtp_port)))
 
     await engine.run_until_idle()
     await engine.run_until_idle()  # nothing more is due: nothing more is sent
@@ -445,14 +247,14 @@ async def test_through_smtp_a_refused_recipient_bounces_and_the_other_gets_one_e
     assert message["Subject"] == f"Hello {prefix}1"
     body = message.get_body(preferencelist=("plain",))
     assert body is not None and body.get_content().strip() == f"Hi {prefix}1"
-    got = await states(db, ids)
+    got = await delivery.states(ids)
     assert (got[ids[0]].status, got[ids[0]].last_sent_step) == ("BOUNCED", 0)
     assert (got[ids[1]].status, got[ids[1]].current_step, got[ids[1]].last_sent_step) == (
         "ACTIVE", 2, 1,
     )  # fmt: skip
-    rows = await activity_rows(db, ids)
+    rows = await delivery.activity_rows(ids)
     assert [(pk, kind, step) for pk, kind, step, _ in rows] == [
         (ids[1], "SENT", 1), (ids[0], "BOUNCED", 1),
     ]  # fmt: skip
     assert "550" in rows[1][3] and "mailbox unavailable" in rows[1][3]
-    assert await status_changes(db, seq) == [(ids[0], "ACTIVE", None, "BOUNCED", None)]
+    assert await delivery.status_changes(seq) == [(ids[0], "ACTIVE", None, "BOUNCED", None)]

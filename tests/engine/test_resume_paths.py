@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -17,33 +17,20 @@ from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import StepChannel
 from seqgql.domain.selection import Selection
 from seqgql.domain.sequence import StepSpec
+from seqgql.engine.worker import Engine
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
 from seqgql.services.enrollments import pause
-from tests.api.test_bulk_actions import (
-    create_contacts,
-    enroll_input,
-    enrollment_of,
-    ids_of,
-    moment,
-    mutate,
-    node,
-)
-from tests.conftest import GraphQLClient, Workspace
-from tests.engine.test_delivery_outcomes import (
+from tests.helpers.bulk import create_contacts, enroll_input, enrollment_of, ids_of, moment, node
+from tests.helpers.engine import (
     DAY,
     TEXTS,
+    Delivery,
     ScriptedTransport,
-    activity_rows,
-    engine_for,
-    enroll,
-    isolated_clock,
-    make_sequence,
-    sent_steps,
-    states,
-    status_changes,
 )
-from tests.factories import gid
+from tests.helpers.factories import gid
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
 
 UPDATE = "contact { id firstName email phone optedOut } userErrors { field code message }"
 DELIVERY = "enrollment { id status reason resumeAt } statusChanged userErrors { field code }"
@@ -56,9 +43,8 @@ DAILY = [
 HANG_GUARD_SECONDS = 30
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    return isolated_clock()
+# The engine serves every workspace: a clock of its own keeps other tests' rows from being due.
+pytestmark = pytest.mark.isolated_clock
 
 
 async def enrolled_through_api(
@@ -69,6 +55,28 @@ async def enrolled_through_api(
     added = await mutate(gql, "addContactsToSequence", enroll_input(seq, [contact_id]))
     assert added["userErrors"] == [] and added["changedCount"] == 1
     return contact_id, await enrollment_of(db, seq, contact_id)
+
+
+class FirstRun(NamedTuple):
+    seq: int
+    contact: int
+    pk: int
+    transport: ScriptedTransport
+    engine: Engine
+
+
+async def first_run(
+    delivery: Delivery, gql: GraphQLClient, contact: dict[str, Any],
+    steps: list[StepSpec] | None = None,
+) -> FirstRun:  # fmt: skip
+    """A sequence (``steps``) with one contact enrolled through the API, and an engine on a
+    scripted transport that has run once."""
+    seq = await delivery.sequence(steps)
+    contact_id, pk = await enrolled_through_api(gql, delivery.db, seq, contact)
+    transport = ScriptedTransport()
+    engine = delivery.engine(transport)
+    await engine.run_until_idle()
+    return FirstRun(seq, contact_id, pk, transport, engine)
 
 
 def shown(got: dict[str, Any]) -> tuple[Any, ...]:
@@ -84,15 +92,11 @@ async def update_contact(gql: GraphQLClient, contact_id: int, **fields: Any) -> 
 
 
 async def test_a_step_not_sent_goes_out_once_the_contact_is_fixed_and_resumed(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
-    contact, pk = await enrolled_through_api(
-        gql, db, seq, {"firstName": "Nora", "phone": "+14155550123"}
+    seq, contact, pk, transport, engine = await first_run(
+        delivery, gql, {"firstName": "Nora", "phone": "+14155550123"}
     )
-    transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
-    await engine.run_until_idle()
     got = await node(gql, pk)
     assert shown(got) == ("NOT_SENT", "MISSING_EMAIL", 1) and got["nextRunAt"] is None
 
@@ -115,8 +119,8 @@ async def test_a_step_not_sent_goes_out_once_the_contact_is_fixed_and_resumed(
         (pk, "nora@example.com", "Hello Nora", "Hi Nora")
     ]
     assert shown(await node(gql, pk)) == ("ACTIVE", None, 2)
-    assert sent_steps(await activity_rows(db, [pk])) == [(pk, 1)]
-    assert await status_changes(db, seq) == [
+    assert await delivery.sent_steps([pk]) == [(pk, 1)]
+    assert await delivery.status_changes(seq) == [
         (pk, "ACTIVE", None, "NOT_SENT", "MISSING_EMAIL"),
         (pk, "NOT_SENT", "MISSING_EMAIL", "ACTIVE", None),
         (pk, "ACTIVE", None, "NOT_SENT", "MISSING_EMAIL"),
@@ -125,13 +129,11 @@ async def test_a_step_not_sent_goes_out_once_the_contact_is_fixed_and_resumed(
 
 
 async def test_resuming_a_step_not_sent_at_a_date_pauses_it_until_then(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, TEXTS)
-    contact, pk = await enrolled_through_api(gql, db, seq, {"firstName": "Pia"})
-    transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
-    await engine.run_until_idle()
+    seq, contact, pk, transport, engine = await first_run(
+        delivery, gql, {"firstName": "Pia"}, TEXTS
+    )
     assert shown(await node(gql, pk)) == ("NOT_SENT", "MISSING_PHONE", 1)
 
     assert (await update_contact(gql, contact, phone="(415) 555-0199"))["phone"] == "+14155550199"
@@ -154,7 +156,7 @@ async def test_resuming_a_step_not_sent_at_a_date_pauses_it_until_then(
     got = await node(gql, pk)
     assert shown(got) == ("ACTIVE", None, 2) and got["resumeAt"] is None
     assert [(m.to, m.body) for m in transport.accepted] == [("+14155550199", "Quick text")]
-    assert await status_changes(db, seq) == [
+    assert await delivery.status_changes(seq) == [
         (pk, "ACTIVE", None, "NOT_SENT", "MISSING_PHONE"),
         (pk, "NOT_SENT", "MISSING_PHONE", "PAUSED", "MANUAL"),
         (pk, "PAUSED", "MANUAL", "ACTIVE", None),
@@ -162,15 +164,11 @@ async def test_resuming_a_step_not_sent_at_a_date_pauses_it_until_then(
 
 
 async def test_out_of_office_with_a_return_date_resumes_and_sends_the_step_then(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, DAILY)
-    _, pk = await enrolled_through_api(
-        gql, db, seq, {"firstName": "Otto", "email": "otto@example.com"}
-    )
-    transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
-    await engine.run_until_idle()  # step 1 sent; step 2 due in a day
+    seq, _, pk, transport, engine = await first_run(
+        delivery, gql, {"firstName": "Otto", "email": "otto@example.com"}, DAILY
+    )  # step 1 sent; step 2 due in a day
     returns = (clock.now() + timedelta(days=3)).date()
     payload = await mutate(
         gql, "recordDeliveryEvent",
@@ -197,22 +195,18 @@ async def test_out_of_office_with_a_return_date_resumes_and_sends_the_step_then(
     assert [m.body for m in transport.accepted] == ["Hi Otto", "Following up, Otto"]
     kinds = [(a["node"]["kind"], a["node"]["step"]) for a in got["activities"]["edges"]]
     assert kinds == [("SENT", 1), ("OUT_OF_OFFICE", 1), ("SENT", 2)]
-    assert await status_changes(db, seq) == [
+    assert await delivery.status_changes(seq) == [
         (pk, "ACTIVE", None, "PAUSED", "OUT_OF_OFFICE"),
         (pk, "PAUSED", "OUT_OF_OFFICE", "ACTIVE", None),
     ]
 
 
 async def test_out_of_office_without_a_return_date_stays_paused(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, DAILY)
-    _, pk = await enrolled_through_api(
-        gql, db, seq, {"firstName": "Ivo", "email": "ivo@example.com"}
+    _, _, pk, transport, engine = await first_run(
+        delivery, gql, {"firstName": "Ivo", "email": "ivo@example.com"}, DAILY
     )
-    transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
-    await engine.run_until_idle()
     payload = await mutate(
         gql, "recordDeliveryEvent",
         {"enrollmentId": gid("Enrollment", pk), "kind": "OUT_OF_OFFICE"}, DELIVERY,
@@ -226,9 +220,9 @@ async def test_out_of_office_without_a_return_date_stays_paused(
 
 
 async def test_a_contact_opted_out_after_enrolling_is_not_messaged(
-    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, gql: GraphQLClient, db: Database
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
+    seq = await delivery.sequence()
     quitter, quit_pk = await enrolled_through_api(
         gql, db, seq, {"firstName": "Quinn", "email": "quinn@example.com"}
     )
@@ -237,34 +231,34 @@ async def test_a_contact_opted_out_after_enrolling_is_not_messaged(
     )
     assert (await update_contact(gql, quitter, optedOut=True))["optedOut"] is True
     transport = ScriptedTransport()
-    await engine_for(db, clock, transport).run_until_idle()
+    await delivery.engine(transport).run_until_idle()
 
     assert shown(await node(gql, quit_pk)) == ("OPTED_OUT", None, 1)
     assert transport.accepted_for([quit_pk, stay_pk]) == [stay_pk]
-    assert sent_steps(await activity_rows(db, [quit_pk, stay_pk])) == [(stay_pk, 1)]
-    assert await status_changes(db, seq) == [(quit_pk, "ACTIVE", None, "OPTED_OUT", None)]
+    assert await delivery.sent_steps([quit_pk, stay_pk]) == [(stay_pk, 1)]
+    assert await delivery.status_changes(seq) == [(quit_pk, "ACTIVE", None, "OPTED_OUT", None)]
 
 
 @pytest.mark.postgres_only
 async def test_status_changes_wait_while_a_bulk_action_holds_the_sequence(
-    database_url: str, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, database_url: str, db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
     """The engine does not wait for the sequence's lock: it sends what needs no status
     change, leaves the rest due, and changes them in a later batch."""
     one_step = [StepSpec(StepChannel.EMAIL, 0, "Only step", "Hi")]
-    seq = await make_sequence(db, clock, workspace.actor, one_step, reply_window_minutes=60)
-    done = await enroll(db, clock, workspace.actor, seq, 3, prefix="Done")
-    paused = await enroll(db, clock, workspace.actor, seq, 1, prefix="Paused")
+    seq = await delivery.sequence(one_step, reply_window_minutes=60)
+    done = await delivery.enroll(seq, 3, prefix="Done")
+    paused = await delivery.enroll(seq, 1, prefix="Paused")
     await pause(
         db, clock, workspace.actor, Selection(ids=tuple(paused)),
         resume_at=clock.now() + timedelta(minutes=30),
     )  # fmt: skip
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport)
+    engine = delivery.engine(transport)
     await engine.run_until_idle()  # the last (only) step to `done`
     clock.advance(timedelta(minutes=60))  # reply window over; the pause is over
-    fresh = await enroll(db, clock, workspace.actor, seq, 2, prefix="Fresh")
-    changes_before = await status_changes(db, seq)
+    fresh = await delivery.enroll(seq, 2, prefix="Fresh")
+    changes_before = await delivery.status_changes(seq)
 
     bulk_action = Database(database_url)
     try:
@@ -274,23 +268,23 @@ async def test_status_changes_wait_while_a_bulk_action_holds_the_sequence(
             )
             stats = await asyncio.wait_for(engine.run_once(), HANG_GUARD_SECONDS)
             assert stats.deferred == len(done)
-            got = await states(db, done + paused + fresh)
+            got = await delivery.states(done + paused + fresh)
             assert {got[pk].status for pk in done} == {"ACTIVE"}
             assert got[paused[0]].status == "PAUSED"
             assert {got[pk].last_sent_step for pk in fresh} == {1}  # sending needs no lock
             assert sorted(transport.accepted_for(fresh)) == fresh
-            assert await status_changes(db, seq) == changes_before
+            assert await delivery.status_changes(seq) == changes_before
     finally:
         await bulk_action.dispose()
 
     await engine.run_until_idle()
-    got = await states(db, done + paused)
+    got = await delivery.states(done + paused)
     assert {(got[pk].status, got[pk].reason) for pk in done} == {
         ("FINISHED", "COMPLETED_NO_RESPONSE")
     }
     assert (got[paused[0]].status, got[paused[0]].last_sent_step) == ("ACTIVE", 1)
     assert transport.accepted_for(paused) == paused
-    assert (await status_changes(db, seq))[len(changes_before) :] == [
+    assert (await delivery.status_changes(seq))[len(changes_before) :] == [
         (paused[0], "PAUSED", "MANUAL", "ACTIVE", None),
         *((pk, "ACTIVE", None, "FINISHED", "COMPLETED_NO_RESPONSE") for pk in done),
     ]
@@ -298,19 +292,19 @@ async def test_status_changes_wait_while_a_bulk_action_holds_the_sequence(
 
 @pytest.mark.postgres_only
 async def test_a_locked_sequence_does_not_hold_up_the_steps_of_other_sequences(
-    database_url: str, db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, database_url: str, clock: FrozenClock
 ) -> None:
     """Rows left for later must not fill every batch: with a batch's worth of them in a
     locked sequence, the due steps of another sequence still go out."""
     one_step = [StepSpec(StepChannel.EMAIL, 0, "Only step", "Hi")]
-    locked_seq = await make_sequence(db, clock, workspace.actor, one_step, reply_window_minutes=60)
-    done = await enroll(db, clock, workspace.actor, locked_seq, 3, prefix="Done")
+    locked_seq = await delivery.sequence(one_step, reply_window_minutes=60)
+    done = await delivery.enroll(locked_seq, 3, prefix="Done")
     transport = ScriptedTransport()
-    engine = engine_for(db, clock, transport, batch_size=len(done))
+    engine = delivery.engine(transport, batch_size=len(done))
     await engine.run_until_idle()
     clock.advance(timedelta(minutes=60))  # `done` now need a status change (finished)
-    other_seq = await make_sequence(db, clock, workspace.actor)
-    waiting = await enroll(db, clock, workspace.actor, other_seq, 2, prefix="Other")
+    other_seq = await delivery.sequence()
+    waiting = await delivery.enroll(other_seq, 2, prefix="Other")
 
     bulk_action = Database(database_url)
     try:

@@ -11,19 +11,10 @@ import pytest
 
 from seqgql.clock import FrozenClock
 from seqgql.outbound.transport import OutboundMessage
-from seqgql.persistence.database import Database
-from tests.conftest import Workspace
-from tests.engine.test_delivery_outcomes import (
+from tests.helpers.engine import (
+    Delivery,
     ScriptedTransport,
     State,
-    activity_rows,
-    engine_for,
-    enroll,
-    isolated_clock,
-    make_sequence,
-    sent_steps,
-    states,
-    status_changes,
 )
 
 # The most a test waits for the engine to get somewhere (a guard against a hang, not a
@@ -31,9 +22,8 @@ from tests.engine.test_delivery_outcomes import (
 HANG_GUARD_SECONDS = 30
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    return isolated_clock()
+# The engine serves every workspace: a clock of its own keeps other tests' rows from being due.
+pytestmark = pytest.mark.isolated_clock
 
 
 class SlowTransport:
@@ -93,15 +83,14 @@ def untouched(state: State, due: datetime) -> bool:
 
 
 async def test_graceful_shutdown_loses_nothing_and_sends_nothing_twice(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
-    ids = await enroll(db, clock, workspace.actor, seq, 50)
+    seq, ids = await delivery.enrolled(50)
     due = clock.now()
     slow = SlowTransport(signal_after=5)
     stop = asyncio.Event()
     worker = asyncio.create_task(
-        engine_for(db, clock, slow, send_concurrency=1).run_forever(stop, idle_seconds=0.01)
+        delivery.engine(slow, send_concurrency=1).run_forever(stop, idle_seconds=0.01)
     )
     await asyncio.wait_for(slow.went_out.wait(), HANG_GUARD_SECONDS)
     stop.set()
@@ -110,30 +99,29 @@ async def test_graceful_shutdown_loses_nothing_and_sends_nothing_twice(
     received = [m.enrollment_id for m in slow.accepted]
     assert 5 <= len(received) < 50
     assert len(set(received)) == len(received)
-    assert sorted(sent_steps(await activity_rows(db, ids))) == sorted((pk, 1) for pk in received)
-    got = await states(db, ids)
+    assert sorted(await delivery.sent_steps(ids)) == sorted((pk, 1) for pk in received)
+    got = await delivery.states(ids)
     for pk in received:
         assert (got[pk].status, got[pk].current_step, got[pk].last_sent_step) == ("ACTIVE", 2, 1)
     rest = [pk for pk in ids if pk not in set(received)]
     assert all(untouched(got[pk], due) for pk in rest)
 
     fresh = ScriptedTransport()
-    await engine_for(db, clock, fresh).run_until_idle()
+    await delivery.engine(fresh).run_until_idle()
     assert sorted(fresh.accepted_for(ids)) == rest
     assert sorted(received + fresh.accepted_for(ids)) == ids  # every one, once
-    assert sorted(sent_steps(await activity_rows(db, ids))) == [(pk, 1) for pk in ids]
-    assert await status_changes(db, seq) == []
+    assert sorted(await delivery.sent_steps(ids)) == [(pk, 1) for pk in ids]
+    assert await delivery.status_changes(seq) == []
 
 
 async def test_messages_in_flight_finish_and_are_recorded(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
-    ids = await enroll(db, clock, workspace.actor, seq, 20)
+    _, ids = await delivery.enrolled(20)
     due = clock.now()
     gated = GatedTransport(signal_after=5)
     stop = asyncio.Event()
-    batch = asyncio.create_task(engine_for(db, clock, gated, send_concurrency=5).run_once(stop))
+    batch = asyncio.create_task(delivery.engine(gated, send_concurrency=5).run_once(stop))
     await asyncio.wait_for(gated.all_in_flight.wait(), HANG_GUARD_SECONDS)
     stop.set()  # five messages are with the transport now
     gated.gate.set()
@@ -143,41 +131,39 @@ async def test_messages_in_flight_finish_and_are_recorded(
     assert len(in_flight) == 5
     assert [m.enrollment_id for m in gated.accepted] == in_flight
     assert (stats.sent, stats.not_attempted) == (5, 15)
-    assert sorted(sent_steps(await activity_rows(db, ids))) == sorted((pk, 1) for pk in in_flight)
-    got = await states(db, ids)
+    assert sorted(await delivery.sent_steps(ids)) == sorted((pk, 1) for pk in in_flight)
+    got = await delivery.states(ids)
     assert all(untouched(got[pk], due) for pk in ids if pk not in set(in_flight))
 
 
 async def test_a_worker_told_to_stop_before_it_starts_sends_nothing(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor)
-    ids = await enroll(db, clock, workspace.actor, seq, 3)
+    _, ids = await delivery.enrolled(3)
     due = clock.now()
     transport = ScriptedTransport()
     stop = asyncio.Event()
     stop.set()
-    await engine_for(db, clock, transport).run_once(stop)
-    await engine_for(db, clock, transport).run_forever(stop)  # returns at once
+    await delivery.engine(transport).run_once(stop)
+    await delivery.engine(transport).run_forever(stop)  # returns at once
     assert transport.calls == {}
-    assert await activity_rows(db, ids) == []
-    assert all(untouched(s, due) for s in (await states(db, ids)).values())
+    assert await delivery.activity_rows(ids) == []
+    assert all(untouched(s, due) for s in (await delivery.states(ids)).values())
 
 
 async def test_steps_left_by_a_stopping_worker_do_not_count_against_the_daily_limit(
-    db: Database, clock: FrozenClock, workspace: Workspace
+    delivery: Delivery, clock: FrozenClock
 ) -> None:
-    seq = await make_sequence(db, clock, workspace.actor, daily_limit_per_sender=3)
-    ids = await enroll(db, clock, workspace.actor, seq, 5)
+    _, ids = await delivery.enrolled(5, daily_limit_per_sender=3)
     stop = asyncio.Event()
     first = StoppingTransport(stop, stop_with=1)
-    await engine_for(db, clock, first, send_concurrency=1).run_once(stop)
+    await delivery.engine(first, send_concurrency=1).run_once(stop)
     assert len(first.accepted) == 1  # then it stopped: two of today's three were left
 
     second = ScriptedTransport()
-    await engine_for(db, clock, second).run_until_idle()
+    await delivery.engine(second).run_until_idle()
     assert len(second.accepted_for(ids)) == 2  # today's other two
     sent = first.accepted_for(ids) + second.accepted_for(ids)
-    got = await states(db, ids)
+    got = await delivery.states(ids)
     tomorrow = datetime.combine(clock.now().date() + timedelta(days=1), time(0), UTC)
     assert [got[pk].next_run_at for pk in ids if pk not in sent] == [tomorrow, tomorrow]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,8 +17,9 @@ from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, enrollments, events, sequences
 from seqgql.services.enrollments import add_contacts, pause
 from seqgql.services.sequences import create_sequence
-from tests.conftest import Workspace
-from tests.factories import make_contacts
+from tests.helpers.engine import run_at_once
+from tests.helpers.factories import make_contacts
+from tests.helpers.workspace import Workspace
 
 DAY = 24 * 60
 STEPS = [
@@ -67,6 +67,18 @@ async def _enroll(
         return [r.id for r in rows]
 
 
+async def _started(
+    db: Database, clock: FrozenClock, ws: Workspace, n: int, *,
+    contact: dict[str, object] | None = None, **sequence: object,
+) -> tuple[RecordingTransport, Engine, list[int]]:  # fmt: skip
+    """An engine on a recording transport, and ``n`` contacts (``contact``'s fields) enrolled
+    in a new sequence (``sequence``'s options): (transport, engine, enrollment ids)."""
+    transport = RecordingTransport()
+    engine = Engine(db, clock, transport)
+    seq = await _sequence(db, clock, ws, **sequence)
+    return transport, engine, await _enroll(db, clock, ws, seq, n, **(contact or {}))
+
+
 async def _run_until_nothing_due(
     engine: Engine, db: Database, clock: FrozenClock, ids: list[int], limit: timedelta
 ) -> None:
@@ -106,10 +118,7 @@ async def _states(
 async def test_thirty_days_of_a_sequence(
     db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
-    transport = RecordingTransport()
-    engine = Engine(db, clock, transport)
-    seq = await _sequence(db, clock, workspace)
-    ids = await _enroll(db, clock, workspace, seq, 4)
+    transport, engine, ids = await _started(db, clock, workspace, 4)
     start = clock.now()
     await _run_until_nothing_due(engine, db, clock, ids, timedelta(days=30))
     # every contact got the three steps, in order, each once
@@ -143,9 +152,7 @@ async def test_thirty_days_of_a_sequence(
 async def test_a_step_that_cannot_be_sent_is_not_sent_with_its_reason(
     db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
-    engine = Engine(db, clock, RecordingTransport())
-    seq = await _sequence(db, clock, workspace)
-    ids = await _enroll(db, clock, workspace, seq, 2, email=None)
+    _, engine, ids = await _started(db, clock, workspace, 2, contact={"email": None})
     await engine.run_until_idle()
     assert set((await _states(db, ids)).values()) == {("NOT_SENT", "MISSING_EMAIL", 1, 0)}
 
@@ -153,10 +160,7 @@ async def test_a_step_that_cannot_be_sent_is_not_sent_with_its_reason(
 async def test_auto_resume_continues_from_the_step_it_was_on(
     db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
-    transport = RecordingTransport()
-    engine = Engine(db, clock, transport)
-    seq = await _sequence(db, clock, workspace)
-    ids = await _enroll(db, clock, workspace, seq, 1)
+    transport, engine, ids = await _started(db, clock, workspace, 1)
     await engine.run_until_idle()  # step 1 sent
     back = clock.now() + timedelta(days=5)
     await pause(db, clock, workspace.actor, Selection(ids=tuple(ids)), resume_at=back)
@@ -177,10 +181,7 @@ async def test_a_step_due_outside_the_window_waits_for_its_opening(
     window = SendingWindow(days=(Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY,
                                  Weekday.THURSDAY, Weekday.FRIDAY),
                            start="09:00", end="17:00", time_zone="America/New_York")  # fmt: skip
-    transport = RecordingTransport()
-    engine = Engine(db, clock, transport)
-    seq = await _sequence(db, clock, workspace, window=window)
-    ids = await _enroll(db, clock, workspace, seq, 1)
+    transport, engine, ids = await _started(db, clock, workspace, 1, window=window)
     await engine.run_until_idle()
     assert mine(transport, ids) == []
     async with db.read() as conn:
@@ -202,15 +203,7 @@ async def test_three_workers_send_every_step_exactly_once(
     seq = await _sequence(db, clock, workspace)
     ids = await _enroll(db, clock, workspace, seq, 3000)
     transports = [RecordingTransport() for _ in range(3)]
-    workers = [Database(database_url) for _ in range(3)]
-    try:
-        engines = [
-            Engine(w, clock, t, batch_size=200) for w, t in zip(workers, transports, strict=True)
-        ]
-        await asyncio.gather(*(engine.run_until_idle() for engine in engines))
-    finally:
-        for w in workers:
-            await w.dispose()
+    await run_at_once(database_url, clock, transports, make_engine=Engine, batch_size=200)
     sent = [m.enrollment_id for t in transports for m in mine(t, ids)]
     assert sorted(sent) == sorted(ids)  # each once, none skipped
     assert sum(1 for t in transports if mine(t, ids)) >= 2  # the work was shared

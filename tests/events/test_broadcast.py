@@ -20,10 +20,12 @@ from seqgql.events.broadcast import LISTENER_NAME, Broadcast, create_broadcast
 from seqgql.events.bus import EventBus
 from seqgql.persistence.database import Database
 from seqgql.settings import Settings
-from tests.api.test_bulk_smoke import PAUSE
-from tests.api.test_subscriptions import CHANGES, connect, next_data
-from tests.conftest import POSTGRES_URL, GraphQLClient, Workspace
-from tests.factories import gid, gids, make_enrolled
+from tests.helpers.bulk import PAUSE
+from tests.helpers.databases import POSTGRES_URL
+from tests.helpers.factories import gid, gids, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.subscriptions import CHANGES, ack, connect, next_data, subscribe
+from tests.helpers.workspace import Workspace
 
 REDIS_URL = os.environ.get("SEQGQL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -138,9 +140,8 @@ async def test_a_mutation_on_one_app_reaches_a_subscriber_on_another(
     ):
         await asyncio.wait_for(reader.state.broadcast.connected.wait(), 5)
         async with connect(reader, workspace.token) as ws:
-            assert (await ws.receive_json())["type"] == "connection_ack"
-            await ws.send_json({"id": "1", "type": "subscribe", "payload": {
-                "query": CHANGES, "variables": {"seq": gid("Sequence", seq)}}})  # fmt: skip
+            await ack(ws)
+            await subscribe(ws, "1", CHANGES, {"seq": gid("Sequence", seq)})
             await asyncio.sleep(0.3)  # the subscription has read the log and waits
             client = GraphQLClient(http, workspace.token)
             paused = await client.execute(

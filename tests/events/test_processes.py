@@ -25,8 +25,8 @@ import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.conftest import Workspace
-from tests.factories import gid, gids, make_enrolled
+from tests.helpers.factories import gid, gids, make_enrolled
+from tests.helpers.workspace import Workspace
 
 pytestmark = pytest.mark.postgres_only
 

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -33,8 +33,9 @@ from seqgql.graphql import feeds
 from seqgql.graphql.feeds import FeedHub
 from seqgql.services.enrollments import pause
 from seqgql.settings import Settings
-from tests.conftest import Workspace
-from tests.factories import gid, make_enrolled
+from tests.helpers.factories import gid, make_enrolled
+from tests.helpers.waiting import eventually
+from tests.helpers.workspace import Workspace
 
 CHANGES = """
 subscription($seq: ID!, $since: String) {
@@ -59,13 +60,6 @@ def listening_socket() -> socket.socket:
     return sock
 
 
-async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
 @contextlib.asynccontextmanager
 async def serving(app: Starlette) -> AsyncIterator[int]:
     """The app under uvicorn on 127.0.0.1, in this event loop; yields the port."""
@@ -78,7 +72,7 @@ async def serving(app: Starlette) -> AsyncIterator[int]:
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        await eventually(lambda: server.started or task.done())
+        await eventually(lambda: server.started or task.done(), seconds=10.0)
         assert server.started, task
         yield port
     finally:
@@ -164,7 +158,8 @@ async def test_a_client_that_stops_reading_is_dropped_and_resumes_from_its_curso
                 lambda: (
                     hub.subscriber_count == 2
                     and all(feed.task in log_readers for feed in hub.feeds.values())
-                )
+                ),
+                seconds=10.0,
             )
             assert len(hub.feeds) == 1
 
@@ -218,4 +213,4 @@ async def test_a_client_that_stops_reading_is_dropped_and_resumes_from_its_curso
             assert got + rest == everything
         finally:
             await again.close()
-        await eventually(lambda: not hub.feeds)
+        await eventually(lambda: not hub.feeds, seconds=10.0)

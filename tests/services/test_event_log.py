@@ -32,8 +32,8 @@ from seqgql.services.enrollments import (
     resume,
     send_message,
 )
-from tests.conftest import Workspace
-from tests.factories import make_contacts, make_enrolled, make_sequence
+from tests.helpers.factories import make_contacts, make_enrolled, make_sequence
+from tests.helpers.workspace import Workspace
 
 Change = tuple[int, str | None, str | None, str, str | None]  # enrollment, from, reason, to, reason
 

@@ -21,8 +21,8 @@ from seqgql.persistence.database import Database
 from seqgql.persistence.tables import enrollments, events, sequences
 from seqgql.services.enrollments import finish, pause
 from seqgql.services.enrollments.results import BulkResult
-from tests.conftest import Workspace
-from tests.factories import make_enrolled
+from tests.helpers.factories import make_enrolled
+from tests.helpers.workspace import Workspace
 
 ROUNDS = 10
 S = EnrollmentStatus
