@@ -1,4 +1,5 @@
-"""The application factory: routes, auth, CORS, and a lifespan that owns the resources."""
+"""The application factory: routes, CORS, the /graphql gate (``gateway``), and a lifespan
+that owns the resources."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
 
 from seqgql.clock import Clock, SystemClock
 from seqgql.engine.worker import Engine
 from seqgql.events.broadcast import create_broadcast
 from seqgql.events.bus import EventBus
+from seqgql.gateway import AuthenticatedGraphQL, BodyLimits
 from seqgql.graphql.schema import build_schema
-from seqgql.graphql.view import ACTOR_SCOPE_KEY, GraphQLView, bearer_token
+from seqgql.graphql.view import GraphQLView
 from seqgql.outbound.routing import transport_from_settings
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
@@ -30,60 +31,6 @@ from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
-
-
-def _error(status: int, message: str, code: str, **headers: str) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
-        status_code=status,
-        headers=headers or None,
-    )
-
-
-class AuthenticatedGraphQL:
-    """Answers 401 before GraphQL runs when the bearer token is missing or unknown.
-    GraphiQL itself (a GET without a query) is served to anyone; it asks for a token."""
-
-    def __init__(self, view: GraphQLView, tokens: TokenCache) -> None:
-        self.view = view
-        self.tokens = tokens
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.view(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        response = await self._reject(request)
-        if response is not None:
-            await response(scope, receive, send)
-            return
-        await self.view(scope, receive, send)
-
-    async def _reject(self, request: Request) -> Response | None:
-        if request.method == "GET" and "query" not in request.query_params:
-            return None
-        if request.method == "POST":
-            content_type = request.headers.get("content-type", "").split(";")[0].strip()
-            if content_type != "application/json":
-                return _error(415, "send the request body as application/json", "UNSUPPORTED_MEDIA")
-        token = bearer_token(request.headers.get("authorization"))
-        if token is None:
-            return _error(
-                401,
-                "an API token is required (Authorization: Bearer <token>)",
-                "UNAUTHENTICATED",
-                **{"WWW-Authenticate": "Bearer"},
-            )
-        actor = await self.tokens.authenticate(token)
-        if actor is None:
-            return _error(
-                401,
-                "the API token is not valid",
-                "UNAUTHENTICATED",
-                **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
-        request.scope[ACTOR_SCOPE_KEY] = actor
-        return None
 
 
 def create_app(
@@ -110,7 +57,8 @@ def create_app(
         allowed_origins=settings.allowed_origins,
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
     )
-    graphql = AuthenticatedGraphQL(view, TokenCache(db))
+    limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
+    graphql = AuthenticatedGraphQL(view, TokenCache(db), limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

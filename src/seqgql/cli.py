@@ -115,7 +115,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
     app = create_app(settings)
     tune_gc()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level,
+        ws_max_size=settings.max_body_bytes,  # a websocket message is a body too
+    )
     return 0
 
 

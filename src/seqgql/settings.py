@@ -60,6 +60,17 @@ class Settings(BaseSettings):
         default=True, description="Apply migrations when the server starts (embedded mode)"
     )
     db_pool_size: int = 10
+    max_body_bytes: int = Field(
+        default=2_000_000,
+        gt=0,
+        description="Largest request body (and websocket message) accepted, in bytes: a "
+        "larger one is refused with 413 PAYLOAD_TOO_LARGE before it is parsed",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a request body may take to arrive (408 REQUEST_TIMEOUT after)",
+    )
     log_level: str = "info"
 
     @property

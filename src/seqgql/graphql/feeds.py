@@ -58,11 +58,25 @@ class Shape:
     replays: bool  # has a `since`: replays from its own position, runs alone
 
 
-def parse_document(query: str) -> DocumentNode | GraphQLError:
-    """The document, or its syntax error."""
+# A subscription document longer than this is refused before it is parsed.
+MAX_DOCUMENT_CHARS = 100_000
+
+
+class TooManyTokens(GraphQLError):
+    """A document over the token limit (parsing stopped there)."""
+
+
+def parse_document(query: str, max_tokens: int) -> DocumentNode | GraphQLError:
+    """The document, or why it is refused: its syntax error, or ``TooManyTokens`` (the
+    parser stops at ``max_tokens``, whatever the document's length)."""
     try:
-        return parse(query)
+        return parse(query, max_tokens=max_tokens)
     except GraphQLError as exc:
+        if "more than" in exc.message and "tokens" in exc.message:
+            return TooManyTokens(
+                f"the document has more than {max_tokens} tokens",
+                extensions={"code": "TOO_MANY_TOKENS"},
+            )
         return exc
 
 
@@ -224,14 +238,15 @@ def _payload(result: ExecutionResult) -> dict[str, object]:
 class FeedHub:
     """The feeds of one process, by (workspace, document, variables, operation name)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_tokens: int) -> None:
+        self.max_tokens = max_tokens
         self.feeds: dict[Key, Feed] = {}
         # subscription documents seen lately, parsed (or their syntax errors)
         self._documents: LRU[str, DocumentNode | GraphQLError] = LRU(maxsize=256)
 
     def parse(self, query: str) -> DocumentNode | GraphQLError:
         """The document (or its syntax error), parsed once while it is in use."""
-        return self._documents.get_or_make(query, lambda: parse_document(query))
+        return self._documents.get_or_make(query, lambda: parse_document(query, self.max_tokens))
 
     @staticmethod
     def key(

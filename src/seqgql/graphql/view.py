@@ -18,6 +18,7 @@ from seqgql.domain.kinds import Role
 from seqgql.events.bus import EventBus
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.feeds import FeedHub
+from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
@@ -55,7 +56,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.db = db
         self.clock = clock
         self.transport = transport
-        self.feeds = FeedHub()
+        self.feeds = FeedHub(max_tokens=MAX_TOKENS)
 
     def context_for(self, actor: Actor) -> Context:
         return Context(

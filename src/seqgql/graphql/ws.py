@@ -16,7 +16,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from seqgql.graphql.context import Context
-from seqgql.graphql.feeds import FELL_BEHIND, Closed, FeedHub, shape
+from seqgql.graphql.feeds import (
+    FELL_BEHIND,
+    MAX_DOCUMENT_CHARS,
+    Closed,
+    FeedHub,
+    TooManyTokens,
+    shape,
+)
 from seqgql.services.actor import Actor
 
 # How long closing the connection of a subscriber that fell behind may take.
@@ -38,7 +45,19 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         view: FeedSource = self.view  # type: ignore[assignment]
+        if len(operation.query) > MAX_DOCUMENT_CHARS:
+            await self._refuse(
+                operation,
+                GraphQLError(
+                    f"the document is over {MAX_DOCUMENT_CHARS:,} characters",
+                    extensions={"code": "DOCUMENT_TOO_LARGE"},
+                ),
+            )
+            return
         document = view.feeds.parse(operation.query)
+        if isinstance(document, TooManyTokens):
+            await self._refuse(operation, document)
+            return
         if isinstance(document, GraphQLError):
             # the protocol's answer to a document that does not parse
             self.operations.pop(operation.id, None)
@@ -77,6 +96,11 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return  # the client went away; the handler cleans up
         finally:
             feed.leave(mailbox)
+
+    async def _refuse(self, operation: Operation[Context, None], error: GraphQLError) -> None:
+        """The protocol's "error" message for this operation; the connection stays."""
+        with contextlib.suppress(Exception):
+            await operation.send_initial_errors([error])
 
     async def _closed(self, operation: Operation[Context, None], closed: Closed) -> None:
         if closed.kind == "behind":

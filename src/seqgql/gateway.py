@@ -1,0 +1,173 @@
+"""What an HTTP request to /graphql passes before GraphQL runs: its body (size, time to
+arrive, media type, a JSON object), then its bearer token.
+
+Every refusal is a JSON answer with an error code, never a traceback: 413 for a body over
+``MAX_BODY_BYTES``, 408 for one that does not arrive within ``BODY_TIMEOUT_SECONDS``, 415
+for a body that is not ``application/json`` (what a cross-site form can send), 400 for
+one that is not a JSON object, 401 without a valid token. GraphiQL itself (a GET without
+a query) is served to anyone; it asks for a token."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from seqgql.graphql.view import ACTOR_SCOPE_KEY, bearer_token
+from seqgql.services.auth import TokenCache
+
+
+def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=headers or None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    max_bytes: int = 2_000_000
+    timeout_seconds: float = 10.0
+
+
+class _Refused(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class AuthenticatedGraphQL:
+    """The /graphql endpoint's gate (see the module); websockets go straight to the view,
+    which authenticates them in ``connection_init``."""
+
+    def __init__(self, view: ASGIApp, tokens: TokenCache, limits: BodyLimits) -> None:
+        self.view = view
+        self.tokens = tokens
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.view(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            body = await self._body(request, receive)
+            await self._authenticate(request)
+        except _Refused as refused:
+            await refused.response(scope, receive, send)
+            return
+        if body is None:
+            await self.view(scope, receive, send)
+            return
+        # media types are case-insensitive; what follows reads the lower-case form
+        scope["headers"] = [
+            (name, b"application/json" if name == b"content-type" else value)
+            for name, value in scope["headers"]
+        ]
+        await self.view(scope, _replay(body, receive), send)
+
+    async def _body(self, request: Request, receive: Receive) -> bytes | None:
+        """The POST body, read and checked; None for other methods."""
+        if request.method != "POST":
+            return None
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise _Refused(
+                error_response(
+                    415, "send the request body as application/json", "UNSUPPORTED_MEDIA"
+                )
+            )
+        limit = self.limits.max_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _Refused(_too_large(limit))
+        try:
+            async with asyncio.timeout(self.limits.timeout_seconds):
+                body = await _read(receive, limit)
+        except TimeoutError:
+            raise _Refused(
+                error_response(
+                    408,
+                    f"the request body did not arrive within {self.limits.timeout_seconds:g} s",
+                    "REQUEST_TIMEOUT",
+                )
+            ) from None
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise _Refused(
+                error_response(400, "the request body is not valid JSON (UTF-8)", "BAD_REQUEST")
+            ) from None
+        if not isinstance(parsed, dict):
+            raise _Refused(
+                error_response(
+                    400,
+                    'the request body must be a JSON object, e.g. {"query": "{ viewer { id } }"}',
+                    "BAD_REQUEST",
+                )
+            )
+        return body
+
+    async def _authenticate(self, request: Request) -> None:
+        if request.method == "GET" and "query" not in request.query_params:
+            return
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            raise _Refused(
+                error_response(
+                    401,
+                    "an API token is required (Authorization: Bearer <token>)",
+                    "UNAUTHENTICATED",
+                    **{"WWW-Authenticate": "Bearer"},
+                )
+            )
+        actor = await self.tokens.authenticate(token)
+        if actor is None:
+            raise _Refused(
+                error_response(
+                    401,
+                    "the API token is not valid",
+                    "UNAUTHENTICATED",
+                    **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
+            )
+        request.scope[ACTOR_SCOPE_KEY] = actor
+
+
+def _too_large(limit: int) -> Response:
+    return error_response(413, f"the request body is over {limit:,} bytes", "PAYLOAD_TOO_LARGE")
+
+
+async def _read(receive: Receive, limit: int) -> bytes:
+    """The whole body, refused as soon as it grows past ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Refused(error_response(400, "the client went away", "BAD_REQUEST"))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _Refused(_too_large(limit))
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the body already read, then whatever comes next."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

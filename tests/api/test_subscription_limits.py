@@ -1,0 +1,60 @@
+"""A subscription document is measured before it is parsed: one that is too long or has
+too many tokens gets the protocol's "error" message with a code, at once, and the
+connection stays usable."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from httpx_ws import AsyncWebSocketSession
+from starlette.applications import Starlette
+
+from seqgql.clock import FrozenClock
+from seqgql.persistence.database import Database
+from tests.helpers.factories import gid, make_enrolled
+from tests.helpers.subscriptions import COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.workspace import Workspace
+
+
+async def error_of(ws: AsyncWebSocketSession, op_id: str) -> dict[str, Any]:
+    message = await asyncio.wait_for(ws.receive_json(), 5)
+    assert message["type"] == "error" and message["id"] == op_id, message
+    [error] = message["payload"]
+    return error  # type: ignore[no-any-return]
+
+
+async def test_an_oversized_document_is_refused_before_parsing(
+    app: Starlette, workspace: Workspace, db: Database, clock: FrozenClock
+) -> None:
+    seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    huge = "subscription { " + "a " * 1_000_000 + "}"  # ~2 MB: once froze the server
+    async with connect(app, workspace.token) as ws:
+        await ack(ws)
+        started = time.monotonic()
+        await subscribe(ws, "big", huge, {})
+        error = await error_of(ws, "big")
+        assert error["extensions"]["code"] == "DOCUMENT_TOO_LARGE"
+        assert "100,000 characters" in error["message"]
+        assert time.monotonic() - started < 2
+        # the connection still works
+        await subscribe(ws, "ok", COUNTS, {"seq": gid("Sequence", seq)})
+        assert (await next_data(ws))["sequenceStatusCounts"]["total"] == 1
+    assert not app.state.feeds.feeds
+
+
+async def test_a_document_over_the_token_limit_gets_an_error_not_a_bare_complete(
+    app: Starlette, workspace: Workspace, db: Database, clock: FrozenClock
+) -> None:
+    seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    many = "subscription { " + "a " * 3_000 + "}"  # short, but 3,000 tokens
+    async with connect(app, workspace.token) as ws:
+        await ack(ws)
+        for op_id in ("t1", "t2"):  # the same again: refused again
+            await subscribe(ws, op_id, many, {})
+            error = await error_of(ws, op_id)
+            assert error["extensions"]["code"] == "TOO_MANY_TOKENS"
+            assert "2000 tokens" in error["message"]
+        await subscribe(ws, "ok", COUNTS, {"seq": gid("Sequence", seq)})
+        assert (await next_data(ws))["sequenceStatusCounts"]["total"] == 1
