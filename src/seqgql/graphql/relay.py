@@ -20,6 +20,8 @@ from seqgql.services.pagination import BadPageRequest, Page
 
 NODE_TYPES = ("Enrollment", "Sequence", "Contact", "Group", "User", "Activity", "BulkOperation")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_DATABASE_ID = re.compile(r"[1-9][0-9]{0,18}")  # written as this API writes it
+MAX_DATABASE_ID = 2**63 - 1
 
 
 class InvalidId(ValueError):
@@ -41,10 +43,13 @@ def parse_global_id(value: str) -> tuple[str, int]:
         raise InvalidId(f"{value!r} is not an id this API gave out")
     try:
         parsed = GlobalID.from_id(value)
-        pk = int(parsed.node_id)
     except (GlobalIDValueError, ValueError) as exc:
         raise InvalidId(f"{value!r} is not an id this API gave out") from exc
-    if parsed.type_name not in NODE_TYPES or pk <= 0:
+    # one spelling per id: no spaces, signs, leading zeros, underscores or other digits
+    if parsed.type_name not in NODE_TYPES or not _DATABASE_ID.fullmatch(parsed.node_id):
+        raise InvalidId(f"{value!r} is not an id this API gave out")
+    pk = int(parsed.node_id)
+    if pk > MAX_DATABASE_ID:
         raise InvalidId(f"{value!r} is not an id this API gave out")
     return parsed.type_name, pk
 
