@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from seqgql.domain.validation import nul_in
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, bearer_token
 from seqgql.services.auth import TokenCache
 
@@ -110,11 +111,15 @@ class AuthenticatedGraphQL:
                     "BAD_REQUEST",
                 )
             )
+        if (where := nul_in(parsed)) is not None:
+            raise _Refused(nul_refused(where))
         return body
 
     async def _authenticate(self, request: Request) -> None:
         if request.method == "GET" and "query" not in request.query_params:
             return
+        if (where := nul_in(dict(request.query_params))) is not None:
+            raise _Refused(nul_refused(where))
         token = bearer_token(request.headers.get("authorization"))
         if token is None:
             raise _Refused(
@@ -136,6 +141,20 @@ class AuthenticatedGraphQL:
                 )
             )
         request.scope[ACTOR_SCOPE_KEY] = actor
+
+
+def nul_refused(where: str) -> Response:
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "message": f"{where} holds a NUL character (\\u0000), which no text may hold",
+                    "extensions": {"code": "INVALID_TEXT", "field": where},
+                }
+            ]
+        },
+        status_code=400,
+    )
 
 
 def _too_large(limit: int) -> Response:

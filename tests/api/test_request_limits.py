@@ -140,3 +140,42 @@ async def test_the_limits_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().max_body_bytes == 1234
     with pytest.raises(ValueError, match="greater than 0"):
         Settings(max_body_bytes=0)
+
+
+NUL_CASES = [
+    ({"query": "mutation($n: String!) { createGroup(input: {name: $n}) { group { id } } }",
+      "variables": {"n": "Tea\u0000m"}}, "variables.n"),
+    ({"query": "query($s: String) { contacts(search: $s) { totalCount } }",
+      "variables": {"s": "a\u0000"}}, "variables.s"),
+    ({"query": "{ groups { name } }", "variables": {"deep": [{"x": ["ok", "n\u0000"]}]}},
+     "variables.deep.0.x.1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "where"), NUL_CASES, ids=["variable", "search", "deep"])
+async def test_a_nul_character_is_refused_naming_where_it_is(
+    client: httpx.AsyncClient, body: dict[str, object], where: str
+) -> None:
+    """PostgreSQL cannot store NUL: once an internal error, now refused before execution."""
+    response = await client.post("/graphql", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "INVALID_TEXT", "field": where}
+    assert await groups(client) == []
+
+
+async def test_a_nul_character_in_a_get_query_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": "{ groups { name } }\u0000"})
+    assert response.status_code == 400
+    assert code_of(response) == "INVALID_TEXT"
+
+
+@pytest.mark.parametrize("escape", ["\\u0000", "\\u{0}"])
+async def test_a_nul_escape_in_a_document_string_is_refused(
+    client: httpx.AsyncClient, escape: str
+) -> None:
+    query = 'mutation { createGroup(input: {name: "Te' + escape + 'am"}) { group { id } } }'
+    response = await client.post("/graphql", json={"query": query})
+    errors = response.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["INVALID_TEXT"], errors
+    assert await groups(client) == []

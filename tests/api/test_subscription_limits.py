@@ -58,3 +58,16 @@ async def test_a_document_over_the_token_limit_gets_an_error_not_a_bare_complete
             assert "2000 tokens" in error["message"]
         await subscribe(ws, "ok", COUNTS, {"seq": gid("Sequence", seq)})
         assert (await next_data(ws))["sequenceStatusCounts"]["total"] == 1
+
+
+async def test_a_nul_character_in_subscription_variables_is_refused(
+    app: Starlette, workspace: Workspace, db: Database, clock: FrozenClock
+) -> None:
+    seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    async with connect(app, workspace.token) as ws:
+        await ack(ws)
+        await subscribe(ws, "n", COUNTS, {"seq": gid("Sequence", seq) + "\u0000"})
+        error = await error_of(ws, "n")
+        assert error["extensions"] == {"code": "INVALID_TEXT", "field": "variables.seq"}
+        await subscribe(ws, "ok", COUNTS, {"seq": gid("Sequence", seq)})
+        assert (await next_data(ws))["sequenceStatusCounts"]["total"] == 1

@@ -68,3 +68,27 @@ def _zones() -> frozenset[str]:
     if _ZONES is None:
         _ZONES = frozenset(available_timezones())
     return _ZONES
+
+
+def nul_in(value: object) -> str | None:
+    """Where a NUL character is in a request's JSON (``variables.input.name``), if
+    anywhere: no text may hold one (PostgreSQL cannot store it)."""
+    pending: list[tuple[str, object]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path or "body"
+            continue
+        if isinstance(item, dict):
+            children: list[tuple[object, object]] = list(item.items())
+        elif isinstance(item, list):
+            children = list(enumerate(item))
+        else:
+            continue
+        for key, child in reversed(children):
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return where
+            pending.append((where, child))
+    return None

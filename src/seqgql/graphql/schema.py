@@ -28,6 +28,7 @@ from seqgql.graphql.sequence_types import SequenceType
 from seqgql.graphql.shortcuts import ShortcutExecutor
 from seqgql.graphql.subscriptions import Subscription
 from seqgql.graphql.user_types import UserType
+from seqgql.graphql.validation_rules import NoNulInText
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -40,6 +41,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     rules: list[type[ASTValidationRule]] = [
         query_depth_limiter.create_validator(MAX_DEPTH, None, None),
         max_aliases.create_validator(MAX_ALIASES),
+        NoNulInText,
     ]
     # factories: each request gets fresh extension instances (the caches are shared)
     extensions: list[Any] = [

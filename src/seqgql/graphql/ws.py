@@ -15,6 +15,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 
+from seqgql.domain.validation import nul_in
 from seqgql.graphql.context import Context
 from seqgql.graphql.feeds import (
     FELL_BEHIND,
@@ -53,6 +54,11 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     extensions={"code": "DOCUMENT_TOO_LARGE"},
                 ),
             )
+            return
+        if (where := nul_in({"variables": operation.variables or {}})) is not None:
+            error = f"{where} holds a NUL character (\\u0000), which no text may hold"
+            code = {"code": "INVALID_TEXT", "field": where}
+            await self._refuse(operation, GraphQLError(error, extensions=code))
             return
         document = view.feeds.parse(operation.query)
         if isinstance(document, TooManyTokens):
