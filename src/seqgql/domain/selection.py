@@ -6,9 +6,12 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from seqgql.domain import validation
+from seqgql.domain.errors import ErrorCode, UserError, error
 from seqgql.domain.status import EnrollmentStatus, StatusReason
 
 MAX_SELECTED_IDS = 1_000
+MAX_SEARCH_LENGTH = 200
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 
@@ -47,6 +50,47 @@ class Selection:
     sequence_id: int | None = None
     filter: EnrollmentFilter = field(default_factory=EnrollmentFilter)
     exclude_ids: tuple[int, ...] = ()
+
+
+Path = list[str | int]
+
+
+def filter_errors(flt: EnrollmentFilter, path: Path) -> list[UserError]:
+    """What is wrong with a filter's values (each error names its field)."""
+    errors: list[UserError] = []
+    for attribute, label in (
+        ("statuses", "statuses"),
+        ("reasons", "reasons"),
+        ("steps", "steps"),
+        ("enrolled_by_ids", "enrolledByIds"),
+    ):
+        values = getattr(flt, attribute)
+        if values is not None and len(values) > MAX_SELECTED_IDS:
+            message = f"at most {MAX_SELECTED_IDS} values ({len(values)} given)"
+            errors.append(error([*path, label], ErrorCode.TOO_MANY, message))
+    if flt.search is not None and len(flt.search) > MAX_SEARCH_LENGTH:
+        message = f"must be at most {MAX_SEARCH_LENGTH} characters"
+        errors.append(error([*path, "search"], ErrorCode.TOO_LONG, message))
+    for attribute, label in (
+        ("enrolled_after", "enrolledAfter"),
+        ("enrolled_before", "enrolledBefore"),
+    ):
+        value = getattr(flt, attribute)
+        if value is not None and value.tzinfo is not None:
+            try:
+                validation.moment(value)
+            except validation.Invalid as exc:
+                errors.append(error([*path, label], ErrorCode.INVALID, str(exc)))
+    return errors
+
+
+def selection_errors(selection: Selection, path: Path) -> list[UserError]:
+    """What is wrong with a selection's lists and filter (its shape is checked apart)."""
+    errors = filter_errors(selection.filter, [*path, "filter"])
+    if len(selection.exclude_ids) > MAX_SELECTED_IDS:
+        message = f"at most {MAX_SELECTED_IDS} ids ({len(selection.exclude_ids)} given)"
+        errors.append(error([*path, "excludeIds"], ErrorCode.TOO_MANY, message))
+    return errors
 
 
 class OrderField(enum.StrEnum):

@@ -85,7 +85,21 @@ def check_steps(steps: list[StepSpec], path: list[str | int]) -> list[UserError]
             errors.append(
                 error([*here, "subject"], ErrorCode.INVALID, "an SMS step has no subject")
             )
+        elif step.subject is not None:
+            errors += _subject_errors(step.subject, [*here, "subject"])
     return errors
+
+
+def _subject_errors(subject: str, path: list[str | int]) -> list[UserError]:
+    """An email subject is one header line."""
+    if len(subject) > validation.MAX_SUBJECT_LENGTH:
+        limit = validation.MAX_SUBJECT_LENGTH
+        return [error(path, ErrorCode.TOO_LONG, f"must be at most {limit} characters")]
+    try:
+        validation.one_line(subject, what="a subject")
+    except validation.Invalid as exc:
+        return [error(path, ErrorCode.INVALID, str(exc))]
+    return []
 
 
 def check_window(window: SendingWindow, path: list[str | int]) -> list[UserError]:

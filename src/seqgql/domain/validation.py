@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
@@ -10,7 +11,9 @@ from email_validator import EmailNotValidError, validate_email
 
 MAX_NAME_LENGTH = 200
 MAX_BODY_LENGTH = 20_000
+MAX_SUBJECT_LENGTH = 500
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # line breaks, tabs, NUL, escape...
 
 
 class Invalid(ValueError):
@@ -18,12 +21,33 @@ class Invalid(ValueError):
 
 
 def name(value: str, *, what: str = "name") -> str:
+    """One line of text: trimmed, not empty, no control characters."""
     cleaned = value.strip()
     if not cleaned:
         raise Invalid(f"{what} must not be empty")
     if len(cleaned) > MAX_NAME_LENGTH:
         raise Invalid(f"{what} must be at most {MAX_NAME_LENGTH} characters")
+    one_line(cleaned, what=what)
     return cleaned
+
+
+def one_line(value: str, *, what: str) -> str:
+    """``value``, when it holds no line break or other control character."""
+    if _CONTROL.search(value):
+        raise Invalid(f"{what} must be one line, without control characters")
+    return value
+
+
+def moment(value: datetime) -> datetime:
+    """A moment with its offset that exists in UTC (``0001-01-01T00:00:00+14:00`` does
+    not: it is before the first moment there is)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Invalid("give a time zone offset, e.g. 2026-12-01T09:00:00Z")
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise Invalid("is outside the range of moments (years 1 to 9999 in UTC)") from exc
+    return value
 
 
 def email(value: str) -> str:

@@ -60,7 +60,12 @@ def plan(rows: list[DueRow], now: datetime) -> Plan:
                 StepChannel(channel),
                 address,
                 render(row.body, values),
-                render(row.subject, values) if row.subject else None,
+                _one_line(render(row.subject, values)) if row.subject else None,
             )
             planned.sends.append((row, message))
     return planned
+
+
+def _one_line(subject: str) -> str:
+    """A rendered subject as one header line, whatever the contact's fields held."""
+    return " ".join(subject.splitlines())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -13,6 +14,9 @@ from seqgql.persistence.tables import events, sequences
 from seqgql.persistence.types import Row
 
 BATCH = 500
+# a cursor's numbers, as this API writes them (and within int64)
+_SEQUENCE_ID = re.compile(r"[1-9][0-9]{0,17}")
+_NUMBER = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
 class BadCursor(ValueError):
@@ -31,7 +35,7 @@ class EventCursor:
     def decode(cls, value: str) -> EventCursor:
         try:
             tag, seq, number = base64.urlsafe_b64decode(value.encode()).decode().split(":")
-            if tag != "ev":
+            if tag != "ev" or not _SEQUENCE_ID.fullmatch(seq) or not _NUMBER.fullmatch(number):
                 raise ValueError(tag)
             return cls(int(seq), int(number))
         except (binascii.Error, UnicodeDecodeError, ValueError) as exc:

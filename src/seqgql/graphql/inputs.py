@@ -7,6 +7,7 @@ from datetime import datetime
 
 import strawberry
 
+from seqgql.domain import validation
 from seqgql.domain.errors import ErrorCode, UserError, error
 from seqgql.domain.selection import EnrollmentFilter as FilterSpec
 from seqgql.domain.selection import EnrollmentOrder as OrderSpec
@@ -116,8 +117,10 @@ def selection_spec(selection: EnrollmentSelection, ids: IdDecoder) -> Selection:
 
 
 def require_aware(value: datetime | None, path: Path, ids: IdDecoder) -> None:
-    """Moments must carry their offset (e.g. "2026-12-01T09:00:00Z")."""
-    if value is not None and value.tzinfo is None:
-        ids.errors.append(
-            error(path, ErrorCode.INVALID, "give a time zone offset, e.g. 2026-12-01T09:00:00Z")
-        )
+    """Moments must carry their offset (e.g. "2026-12-01T09:00:00Z") and exist in UTC."""
+    if value is None:
+        return
+    try:
+        validation.moment(value)
+    except validation.Invalid as exc:
+        ids.errors.append(error(path, ErrorCode.INVALID, str(exc)))

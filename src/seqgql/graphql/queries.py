@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types.nodes import SelectedField
 
+from seqgql.domain.selection import filter_errors
 from seqgql.graphql.contact_types import ContactConnection, ContactType, GroupType, contact_list
 from seqgql.graphql.context import Context
 from seqgql.graphql.enrollment_types import (
@@ -116,9 +117,11 @@ class Query:
         pk = _decode(sequence_id, "Sequence", "sequenceId")
         ids = IdDecoder()
         flt = filter_spec(filter, ids, ["filter"])
-        if ids.errors:
-            err = ids.errors[0]
-            raise PublicError(err.message, code=err.code.value, argument=".".join(err.field))
+        if problems := ids.errors or filter_errors(flt, ["filter"]):
+            err = problems[0]
+            raise PublicError(
+                err.message, code=err.code.value, argument=".".join(str(p) for p in err.field)
+            )
         order = order_by.to_spec() if order_by else EnrollmentOrder().to_spec()
         # the page and, when asked for, its counts in one statement
         page, known_counts = await paged(

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from seqgql.domain.selection import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 T = TypeVar("T")
+MAX_CURSOR_LENGTH = 1_000  # longer than any cursor given out
 
 
 class BadPageRequest(ValueError):
@@ -44,9 +45,11 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 
 def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadPageRequest("after", "`after` is not a cursor this list gave out")
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadPageRequest("after", "`after` is not a cursor this list gave out") from exc
     if not isinstance(values, list) or len(values) != arity:
         raise BadPageRequest("after", "`after` is not a cursor this list gave out")
@@ -56,6 +59,11 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
 def decode_id_cursor(cursor: str) -> int:
     """The id of the last row seen, from a cursor of a list ordered by id."""
     (last_id,) = decode_cursor(cursor, 1)
-    if not isinstance(last_id, int) or isinstance(last_id, bool):
+    return row_id(last_id)
+
+
+def row_id(value: Any) -> int:
+    """A row id read from a cursor: an int a row can have (1 to 2**63 - 1)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
         raise BadPageRequest("after", "`after` is not a cursor this list gave out")
-    return last_id
+    return value

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from seqgql.domain import validation
 from seqgql.domain.kinds import PhoneType, Role
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
 from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus, StatusReason
@@ -29,6 +30,7 @@ from seqgql.services.pagination import (
     decode_cursor,
     encode_cursor,
     page_size,
+    row_id,
 )
 
 e = enrollments.c
@@ -238,18 +240,15 @@ def _decode_position(cursor: str, order: EnrollmentOrder) -> tuple[Any, int]:
     field, direction, raw_key, last_id = decode_cursor(cursor, 4)
     if (field, direction) != (order.field.value, order.direction.value):
         raise BadPageRequest("after", "`after` is a cursor of another `orderBy`")
-    if not isinstance(last_id, int) or isinstance(last_id, bool):
-        raise BadPageRequest("after", "`after` is not a cursor this list gave out")
+    last_id = row_id(last_id)
     if order.field is OrderField.CONTACT_NAME:
-        if not isinstance(raw_key, str):
+        if not isinstance(raw_key, str) or "\x00" in raw_key:
             raise BadPageRequest("after", "`after` is not a cursor this list gave out")
         return raw_key, last_id
     try:
-        moment = datetime.fromisoformat(raw_key)
-    except (TypeError, ValueError) as exc:
+        moment = validation.moment(datetime.fromisoformat(raw_key))
+    except (TypeError, ValueError) as exc:  # validation.Invalid is a ValueError
         raise BadPageRequest("after", "`after` is not a cursor this list gave out") from exc
-    if moment.tzinfo is None:
-        raise BadPageRequest("after", "`after` is not a cursor this list gave out")
     return moment, last_id
 
 

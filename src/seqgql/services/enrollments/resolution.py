@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
-from seqgql.domain.selection import MAX_SELECTED_IDS, Selection
+from seqgql.domain.selection import MAX_SELECTED_IDS, Selection, selection_errors
 from seqgql.domain.status import Action, EnrollmentStatus, SkipReason, skip_reason
 from seqgql.persistence.tables import enrollments, groups, users
 from seqgql.services.actor import Actor
@@ -72,6 +72,8 @@ def shape_errors(selection: Selection, path: tuple[str, ...]) -> list[UserError]
         ]
     if selection.ids is not None and not selection.ids:
         return [error([*path, "ids"], ErrorCode.REQUIRED, "name at least one enrollment")]
+    if errors := selection_errors(selection, list(path)):
+        return errors
     if selection.ids is not None and len(selection.ids) > MAX_SELECTED_IDS:
         return [
             error(
