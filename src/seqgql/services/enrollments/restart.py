@@ -18,6 +18,7 @@ from seqgql.services.enrollments.enroll import enroll_in
 from seqgql.services.enrollments.operation import BulkOperation
 from seqgql.services.enrollments.resolution import collect_skips, resolve_selection, status_counts
 from seqgql.services.enrollments.results import BulkResult, Skips
+from seqgql.services.enrollments.transitions import lock_sequences
 from seqgql.services.sequences.catalog import require_sequence
 from seqgql.services.sequences.cloning import clone_in
 
@@ -52,18 +53,23 @@ async def _restart(op: BulkOperation, options: RestartOptions) -> BulkResult:
     if target_id is not None:
         path = ["input", "targetSequenceId"]
         await require_sequence(op.conn, op.actor, target_id, path, not_archived=True)
+    elif len(resolved.sequence_ids) != 1:
+        raise InputErrors(
+            [
+                error(
+                    ["input", "selection"],
+                    ErrorCode.INVALID_SELECTION,
+                    "to restart in a new clone, select enrollments of one sequence",
+                )
+            ]
+        )
+    # The source sequences too (with the target, in id order): the contacts to restart
+    # are read from them more than once, and a change there in between (a re-enrolment,
+    # say) would enroll contacts in the target without their events.
+    await lock_sequences(op.conn, [*resolved.sequence_ids, *([target_id] if target_id else [])])
+    if target_id is not None:
         target = target_id
     else:
-        if len(resolved.sequence_ids) != 1:
-            raise InputErrors(
-                [
-                    error(
-                        ["input", "selection"],
-                        ErrorCode.INVALID_SELECTION,
-                        "to restart in a new clone, select enrollments of one sequence",
-                    )
-                ]
-            )
         source = resolved.sequence_ids[0]
         target = await clone_in(op.conn, op.actor, op.change.now, source, clean_name)
     counts = await status_counts(op.conn, resolved.predicate)
