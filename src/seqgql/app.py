@@ -47,9 +47,11 @@ def create_app(
     bus = EventBus()
     broadcast = create_broadcast(settings.broadcast_url, bus)
     db.commit_listeners.append(broadcast.committed)
+    tokens = TokenCache(db, seconds=settings.token_cache_seconds)
     view = GraphQLView(
         schema,
         db=db,
+        tokens=tokens,
         clock=clock,
         transport=transport,
         bus=bus,
@@ -58,7 +60,7 @@ def create_app(
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
-    graphql = AuthenticatedGraphQL(view, TokenCache(db), limits)
+    graphql = AuthenticatedGraphQL(view, tokens, limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -78,7 +80,7 @@ def create_app(
             stop.set()
             if engine_task is not None:
                 await engine_task
-            await view.feeds.close()
+            await view.close()
             await broadcast.stop()
             await db.dispose()
 

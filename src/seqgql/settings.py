@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         default=True, description="Apply migrations when the server starts (embedded mode)"
     )
     db_pool_size: int = 10
+    token_cache_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description="How long a process trusts a token it has looked up: a revoked token or "
+        "a changed role takes effect within this (and open websockets of a revoked token "
+        "are closed within about twice this)",
+    )
     max_body_bytes: int = Field(
         default=2_000_000,
         gt=0,

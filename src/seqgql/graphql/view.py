@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
@@ -23,9 +26,11 @@ from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
-from seqgql.services.auth import authenticate
+from seqgql.services.auth import TokenCache
 
 ACTOR_SCOPE_KEY = "seqgql.actor"
+DISCONNECTED = WebSocketState.DISCONNECTED
+log = logging.getLogger(__name__)
 
 
 def bearer_token(value: str | None) -> str | None:
@@ -44,6 +49,7 @@ class GraphQLView(GraphQL[Context, None]):
         self,
         *args: Any,
         db: Database,
+        tokens: TokenCache,
         clock: Clock,
         transport: Transport,
         bus: EventBus,
@@ -51,12 +57,14 @@ class GraphQLView(GraphQL[Context, None]):
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
+        self.tokens = tokens
         self.poll_seconds = poll_seconds
         self.bus = bus
         self.db = db
         self.clock = clock
         self.transport = transport
         self.feeds = FeedHub(max_tokens=MAX_TOKENS)
+        self._watchers: set[asyncio.Task[None]] = set()  # one per open websocket
 
     def context_for(self, actor: Actor) -> Context:
         return Context(
@@ -85,12 +93,44 @@ class GraphQLView(GraphQL[Context, None]):
         params = getattr(context, "connection_params", None) or {}
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw) if isinstance(raw, str) and " " in raw else raw
-        if not isinstance(token, str) or (actor := await authenticate(self.db, token)) is None:
+        if not isinstance(token, str) or (actor := await self.tokens.authenticate(token)) is None:
             raise ConnectionRejectionError({"message": "a valid API token is required"})
         fresh = self.context_for(actor)
         context.actor = fresh.actor
         context.loaders = fresh.loaders
+        if context.socket is not None:
+            watcher = asyncio.create_task(
+                self._watch_access(context, context.socket, token), name="seqgql-ws-access"
+            )
+            self._watchers.add(watcher)
+            watcher.add_done_callback(self._watchers.discard)
         return None
+
+    async def close(self) -> None:
+        """Stop what runs for open connections (at shutdown)."""
+        for watcher in list(self._watchers):
+            watcher.cancel()
+        await self.feeds.close()
+
+    async def _watch_access(self, context: Context, socket: WebSocket, token: str) -> None:
+        """While the connection is open, look at its token again (as often as the token
+        cache forgets it): a revoked token closes the connection with 4403; a changed
+        role applies to what the connection subscribes to next."""
+        interval = max(self.tokens.seconds, 0.1)
+        while True:
+            await asyncio.sleep(interval)
+            if DISCONNECTED in (socket.client_state, socket.application_state):
+                return
+            try:
+                actor = await self.tokens.authenticate(token)
+            except Exception:  # the database is away: keep the connection, look again
+                log.warning("could not check a websocket's token", exc_info=True)
+                continue
+            if actor is None:
+                with contextlib.suppress(Exception):
+                    await socket.close(code=4403, reason="the API token was revoked")
+                return
+            context.actor = actor
 
     def create_response(
         self,

@@ -1,0 +1,90 @@
+"""A revoked token or a changed role takes effect within a second, over HTTP and on
+open websockets (a revoked token's connection is closed with 4403)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.applications import Starlette
+
+from seqgql.clock import FrozenClock
+from seqgql.domain.kinds import Role
+from seqgql.persistence.database import Database
+from seqgql.persistence.tables import api_tokens, users
+from seqgql.services.auth import hash_token, issue_token
+from tests.helpers.factories import gid, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.subscriptions import COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.workspace import Workspace
+
+GROUP = "group { id } userErrors { code }"
+
+
+async def revoke(db: Database, token: str) -> None:
+    async with db.write() as conn:
+        await conn.execute(api_tokens.delete().where(api_tokens.c.token_hash == hash_token(token)))
+
+
+async def eventually_status(gql: GraphQLClient, token: str, status: int) -> float:
+    """Seconds until a request with ``token`` answers ``status``."""
+    started = time.monotonic()
+    while True:
+        response = await gql.post("{ viewer { email } }", token=token)
+        if response.status_code == status:
+            return time.monotonic() - started
+        assert time.monotonic() - started < 5, response.text
+        await asyncio.sleep(0.05)
+
+
+async def test_a_revoked_token_is_refused_within_a_second(
+    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+) -> None:
+    issued = await issue_token(db, clock, email="temp@example.com", workspace=workspace.name)
+    assert (await gql.post("{ viewer { email } }", token=issued.token)).status_code == 200
+    await revoke(db, issued.token)
+    assert await eventually_status(gql, issued.token, 401) < 1.0
+
+
+async def test_a_role_downgrade_stops_changes_within_a_second(
+    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+) -> None:
+    issued = await issue_token(db, clock, email="member@example.com", workspace=workspace.name)
+    member = GraphQLClient(gql.http, issued.token)
+    payload = await mutate(member, "createGroup", {"name": "Before"}, GROUP)
+    assert payload["userErrors"] == []
+    async with db.write() as conn:
+        await conn.execute(
+            users.update().where(users.c.id == issued.user_id).values(role=Role.VIEWER)
+        )
+    started = time.monotonic()
+    for attempt in range(100):
+        payload = await mutate(member, "createGroup", {"name": f"After {attempt}"}, GROUP)
+        if payload["userErrors"] == [{"code": "FORBIDDEN"}]:
+            break
+        await asyncio.sleep(0.05)
+    assert time.monotonic() - started < 1.0
+    names = [g["name"] for g in (await gql.execute("{ groups { name } }"))["groups"]]
+    assert len(names) <= 1 + 20  # at most the attempts of that second went through
+
+
+async def test_an_open_websocket_of_a_revoked_token_is_closed_with_4403(
+    app: Starlette, db: Database, clock: FrozenClock, workspace: Workspace
+) -> None:
+    seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    issued = await issue_token(db, clock, email="watcher@example.com", workspace=workspace.name)
+    async with connect(app, issued.token) as ws:
+        await ack(ws)
+        await subscribe(ws, "c", COUNTS, {"seq": gid("Sequence", seq)})
+        assert (await next_data(ws))["sequenceStatusCounts"]["total"] == 1
+        await revoke(db, issued.token)
+        started = time.monotonic()
+        code = None
+        try:
+            while True:
+                message = await asyncio.wait_for(ws.receive_json(), 3)
+                assert message["type"] in ("ping", "next"), message
+        except Exception as exc:  # the close arrives as the session ending
+            code = getattr(exc, "code", None)
+        assert code == 4403
+        assert time.monotonic() - started < 1.5
