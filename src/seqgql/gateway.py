@@ -10,6 +10,7 @@ a query) is served to anyone; it asks for a token."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 import orjson
@@ -18,8 +19,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seqgql.domain.validation import nul_in
+from seqgql.graphql.public_errors import UNAVAILABLE
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, bearer_token
+from seqgql.persistence.database import is_unavailable
 from seqgql.services.auth import TokenCache
+
+log = logging.getLogger("seqgql")
 
 
 def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
@@ -130,7 +135,15 @@ class AuthenticatedGraphQL:
                     **{"WWW-Authenticate": "Bearer"},
                 )
             )
-        actor = await self.tokens.authenticate(token)
+        try:
+            actor = await self.tokens.authenticate(token)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("the database is unavailable: %s", str(exc).splitlines()[0])
+            raise _Refused(
+                error_response(503, UNAVAILABLE, "SERVICE_UNAVAILABLE", **{"Retry-After": "1"})
+            ) from None
         if actor is None:
             raise _Refused(
                 error_response(

@@ -15,7 +15,7 @@ from seqgql.clock import Clock
 from seqgql.domain.status import EnrollmentStatus
 from seqgql.events.bus import EventBus
 from seqgql.outbound.transport import Transport
-from seqgql.persistence.database import Database
+from seqgql.persistence.database import Database, patiently
 from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.contacts.groups import groups_by_ids
@@ -33,10 +33,15 @@ V = TypeVar("V")
 
 
 def _loader(
-    fetch: Callable[[list[K]], Awaitable[dict[K, V]]], default: Callable[[], V | None]
+    fetch: Callable[[list[K]], Awaitable[dict[K, V]]],
+    default: Callable[[], V | None],
+    patient: bool = False,
 ) -> DataLoader[K, V | None]:
     async def load(keys: Sequence[K]) -> list[V | None]:
-        found = await fetch(list(keys))
+        if patient:
+            found = await patiently(lambda: fetch(list(keys)))
+        else:
+            found = await fetch(list(keys))
         return [found.get(k, default()) for k in keys]
 
     return DataLoader(load_fn=load)
@@ -44,17 +49,20 @@ def _loader(
 
 class Loaders:
     """The batch loaders of one request (or one subscription's execution), each made on
-    first use: a websocket connection that never resolves a row keeps none."""
+    first use: a websocket connection that never resolves a row keeps none. ``patient``
+    loaders (a subscription's) wait while the database is out of reach instead of failing
+    (``persistence.database.patiently``)."""
 
-    def __init__(self, db: Database, workspace_id: int) -> None:
+    def __init__(self, db: Database, workspace_id: int, *, patient: bool = False) -> None:
         self._db = db
         self._workspace_id = workspace_id
+        self._patient = patient
 
     def _scoped(
         self, fetch: Callable[[Database, int, list[int]], Awaitable[dict[int, Row]]]
     ) -> DataLoader[int, Row | None]:
         db, workspace_id = self._db, self._workspace_id
-        return _loader(lambda ids: fetch(db, workspace_id, ids), lambda: None)
+        return _loader(lambda ids: fetch(db, workspace_id, ids), lambda: None, self._patient)
 
     @cached_property
     def sequences(self) -> DataLoader[int, Row | None]:
@@ -79,12 +87,14 @@ class Loaders:
     @cached_property
     def steps(self) -> DataLoader[int, list[Row] | None]:
         db = self._db
-        return _loader(lambda ids: steps_by_sequence(db, ids), list)
+        return _loader(lambda ids: steps_by_sequence(db, ids), list, self._patient)
 
     @cached_property
     def sequence_counts(self) -> DataLoader[int, dict[EnrollmentStatus, int] | None]:
         db, workspace_id = self._db, self._workspace_id
-        return _loader(lambda ids: status_counts_by_sequence(db, workspace_id, ids), dict)
+        return _loader(
+            lambda ids: status_counts_by_sequence(db, workspace_id, ids), dict, self._patient
+        )
 
     def forget(self, key: int, *names: str) -> None:
         """Drop a cached row (after a mutation changed it) from the named loaders."""

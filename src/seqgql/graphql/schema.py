@@ -11,7 +11,6 @@ from graphql import (
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaskErrors,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
@@ -22,7 +21,7 @@ from strawberry.extensions import (
 from seqgql.graphql.contact_types import ContactType, GroupType
 from seqgql.graphql.enrollment_types import ActivityType, EnrollmentType
 from seqgql.graphql.mutations import Mutation
-from seqgql.graphql.public_errors import should_mask
+from seqgql.graphql.public_errors import MaskUnexpected, ReportingSchema, should_mask
 from seqgql.graphql.queries import Query
 from seqgql.graphql.sequence_types import SequenceType
 from seqgql.graphql.shortcuts import ShortcutExecutor
@@ -49,11 +48,13 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=1_000),
         lambda: ValidationCache(maxsize=1_000),
-        lambda: MaskErrors(should_mask_error=should_mask, error_message="Internal server error."),
+        lambda: MaskUnexpected(
+            should_mask_error=should_mask, error_message="Internal server error."
+        ),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return ReportingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

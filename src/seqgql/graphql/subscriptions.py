@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.relay import InvalidId, from_global_id, to_global_id
 from seqgql.graphql.sequence_types import StatusCount, status_count_list
 from seqgql.graphql.user_types import UserType
+from seqgql.persistence.database import patiently
 from seqgql.persistence.types import Row
 from seqgql.services.sequences.catalog import status_counts_by_sequence
 
@@ -74,7 +76,7 @@ async def _sequence(ctx: Context, sequence_id: str) -> tuple[int, int]:
         pk = from_global_id(sequence_id, "Sequence")
     except InvalidId as exc:
         raise PublicError(str(exc), code="INVALID_ID", argument="sequenceId") from exc
-    last = await last_number(ctx.db, ctx.workspace_id, pk)
+    last = await patiently(lambda: last_number(ctx.db, ctx.workspace_id, pk))
     if last is None:
         raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
     return pk, last
@@ -82,7 +84,7 @@ async def _sequence(ctx: Context, sequence_id: str) -> tuple[int, int]:
 
 def _refresh(ctx: Context) -> None:
     """Forget cached rows so every message shows the current state."""
-    ctx.loaders = Loaders(ctx.db, ctx.workspace_id)
+    ctx.loaders = Loaders(ctx.db, ctx.workspace_id, patient=True)
 
 
 @strawberry.type
@@ -115,7 +117,7 @@ class Subscription:
             position = cursor.number
         wanted = set(statuses) if statuses else None
         while True:
-            rows = await events_after(ctx.db, pk, position)
+            rows = await patiently(functools.partial(events_after, ctx.db, pk, position))
             if rows:
                 _refresh(ctx)
             for row in rows:
@@ -136,7 +138,9 @@ class Subscription:
         pk, seen = await _sequence(ctx, sequence_id)
         sent: dict[EnrollmentStatus, int] | None = None
         while True:
-            found = await status_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
+            found = await patiently(
+                lambda: status_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
+            )
             counts = found.get(pk, {})
             if counts != sent:
                 sent = counts
@@ -147,7 +151,7 @@ class Subscription:
                 )
             while True:
                 await ctx.bus.wait(pk, ctx.poll_seconds)
-                latest = await last_number(ctx.db, ctx.workspace_id, pk)
+                latest = await patiently(lambda: last_number(ctx.db, ctx.workspace_id, pk))
                 if latest is not None and latest != seen:
                     seen = latest
                     break

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from seqgql.caching import LRU
 
+log = logging.getLogger("seqgql.persistence")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _TOUCHED = "seqgql.touched_sequences"
 
@@ -23,6 +26,52 @@ def mark_sequences_changed(conn: AsyncConnection, sequence_ids: Iterable[int]) -
     """Note that this transaction wrote events for these sequences; once it commits,
     the database's commit listeners hear of them (never before, never on rollback)."""
     conn.info.setdefault(_TOUCHED, set()).update(sequence_ids)
+
+
+def is_unavailable(exc: BaseException | None) -> bool:
+    """Whether an error means the database cannot be reached for now (a restart, a
+    dropped connection, a refused one): the request may be retried as it is."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(
+            exc, (sa.exc.InterfaceError, sa.exc.OperationalError)
+        ):
+            return True
+        return _sqlstate(exc.orig) in _UNAVAILABLE_STATES or _sqlstate(exc.orig)[:2] == "08"
+    return isinstance(exc, (OSError, TimeoutError))
+
+
+T = TypeVar("T")
+
+
+async def patiently(read: Callable[[], Awaitable[T]], *, max_delay: float = 2.0) -> T:
+    """``read()``, tried again while the database is out of reach (after 0.1 s, then
+    twice as long each time, at most ``max_delay`` apart): for work that has no one to
+    answer an error to, like a live subscription, which should see only a delay."""
+    delay = 0.1
+    while True:
+        try:
+            return await read()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            first_line = str(exc).splitlines()[0]
+            log.warning("the database is unavailable (retry in %.1f s): %s", delay, first_line)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)
+
+
+# connections refused: shutting down, starting up, not accepting connections
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "55000"})
+
+
+def _sqlstate(error: BaseException | None) -> str:
+    """PostgreSQL's SQLSTATE of a driver error (through what wraps it), or ""."""
+    while error is not None:
+        state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if isinstance(state, str):
+            return state
+        error = error.__cause__
+    return ""
 
 
 def async_url(url: str | URL) -> URL:
@@ -87,13 +136,11 @@ class Database:
         async with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+            # what an earlier, rolled-back transaction on this connection noted is
+            # forgotten here (not on failure: the connection may be gone by then)
             conn.info.pop(_TOUCHED, None)
-            try:
-                async with conn.begin():
-                    yield conn
-            except BaseException:
-                conn.info.pop(_TOUCHED, None)
-                raise
+            async with conn.begin():
+                yield conn
             touched: set[int] = conn.info.pop(_TOUCHED, set())
         if touched:
             for listener in self.commit_listeners:
