@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from seqgql.clock import FrozenClock
+from seqgql.domain.kinds import StepChannel
 from seqgql.domain.sequence import StepSpec
 from seqgql.outbound.smtp import SmtpTransport
 from seqgql.outbound.transport import (
@@ -258,3 +259,25 @@ async def test_through_smtp_a_refused_recipient_bounces_and_the_other_gets_one_e
     ]  # fmt: skip
     assert "550" in rows[1][3] and "mailbox unavailable" in rows[1][3]
     assert await delivery.status_changes(seq) == [(ids[0], "ACTIVE", None, "BOUNCED", None)]
+
+
+async def test_through_smtp_two_steps_of_the_same_text_get_two_message_ids(
+    delivery: Delivery, workspace: Workspace, smtp_handler: RecordingHandler, smtp_port: int
+) -> None:
+    """The Message-ID stands for (enrollment, step, attempt): receivers that drop repeated
+    ids must never drop a real step."""
+    same = StepSpec(StepChannel.EMAIL, 0, "Same body", "Same subject")
+    seq = await delivery.sequence([same, same])
+    prefix = f"Twice{workspace.name[-6:]}"
+    await delivery.enroll(seq, 2, prefix=prefix)
+    engine = delivery.engine(SmtpTransport(settings_for(smtp_port)))
+
+    await engine.run_until_idle()
+
+    ids = [d.message["Message-ID"] for d in smtp_handler.delivered]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert all(
+        (i.startswith("<seqgql.") and i.endswith(".1.0@example.com>"))
+        or i.endswith(".2.0@example.com>")
+        for i in ids
+    )

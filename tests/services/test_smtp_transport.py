@@ -78,6 +78,22 @@ def test_message_id_is_stable_for_the_same_logical_message() -> None:
     )
 
 
+def test_a_keyed_message_has_one_id_per_key() -> None:
+    """A step's key (enrollment.step.attempt) names the logical message, whatever its
+    text: the same for every try, different for another step or attempt."""
+    step_1 = replace(MESSAGE, key="42.1.0")
+    ids = {
+        build_email(step_1, SENDER)["Message-ID"],
+        build_email(replace(MESSAGE, key="42.2.0"), SENDER)["Message-ID"],
+        build_email(replace(MESSAGE, key="42.1.1"), SENDER)["Message-ID"],
+    }
+    assert len(ids) == 3
+    assert build_email(step_1, SENDER)["Message-ID"] == "<seqgql.42.1.0@example.com>"
+    assert build_email(replace(step_1, body="edited"), SENDER)["Message-ID"] == (
+        "<seqgql.42.1.0@example.com>"
+    )
+
+
 async def test_refused_recipient_is_a_permanent_failure_and_not_retried(
     transport: SmtpTransport, smtp_handler: RecordingHandler
 ) -> None:

@@ -61,6 +61,7 @@ def plan(rows: list[DueRow], now: datetime) -> Plan:
                 address,
                 render(row.body, values),
                 _one_line(render(row.subject, values)) if row.subject else None,
+                key=f"{row.id}.{row.current_step}.{row.send_attempts}",
             )
             planned.sends.append((row, message))
     return planned

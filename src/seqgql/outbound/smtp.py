@@ -58,12 +58,16 @@ class SmtpSettings:
 def message_id(message: OutboundMessage, domain: str, *, idempotency_key: str | None = None) -> str:
     """A Message-ID that is the same every time the same logical message is sent.
 
-    With an ``idempotency_key`` (when callers supply one) it is derived from that; otherwise
-    from the enrollment and the content, so a retried send carries the same Message-ID and
-    receivers can drop the duplicate if a send was ever repeated."""
+    With an ``idempotency_key`` (when callers supply one) it is derived from that; else
+    from the message's ``key`` (a step's enrollment, position and attempt: two steps of
+    the same text get two ids); else from the enrollment and the content. A retried send
+    carries the same Message-ID, so receivers can drop the duplicate if a send was ever
+    repeated."""
     if idempotency_key is not None:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
         return f"<{digest}@{domain}>"
+    if message.key is not None:
+        return f"<seqgql.{message.key}@{domain}>"
     content = f"{message.subject or ''}\x00{message.body}".encode()
     digest = hashlib.sha256(content).hexdigest()[:32]
     return f"<seqgql.{message.enrollment_id}.{digest}@{domain}>"

@@ -27,6 +27,9 @@ class OutboundMessage:
     to: str
     body: str
     subject: str | None = None
+    # which logical message this is: "<enrollment>.<step>.<attempt>" for a step, one per
+    # sendMessage call; the same for every try of it, and for no other message
+    key: str | None = None
 
 
 class Transport(Protocol):

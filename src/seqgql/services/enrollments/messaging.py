@@ -75,7 +75,13 @@ async def _send_message(op: BulkOperation, options: MessageOptions) -> BulkResul
         if row.contact_id not in messages:
             address = row.email if options.channel is StepChannel.EMAIL else row.phone
             messages[row.contact_id] = OutboundMessage(
-                row.id, row.contact_id, options.channel, address, options.body, options.subject
+                row.id,
+                row.contact_id,
+                options.channel,
+                address,
+                options.body,
+                options.subject,
+                key=f"{row.id}.message.{op.change.bulk_operation_id}",
             )
     if recorded:
         await op.conn.execute(
