@@ -45,3 +45,11 @@ def test_the_map_covers_every_package() -> None:
     for package in sorted(p for p in PACKAGE.iterdir() if (p / "__init__.py").exists()):
         assert f"{package.name}/" in named, f"the README's map does not name {package.name}/"
     assert len(named) > 40  # the section was read
+
+
+def test_the_guarantees_point_at_tests_that_exist() -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Guarantees") : text.index("## Development")]
+    named = set(re.findall(r"`(tests/[\w/]+\.py)`", section))
+    assert len(named) >= 10
+    assert sorted(p for p in named if not (ROOT / p).exists()) == []
