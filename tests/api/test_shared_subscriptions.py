@@ -264,14 +264,14 @@ async def test_a_newcomer_to_a_counts_feed_gets_the_current_counts_at_once(
 # --------------------------------------------------------------------------- since
 
 
-async def test_since_replays_then_follows_live_alone_next_to_a_shared_subscription(
+async def test_since_replays_then_joins_the_shared_subscription(
     app: Starlette, workspace: Workspace, log_readers, db, clock, writer: Writer
 ) -> None:
     async with Connections(app) as connections:
         seq, ids = await make_enrolled(db, clock, workspace.actor, 3)
         ws = await connections.open(workspace.token)
         variables = {"seq": gid("Sequence", seq)}
-        # a shared subscriber first: it must not hand the replaying one its live feed
+        # a shared subscriber first: the replaying one catches up, then shares its feed
         await subscribe(ws, "live", CHANGES, variables)
         await live(app, log_readers, feeds=1, subscribers=1)
         await writer.pause(ids[0])
@@ -283,7 +283,8 @@ async def test_since_replays_then_follows_live_alone_next_to_a_shared_subscripti
         await subscribe(ws, "since", CHANGES, {**variables, "since": one["cursor"]})
         replayed = await change(ws, "since")
         assert replayed == two
-        assert len(hub(app).feeds) == 1 and hub(app).subscriber_count == 1  # not in the hub
+        await eventually(lambda: hub(app).subscriber_count == 2)  # it joined the feed
+        assert len(hub(app).feeds) == 1
 
         await writer.remove(ids[2])
         received = {m["id"]: m for m in [await receive(ws), await receive(ws)]}
@@ -294,12 +295,44 @@ async def test_since_replays_then_follows_live_alone_next_to_a_shared_subscripti
         await nothing_more(ws)
 
         await ws.send_json({"id": "live", "type": "complete"})
-        await eventually(lambda: not hub(app).feeds)
-        # the replaying subscription is still there, and still live
+        await eventually(lambda: hub(app).subscriber_count == 1)
+        # the one that came with `since` is still there, and still live
         await writer.resume(ids[0])
         resumed = await change(ws, "since")
         assert (resumed["toStatus"], resumed["number"]) == ("ACTIVE", removed["number"] + 1)
-        assert not hub(app).feeds
+        assert len(hub(app).feeds) == 1
+
+
+async def test_subscribers_resuming_with_since_during_changes_miss_nothing_and_share(
+    app: Starlette, workspace: Workspace, log_readers, db, clock, writer: Writer
+) -> None:
+    """After a reconnect every client comes back with `since` while changes go on: each
+    gets every change after its cursor once, in order, and they all share one feed."""
+    async with Connections(app) as connections:
+        seq, ids = await make_enrolled(db, clock, workspace.actor, 12)
+        variables = {"seq": gid("Sequence", seq)}
+        watcher = await connections.open(workspace.token)
+        await subscribe(watcher, "w", CHANGES, variables)
+        await live(app, log_readers, feeds=1, subscribers=1)
+        for pk in ids[:4]:
+            await writer.pause(pk)
+        seen = [await change(watcher, "w") for _ in range(4)]
+        start = seen[1]  # resume after the second change
+
+        resumers = [await connections.open(workspace.token) for _ in range(3)]
+        for i, ws in enumerate(resumers):
+            await subscribe(ws, f"r{i}", CHANGES, {**variables, "since": start["cursor"]})
+        for pk in ids[4:10]:  # changes while they catch up
+            await writer.pause(pk)
+        last = start["number"] + 2 + 6
+        for i, ws in enumerate(resumers):
+            numbers = []
+            while not numbers or numbers[-1] < last:
+                numbers.append((await change(ws, f"r{i}"))["number"])
+            assert numbers == list(range(start["number"] + 1, last + 1)), i
+            await nothing_more(ws)
+        await eventually(lambda: hub(app).subscriber_count == 4)
+        assert len(hub(app).feeds) == 1
 
 
 async def test_a_since_given_as_a_variable_default_replays_for_every_subscriber(
@@ -335,7 +368,7 @@ async def test_a_since_given_as_a_variable_default_replays_for_every_subscriber(
         assert not hub(app).feeds  # replaying subscriptions run alone
 
 
-async def test_a_since_subscription_alone_creates_no_feed(
+async def test_a_since_subscription_alone_catches_up_then_starts_the_shared_feed(
     app: Starlette, workspace: Workspace, db, clock
 ) -> None:
     async with Connections(app) as connections:
@@ -346,7 +379,7 @@ async def test_a_since_subscription_alone_creates_no_feed(
         await subscribe(ws, "1", CHANGES, {"seq": gid("Sequence", seq), "since": first})
         numbers = [(await change(ws, "1"))["number"] for _ in range(3)]
         assert numbers[0] == 2 and numbers == list(range(2, 5))
-        assert hub(app).feeds == {} and hub(app).subscriber_count == 0
+        assert len(hub(app).feeds) == 1 and hub(app).subscriber_count == 1
 
 
 # --------------------------------------------------------------------------- errors

@@ -10,8 +10,8 @@ behind is dropped and its connection closed with code 4413 ("fell behind"): a cl
 resubscribes with its last cursor (``since``) and the event log replays what it missed.
 Counts subscribers only ever need the latest payload, so their mailbox holds one.
 
-A subscription with ``since`` replays from its own position first, so it runs on its
-own (``shareable`` says which ones can share).
+A change subscription with ``since`` catches up on its own from its cursor to where the
+feed is, then joins it (``positions``); ``shape`` says which subscriptions can share.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from graphql import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seqgql.caching import LRU
+from seqgql.graphql.positions import FeedPosition
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ class Shape:
     """What a subscription document asks for, as far as sharing is concerned."""
 
     field: str
-    replays: bool  # has a `since`: replays from its own position, runs alone
+    replays: bool  # has a `since`: replays from its own position first
+    since_variable: str | None = None  # the variable `since` is given by, if one
 
 
 # A subscription document longer than this is refused before it is parsed.
@@ -96,6 +98,7 @@ def shape(
     if field.name.value not in SHAREABLE_FIELDS:
         return None
     replays = False
+    since_variable = None
     defaults = {
         d.variable.name.value: d.default_value for d in operations[0].variable_definitions or ()
     }
@@ -104,13 +107,13 @@ def shape(
             continue
         value: ValueNode | None = argument.value
         if isinstance(value, VariableNode):
-            name = value.name.value
+            name = since_variable = value.name.value
             if variables is not None and name in variables:
                 replays = variables[name] is not None
                 continue
             value = defaults.get(name)  # not sent: the variable's default, if any
         replays = value is not None and not isinstance(value, NullValueNode)
-    return Shape(field.name.value, replays)
+    return Shape(field.name.value, replays, since_variable)
 
 
 class Closed(Exception):
@@ -177,6 +180,20 @@ class Feed:
         self.mailboxes: set[Mailbox] = set()
         self.latest: str | None = None
         self.task: asyncio.Task[None] | None = None
+        # a change feed: where its run is, and the number of the change last published
+        self.position: FeedPosition | None = None
+        self.published: int | None = None
+
+    async def wait_started(self) -> bool:
+        """Wait until the feed's run knows where it starts; False if it ended first."""
+        if self.position is None or self.task is None:
+            return False
+        started = asyncio.ensure_future(self.position.started.wait())
+        try:
+            await asyncio.wait({started, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            started.cancel()
+        return self.position.started.is_set()
 
     def join(self) -> Mailbox:
         mailbox = Mailbox(self.latest_only)
@@ -217,7 +234,9 @@ class Feed:
                     first = False
                     if not isinstance(result, ExecutionResult):
                         continue
-                    self.publish(encode(_payload(result)))
+                    if self.position is not None:
+                        self.published = self.position.current
+                    self.publish(encode(payload_of(result)))
             self.end(Closed("complete"))
         except asyncio.CancelledError:
             raise
@@ -226,7 +245,7 @@ class Feed:
             self.end(Closed("complete"))
 
 
-def _payload(result: ExecutionResult) -> dict[str, object]:
+def payload_of(result: ExecutionResult) -> dict[str, object]:
     payload: dict[str, object] = {"data": result.data}
     if result.errors:
         payload["errors"] = [e.formatted for e in result.errors]
@@ -260,10 +279,14 @@ class FeedHub:
         shape: Shape,
         start: Callable[[], Awaitable[Any]],
         encode: Callable[[object], str],
+        position: FeedPosition | None = None,
     ) -> tuple[Feed, Mailbox]:
+        """Join the feed of ``key``, started with ``start()`` if there is none (its run
+        reporting to ``position``, when given)."""
         feed = self.feeds.get(key)
         if feed is None:
             feed = self.feeds[key] = Feed(self, key, shape.field in LATEST_ONLY)
+            feed.position = position
             mailbox = feed.join()
             feed.task = asyncio.create_task(feed.run(start, encode), name="seqgql-feed")
         else:

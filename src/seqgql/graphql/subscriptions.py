@@ -14,6 +14,7 @@ from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.enrollment_types import EnrollmentType
 from seqgql.graphql.enums import EnrollmentStatus, StatusReason
 from seqgql.graphql.node import ContextInfo
+from seqgql.graphql.positions import position_of
 from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.relay import InvalidId, from_global_id, to_global_id
 from seqgql.graphql.sequence_types import StatusCount, status_count_list
@@ -116,13 +117,21 @@ class Subscription:
                 )
             position = cursor.number
         wanted = set(statuses) if statuses else None
-        while True:
+        followed = position_of(ctx)  # a shared feed, or a catch-up run (``positions``)
+        until = followed.until if followed else None
+        if followed:
+            followed.report(position)
+        while until is None or position < until:
             rows = await patiently(functools.partial(events_after, ctx.db, pk, position))
             if rows:
                 _refresh(ctx)
             for row in rows:
+                if until is not None and row.number > until:
+                    return
                 position = row.number
                 if wanted is None or row.to_status in wanted:
+                    if followed:
+                        followed.report(row.number)
                     yield EnrollmentStatusChange.from_row(row)
             if not rows:
                 await ctx.bus.wait(pk, ctx.poll_seconds)

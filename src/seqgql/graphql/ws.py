@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from contextlib import aclosing
 from typing import Any, Protocol
 
 from graphql import GraphQLError
@@ -14,19 +15,27 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seqgql.domain.validation import nul_in
+from seqgql.events.log import BadCursor, EventCursor
 from seqgql.graphql.context import Context
 from seqgql.graphql.feeds import (
     FELL_BEHIND,
     MAX_DOCUMENT_CHARS,
     Closed,
+    Feed,
     FeedHub,
+    Shape,
     TooManyTokens,
+    payload_of,
     shape,
 )
+from seqgql.graphql.positions import follow
 from seqgql.services.actor import Actor
 
+# Fields whose subscribers resuming with `since` catch up, then join the shared feed.
+CATCH_UP = frozenset({"enrollmentStatusChanged"})
 # How long closing the connection of a subscriber that fell behind may take.
 CLOSE_TIMEOUT_SECONDS = 5.0
 
@@ -70,27 +79,54 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=4400, reason=document.message)
             return
         found = shape(document, operation.operation_name, operation.variables)
-        if found is None or found.replays:
+        variables = dict(operation.variables or {})
+        since = (
+            variables.pop(found.since_variable, None) if found and found.since_variable else None
+        )
+        if found is None or (found.replays and (since is None or found.field not in CATCH_UP)):
             await super().run_operation(operation)
             return
+        await self._share(operation, view, found, variables, since)
+
+    async def _share(
+        self,
+        operation: Operation[Context, None],
+        view: FeedSource,
+        found: Shape,
+        variables: dict[str, Any],
+        since: Any,
+    ) -> None:
+        """Take the payloads of the feed everyone asking the same shares (its key leaves
+        `since` out); with `since`, catch up on one's own first (``positions``)."""
         context = self.context
         key = FeedHub.key(
-            context.workspace_id, operation.query, operation.variables, operation.operation_name
+            context.workspace_id, operation.query, variables, operation.operation_name
         )
+        feed_context = view.context_for(context.actor)
+        position = follow(feed_context) if found.field in CATCH_UP else None
 
         def start() -> Any:
             return self.schema.stream(
                 operation.query,
-                variable_values=operation.variables,
-                context_value=view.context_for(context.actor),
+                variable_values=variables,
+                context_value=feed_context,
                 operation_name=operation.operation_name,
             )
 
-        feed, mailbox = view.feeds.subscribe(key, found, start, view.encode_json_string)
+        feed, mailbox = view.feeds.subscribe(key, found, start, view.encode_json_string, position)
+        joined_at = feed.published  # what the feed had published before this subscriber
         prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
         socket = context.socket
         assert socket is not None  # set by the view for every websocket
         try:
+            if found.replays:
+                caught_up = await self._catch_up(operation, view, feed, joined_at, since, prefix)
+                if caught_up is None:  # it cannot join: it runs alone
+                    feed.leave(mailbox)
+                    await super().run_operation(operation)
+                    return
+                if not caught_up:
+                    return
             while True:
                 try:
                     payload = await mailbox.get()
@@ -102,6 +138,58 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return  # the client went away; the handler cleans up
         finally:
             feed.leave(mailbox)
+
+    async def _catch_up(
+        self,
+        operation: Operation[Context, None],
+        view: FeedSource,
+        feed: Feed,
+        joined_at: int | None,
+        since: Any,
+        prefix: str,
+    ) -> bool | None:
+        """Send the changes after ``since`` up to where the feed is for this subscriber:
+        True when done, False when the run ended it (an error was sent), None when it
+        cannot join the feed (a cursor ahead of it, or not one at all)."""
+        try:
+            after = EventCursor.decode(since).number if isinstance(since, str) else None
+        except BadCursor:
+            after = None
+        if after is None or feed.position is None:
+            return None
+        if joined_at is None:  # joined before the feed's first payload: it is all ahead
+            if not await feed.wait_started():
+                return None
+            joined_at = feed.position.start
+        if joined_at is None or after > joined_at:
+            return None
+        run_context = view.context_for(self.context.actor)
+        follow(run_context, until=joined_at)
+        stream = await self.schema.stream(
+            operation.query,
+            variable_values=operation.variables,
+            context_value=run_context,
+            operation_name=operation.operation_name,
+        )
+        socket = self.context.socket
+        assert socket is not None
+        async with aclosing(stream):
+            async for result in stream:
+                if isinstance(result, PreExecutionError):
+                    await self._refuse_all(operation, list(result.errors or []))
+                    return False
+                if not isinstance(result, ExecutionResult):
+                    continue
+                payload = view.encode_json_string(payload_of(result))
+                await socket.send_text(prefix + payload + "}")
+                if result.errors:
+                    await operation.send_operation_message({"id": operation.id, "type": "complete"})
+                    return False
+        return True
+
+    async def _refuse_all(self, operation: Operation[Context, None], errors: list[Any]) -> None:
+        with contextlib.suppress(Exception):
+            await operation.send_initial_errors(errors)
 
     async def _refuse(self, operation: Operation[Context, None], error: GraphQLError) -> None:
         """The protocol's "error" message for this operation; the connection stays."""
