@@ -1,4 +1,4 @@
-"""The executor's shortcuts (seqgql.graphql.shortcuts.ShortcutExecutor) answer exactly what
+"""The executor's shortcuts (seqgql.graphql.fastpath.ShortcutExecutor) answer exactly what
 graphql-core's own executor answers.
 
 Over HTTP, for the enrollment page and many other documents: the same bytes. On a small
@@ -27,8 +27,7 @@ from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
-from seqgql.graphql.shortcuts import ShortcutExecutor
-from seqgql.graphql.types import KNOWN_VALUE
+from seqgql.graphql.fastpath import KNOWN_VALUE, ShortcutExecutor
 from seqgql.graphql.view import GraphQLView
 from seqgql.persistence.database import Database
 from seqgql.services import enrollment, enrollment_actions

@@ -22,6 +22,7 @@ from seqgql.graphql.enums import (
     StepChannel,
     Weekday,
 )
+from seqgql.graphql.fastpath import KNOWN_VALUE
 from seqgql.graphql.ids import to_global_id
 from seqgql.persistence.types import Row
 from seqgql.services.enrollment_queries import PAGE_COLUMNS
@@ -44,11 +45,6 @@ if TYPE_CHECKING:
 
 
 ContextInfo = Info[Context, None]
-
-# Metadata of a field with a resolver: {KNOWN_VALUE: "attr"} promises that whenever the
-# source object's `attr` is not None, the resolver returns it unchanged, so the executor
-# (seqgql.graphql.shortcuts.ShortcutExecutor) may take it without calling the resolver.
-KNOWN_VALUE = "seqgql.known_value"
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
