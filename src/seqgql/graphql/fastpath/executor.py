@@ -50,11 +50,11 @@ from seqgql.graphql.fastpath.programs import (
     Leaf,
     Program,
     Shortcut,
+    Step,
     coerce_leaf,
     leaf,
     plain,
     run_program,
-    step,
 )
 
 # (response name, its field group, its shortcut or None) per field of a field set
@@ -69,6 +69,7 @@ class _Cache:
         self.shortcuts: dict[int, tuple[GraphQLField, Shortcut | None]] = {}
         self.leaves: dict[GraphQLLeafType, Leaf] = {}
         self.typenames: dict[GraphQLObjectType, Shortcut] = {}
+        self.programs: dict[tuple[Any, tuple[Step, ...]], Program] = {}  # Program.of's
 
 
 _caches: weakref.WeakKeyDictionary[GraphQLSchema, _Cache] = weakref.WeakKeyDictionary()
@@ -231,8 +232,8 @@ class ShortcutExecutor(ExecutorSeams):
                     item_leaf = self._leaf(named)
                 elif (program := self._program(named, details)) is None:
                     return None
-            steps.append(step(name, shortcut, kind, item_leaf, program, items_non_null))
-        return Program.of(is_type_of, steps)
+            steps.append(Step(name, shortcut, kind, item_leaf, program, items_non_null))
+        return Program.of(is_type_of, steps, self._cache.programs)
 
     def _shortcut(self, parent_type: GraphQLObjectType, group: FieldGroup) -> Shortcut | None:
         field_def = self.schema.get_field(parent_type, field_name(group))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from types import CoroutineType, GeneratorType
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLBoolean,
@@ -33,12 +33,17 @@ from graphql import (
 # (ShortcutExecutor) may take it without calling the resolver.
 KNOWN_VALUE = "seqgql.known_value"
 
-MISSING: Any = object()  # "not this way": the caller does it as graphql-core does
+
+class _Missing:
+    """The class of ``MISSING`` alone: no value met is ever of it."""
+
+
+MISSING: Any = _Missing()  # "not this way": the caller does it as graphql-core does
 
 Coerce = Callable[[Any], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Leaf:
     """A scalar or enum type's ``coerce_output_value``, and what the loop does inline:
     values of type ``as_is`` are their own result; members of ``enum_class`` map to
@@ -82,7 +87,7 @@ def coerce_leaf(coerce: Coerce, value: Any) -> Any:
     return MISSING if coerced is None or coerced is Undefined else coerced
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Shortcut:
     """How to get a field's value without calling its resolver."""
 
@@ -118,99 +123,135 @@ def plain(value: Any) -> bool:
 
 
 # What a step reads: a scalar or enum, an object, a list of either, or __typename (whose
-# value is the step's attribute: the object type's name).
+# value is the object type's name).
 LEAF, OBJECT, LIST, TYPENAME = range(4)
 
-# (response name, attribute, kind, null allowed, as_is, enum class, enum names,
-#  coercion, object program's run, list items non-null)
-Step = tuple[
-    str, str, int, bool, type | None, type | None, dict[Any, Any] | None,
-    Coerce | None, Callable[[Any], Any] | None, bool,
-]  # fmt: skip
+
+class Step(NamedTuple):
+    """One field of a program: ``item_leaf`` is the leaf of a list of leaves, ``program``
+    the program of an object or of a list's items. Shortcuts, leaves and programs are
+    each made once (compared by identity): equal steps do the same."""
+
+    name: str  # the response name
+    shortcut: Shortcut
+    kind: int
+    item_leaf: Leaf | None = None
+    program: Program | None = None
+    items_non_null: bool = False
 
 
-def step(
-    name: str, shortcut: Shortcut, kind: int, item_leaf: Leaf | None,
-    program: Program | None, items_non_null: bool,
-) -> Step:  # fmt: skip
-    """A program's step for a shortcut: ``item_leaf`` is the leaf of a list of leaves,
-    ``program`` the program of an object or of a list's items."""
-    if kind == TYPENAME:
-        assert shortcut.typename is not None
-        return (name, shortcut.typename, TYPENAME, False, None, None, None, None, None, False)
-    found = shortcut.leaf if kind == LEAF else item_leaf
-    nullable = not (shortcut.non_null or shortcut.known_only)
-    if kind == LEAF:
-        assert found is not None
-        return (name, shortcut.attribute, LEAF, nullable, found.as_is, found.enum_class,
-                found.names, found.coerce, None, False)  # fmt: skip
-    run = program.run if program is not None else None
-    coerce = found.coerce if found is not None else None
-    return (name, shortcut.attribute, kind, nullable, None, None, None, coerce, run,
-            items_non_null)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Program:
     """A selection set on an object type whose fields are all shortcuts. ``run``
-    builds an object's result as graphql-core would, step by step (what its
-    ``complete_value`` does for each field's value), or answers ``MISSING`` when
-    anything is not plain: null where none is allowed, an awaitable, an exception, a
-    value its type refuses, an object its type's ``is_type_of`` does not accept."""
+    builds an object's result as graphql-core would (what its ``complete_value`` does
+    for each field's value), or answers ``MISSING`` when anything is not plain: null
+    where none is allowed, an awaitable, an exception, a value its type refuses, an
+    object its type's ``is_type_of`` does not accept."""
 
     steps: tuple[Step, ...]
     run: Callable[[Any], Any]
 
     @classmethod
-    def of(cls, is_type_of: Callable[..., Any] | None, steps: Iterable[Step]) -> Program:
-        """``is_type_of``: Strawberry's, which ignores the info (or None)."""
+    def of(
+        cls,
+        is_type_of: Callable[..., Any] | None,
+        steps: Iterable[Step],
+        made: dict[tuple[Any, tuple[Step, ...]], Program],
+    ) -> Program:
+        """The program of these steps (``is_type_of``: Strawberry's, which ignores the
+        info, or None), from ``made`` if it was made before: programs are compiled for
+        each request, and most are the same as the last request's."""
         steps = tuple(steps)
-        return cls(steps, _runner(is_type_of, steps))
+        key = (is_type_of, steps)
+        program = made.get(key)
+        if program is None:
+            if len(made) >= _MAX_MADE:
+                made.clear()
+            program = made[key] = cls(steps, _runner(is_type_of, steps))
+        return program
+
+
+_MAX_MADE = 2_000  # programs kept per schema (one per selection shape)
 
 
 def _runner(is_type_of: Callable[..., Any] | None, steps: tuple[Step, ...]) -> Callable[[Any], Any]:
-    # everything the loop reads is a local or a closure variable
+    """``run``: a copy of the result with every response name in order (the
+    ``__typename``s filled in, null elsewhere), then one loop per kind of step over
+    tuples of what it reads; everything the loops read is local to them."""
+    template: dict[str, Any] = {}
+    leaves, objects, lists = [], [], []
+    for step in steps:
+        shortcut = step.shortcut
+        template[step.name] = shortcut.typename
+        nullable = not (shortcut.non_null or shortcut.known_only)
+        if step.kind == LEAF:
+            found = shortcut.leaf
+            assert found is not None
+            leaves.append((step.name, shortcut.attribute, nullable, found.as_is,
+                           found.enum_class, found.names or {}, found.coerce))  # fmt: skip
+        elif step.kind == OBJECT:
+            assert step.program is not None
+            objects.append((step.name, shortcut.attribute, nullable, step.program.run))
+        elif step.kind == LIST:
+            run_items = step.program.run if step.program is not None else None
+            coerce_items = step.item_leaf.coerce if step.item_leaf is not None else None
+            lists.append((step.name, shortcut.attribute, nullable, run_items, coerce_items,
+                          step.items_non_null))  # fmt: skip
+    leaf_steps, object_steps, list_steps = tuple(leaves), tuple(objects), tuple(lists)
     missing, undefined, plain_types, is_plain, run_list = MISSING, Undefined, PLAIN, plain, _list
-    leaf_kind, object_kind, typename_kind = LEAF, OBJECT, TYPENAME
 
     def run(source: Any) -> Any:
         if is_type_of is not None and is_type_of(source, None) is not True:
             return missing
-        result: dict[str, Any] = {}
-        for name, attribute, kind, nullable, as_is, enum, names, coerce, sub, items in steps:
-            if kind == typename_kind:
-                result[name] = attribute
-                continue
+        result = template.copy()
+        for name, attribute, nullable, as_is, enum, names, coerce in leaf_steps:
             value = getattr(source, attribute, missing)
+            cls = type(value)
+            if cls is as_is:  # str or bool: plain, its own result
+                result[name] = value
+                continue
             if value is None or value is undefined:
                 if nullable:
-                    result[name] = None
                     continue
                 return missing
-            cls = type(value)
             if cls not in plain_types and not is_plain(value):
                 return missing
-            if kind == leaf_kind:
-                if cls is as_is:
-                    pass
-                elif cls is enum and value in names:  # type: ignore[operator]
-                    value = names[value]  # type: ignore[index]
-                else:
-                    try:
-                        value = coerce(value)  # type: ignore[misc]
-                    except Exception:  # the stock way reports it
-                        return missing
-                    if value is None or value is undefined:
-                        return missing
-            elif kind == object_kind:
-                value = sub(value)  # type: ignore[misc]
-                if value is missing:
-                    return missing
-            else:
-                value = run_list(value, sub, coerce, items)
-                if value is missing:
-                    return missing
+            if cls is enum and value in names:
+                result[name] = names[value]
+                continue
+            try:
+                value = coerce(value)
+            except Exception:  # the stock way reports it
+                return missing
+            if value is None or value is undefined:
+                return missing
             result[name] = value
+        if object_steps:
+            for name, attribute, nullable, run_object in object_steps:
+                value = getattr(source, attribute, missing)
+                if value is None or value is undefined:
+                    if nullable:
+                        continue
+                    return missing
+                if type(value) not in plain_types and not is_plain(value):
+                    return missing
+                value = run_object(value)
+                if value is missing:
+                    return missing
+                result[name] = value
+        if list_steps:
+            for name, attribute, nullable, run_items, coerce_items, items_non_null in list_steps:
+                value = getattr(source, attribute, missing)
+                if value is None or value is undefined:
+                    if nullable:
+                        continue
+                    return missing
+                if type(value) not in plain_types and not is_plain(value):
+                    return missing
+                value = run_list(value, run_items, coerce_items, items_non_null)
+                if value is missing:
+                    return missing
+                result[name] = value
         return result
 
     return run
