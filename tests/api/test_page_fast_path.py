@@ -13,16 +13,18 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 import strawberry
 from starlette.applications import Starlette
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from seqgql.app import create_app
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
 from seqgql.domain.selection import Selection
@@ -32,6 +34,8 @@ from seqgql.graphql.view import GraphQLView
 from seqgql.persistence.database import Database
 from seqgql.services import enrollment, enrollment_actions
 from seqgql.services.actor import Actor
+from seqgql.services.transport import RecordingTransport
+from seqgql.settings import Settings
 from tests.conftest import START, GraphQLClient, Workspace
 from tests.factories import gid, make_contacts, make_enrolled
 
@@ -158,9 +162,12 @@ def stock(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 async def sequence_id(db: Database, clock: FrozenClock, workspace: Workspace) -> str:
+    return await seed_page(db, clock, workspace.actor)
+
+
+async def seed_page(db: Database, clock: FrozenClock, actor: Actor) -> str:
     """A sequence with every kind of row a page shows: statuses and reasons, contacts
     without last name or email, enrollments without an enrolling user."""
-    actor = workspace.actor
     seq, ids = await make_enrolled(db, clock, actor, 9, prefix="Fast")
     bare = await make_contacts(db, clock, actor, 3, prefix="Fastbare", last_name=None, email=None)
     result = await enrollment.add_contacts(db, clock, actor, seq, bare)
@@ -252,6 +259,66 @@ async def test_the_page_takes_the_shortcuts(
         + ["Enrollment.enrolledBy" for node in nodes if node["enrolledBy"] is None]
     )
     assert sum(node["enrolledBy"] is None for node in nodes) == 3
+
+
+# ------------------------------------------ switched off: GRAPHQL_FAST_PATH=false
+
+
+@pytest.fixture
+async def stock_app(
+    database_url: str, clock: FrozenClock, transport: RecordingTransport
+) -> AsyncIterator[Starlette]:
+    """The app as GRAPHQL_FAST_PATH=false builds it (the same database as ``app``)."""
+    application = create_app(
+        Settings(
+            database_url=database_url, auto_migrate=False, allowed_origins=[], run_engine=False,
+            graphql_fast_path=False,
+        ),
+        clock=clock,
+        transport=transport,
+    )  # fmt: skip
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_the_setting_switches_the_fast_path_off(
+    gql: GraphQLClient,
+    stock_app: Starlette,
+    workspace: Workspace,
+    sequence_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the fast path the app answers every document with the same bytes, and no
+    ShortcutExecutor is made."""
+    assert _schema(stock_app).execution_context_class is STOCK
+    made: list[object] = []
+    original = ShortcutExecutor.__init__
+
+    def spy(self: ShortcutExecutor, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ShortcutExecutor, "__init__", spy)
+    transport = httpx.ASGITransport(app=stock_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        off = GraphQLClient(http, workspace.token)
+        for query, variables in DOCUMENTS:
+            made.clear()
+            fast = await gql.post(query, {"seq": sequence_id, **variables})
+            assert made  # the spy sees the fast app's executors
+            made.clear()
+            slow = await off.post(query, {"seq": sequence_id, **variables})
+            assert made == []
+            assert fast.status_code == slow.status_code == 200
+            assert fast.content == slow.content, query
+
+
+def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GRAPHQL_FAST_PATH", raising=False)
+    assert Settings(_env_file=None).graphql_fast_path is True
+    for raw, expected in (("false", False), ("FALSE", False), ("0", False), ("true", True)):
+        monkeypatch.setenv("GRAPHQL_FAST_PATH", raw)
+        assert Settings(_env_file=None).graphql_fast_path is expected, raw
 
 
 # ----------------------------------------------------------- a small schema, directly
