@@ -10,11 +10,14 @@ same data and errors, and resolvers run when, and only when, they must.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import enum
+import importlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -319,6 +322,38 @@ def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
     for raw, expected in (("false", False), ("FALSE", False), ("0", False), ("true", True)):
         monkeypatch.setenv("GRAPHQL_FAST_PATH", raw)
         assert Settings(_env_file=None).graphql_fast_path is expected, raw
+
+
+# ----------------------------------------------------------------- the package
+
+
+FASTPATH = Path(ShortcutExecutor.__module__.replace(".", "/")).parent
+
+
+def test_only_compat_touches_library_internals() -> None:
+    """Outside compat.py the fast path imports graphql-core's exported names only (and
+    nothing of Strawberry), writes no code, and imports nothing of seqgql.graphql
+    outside its package: the types import it."""
+    files = sorted((Path(__file__).parents[2] / "src" / FASTPATH).glob("*.py"))
+    assert {f.name for f in files} >= {"compat.py", "programs.py", "executor.py"}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in {"exec", "eval", "compile"}, path.name
+            if isinstance(node, ast.Import):
+                modules = [(alias.name, []) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [(node.module or "", [alias.name for alias in node.names])]
+            else:
+                continue
+            for module, names in modules:
+                top = module.split(".")[0]
+                if top == "seqgql":
+                    assert module.startswith("seqgql.graphql.fastpath"), (path.name, module)
+                elif top in {"graphql", "strawberry"} and path.name != "compat.py":
+                    assert module in {"graphql", "graphql.pyutils"}, (path.name, module)
+                    exported = importlib.import_module(module).__all__
+                    assert set(names) <= set(exported), (path.name, module, names)
 
 
 # ----------------------------------------------------------- a small schema, directly
