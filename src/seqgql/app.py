@@ -42,7 +42,9 @@ def create_app(
     settings = settings or Settings()
     clock = clock or SystemClock()
     transport = transport or transport_from_settings(settings)
-    schema = build_schema(introspection=settings.introspection)
+    schema = build_schema(
+        introspection=settings.introspection, fast_path=settings.graphql_fast_path
+    )
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     bus = EventBus()
     broadcast = create_broadcast(settings.broadcast_url, bus)

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     )
     smtp_timeout_seconds: float = 30.0
     introspection: bool = True
+    graphql_fast_path: bool = Field(
+        default=True,
+        description="Execute GraphQL with the fast path (ShortcutExecutor: the same answers, "
+        "faster); false: with Strawberry's stock execution, should an upgrade of "
+        "strawberry-graphql or graphql-core need it",
+    )
     auto_migrate: bool = Field(
         default=True, description="Apply migrations when the server starts (embedded mode)"
     )

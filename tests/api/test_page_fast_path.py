@@ -1,4 +1,4 @@
-"""The executor's shortcuts (seqgql.graphql.shortcuts.ShortcutExecutor) answer exactly what
+"""The executor's shortcuts (seqgql.graphql.fastpath.ShortcutExecutor) answer exactly what
 graphql-core's own executor answers.
 
 Over HTTP, for the enrollment page and many other documents: the same bytes. On a small
@@ -10,35 +10,32 @@ same data and errors, and resolvers run when, and only when, they must.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import enum
+import importlib
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import strawberry
 from starlette.applications import Starlette
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from seqgql.app import create_app
 from seqgql.clock import FrozenClock
-from seqgql.domain.kinds import Role
-from seqgql.domain.selection import Selection
-from seqgql.domain.status import FinishReason
-from seqgql.graphql.node import KNOWN_VALUE
-from seqgql.graphql.shortcuts import ShortcutExecutor
+from seqgql.graphql.fastpath import KNOWN_VALUE, ShortcutExecutor
 from seqgql.graphql.view import GraphQLView
+from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
-from seqgql.services.actor import Actor
-from seqgql.services.enrollments import add_contacts, finish, pause, remove
-from tests.helpers.clocks import START
-from tests.helpers.factories import gid, make_contacts, make_enrolled
+from seqgql.settings import Settings
+from tests.helpers.fast_path import STOCK, seed_page
 from tests.helpers.graphql_client import GraphQLClient
 from tests.helpers.workspace import Workspace
-
-STOCK = StrawberryGraphQLCoreExecutionContext
 
 # ---------------------------------------------------------------- the app, over HTTP
 
@@ -161,23 +158,7 @@ def stock(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 async def sequence_id(db: Database, clock: FrozenClock, workspace: Workspace) -> str:
-    """A sequence with every kind of row a page shows: statuses and reasons, contacts
-    without last name or email, enrollments without an enrolling user."""
-    actor = workspace.actor
-    seq, ids = await make_enrolled(db, clock, actor, 9, prefix="Fast")
-    bare = await make_contacts(db, clock, actor, 3, prefix="Fastbare", last_name=None, email=None)
-    result = await add_contacts(db, clock, actor, seq, bare)
-    assert not result.errors, result.errors
-    nobody = Actor(actor.workspace_id, None, Role.ADMIN)  # no enrolling user
-    unowned = await make_contacts(db, clock, actor, 3, prefix="Slow")
-    result = await add_contacts(db, clock, nobody, seq, unowned)
-    assert not result.errors, result.errors
-    later = START + timedelta(days=3)
-    await pause(db, clock, actor, Selection(ids=(ids[0], ids[1])), resume_at=later)
-    await pause(db, clock, actor, Selection(ids=(ids[2],)))
-    await finish(db, clock, actor, Selection(ids=(ids[3], ids[4])), reason=FinishReason.REPLIED)
-    await remove(db, clock, actor, Selection(ids=(ids[5],)))
-    return gid("Sequence", seq)
+    return await seed_page(db, clock, workspace.actor)
 
 
 async def test_the_app_answers_the_same_bytes(
@@ -251,6 +232,98 @@ async def test_the_page_takes_the_shortcuts(
         + ["Enrollment.enrolledBy" for node in nodes if node["enrolledBy"] is None]
     )
     assert sum(node["enrolledBy"] is None for node in nodes) == 3
+
+
+# ------------------------------------------ switched off: GRAPHQL_FAST_PATH=false
+
+
+@pytest.fixture
+async def stock_app(
+    database_url: str, clock: FrozenClock, transport: RecordingTransport
+) -> AsyncIterator[Starlette]:
+    """The app as GRAPHQL_FAST_PATH=false builds it (the same database as ``app``)."""
+    application = create_app(
+        Settings(
+            database_url=database_url, auto_migrate=False, allowed_origins=[], run_engine=False,
+            graphql_fast_path=False,
+        ),
+        clock=clock,
+        transport=transport,
+    )  # fmt: skip
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_the_setting_switches_the_fast_path_off(
+    gql: GraphQLClient,
+    stock_app: Starlette,
+    workspace: Workspace,
+    sequence_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the fast path the app answers every document with the same bytes, and no
+    ShortcutExecutor is made."""
+    assert _schema(stock_app).execution_context_class is STOCK
+    made: list[object] = []
+    original = ShortcutExecutor.__init__
+
+    def spy(self: ShortcutExecutor, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ShortcutExecutor, "__init__", spy)
+    transport = httpx.ASGITransport(app=stock_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        off = GraphQLClient(http, workspace.token)
+        for query, variables in DOCUMENTS:
+            made.clear()
+            fast = await gql.post(query, {"seq": sequence_id, **variables})
+            assert made  # the spy sees the fast app's executors
+            made.clear()
+            slow = await off.post(query, {"seq": sequence_id, **variables})
+            assert made == []
+            assert fast.status_code == slow.status_code == 200
+            assert fast.content == slow.content, query
+
+
+def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GRAPHQL_FAST_PATH", raising=False)
+    assert Settings(_env_file=None).graphql_fast_path is True
+    for raw, expected in (("false", False), ("FALSE", False), ("0", False), ("true", True)):
+        monkeypatch.setenv("GRAPHQL_FAST_PATH", raw)
+        assert Settings(_env_file=None).graphql_fast_path is expected, raw
+
+
+# ----------------------------------------------------------------- the package
+
+
+FASTPATH = Path(ShortcutExecutor.__module__.replace(".", "/")).parent
+
+
+def test_only_compat_touches_library_internals() -> None:
+    """Outside compat.py the fast path imports graphql-core's exported names only (and
+    nothing of Strawberry), writes no code, and imports nothing of seqgql.graphql
+    outside its package: the types import it."""
+    files = sorted((Path(__file__).parents[2] / "src" / FASTPATH).glob("*.py"))
+    assert {f.name for f in files} >= {"compat.py", "programs.py", "executor.py"}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in {"exec", "eval", "compile"}, path.name
+            if isinstance(node, ast.Import):
+                modules = [(alias.name, []) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [(node.module or "", [alias.name for alias in node.names])]
+            else:
+                continue
+            for module, names in modules:
+                top = module.split(".")[0]
+                if top == "seqgql":
+                    assert module.startswith("seqgql.graphql.fastpath"), (path.name, module)
+                elif top in {"graphql", "strawberry"} and path.name != "compat.py":
+                    assert module in {"graphql", "graphql.pyutils"}, (path.name, module)
+                    exported = importlib.import_module(module).__all__
+                    assert set(names) <= set(exported), (path.name, module, names)
 
 
 # ----------------------------------------------------------- a small schema, directly

@@ -7,13 +7,14 @@ import strawberry
 from strawberry.types import Info
 
 from seqgql.graphql.context import Context
+from seqgql.graphql.fastpath import KNOWN_VALUE
 
 ContextInfo = Info[Context, None]
 
-# Metadata of a field with a resolver: {KNOWN_VALUE: "attr"} promises that whenever the
-# source object's `attr` is not None, the resolver returns it unchanged, so the executor
-# (seqgql.graphql.shortcuts.ShortcutExecutor) may take it without calling the resolver.
-KNOWN_VALUE = "seqgql.known_value"
+# KNOWN_VALUE (defined by the fast path): metadata of a field with a resolver,
+# {KNOWN_VALUE: "attr"}, promising that whenever the source object's `attr` is not None
+# the resolver returns it unchanged, so the executor may take it without the resolver.
+__all__ = ["KNOWN_VALUE", "ContextInfo", "Node"]
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
