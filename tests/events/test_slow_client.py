@@ -29,7 +29,7 @@ from websockets.typing import Subprotocol
 from seqgql.app import create_app
 from seqgql.domain.selection import Selection
 from seqgql.events.log import EventCursor
-from seqgql.graphql import feeds
+from seqgql.graphql import feeds, mailbox
 from seqgql.graphql.feeds import FeedHub
 from seqgql.services.enrollments import pause
 from seqgql.settings import Settings
@@ -139,7 +139,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_resumes_from_its_curso
     database_url: str, workspace: Workspace, log_readers, monkeypatch: pytest.MonkeyPatch,
     db, clock, transport,
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(feeds, "MAX_PENDING", MAX_PENDING)
+    monkeypatch.setattr(mailbox, "MAX_PENDING", MAX_PENDING)
     seq, enrolled = await make_enrolled(db, clock, workspace.actor, ENROLLED)
     app = create_app(
         Settings(database_url=database_url, broadcast_url="memory://", auto_migrate=False,

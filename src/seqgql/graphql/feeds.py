@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from graphql import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seqgql.caching import LRU
+from seqgql.graphql.mailbox import Closed, Mailbox
 from seqgql.graphql.positions import FeedPosition
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 # Root fields whose latest message is all a subscriber needs (sent again to a newcomer).
 LATEST_ONLY = frozenset({"sequenceStatusCounts"})
 SHAREABLE_FIELDS = frozenset({"enrollmentStatusChanged", "sequenceStatusCounts"})
-MAX_PENDING = 1_000
 FELL_BEHIND = 4413
 
 
@@ -114,57 +113,6 @@ def shape(
             value = defaults.get(name)  # not sent: the variable's default, if any
         replays = value is not None and not isinstance(value, NullValueNode)
     return Shape(field.name.value, replays, since_variable)
-
-
-class Closed(Exception):
-    """The feed ended: ``kind`` is "complete" or "error" (then ``payload`` holds errors),
-    or "behind" when this subscriber was dropped for falling behind."""
-
-    def __init__(self, kind: str, payload: object = None) -> None:
-        super().__init__(kind)
-        self.kind = kind
-        self.payload = payload
-
-
-class Mailbox:
-    """Payloads (encoded JSON) waiting to be sent to one subscriber."""
-
-    __slots__ = ("_items", "_ready", "closed", "latest_only")
-
-    def __init__(self, latest_only: bool) -> None:
-        self._items: deque[str] = deque()
-        self._ready = asyncio.Event()
-        self.closed: Closed | None = None
-        self.latest_only = latest_only
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def put(self, payload: str) -> bool:
-        """Queue a payload; False when the subscriber is too far behind to keep."""
-        if self.latest_only:
-            self._items.clear()
-        elif len(self._items) >= MAX_PENDING:
-            return False
-        self._items.append(payload)
-        self._ready.set()
-        return True
-
-    def close(self, reason: Closed) -> None:
-        if self.closed is None:
-            self.closed = reason
-            self._ready.set()
-
-    async def get(self) -> str:
-        """The next payload; raises Closed once the queue is empty and the feed has ended
-        (at once for a subscriber dropped for falling behind)."""
-        while True:
-            if self.closed is not None and (self.closed.kind == "behind" or not self._items):
-                raise self.closed
-            if self._items:
-                return self._items.popleft()
-            self._ready.clear()
-            await self._ready.wait()
 
 
 Key = tuple[int, str, str, str | None]

@@ -23,7 +23,6 @@ from seqgql.graphql.context import Context
 from seqgql.graphql.feeds import (
     FELL_BEHIND,
     MAX_DOCUMENT_CHARS,
-    Closed,
     Feed,
     FeedHub,
     Shape,
@@ -31,6 +30,7 @@ from seqgql.graphql.feeds import (
     payload_of,
     shape,
 )
+from seqgql.graphql.mailbox import Closed
 from seqgql.graphql.positions import follow
 from seqgql.services.actor import Actor
 
