@@ -20,7 +20,6 @@ from strawberry.extensions import (
 )
 
 from seqgql.graphql.errors import should_mask
-from seqgql.graphql.fastpath import ShortcutExecutor
 from seqgql.graphql.mutations import Mutation
 from seqgql.graphql.queries import Query
 from seqgql.graphql.subscriptions import Subscription
@@ -40,7 +39,8 @@ MAX_TOKENS = 2_000
 
 def build_schema(*, introspection: bool = True, fast_path: bool = True) -> strawberry.Schema:
     """The API's schema. ``fast_path``: execute with ``ShortcutExecutor`` (the same
-    answers, faster); else with Strawberry's stock execution context."""
+    answers, faster); else with Strawberry's stock execution context (and without
+    importing the fast path, which uses the libraries' internals)."""
     # The rule classes are built once: the validation cache is keyed by them, so rules
     # made anew per request would make every request miss it.
     rules: list[type[ASTValidationRule]] = [
@@ -57,11 +57,16 @@ def build_schema(*, introspection: bool = True, fast_path: bool = True) -> straw
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    execution_context_class = None
+    if fast_path:
+        from seqgql.graphql.fastpath import ShortcutExecutor
+
+        execution_context_class = ShortcutExecutor
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[EnrollmentType, SequenceType, ContactType, GroupType, UserType, ActivityType],
         extensions=extensions,
-        execution_context_class=ShortcutExecutor if fast_path else None,
+        execution_context_class=execution_context_class,
     )
