@@ -15,6 +15,8 @@ import asyncio
 import enum
 import importlib
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -284,6 +286,36 @@ async def test_the_setting_switches_the_fast_path_off(
             assert made == []
             assert fast.status_code == slow.status_code == 200
             assert fast.content == slow.content, query
+
+
+def test_without_the_fast_path_its_internals_are_not_imported(tmp_path: Path) -> None:
+    """With GRAPHQL_FAST_PATH=false the app is built and answers without importing the
+    executor and compat.py (library internals an upgrade may move): here they cannot be
+    imported at all. With the fast path on, that fails loudly."""
+    program = f"""
+import sys
+sys.modules["seqgql.graphql.fastpath.executor"] = None  # any import of it fails
+from seqgql.app import create_app
+from seqgql.graphql.schema import build_schema
+from seqgql.settings import Settings
+
+settings = Settings(_env_file=None, database_url="sqlite:///{tmp_path}/x.db", auto_migrate=False,
+                    graphql_fast_path=False)
+create_app(settings)
+print(build_schema(fast_path=False).execute_sync("{{ __typename }}").data)
+print(sorted(n for n, m in sys.modules.items() if m and n.startswith("seqgql.graphql.fastpath")))
+try:
+    build_schema()
+except ImportError:
+    print("the fast path needs its executor")
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "{'__typename': 'Query'}",
+        "['seqgql.graphql.fastpath', 'seqgql.graphql.fastpath.programs']",
+        "the fast path needs its executor",
+    ]
 
 
 def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,6 @@ from strawberry.extensions import (
 
 from seqgql.graphql.contact_types import ContactType, GroupType
 from seqgql.graphql.enrollment_types import ActivityType, EnrollmentType
-from seqgql.graphql.fastpath import ShortcutExecutor
 from seqgql.graphql.mutations import Mutation
 from seqgql.graphql.public_errors import MaskUnexpected, ReportingSchema, should_mask
 from seqgql.graphql.queries import Query
@@ -36,7 +35,8 @@ MAX_TOKENS = 2_000
 
 def build_schema(*, introspection: bool = True, fast_path: bool = True) -> strawberry.Schema:
     """The API's schema. ``fast_path``: execute with ``ShortcutExecutor`` (the same
-    answers, faster); else with Strawberry's stock execution context."""
+    answers, faster); else with Strawberry's stock execution context (and without
+    importing the fast path, which uses the libraries' internals)."""
     # The rule classes are built once: the validation cache is keyed by them, so rules
     # made anew per request would make every request miss it.
     rules: list[type[ASTValidationRule]] = [
@@ -56,11 +56,16 @@ def build_schema(*, introspection: bool = True, fast_path: bool = True) -> straw
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    execution_context_class = None
+    if fast_path:
+        from seqgql.graphql.fastpath import ShortcutExecutor
+
+        execution_context_class = ShortcutExecutor
     return ReportingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[EnrollmentType, SequenceType, ContactType, GroupType, UserType, ActivityType],
         extensions=extensions,
-        execution_context_class=ShortcutExecutor if fast_path else None,
+        execution_context_class=execution_context_class,
     )

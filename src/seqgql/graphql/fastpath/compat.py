@@ -1,9 +1,13 @@
 """Every touch of a Strawberry or graphql-core internal that the fast path makes, and
 only those: the rest of the package uses the libraries' public API alone.
 
-Proven on strawberry-graphql 0.341.2 with graphql-core 3.3.0, 3.3.1 and 3.3.2 (the
-newest each registry had): ``PROVEN_ON``. What these internals are, and how a change
-in them would show:
+Proven (tests/api/test_page_fast_path.py, tests/api/test_fast_path_documents.py and
+tests/test_schema.py pass) on strawberry-graphql 0.341.2, the newest release, with
+graphql-core 3.3.1 and 3.3.2, the newest: ``PROVEN_ON``, and pyproject.toml's pins.
+Not on graphql-core 3.3.0, whose own executor answers wrongly: it memoizes collected
+subfields by the ids of field details it does not keep alive, and a reused id gives
+one field the selection of another of the same type (the generated documents show it).
+What these internals are, and how a change in them would show:
 
 - ``ExecutorSeams`` subclasses Strawberry's execution context (not exported) and
   overrides graphql-core's ``execute_fields`` and ``complete_value`` (``:meta private:``)
@@ -50,7 +54,7 @@ from seqgql.graphql.fastpath.programs import MISSING
 
 PROVEN_ON: dict[str, tuple[str, ...]] = {
     "strawberry-graphql": ("0.341.2",),
-    "graphql-core": ("3.3.0", "3.3.1", "3.3.2"),
+    "graphql-core": ("3.3.1", "3.3.2"),
 }
 
 FieldGroup = FieldDetailsList  # the nodes of one response name (fields merged)
