@@ -26,6 +26,7 @@ from graphql import (
 )
 from graphql.pyutils import Path
 
+from seqgql.caching import LRU
 from seqgql.graphql.fastpath.compat import (
     ExecutorSeams,
     FieldGroup,
@@ -43,6 +44,7 @@ from seqgql.graphql.fastpath.programs import (
     LEAF,
     LEAF_VALUES,
     LIST,
+    MAX_MADE,
     MISSING,
     OBJECT,
     PLAIN,
@@ -69,7 +71,7 @@ class _Cache:
         self.shortcuts: dict[int, tuple[GraphQLField, Shortcut | None]] = {}
         self.leaves: dict[GraphQLLeafType, Leaf] = {}
         self.typenames: dict[GraphQLObjectType, Shortcut] = {}
-        self.programs: dict[tuple[Any, tuple[Step, ...]], Program] = {}  # Program.of's
+        self.programs: LRU[tuple[Any, tuple[Step, ...]], Program] = LRU(MAX_MADE)
 
 
 _caches: weakref.WeakKeyDictionary[GraphQLSchema, _Cache] = weakref.WeakKeyDictionary()

@@ -28,6 +28,8 @@ from graphql import (
     Undefined,
 )
 
+from seqgql.caching import LRU
+
 # Metadata of a field with a resolver: {KNOWN_VALUE: "attr"} promises that whenever the
 # source object's `attr` is not None, the resolver returns it unchanged, so the executor
 # (ShortcutExecutor) may take it without calling the resolver.
@@ -156,22 +158,16 @@ class Program:
         cls,
         is_type_of: Callable[..., Any] | None,
         steps: Iterable[Step],
-        made: dict[tuple[Any, tuple[Step, ...]], Program],
+        made: LRU[tuple[Any, tuple[Step, ...]], Program],
     ) -> Program:
         """The program of these steps (``is_type_of``: Strawberry's, which ignores the
         info, or None), from ``made`` if it was made before: programs are compiled for
         each request, and most are the same as the last request's."""
         steps = tuple(steps)
-        key = (is_type_of, steps)
-        program = made.get(key)
-        if program is None:
-            if len(made) >= _MAX_MADE:
-                made.clear()
-            program = made[key] = cls(steps, _runner(is_type_of, steps))
-        return program
+        return made.get_or_make((is_type_of, steps), lambda: cls(steps, _runner(is_type_of, steps)))
 
 
-_MAX_MADE = 2_000  # programs kept per schema (one per selection shape)
+MAX_MADE = 2_000  # programs kept per schema (one per selection shape), least recent out
 
 
 def _runner(is_type_of: Callable[..., Any] | None, steps: tuple[Step, ...]) -> Callable[[Any], Any]:
