@@ -102,7 +102,9 @@ class Lazy:
     async def get(self) -> Any:
         if self._task is None:
             self._task = asyncio.ensure_future(self._compute())
-        return await self._task
+        # shielded: a field cancelled (when a field beside it failed) must not cancel the
+        # computation the other fields share
+        return await asyncio.shield(self._task)
 
 
 async def _unreachable() -> Any:
