@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from seqgql.domain.validation import nul_in
+from seqgql.domain.validation import nul_in, nul_message
 from seqgql.graphql.public_errors import UNAVAILABLE
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, bearer_token
 from seqgql.persistence.database import is_unavailable
@@ -27,11 +27,21 @@ from seqgql.services.auth import TokenCache
 log = logging.getLogger("seqgql")
 
 
-def error_response(status: int, message: str, code: str, **headers: str) -> JSONResponse:
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A request-level error, as GraphQL errors are written: a message, a code and, where
+    one field is to blame, its path."""
+    extensions = {"code": code} if field is None else {"code": code, "field": field}
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        {"errors": [{"message": message, "extensions": extensions}]},
         status_code=status,
-        headers=headers or None,
+        headers=headers,
     )
 
 
@@ -132,7 +142,7 @@ class AuthenticatedGraphQL:
                     401,
                     "an API token is required (Authorization: Bearer <token>)",
                     "UNAUTHENTICATED",
-                    **{"WWW-Authenticate": "Bearer"},
+                    headers={"WWW-Authenticate": "Bearer"},
                 )
             )
         try:
@@ -142,7 +152,9 @@ class AuthenticatedGraphQL:
                 raise
             log.warning("the database is unavailable: %s", str(exc).splitlines()[0])
             raise _Refused(
-                error_response(503, UNAVAILABLE, "SERVICE_UNAVAILABLE", **{"Retry-After": "1"})
+                error_response(
+                    503, UNAVAILABLE, "SERVICE_UNAVAILABLE", headers={"Retry-After": "1"}
+                )
             ) from None
         if actor is None:
             raise _Refused(
@@ -150,24 +162,14 @@ class AuthenticatedGraphQL:
                     401,
                     "the API token is not valid",
                     "UNAUTHENTICATED",
-                    **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 )
             )
         request.scope[ACTOR_SCOPE_KEY] = actor
 
 
 def nul_refused(where: str) -> Response:
-    return JSONResponse(
-        {
-            "errors": [
-                {
-                    "message": f"{where} holds a NUL character (\\u0000), which no text may hold",
-                    "extensions": {"code": "INVALID_TEXT", "field": where},
-                }
-            ]
-        },
-        status_code=400,
-    )
+    return error_response(400, nul_message(where), "INVALID_TEXT", field=where)
 
 
 def _too_large(limit: int) -> Response:

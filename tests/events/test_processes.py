@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.helpers.factories import gid, gids, make_enrolled
+from tests.helpers.processes import free_port, wait_for_port
 from tests.helpers.workspace import Workspace
 
 pytestmark = pytest.mark.postgres_only
@@ -42,27 +41,11 @@ RESUME = """mutation($input: ResumeEnrollmentsInput!) {
   resumeEnrollments(input: $input) { changedCount userErrors { code message } } }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_port(port: int, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
-
-
 class PrivateRedis:
     """A redis-server of the test's own, on a free port."""
 
     def __init__(self, workdir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -76,7 +59,7 @@ class PrivateRedis:
              "--appendonly", "no", "--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        _wait_for_port(self.port)
+        wait_for_port(self.port)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -132,14 +115,14 @@ def two_apis(database_url: str, broker: str) -> Iterator[list[Api]]:
     }
     apis = []
     for _ in range(2):
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "seqgql.cli", "serve", "--port", str(port)], env=env
         )
         apis.append(Api(port, process))
     try:
         for api in apis:
-            _wait_for_port(api.port)
+            wait_for_port(api.port)
         yield apis
     finally:
         for api in apis:

@@ -12,7 +12,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -34,6 +33,7 @@ from seqgql.services.auth import issue_token
 from seqgql.services.enrollments import pause
 from seqgql.settings import Settings
 from tests.helpers.factories import gid, make_enrolled
+from tests.helpers.processes import free_port
 from tests.helpers.subscriptions import CHANGES, ack, connect, subscribe
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.faults]
@@ -49,9 +49,7 @@ class PrivatePostgres:
 
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="seqgql-pg-"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.data = self.dir / "data"
         shutil.chown(self.dir, "postgres", "postgres")
         self._as_postgres(_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from seqgql.outbound.smtp import SmtpSettings
+from tests.helpers.processes import free_port
 
 SENDER = "outreach@example.com"
 
@@ -73,13 +73,6 @@ class RecordingHandler:
 
     async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         return self.quit_reply or "221 Bye"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def settings_for(port: int, **overrides: Any) -> SmtpSettings:

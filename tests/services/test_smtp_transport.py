@@ -17,7 +17,8 @@ from seqgql.outbound.transport import (
     TransientFailure,
     send_with_retry,
 )
-from tests.helpers.smtp import SENDER, RecordingHandler, free_port, settings_for
+from tests.helpers.processes import free_port
+from tests.helpers.smtp import SENDER, RecordingHandler, settings_for
 
 MESSAGE = OutboundMessage(
     enrollment_id=42,

@@ -116,3 +116,8 @@ def nul_in(value: object) -> str | None:
                 return where
             pending.append((where, child))
     return None
+
+
+def nul_message(where: str) -> str:
+    """What to answer for a NUL character found at ``where``."""
+    return f"{where} holds a NUL character (\\u0000), which no text may hold"

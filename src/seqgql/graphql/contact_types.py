@@ -9,7 +9,7 @@ import strawberry
 from seqgql.graphql.context import Context
 from seqgql.graphql.enums import PhoneType
 from seqgql.graphql.node import ContextInfo, Node
-from seqgql.graphql.relay import Connection, Lazy, edges, global_id, page_info, paged
+from seqgql.graphql.relay import Connection, global_id, listing_connection
 from seqgql.persistence.types import Row
 from seqgql.services.contacts.groups import group_contact_listing
 from seqgql.services.contacts.roster import contact_listing
@@ -54,11 +54,8 @@ class ContactConnection(Connection[ContactType]):
 async def contact_page(
     ctx: Context, listing: Listing, first: int | None, after: str | None
 ) -> ContactConnection:
-    page = await paged(listing.page(ctx.db, first, after))
-    return ContactConnection(
-        edges=edges(page, ContactType.from_row),
-        page_info=page_info(page, after is not None),
-        count=Lazy(lambda: listing.count(ctx.db)),
+    return await listing_connection(
+        ContactConnection, ctx.db, listing, first, after, ContactType.from_row
     )
 
 

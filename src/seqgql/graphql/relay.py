@@ -15,8 +15,10 @@ import strawberry
 from strawberry.relay import GlobalID, GlobalIDValueError
 
 from seqgql.graphql.public_errors import PublicError
+from seqgql.persistence.database import Database
 from seqgql.persistence.types import Row
 from seqgql.services.pagination import BadPageRequest, Page
+from seqgql.services.reads import Listing
 
 NODE_TYPES = ("Enrollment", "Sequence", "Contact", "Group", "User", "Activity", "BulkOperation")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
@@ -64,6 +66,7 @@ def from_global_id(value: str, expected: str) -> int:
 
 T = TypeVar("T")
 P = TypeVar("P")
+C = TypeVar("C")
 
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
@@ -133,6 +136,24 @@ def page_info(page: Page[Any], had_cursor: bool) -> PageInfo:
 
 def edges(page: Page[Row], build: Callable[[Row], T]) -> list[Edge[T]]:
     return [Edge(cursor=c, node=build(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
+
+
+async def listing_connection(
+    cls: Callable[..., C],
+    db: Database,
+    listing: Listing,
+    first: int | None,
+    after: str | None,
+    build: Callable[[Row], Any],
+) -> C:
+    """A connection (``cls``) of one page of ``listing``, its nodes built with ``build``,
+    its total counted only when asked for."""
+    page = await paged(listing.page(db, first, after))
+    return cls(
+        edges=edges(page, build),
+        page_info=page_info(page, after is not None),
+        count=Lazy(lambda: listing.count(db)),
+    )
 
 
 async def paged(call: Awaitable[P]) -> P:

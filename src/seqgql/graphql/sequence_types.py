@@ -13,7 +13,7 @@ from seqgql.events.log import EventCursor
 from seqgql.graphql.context import Context
 from seqgql.graphql.enums import EnrollmentStatus, StepChannel, Weekday
 from seqgql.graphql.node import ContextInfo, Node
-from seqgql.graphql.relay import Connection, Lazy, edges, global_id, page_info, paged
+from seqgql.graphql.relay import Connection, global_id, listing_connection
 from seqgql.persistence.types import Row
 from seqgql.services.sequences.catalog import sequence_listing
 
@@ -124,9 +124,6 @@ async def sequence_list(
     ctx: Context, first: int | None, after: str | None, include_archived: bool
 ) -> SequenceConnection:
     listing = sequence_listing(ctx.workspace_id, include_archived)
-    page = await paged(listing.page(ctx.db, first, after))
-    return SequenceConnection(
-        edges=edges(page, SequenceType.from_row),
-        page_info=page_info(page, after is not None),
-        count=Lazy(lambda: listing.count(ctx.db)),
+    return await listing_connection(
+        SequenceConnection, ctx.db, listing, first, after, SequenceType.from_row
     )

@@ -17,7 +17,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from seqgql.domain.validation import nul_in
+from seqgql.domain.validation import nul_in, nul_message
 from seqgql.events.log import BadCursor, EventCursor
 from seqgql.graphql.context import Context
 from seqgql.graphql.feeds import (
@@ -65,9 +65,8 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             )
             return
         if (where := nul_in({"variables": operation.variables or {}})) is not None:
-            error = f"{where} holds a NUL character (\\u0000), which no text may hold"
             code = {"code": "INVALID_TEXT", "field": where}
-            await self._refuse(operation, GraphQLError(error, extensions=code))
+            await self._refuse(operation, GraphQLError(nul_message(where), extensions=code))
             return
         document = view.feeds.parse(operation.query)
         if isinstance(document, TooManyTokens):
@@ -118,16 +117,11 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
         socket = context.socket
         assert socket is not None  # set by the view for every websocket
+        caught_up: bool | None = True
         try:
             if found.replays:
                 caught_up = await self._catch_up(operation, view, feed, joined_at, since, prefix)
-                if caught_up is None:  # it cannot join: it runs alone
-                    feed.leave(mailbox)
-                    await super().run_operation(operation)
-                    return
-                if not caught_up:
-                    return
-            while True:
+            while caught_up:
                 try:
                     payload = await mailbox.get()
                 except Closed as closed:
@@ -138,6 +132,8 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return  # the client went away; the handler cleans up
         finally:
             feed.leave(mailbox)
+        if caught_up is None:  # it cannot join the feed: it runs alone
+            await super().run_operation(operation)
 
     async def _catch_up(
         self,
@@ -176,7 +172,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         async with aclosing(stream):
             async for result in stream:
                 if isinstance(result, PreExecutionError):
-                    await self._refuse_all(operation, list(result.errors or []))
+                    await self._refuse(operation, *(result.errors or []))
                     return False
                 if not isinstance(result, ExecutionResult):
                     continue
@@ -187,24 +183,18 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     return False
         return True
 
-    async def _refuse_all(self, operation: Operation[Context, None], errors: list[Any]) -> None:
-        with contextlib.suppress(Exception):
-            await operation.send_initial_errors(errors)
-
-    async def _refuse(self, operation: Operation[Context, None], error: GraphQLError) -> None:
+    async def _refuse(self, operation: Operation[Context, None], *errors: Any) -> None:
         """The protocol's "error" message for this operation; the connection stays."""
         with contextlib.suppress(Exception):
-            await operation.send_initial_errors([error])
+            await operation.send_initial_errors(list(errors))
 
     async def _closed(self, operation: Operation[Context, None], closed: Closed) -> None:
         if closed.kind == "behind":
             self.operations.pop(operation.id, None)
             self._closing = asyncio.get_running_loop().create_task(self._close_slow())
         elif closed.kind == "error":
-            errors: Any = closed.payload
             # the protocol's "error" message (a syntax error never gets here: see above)
-            with contextlib.suppress(Exception):
-                await operation.send_initial_errors(errors)
+            await self._refuse(operation, *closed.payload)  # type: ignore[misc]
         else:
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
 

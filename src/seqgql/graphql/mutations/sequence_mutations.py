@@ -29,8 +29,11 @@ async def _payload(ctx: Context, result: SequenceResult) -> SequencePayload:
     return SequencePayload(sequence=sequence, user_errors=user_errors(result.errors))
 
 
-def _id_errors(ids: IdDecoder) -> SequencePayload | None:
-    return SequencePayload.refused(ids.errors) if ids.errors else None
+def _sequence_pk(sequence_id: str) -> int | SequencePayload:
+    """The database id of ``input.sequenceId``, or the payload that refuses it."""
+    ids = IdDecoder()
+    pk = ids.one(sequence_id, "Sequence", ["input", "sequenceId"])
+    return SequencePayload.refused(ids.errors) if ids.errors else pk
 
 
 @strawberry.type
@@ -61,10 +64,9 @@ class SequenceMutations:
         self, info: ContextInfo, input: UpdateSequenceInput
     ) -> SequencePayload:
         ctx = info.context
-        ids = IdDecoder()
-        pk = ids.one(input.sequence_id, "Sequence", ["input", "sequenceId"])
-        if failed := _id_errors(ids):
-            return failed
+        pk = _sequence_pk(input.sequence_id)
+        if isinstance(pk, SequencePayload):
+            return pk
         window = input.sending_window
         result = await sequences.update_sequence(
             ctx.db,
@@ -89,10 +91,9 @@ class SequenceMutations:
     )
     async def clone_sequence(self, info: ContextInfo, input: CloneSequenceInput) -> SequencePayload:
         ctx = info.context
-        ids = IdDecoder()
-        pk = ids.one(input.sequence_id, "Sequence", ["input", "sequenceId"])
-        if failed := _id_errors(ids):
-            return failed
+        pk = _sequence_pk(input.sequence_id)
+        if isinstance(pk, SequencePayload):
+            return pk
         result = await sequences.clone_sequence(ctx.db, ctx.clock, ctx.actor, pk, name=input.name)
         return await _payload(ctx, result)
 
@@ -104,10 +105,9 @@ class SequenceMutations:
         self, info: ContextInfo, input: ArchiveSequenceInput
     ) -> SequencePayload:
         ctx = info.context
-        ids = IdDecoder()
-        pk = ids.one(input.sequence_id, "Sequence", ["input", "sequenceId"])
-        if failed := _id_errors(ids):
-            return failed
+        pk = _sequence_pk(input.sequence_id)
+        if isinstance(pk, SequencePayload):
+            return pk
         result = await sequences.archive_sequence(
             ctx.db, ctx.clock, ctx.actor, pk, archived=input.archived
         )
