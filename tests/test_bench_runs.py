@@ -1,0 +1,29 @@
+"""The benchmarks run as modules from the repository (one shared harness, no sys.path
+edits): each answers --help in a process of its own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ["bulk", "page", "fanout", "engine"]
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_each_bench_runs_as_a_module(name: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", "--help"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout
+
+
+def test_no_bench_file_edits_the_import_path() -> None:
+    files = sorted((ROOT / "bench").rglob("*.py"))
+    assert {f.stem for f in files} >= set(SCRIPTS)
+    assert [f.name for f in files if "sys.path" in f.read_text()] == []
