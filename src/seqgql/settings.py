@@ -41,6 +41,13 @@ class Settings(BaseSettings):
         description="Transient transport failures of one step before it is FAILED (retried "
         "5, 10, 20... minutes apart)",
     )
+    engine_send_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a worker holds a step it is sending (renewed every third of "
+        "it while it sends): a killed worker's unsent steps are taken up by another after "
+        "this",
+    )
     smtp_host: str | None = Field(
         default=None,
         description="Send EMAIL steps through this SMTP server (default: record them, send "

@@ -35,7 +35,8 @@ async def change_claimed(
 ) -> tuple[set[int], int]:
     """Change what can be changed now: the ids changed, and how many were deferred
     (their ids go ``aside``, with the moment until which they give way to other rows).
-    The rows are claimed ACTIVE rows, so every one whose sequence is locked changes."""
+    A row whose message was out may have been changed meanwhile (paused, say): the rule
+    of ``action`` says whether it still changes."""
     by_sequence: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         by_sequence[row.sequence_id].append(row.id)
@@ -58,8 +59,8 @@ async def change_claimed(
         to=rule.to_status,
         reason=reason or rule.to_reason,
     )
-    if changed != len(ids):  # cannot happen: the rows are claimed and ACTIVE
-        log.error("%s changed %d of %d claimed enrollments", action, changed, len(ids))
+    if changed != len(ids):  # changed by someone while their message was out
+        log.info("%s changed %d of %d enrollments", action, changed, len(ids))
     return set(ids), deferred
 
 

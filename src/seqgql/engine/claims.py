@@ -97,6 +97,8 @@ async def claim_due(
         .where(
             e.status == EnrollmentStatus.ACTIVE,
             e.next_run_at <= now,
+            # a step another worker is sending, unless that worker stopped renewing it
+            sa.or_(e.sending_until.is_(None), e.sending_until <= now),
             sequences.c.archived.is_(False),
             e.id.not_in(exclude),
         )

@@ -102,8 +102,9 @@ class DailyLimits:
             self.used[_key(row, self.now)] -= 1
 
     async def save(self, conn: AsyncConnection) -> None:
+        """Add what was taken (less what was given back) to the counters."""
         spent = [
-            {"s": s, "u": u, "on": day, "n": n} for (s, u, day), n in self.used.items() if n > 0
+            {"s": s, "u": u, "on": day, "n": n} for (s, u, day), n in self.used.items() if n != 0
         ]
         if spent:
             await conn.execute(

@@ -27,17 +27,18 @@ _SENT_ACTIVITIES_PG = sa.text("""
 _ADVANCE_PG = sa.text("""
     UPDATE enrollments AS e
     SET last_sent_step = v.sent, current_step = v.next_step, next_run_at = v.at,
-        send_attempts = 0, updated_at = :now
+        send_attempts = 0, sending_key = NULL, sending_until = NULL, updated_at = :now
     FROM unnest(CAST(:ids AS bigint[]), CAST(:sent AS integer[]), CAST(:next AS integer[]),
                 CAST(:at AS timestamptz[])) AS v(id, sent, next_step, at)
-    WHERE e.id = v.id
+    WHERE e.id = v.id AND e.current_step = v.sent
 """).bindparams(sa.bindparam("now", type_=UTCDateTime()))
 
 
 async def record_sent(
     conn: AsyncConnection, now: datetime, sends: list[tuple[DueRow, OutboundMessage]]
 ) -> None:
-    """Record each step as sent and schedule the next."""
+    """Record each step as sent and schedule the next (unless the enrollment was moved
+    to another step while the message was out)."""
     if not sends:
         return
     rows = [row for row, _ in sends]
@@ -96,12 +97,14 @@ async def record_sent(
     )
     await conn.execute(
         enrollments.update()
-        .where(e.id == sa.bindparam("eid"))
+        .where(e.id == sa.bindparam("eid"), e.current_step == sa.bindparam("sent"))
         .values(
             last_sent_step=sa.bindparam("sent"),
             current_step=sa.bindparam("next_step"),
             next_run_at=sa.bindparam("at"),
             send_attempts=0,
+            sending_key=None,
+            sending_until=None,
             updated_at=now,
         ),
         updates,

@@ -1,19 +1,19 @@
 """The sequence engine: advances ACTIVE enrollments whose next run has come, and fires
-auto-resumes. Each batch is one transaction; on PostgreSQL the batch is claimed with
-FOR UPDATE SKIP LOCKED, so several workers share the work without sending twice.
+auto-resumes. A batch is claimed in one transaction; on PostgreSQL with FOR UPDATE SKIP
+LOCKED, so several workers share the work without taking the same row.
 
 A status change (finished with no response, not sent, opted out, resumed) goes through
 the same set-based path as the mutations, so it writes its events and reaches
-subscribers. It needs its sequence's lock; a worker never waits for one (a bulk action
-holding it may be waiting for rows this worker claimed): it takes the locks it can get
-at once and leaves the other rows due for its next batch.
+subscribers. It needs its sequence's lock; while claiming, a worker never waits for one
+(a bulk action holding it may be waiting for rows this worker claimed): it takes the
+locks it can get at once and leaves the other rows due for its next batch.
 
-Messages go to the transport inside the batch's transaction, before anything is written,
-so what is recorded is what happened to each one (``outbound.sending``): sent (recorded,
-next step scheduled), refused (BOUNCED for an email, FAILED for an SMS), a transient
-failure (tried again later with backoff; FAILED after ``max_send_attempts``), or not tried
-because the worker is stopping (left due, untouched). A sequence's per-sender daily limit
-(``engine.limits``) holds the steps over it until the next day's window.
+Messages for an outside transport (SMTP, an SMS gateway) are sent after the claiming
+transaction has written each one's key and committed (``engine.intents``), and each
+outcome is recorded as it comes (``engine.outcomes``): a worker killed mid-batch can send
+again at most the messages it had in flight. A transport that sends nothing (the
+recording default) is used inside the claiming transaction. A sequence's per-sender daily
+limit (``engine.limits``) holds the steps over it until the next day's window.
 """
 
 from __future__ import annotations
@@ -22,25 +22,25 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
-from seqgql.domain.kinds import ActivityKind
 from seqgql.domain.status import Action
 from seqgql.engine.changes import change_claimed, resume_due
 from seqgql.engine.claims import DueRow, claim_due
+from seqgql.engine.intents import GroupCommit, mark_sending, renew, take_back
 from seqgql.engine.limits import DailyLimits, next_day_opening
+from seqgql.engine.outcomes import Done, RetryRules, changes_status, record_outcomes
 from seqgql.engine.planning import Plan, plan
-from seqgql.engine.recording import record_sent
 from seqgql.engine.stats import BatchStats
-from seqgql.outbound.sending import Outcome, Result, deliver, failure_kind
-from seqgql.outbound.transport import QUICK_RETRY, RetryPolicy, Transport
+from seqgql.outbound.sending import Result, Stopping, deliver
+from seqgql.outbound.transport import QUICK_RETRY, OutboundMessage, RetryPolicy, Transport
 from seqgql.persistence.database import Database
-from seqgql.persistence.tables import activities, contacts, enrollments
+from seqgql.persistence.tables import contacts, enrollments
 from seqgql.services.enrollments.transitions import ChangeContext
 from seqgql.settings import Settings
 
@@ -48,6 +48,11 @@ log = logging.getLogger("seqgql.engine")
 
 # At most this many rows set aside (``engine.changes``) are remembered.
 _MAX_ASIDE = 5_000
+# Seconds between tries to record outcomes while the database is away (then give up:
+# the steps keep their keys and are taken up again once their lease has run out).
+_RECORD_RETRY = (0.2, 0.5, 1.0, 2.0, 4.0, None)
+# Seconds before outcomes whose rows or sequence another transaction holds are tried again.
+_BUSY_WAIT = 0.02
 e = enrollments.c
 c = contacts.c
 
@@ -64,6 +69,7 @@ class Engine:
         retry: RetryPolicy = QUICK_RETRY,
         max_send_attempts: int = 8,
         retry_after_minutes: int = 5,
+        send_lease_seconds: float = 60.0,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -71,8 +77,8 @@ class Engine:
         self.batch_size = batch_size
         self.send_concurrency = send_concurrency
         self.retry = retry
-        self.max_send_attempts = max_send_attempts
-        self.retry_after_minutes = retry_after_minutes
+        self.rules = RetryRules(max_send_attempts, retry_after_minutes)
+        self.send_lease_seconds = send_lease_seconds
         # enrollments whose status change had to wait for a sequence lock, until when
         self._aside: dict[int, float] = {}
 
@@ -87,6 +93,7 @@ class Engine:
             batch_size=settings.engine_batch_size,
             send_concurrency=settings.engine_send_concurrency,
             max_send_attempts=settings.engine_max_send_attempts,
+            send_lease_seconds=settings.engine_send_lease_seconds,
         )
 
     async def run_once(self, stop: asyncio.Event | None = None) -> BatchStats:
@@ -98,9 +105,19 @@ class Engine:
             ctx = ChangeContext(workspace_id=0, actor_id=None, bulk_operation_id=None, now=now)
             stats.resumed += await resume_due(conn, ctx)
             rows = await self._claim(conn, now)
-            if rows:
-                planned = plan(rows, now)
-                await self._apply(conn, ctx, planned, stats, stop)
+            if not rows:
+                return stats
+            sends = await self._apply(conn, ctx, plan(rows, now), stats)
+            if sends and not getattr(self.transport, "external", True):
+                # nothing leaves the process: the batch's transaction records it all
+                results = await self._send(sends, stop)
+                done = [(r, m, res) for (r, m), res in zip(sends, results, strict=True)]
+                await record_outcomes(conn, ctx, done, self.rules, stats, self._aside)
+                return stats
+            if sends:
+                await mark_sending(conn, sends, self._lease_end())
+        if sends:
+            await self._send_and_record(ctx, sends, stats, stop)
         return stats
 
     async def run_until_idle(self, max_batches: int = 10_000) -> BatchStats:
@@ -138,15 +155,19 @@ class Engine:
         return await claim_due(conn, now, self.batch_size, [])
 
     async def _apply(
-        self,
-        conn: AsyncConnection,
-        ctx: ChangeContext,
-        plan: Plan,
-        stats: BatchStats,
-        stop: asyncio.Event | None,
-    ) -> None:
-        if plan.sends:
-            await self._deliver(conn, ctx, plan, stats, stop)
+        self, conn: AsyncConnection, ctx: ChangeContext, plan: Plan, stats: BatchStats
+    ) -> list[tuple[DueRow, OutboundMessage]]:
+        """Status changes and waits; the messages the daily limits allow, to be sent."""
+        limits = DailyLimits(ctx.now)
+        await limits.load(conn, [row for row, _ in plan.sends])
+        sends = []
+        for row, message in plan.sends:
+            if limits.take(row):
+                sends.append((row, message))
+            else:
+                plan.reschedule[row.id] = next_day_opening(row, ctx.now)
+                stats.held += 1
+        await limits.save(conn)
         if plan.reschedule:
             await conn.execute(
                 enrollments.update()
@@ -164,102 +185,102 @@ class Engine:
                 stats.opted_out += len(changed)
             else:
                 stats.not_sent += len(changed)
+        return sends
 
-    async def _deliver(
+    async def _send(
         self,
-        conn: AsyncConnection,
-        ctx: ChangeContext,
-        plan: Plan,
-        stats: BatchStats,
-        stop: asyncio.Event | None,
-    ) -> None:
-        """Send what the daily limits allow, then record what became of each message."""
-        limits = DailyLimits(ctx.now)
-        await limits.load(conn, [row for row, _ in plan.sends])
-        sends = []
-        for row, message in plan.sends:
-            if limits.take(row):
-                sends.append((row, message))
-            else:
-                plan.reschedule[row.id] = next_day_opening(row, ctx.now)
-                stats.held += 1
-        results = await deliver(
+        sends: list[tuple[DueRow, OutboundMessage]],
+        stop: Stopping | None,
+        settle: Callable[[int, Result], Awaitable[None]] | None = None,
+    ) -> list[Result]:
+        return await deliver(
             self.transport,
             [m for _, m in sends],
             stop=stop,
             concurrency=self.send_concurrency,
             retry=self.retry,
+            settle=settle,
         )
-        by_outcome: dict[Outcome, list[tuple[DueRow, Result]]] = defaultdict(list)
-        for (row, _), result in zip(sends, results, strict=True):
-            by_outcome[result.outcome].append((row, result))
-            if result.outcome is not Outcome.SENT:
-                limits.give_back(row)
-        await limits.save(conn)
 
-        sent = [send for send, r in zip(sends, results, strict=True) if r.outcome is Outcome.SENT]
-        await record_sent(conn, ctx.now, sent)
-        stats.sent += len(by_outcome[Outcome.SENT])
-        stats.not_attempted += len(by_outcome[Outcome.NOT_ATTEMPTED])
-        for row, _ in by_outcome[Outcome.MISCONFIGURED]:
-            plan.reschedule[row.id] = ctx.now + timedelta(minutes=self.retry_after_minutes)
-        given_up: list[tuple[DueRow, Result]] = []
-        retry = []
-        for row, result in by_outcome[Outcome.RETRY]:
-            if row.send_attempts + 1 >= self.max_send_attempts:
-                given_up.append((row, result))
-            else:
-                backoff = self.retry_after_minutes * 2**row.send_attempts
-                retry.append({"eid": row.id, "at": ctx.now + timedelta(minutes=backoff)})
-        if retry:
-            await conn.execute(
-                enrollments.update()
-                .where(e.id == sa.bindparam("eid"))
-                .values(next_run_at=sa.bindparam("at"), send_attempts=e.send_attempts + 1),
-                retry,
-            )
-            stats.retried += len(retry)
-        # refused for good: an email bounced, an SMS failed; never got through: failed
-        bounced: list[tuple[DueRow, Result]] = []
-        failed = given_up
-        for row, result in by_outcome[Outcome.REFUSED]:
-            assert row.channel is not None
-            kind = failure_kind(Outcome.REFUSED, row.channel)
-            (bounced if kind is ActivityKind.BOUNCED else failed).append((row, result))
-        await self._refuse(conn, ctx, bounced, Action.BOUNCE, stats)
-        await self._refuse(conn, ctx, failed, Action.FAIL, stats)
+    async def _record(self, ctx: ChangeContext, done: list[Done], stats: BatchStats) -> None:
+        """Record these outcomes, those a bulk action holds a moment later, through a
+        database blip (then give up: the steps keep their keys, and are taken up again
+        once their lease has run out)."""
+        changing = {d[0].id for d in done if changes_status(d, self.rules)}
+        waits = iter(_RECORD_RETRY)
+        give_up = time.monotonic() + self.send_lease_seconds
+        while done:
+            try:
+                async with self.db.write() as conn:
+                    mine, later = await take_back(conn, [(r, m) for r, m, _ in done], changing)
+                    owned = [d for d in done if d[0].id in mine]
+                    await record_outcomes(conn, ctx, owned, self.rules, stats, self._aside)
+            except Exception:
+                wait = next(waits)
+                if wait is None:
+                    raise
+                log.warning("recording sends failed; again in %.1fs", wait)
+                await asyncio.sleep(wait)
+                continue
+            done = [d for d in done if d[0].id in later]
+            if done:
+                if time.monotonic() > give_up:
+                    raise TimeoutError(f"enrollments {sorted(later)} stayed locked")
+                await asyncio.sleep(_BUSY_WAIT)
 
-    async def _refuse(
+    def _lease_end(self) -> datetime:
+        return self.clock.now() + timedelta(seconds=self.send_lease_seconds)
+
+    async def _send_and_record(
         self,
-        conn: AsyncConnection,
         ctx: ChangeContext,
-        refused: list[tuple[DueRow, Result]],
-        action: Action,
+        sends: list[tuple[DueRow, OutboundMessage]],
         stats: BatchStats,
+        stop: asyncio.Event | None,
     ) -> None:
-        """BOUNCED (an email) or FAILED: the status change, and the answer as activity."""
-        if not refused:
-            return
-        changed, deferred = await change_claimed(
-            conn, ctx, action, None, [r for r, _ in refused], self._aside
-        )
-        stats.deferred += deferred
-        kind = ActivityKind.BOUNCED if action is Action.BOUNCE else ActivityKind.FAILED
-        activity = [
-            {
-                "workspace_id": row.workspace_id,
-                "enrollment_id": row.id,
-                "kind": kind,
-                "step": row.current_step,
-                "at": ctx.now,
-                "detail": (result.detail or "")[:500],
-            }
-            for row, result in refused
-            if row.id in changed
-        ]
-        if activity:
-            await conn.execute(activities.insert(), activity)
-        if action is Action.BOUNCE:
-            stats.bounced += len(activity)
-        else:
-            stats.failed += len(activity)
+        """Send (the keys are committed) and record each outcome as it comes, a few at a
+        time: a message's place goes to the next one once its outcome is committed."""
+        out = {row.id for row, _ in sends}
+        halt = _Halt(stop)
+
+        async def write(done: list[Done]) -> None:
+            try:
+                await self._record(ctx, done, stats)
+            finally:
+                out.difference_update(row.id for row, _, _ in done)
+
+        recorder: GroupCommit[Done] = GroupCommit(write)
+
+        async def settle(i: int, result: Result) -> None:
+            try:
+                await recorder.add((*sends[i], result))
+            except Exception:
+                # left with its key: taken up again once the lease has run out
+                log.exception("cannot record sends; the worker stops sending this batch")
+                halt.halted = True
+
+        async def keep_lease() -> None:
+            while out:
+                await asyncio.sleep(self.send_lease_seconds / 3)
+                with contextlib.suppress(Exception):
+                    async with self.db.write() as conn:
+                        await renew(conn, sorted(out), self._lease_end())
+
+        keeper = asyncio.create_task(keep_lease())
+        try:
+            await self._send(sends, halt, settle)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+
+class _Halt:
+    """Set when the worker is stopping, or when this batch can no longer record."""
+
+    def __init__(self, stop: asyncio.Event | None) -> None:
+        self.stop = stop
+        self.halted = False
+
+    def is_set(self) -> bool:
+        return self.halted or (self.stop is not None and self.stop.is_set())

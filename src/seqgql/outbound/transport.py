@@ -33,6 +33,10 @@ class OutboundMessage:
 
 
 class Transport(Protocol):
+    """Sends one message. A transport may say ``external = False`` (nothing leaves the
+    process) and ``parallel = False`` (sending never waits: no point in doing it in tasks);
+    both are true when not said."""
+
     async def send(self, message: OutboundMessage) -> None: ...
 
 
@@ -41,6 +45,8 @@ class RecordingTransport:
     Keeps what it was given, which tests and the demo can look at."""
 
     parallel = False  # sending does not wait on anything: no point in doing it in tasks
+    # nothing leaves the process: the engine records its sends in the claiming transaction
+    external = False
 
     def __init__(self) -> None:
         self.sent: list[OutboundMessage] = []

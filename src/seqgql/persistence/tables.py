@@ -190,6 +190,11 @@ class Enrollment(SQLModel, table=True):
     send_attempts: int = Field(
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
     )
+    # a message handed to an outside transport whose outcome is not recorded yet: its key
+    # (the Message-ID's), and until when the worker sending it holds the step (renewed
+    # while it sends; once past, another worker takes the step up with the same key)
+    sending_key: str | None = Field(default=None, sa_column=sa.Column(sa.String, nullable=True))
+    sending_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class Activity(SQLModel, table=True):

@@ -1,0 +1,151 @@
+"""What became of each message a batch handed to the transport, recorded: sent (the
+activity, the next step scheduled), refused (BOUNCED for an email, FAILED for an SMS), a
+transient failure (tried again later with backoff; FAILED after the last attempt), our own
+settings wrong (the step waits), or not tried because the worker is stopping (left due).
+A step that did not go out gives its place under the daily limit back."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seqgql.domain.kinds import ActivityKind
+from seqgql.domain.status import Action
+from seqgql.engine.changes import change_claimed
+from seqgql.engine.claims import DueRow
+from seqgql.engine.limits import DailyLimits
+from seqgql.engine.recording import record_sent
+from seqgql.engine.stats import BatchStats
+from seqgql.outbound.sending import Outcome, Result, failure_kind
+from seqgql.outbound.transport import OutboundMessage
+from seqgql.persistence.tables import activities, enrollments
+from seqgql.services.enrollments.transitions import ChangeContext
+
+e = enrollments.c
+# a message of the batch, and what came of it
+Done = tuple[DueRow, OutboundMessage, Result]
+# Each statement that records an outcome also clears the step's key (``engine.intents``):
+# a row updated twice in one transaction has its foreign keys checked again, which waits
+# for a sequence a bulk action holds.
+_SETTLED = {"sending_key": None, "sending_until": None}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryRules:
+    max_send_attempts: int = 8
+    retry_after_minutes: int = 5  # doubles with each transient failure of the step
+
+
+def changes_status(item: Done, rules: RetryRules) -> bool:
+    """Whether recording this outcome changes the enrollment's status (and so needs its
+    sequence's lock): refused, or the last transient failure allowed."""
+    row, _, result = item
+    if result.outcome is Outcome.REFUSED:
+        return True
+    return result.outcome is Outcome.RETRY and row.send_attempts + 1 >= rules.max_send_attempts
+
+
+async def record_outcomes(
+    conn: AsyncConnection,
+    ctx: ChangeContext,
+    done: Sequence[Done],
+    rules: RetryRules,
+    stats: BatchStats,
+    aside: dict[int, float],
+) -> None:
+    """Record what became of each message (in the transaction of ``conn``)."""
+    if not done:
+        return
+    by_outcome: dict[Outcome, list[Done]] = defaultdict(list)
+    limits = DailyLimits(ctx.now)
+    for item in done:
+        by_outcome[item[2].outcome].append(item)
+        if item[2].outcome is not Outcome.SENT:
+            limits.give_back(item[0])
+    await limits.save(conn)
+
+    sent = by_outcome[Outcome.SENT]
+    await record_sent(conn, ctx.now, [(row, message) for row, message, _ in sent])
+    stats.sent += len(sent)
+    stats.not_attempted += len(by_outcome[Outcome.NOT_ATTEMPTED])
+    waiting = [row.id for row, _, _ in by_outcome[Outcome.MISCONFIGURED]]
+    if waiting:
+        later = ctx.now + timedelta(minutes=rules.retry_after_minutes)
+        await conn.execute(
+            enrollments.update().where(e.id.in_(waiting)).values(next_run_at=later, **_SETTLED)
+        )
+        stats.rescheduled += len(waiting)
+
+    given_up: list[Done] = []
+    retry = []
+    for item in by_outcome[Outcome.RETRY]:
+        row = item[0]
+        if changes_status(item, rules):
+            given_up.append(item)
+        else:
+            backoff = rules.retry_after_minutes * 2**row.send_attempts
+            retry.append({"eid": row.id, "at": ctx.now + timedelta(minutes=backoff)})
+    if retry:
+        await conn.execute(
+            enrollments.update()
+            .where(e.id == sa.bindparam("eid"))
+            .values(next_run_at=sa.bindparam("at"), send_attempts=e.send_attempts + 1, **_SETTLED),
+            retry,
+        )
+        stats.retried += len(retry)
+    # refused for good: an email bounced, an SMS failed; never got through: failed
+    bounced: list[Done] = []
+    failed = given_up
+    for item in by_outcome[Outcome.REFUSED]:
+        channel = item[1].channel
+        kind = failure_kind(Outcome.REFUSED, channel)
+        (bounced if kind is ActivityKind.BOUNCED else failed).append(item)
+    await _refuse(conn, ctx, bounced, Action.BOUNCE, stats, aside)
+    await _refuse(conn, ctx, failed, Action.FAIL, stats, aside)
+    # the rest (not tried, or moved to another step meanwhile): only the key goes
+    await conn.execute(
+        enrollments.update()
+        .where(e.id.in_([row.id for row, _, _ in done]), e.sending_key.is_not(None))
+        .values(**_SETTLED)
+    )
+
+
+async def _refuse(
+    conn: AsyncConnection,
+    ctx: ChangeContext,
+    refused: list[Done],
+    action: Action,
+    stats: BatchStats,
+    aside: dict[int, float],
+) -> None:
+    """BOUNCED (an email) or FAILED: the status change, and the answer as activity."""
+    if not refused:
+        return
+    changed, deferred = await change_claimed(
+        conn, ctx, action, None, [row for row, _, _ in refused], aside
+    )
+    stats.deferred += deferred
+    kind = ActivityKind.BOUNCED if action is Action.BOUNCE else ActivityKind.FAILED
+    activity = [
+        {
+            "workspace_id": row.workspace_id,
+            "enrollment_id": row.id,
+            "kind": kind,
+            "step": row.current_step,
+            "at": ctx.now,
+            "detail": (result.detail or "")[:500],
+        }
+        for row, _, result in refused
+        if row.id in changed
+    ]
+    if activity:
+        await conn.execute(activities.insert(), activity)
+    if action is Action.BOUNCE:
+        stats.bounced += len(activity)
+    else:
+        stats.failed += len(activity)
