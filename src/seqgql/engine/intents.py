@@ -90,7 +90,8 @@ async def take_back(
         )
         keys = {row.id: row.sending_key for row in rows}
     mine = {row.id for row, message in sends if row.id in keys and keys[row.id] == message.key}
-    return mine, {row.id for row, _ in sends} - ready - keys.keys()
+    # a busy sequence, or a row another transaction holds: in a moment
+    return mine, {row.id for row, _ in sends} - keys.keys()
 
 
 class GroupCommit(Generic[T]):
