@@ -1,5 +1,6 @@
-"""A PostgreSQL server restarted under a live API: a server of the test's own (initdb and
-pg_ctl as the postgres user, on a free port), never the shared one.
+"""A PostgreSQL server restarted under a live API: a cluster of the test's own
+(`private_postgres`: initdb and pg_ctl as the postgres user, on a free port), never the
+shared one.
 
 Subscribers on the app see every change made before and after the restart, once and in
 order, with nothing but a delay; requests during the outage answer a retryable
@@ -8,15 +9,7 @@ SERVICE_UNAVAILABLE; the first request after it succeeds. The recovery time is p
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import glob
-import os
-import shutil
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,60 +26,10 @@ from seqgql.services.auth import issue_token
 from seqgql.services.enrollments import pause
 from seqgql.settings import Settings
 from tests.helpers.factories import gid, make_enrolled
-from tests.helpers.processes import free_port
+from tests.helpers.processes import PrivatePostgres
 from tests.helpers.subscriptions import CHANGES, ack, connect, subscribe
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.faults]
-
-
-def _bin(name: str) -> str | None:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found[-1] if found else shutil.which(name)
-
-
-class PrivatePostgres:
-    """A PostgreSQL cluster of the test's own, run as the postgres user."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="seqgql-pg-"))
-        self.port = free_port()
-        self.data = self.dir / "data"
-        shutil.chown(self.dir, "postgres", "postgres")
-        self._as_postgres(_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
-
-    def _as_postgres(self, *argv: Any) -> None:
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*prefix, *argv], check=True, capture_output=True, timeout=120)
-
-    def pg_ctl(self, *argv: str) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
-        self._as_postgres(
-            _bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l",
-            str(self.dir / "log"), "-w", *argv,
-        )  # fmt: skip
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def remove(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self.pg_ctl("-m", "immediate", "stop")
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture
-def private_postgres(backend: str) -> Iterator[PrivatePostgres]:
-    if _bin("initdb") is None or _bin("pg_ctl") is None:
-        if os.environ.get("CI"):
-            pytest.fail("initdb and pg_ctl are required in CI")
-        pytest.skip("PostgreSQL's server programs are not installed")
-    server = PrivatePostgres()
-    try:
-        server.pg_ctl("start")
-        yield server
-    finally:
-        server.remove()
 
 
 async def test_a_postgres_restart_loses_nothing_and_answers_retryable_errors(
