@@ -32,6 +32,14 @@ from seqgql.settings import Settings
 from tests.helpers.clocks import START, isolated_clock
 from tests.helpers.databases import BACKENDS, POSTGRES_URL, admin, postgres_problem
 from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.processes import (
+    PrivatePostgres,
+    PrivateRedis,
+    Replica,
+    postgres_program,
+    replicas,
+    require_programs,
+)
 from tests.helpers.smtp import RecordingHandler, smtp_server
 from tests.helpers.workspace import Workspace, make_workspace
 
@@ -170,3 +178,51 @@ def smtp_port(smtp_handler: RecordingHandler) -> Iterator[int]:
     """A real SMTP server answering with smtp_handler; its port."""
     with smtp_server(smtp_handler) as port:
         yield port
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own (PrivateRedis), stopped afterwards."""
+    require_programs(PrivateRedis.program(), why="redis-server is")
+    server = PrivateRedis(tmp_path)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def private_postgres(backend: str) -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of the test's own (PrivatePostgres), removed afterwards."""
+    require_programs(
+        postgres_program("initdb"), postgres_program("pg_ctl"),
+        why="PostgreSQL's server programs (initdb, pg_ctl) are",
+    )  # fmt: skip
+    server = PrivatePostgres()
+    try:
+        server.pg_ctl("start")
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def broker(request: pytest.FixtureRequest, database_url: str) -> str:
+    """Where real replicas broadcast: a private Redis, or PostgreSQL itself when a test
+    parametrizes it (indirectly) with "postgres"."""
+    if getattr(request, "param", "redis") == "postgres":
+        return database_url
+    return request.getfixturevalue("redis_server").url  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def two_replicas(database_url: str, broker: str) -> Iterator[list[Replica]]:
+    """Two `seqgql serve` processes on the test's database, broadcasting through ``broker``.
+
+    Polling is set to 60 s: within a test's time only the broker (or, after it comes
+    back, the listener's catch-up) wakes a subscriber on the other replica."""
+    with replicas(
+        2, DATABASE_URL=database_url, BROADCAST_URL=broker, SUBSCRIPTION_POLL_SECONDS="60"
+    ) as started:
+        yield started

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import operator
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -10,14 +13,18 @@ from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
-from seqgql.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
+from seqgql.app import MAX_SUBSCRIPTIONS_PER_CONNECTION, create_app
+from seqgql.clock import FrozenClock
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.events.log import EventCursor
+from seqgql.graphql import subscriptions
 from seqgql.services.enrollments import finish, pause, remove
+from seqgql.settings import Settings
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.graphql_client import GraphQLClient
 from tests.helpers.subscriptions import CHANGES, COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.waiting import eventually
 from tests.helpers.workspace import Workspace
 
 
@@ -150,3 +157,86 @@ async def test_subscriptions_per_connection_are_limited(
     assert message["type"] == "error"
     assert message["id"] == str(MAX_SUBSCRIPTIONS_PER_CONNECTION)
     assert "limit" in message["payload"][0]["message"].lower()
+
+
+def commit_during_a_read(
+    monkeypatch: pytest.MonkeyPatch, reader: str, change: Callable[[], Awaitable[Any]],
+    nothing_new: Callable[[Any], bool] = operator.not_,
+) -> asyncio.Event:  # fmt: skip
+    """Have the subscriptions' ``reader`` (a function reading the log) commit ``change`` once
+    its read has run, the next time it finds ``nothing_new`` after the returned event is
+    set: a commit after the read's snapshot and before the reader waits again."""
+    armed = asyncio.Event()
+    original = getattr(subscriptions, reader)
+
+    async def reading(*args: Any, **kwargs: Any) -> Any:
+        found = await original(*args, **kwargs)
+        if armed.is_set() and nothing_new(found):
+            armed.clear()
+            await change()
+        return found
+
+    monkeypatch.setattr(subscriptions, reader, reading)
+    return armed
+
+
+def slowly_polling_app(database_url: str, clock: FrozenClock) -> Starlette:
+    """An app whose subscribers look at the log by themselves only every 30 s."""
+    settings = Settings(
+        database_url=database_url, auto_migrate=False, run_engine=False,
+        subscription_poll_seconds=30,
+    )  # fmt: skip
+    return create_app(settings, clock=clock)
+
+
+async def test_a_change_committed_while_a_subscriber_reads_the_log_wakes_it(
+    database_url: str, workspace: Workspace, db, clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wake-up of a change committed after a subscriber's read of the log began (its
+    snapshot misses the change) and before it waits again is not lost: the subscriber
+    reads again at once, not at its next poll."""
+    seq, ids = await make_enrolled(db, clock, workspace.actor, 2)
+    app = slowly_polling_app(database_url, clock)
+
+    def pause_one(pk: int) -> Awaitable[Any]:
+        # through the app's own database: its commits wake the app's subscribers
+        return pause(app.state.db, clock, workspace.actor, Selection(ids=(pk,)))
+
+    during_a_read = commit_during_a_read(monkeypatch, "events_after", lambda: pause_one(ids[1]))
+    async with app.router.lifespan_context(app), connect(app, workspace.token) as ws:
+        await ack(ws)
+        await subscribe(ws, "1", CHANGES, {"seq": gid("Sequence", seq)})
+        await asyncio.sleep(0.3)  # subscribed, waiting
+        during_a_read.set()
+        await pause_one(ids[0])  # read, then the read after it finds nothing: ids[1] then
+        first = (await next_data(ws))["enrollmentStatusChanged"]
+        await eventually(lambda: not during_a_read.is_set())
+        second = (await next_data(ws, seconds=3))["enrollmentStatusChanged"]
+        assert second["number"] == first["number"] + 1
+
+
+async def test_a_change_committed_while_a_counts_subscriber_reads_wakes_it(
+    database_url: str, workspace: Workspace, db, clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for the counts: a wake-up that finds nothing new, and a change committed
+    during that look, which then is not left until the next poll."""
+    seq, ids = await make_enrolled(db, clock, workspace.actor, 2)
+    app = slowly_polling_app(database_url, clock)
+    latest = await subscriptions.last_number(db, workspace.actor.workspace_id, seq)
+
+    async def pause_one() -> None:
+        await pause(app.state.db, clock, workspace.actor, Selection(ids=(ids[0],)))
+
+    during_a_read = commit_during_a_read(
+        monkeypatch, "last_number", pause_one, nothing_new=lambda found: found == latest
+    )
+    async with app.router.lifespan_context(app), connect(app, workspace.token) as ws:
+        await ack(ws)
+        await subscribe(ws, "c", COUNTS, {"seq": gid("Sequence", seq)})
+        initial = (await next_data(ws))["sequenceStatusCounts"]
+        assert {c["status"]: c["count"] for c in initial["counts"]}["PAUSED"] == 0
+        during_a_read.set()
+        app.state.bus.notify({seq})  # a wake-up with nothing new: it looks, and meanwhile…
+        await eventually(lambda: not during_a_read.is_set())
+        changed = (await next_data(ws, seconds=3))["sequenceStatusCounts"]
+        assert {c["status"]: c["count"] for c in changed["counts"]}["PAUSED"] == 1

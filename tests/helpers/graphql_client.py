@@ -47,11 +47,15 @@ class GraphQLClient:
         return body["errors"]  # type: ignore[no-any-return]
 
 
+def mutation(name: str, fields: str = BULK) -> str:
+    """The document calling mutation ``name`` with one ``input`` argument."""
+    type_name = name[0].upper() + name[1:] + "Input"
+    return f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ {fields} }} }}"
+
+
 async def mutate(
     gql: GraphQLClient, name: str, input: dict[str, Any], fields: str = BULK
 ) -> dict[str, Any]:
     """Call mutation ``name`` with one ``input`` argument; return its payload."""
-    type_name = name[0].upper() + name[1:] + "Input"
-    query = f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ {fields} }} }}"
-    data = await gql.execute(query, {"input": input})
+    data = await gql.execute(mutation(name, fields), {"input": input})
     return data[name]  # type: ignore[no-any-return]

@@ -1,4 +1,5 @@
-"""Subscriptions over a websocket (graphql-transport-ws) through the ASGI app."""
+"""Subscriptions over a websocket (graphql-transport-ws): through the ASGI app in process,
+or to a real server over a socket."""
 
 from __future__ import annotations
 
@@ -28,12 +29,20 @@ subscription($seq: ID!) {
 
 
 @asynccontextmanager
-async def connect(app: Starlette, token: str | None) -> AsyncIterator[AsyncWebSocketSession]:
-    async with (
-        httpx.AsyncClient(
+async def connect(app: Starlette | str, token: str | None) -> AsyncIterator[AsyncWebSocketSession]:
+    """A websocket to ``app`` (the ASGI app, or a real server's http://…/graphql address),
+    its connection_init sent with the token."""
+    if isinstance(app, str):
+        # plain http on loopback: no TLS context to build (that takes ~50 ms of CPU each)
+        client, url = httpx.AsyncClient(verify=False), app
+    else:
+        client = httpx.AsyncClient(
             transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-        ) as client,
-        aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws,
+        )
+        url = "/graphql"
+    async with (
+        client,
+        aconnect_ws(url, client, subprotocols=["graphql-transport-ws"]) as ws,
     ):
         payload = {"authorization": f"Bearer {token}"} if token else {}
         await ws.send_json({"type": "connection_init", "payload": payload})
@@ -52,11 +61,24 @@ async def subscribe(
     )
 
 
-async def next_data(ws: AsyncWebSocketSession) -> dict[str, Any]:
+async def next_data(ws: AsyncWebSocketSession, seconds: float = 5) -> dict[str, Any]:
+    """The data of the next "next" message (pings skipped); fails after ``seconds``."""
     while True:
-        message = await asyncio.wait_for(ws.receive_json(), 5)
+        message = await asyncio.wait_for(ws.receive_json(), seconds)
         if message["type"] == "ping":
             continue
         assert message["type"] == "next", message
         assert "errors" not in message["payload"], message
         return message["payload"]["data"]  # type: ignore[no-any-return]
+
+
+async def receive_changes(
+    app: Starlette | str, token: str, sequence: str, count: int, *,
+    since: str | None = None, seconds: float = 5,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Subscribe to ``sequence``'s changes (after ``since``) and take the next ``count``,
+    each within ``seconds``."""
+    async with connect(app, token) as ws:
+        await ack(ws)
+        await subscribe(ws, "changes", CHANGES, {"seq": sequence, "since": since})
+        return [(await next_data(ws, seconds))["enrollmentStatusChanged"] for _ in range(count)]

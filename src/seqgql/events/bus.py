@@ -25,10 +25,20 @@ class EventBus:
         """Wake every waiting subscriber (after a gap in what this process heard)."""
         self.notify(list(self._waiters))
 
-    async def wait(self, sequence_id: int, seconds: float) -> None:
-        """Return when the sequence's log may have grown, or after ``seconds``."""
+    def waiter(self, sequence_id: int) -> asyncio.Event:
+        """What the sequence's next notification sets. Take it *before* reading the log and
+        wait on it after: a change committed while the read runs (after its snapshot) then
+        still wakes the reader, instead of leaving it until its next poll."""
         event = self._waiters.get(sequence_id)
         if event is None:
             event = self._waiters[sequence_id] = asyncio.Event()
+        return event
+
+    async def wait(
+        self, sequence_id: int, seconds: float, waiter: asyncio.Event | None = None
+    ) -> None:
+        """Return when the sequence's log may have grown (since ``waiter`` was taken, when
+        given), or after ``seconds``."""
+        event = waiter if waiter is not None else self.waiter(sequence_id)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), seconds)

@@ -122,6 +122,7 @@ class Subscription:
         if followed:
             followed.report(position)
         while until is None or position < until:
+            woken = ctx.bus.waiter(pk)  # before the read: a commit during it wakes us too
             rows = await patiently(functools.partial(events_after, ctx.db, pk, position))
             if rows:
                 _refresh(ctx)
@@ -134,7 +135,7 @@ class Subscription:
                         followed.report(row.number)
                     yield EnrollmentStatusChange.from_row(row)
             if not rows:
-                await ctx.bus.wait(pk, ctx.poll_seconds)
+                await ctx.bus.wait(pk, ctx.poll_seconds, woken)
 
     @strawberry.subscription(
         description="Counts per status: sent on subscribe, then when they change "
@@ -146,6 +147,7 @@ class Subscription:
         ctx = info.context
         pk, seen = await _sequence(ctx, sequence_id)
         sent: dict[EnrollmentStatus, int] | None = None
+        woken = ctx.bus.waiter(pk)  # before each read (see enrollment_status_changed)
         while True:
             found = await patiently(
                 lambda: status_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
@@ -159,7 +161,8 @@ class Subscription:
                     counts=status_count_list(counts),
                 )
             while True:
-                await ctx.bus.wait(pk, ctx.poll_seconds)
+                await ctx.bus.wait(pk, ctx.poll_seconds, woken)
+                woken = ctx.bus.waiter(pk)
                 latest = await patiently(lambda: last_number(ctx.db, ctx.workspace_id, pk))
                 if latest is not None and latest != seen:
                     seen = latest
