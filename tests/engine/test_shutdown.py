@@ -12,15 +12,12 @@ import pytest
 from seqgql.clock import FrozenClock
 from seqgql.outbound.transport import OutboundMessage
 from tests.helpers.engine import (
+    HANG_GUARD_SECONDS,
     Delivery,
+    GatedTransport,
     ScriptedTransport,
     State,
 )
-
-# The most a test waits for the engine to get somewhere (a guard against a hang, not a
-# measurement: the engine gets there in milliseconds).
-HANG_GUARD_SECONDS = 30
-
 
 # The engine serves every workspace: a clock of its own keeps other tests' rows from being due.
 pytestmark = pytest.mark.isolated_clock
@@ -40,24 +37,6 @@ class SlowTransport:
         self.accepted.append(message)
         if len(self.accepted) >= self.signal_after:
             self.went_out.set()
-
-
-class GatedTransport:
-    """Holds every message until ``gate`` opens; says when ``signal_after`` are waiting."""
-
-    def __init__(self, signal_after: int) -> None:
-        self.started: list[OutboundMessage] = []
-        self.accepted: list[OutboundMessage] = []
-        self.gate = asyncio.Event()
-        self.signal_after = signal_after
-        self.all_in_flight = asyncio.Event()
-
-    async def send(self, message: OutboundMessage) -> None:
-        self.started.append(message)
-        if len(self.started) >= self.signal_after:
-            self.all_in_flight.set()
-        await self.gate.wait()
-        self.accepted.append(message)
 
 
 class StoppingTransport(ScriptedTransport):

@@ -26,6 +26,9 @@ from seqgql.services.enrollments import add_contacts
 from seqgql.services.sequences import create_sequence
 from tests.helpers.factories import make_contacts
 
+# The most a test waits for the engine to get somewhere (a guard against a hang, not a
+# measurement: the engine gets there in milliseconds).
+HANG_GUARD_SECONDS = 30
 DAY = 24 * 60
 EMAILS = [
     StepSpec(StepChannel.EMAIL, 0, "Hi {{first_name}}", "Hello {{first_name}}"),
@@ -184,6 +187,24 @@ class ScriptedTransport:
     def accepted_for(self, ids: list[int]) -> list[int]:
         wanted = set(ids)
         return [m.enrollment_id for m in self.accepted if m.enrollment_id in wanted]
+
+
+class GatedTransport:
+    """Holds every message until ``gate`` opens; says when ``signal_after`` are waiting."""
+
+    def __init__(self, signal_after: int) -> None:
+        self.started: list[OutboundMessage] = []
+        self.accepted: list[OutboundMessage] = []
+        self.gate = asyncio.Event()
+        self.signal_after = signal_after
+        self.all_in_flight = asyncio.Event()
+
+    async def send(self, message: OutboundMessage) -> None:
+        self.started.append(message)
+        if len(self.started) >= self.signal_after:
+            self.all_in_flight.set()
+        await self.gate.wait()
+        self.accepted.append(message)
 
 
 async def run_at_once(
