@@ -8,7 +8,9 @@ import asyncio
 import time
 from typing import Any
 
-from httpx_ws import AsyncWebSocketSession
+import httpx
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
 from seqgql.clock import FrozenClock
@@ -71,3 +73,36 @@ async def test_a_nul_character_in_subscription_variables_is_refused(
         assert error["extensions"] == {"code": "INVALID_TEXT", "field": "variables.seq"}
         await subscribe(ws, "ok", COUNTS, {"seq": gid("Sequence", seq)})
         assert (await next_data(ws))["sequenceStatusCounts"]["total"] == 1
+
+
+async def test_the_legacy_graphql_ws_protocol_measures_documents_first_too(
+    app: Starlette, workspace: Workspace, db: Database, clock: FrozenClock
+) -> None:
+    seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    refused = {
+        "big": ("subscription { " + "a " * 1_000_000 + "}", {}, "DOCUMENT_TOO_LARGE"),
+        "many": ("subscription { " + "a " * 3_000 + "}", {}, "TOO_MANY_TOKENS"),
+        "nul": (COUNTS, {"seq": gid("Sequence", seq) + "\u0000"}, "INVALID_TEXT"),
+    }
+    async with (
+        httpx.AsyncClient(
+            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
+        ) as client,
+        aconnect_ws("/graphql", client, subprotocols=["graphql-ws"]) as ws,
+    ):
+        init = {"authorization": f"Bearer {workspace.token}"}
+        await ws.send_json({"type": "connection_init", "payload": init})
+        assert (await asyncio.wait_for(ws.receive_json(), 5))["type"] == "connection_ack"
+        for op_id, (query, variables, code) in refused.items():
+            started = time.monotonic()
+            payload = {"query": query, "variables": variables}
+            await ws.send_json({"id": op_id, "type": "start", "payload": payload})
+            message = await asyncio.wait_for(ws.receive_json(), 5)
+            assert (message["type"], message["id"]) == ("error", op_id), message
+            assert message["payload"]["extensions"]["code"] == code
+            assert time.monotonic() - started < 2
+        payload = {"query": COUNTS, "variables": {"seq": gid("Sequence", seq)}}
+        await ws.send_json({"id": "ok", "type": "start", "payload": payload})
+        message = await asyncio.wait_for(ws.receive_json(), 5)
+        assert message["type"] == "data", message
+        assert message["payload"]["data"]["sequenceStatusCounts"]["total"] == 1

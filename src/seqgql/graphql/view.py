@@ -21,6 +21,7 @@ from seqgql.domain.kinds import Role
 from seqgql.events.bus import EventBus
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.feeds import FeedHub
+from seqgql.graphql.legacy_ws import LimitedGraphQLWSHandler
 from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.outbound.transport import Transport
@@ -44,6 +45,7 @@ def bearer_token(value: str | None) -> str | None:
 
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
+    graphql_ws_handler_class = LimitedGraphQLWSHandler
 
     def __init__(
         self,

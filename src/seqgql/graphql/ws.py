@@ -17,20 +17,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from seqgql.domain.validation import nul_in, nul_message
 from seqgql.events.log import BadCursor, EventCursor
 from seqgql.graphql.context import Context
-from seqgql.graphql.feeds import (
-    FELL_BEHIND,
-    MAX_DOCUMENT_CHARS,
-    Feed,
-    FeedHub,
-    Shape,
-    TooManyTokens,
-    payload_of,
-    shape,
-)
+from seqgql.graphql.feeds import FELL_BEHIND, Feed, FeedHub, Shape, payload_of, shape
 from seqgql.graphql.mailbox import Closed
+from seqgql.graphql.operation_limits import Refused, check_operation
 from seqgql.graphql.positions import follow
 from seqgql.services.actor import Actor
 
@@ -55,21 +46,8 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         view: FeedSource = self.view  # type: ignore[assignment]
-        if len(operation.query) > MAX_DOCUMENT_CHARS:
-            await self._refuse(
-                operation,
-                GraphQLError(
-                    f"the document is over {MAX_DOCUMENT_CHARS:,} characters",
-                    extensions={"code": "DOCUMENT_TOO_LARGE"},
-                ),
-            )
-            return
-        if (where := nul_in({"variables": operation.variables or {}})) is not None:
-            code = {"code": "INVALID_TEXT", "field": where}
-            await self._refuse(operation, GraphQLError(nul_message(where), extensions=code))
-            return
-        document = view.feeds.parse(operation.query)
-        if isinstance(document, TooManyTokens):
+        document = check_operation(view.feeds, operation.query, operation.variables)
+        if isinstance(document, Refused):
             await self._refuse(operation, document)
             return
         if isinstance(document, GraphQLError):
