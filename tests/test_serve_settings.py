@@ -1,6 +1,7 @@
-"""Settings read from the environment of a real `seqgql serve` process, seen from outside
-over HTTP: GRAPHQL_FAST_PATH, MAX_BODY_BYTES and TOKEN_CACHE_SECONDS; and the process-wide
-tuning `serve` applies to its own process."""
+"""Settings read from the environment (or a .env file) of a real `seqgql serve` process,
+seen from outside over HTTP: GRAPHQL_FAST_PATH, MAX_BODY_BYTES, TOKEN_CACHE_SECONDS,
+ALLOWED_ORIGINS and ALLOWED_HEADERS; and the process-wide tuning `serve` applies to its
+own process."""
 
 from __future__ import annotations
 
@@ -39,22 +40,29 @@ class Served:
 
 
 @contextmanager
-def serving(tmp_path: Path) -> Iterator[Served]:
-    """`seqgql serve` on SQLite with the settings under test, stopped on leaving."""
+def serving(tmp_path: Path, *unset: str) -> Iterator[Served]:
+    """`seqgql serve` on SQLite with the settings under test but ``unset`` (run in
+    ``tmp_path``, where a .env file may hold more), stopped on leaving."""
     db = tmp_path / "serve.db"
     env = seqgql_env(
         DATABASE_URL=f"sqlite:///{db}",
         GRAPHQL_FAST_PATH="false",
         MAX_BODY_BYTES="5000",
         TOKEN_CACHE_SECONDS="0",
+        ALLOWED_ORIGINS="http://localhost:5173",  # one origin, as a user writes it
         LOG_LEVEL="warning",
     )
+    for name in unset:
+        del env[name]
     token = subprocess.run(
         [sys.executable, "-m", "seqgql.cli", "token", "create", "--email", "ops@example.com"],
-        env=env, capture_output=True, text=True, check=True, timeout=120,
+        env=env, capture_output=True, text=True, check=True, timeout=120, cwd=tmp_path,
     ).stdout.strip()  # fmt: skip
     port = free_port()
-    process = seqgql("serve", "--port", str(port), env=env, prelude=PRELUDE, stderr=subprocess.PIPE)
+    process = seqgql(
+        "serve", "--port", str(port), env=env, prelude=PRELUDE, stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )  # fmt: skip
     served = Served(f"http://127.0.0.1:{port}", token, db)
     try:
         wait_for_port(port)
@@ -80,10 +88,42 @@ def test_a_real_server_reads_its_settings_from_the_environment(tmp_path: Path) -
             assert big.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
             assert "5,000 bytes" in big.json()["errors"][0]["message"]
             # TOKEN_CACHE_SECONDS=0: a revoked token is refused at the next request
+            # ALLOWED_ORIGINS: one origin; the default ALLOWED_HEADERS cover common clients
+            asked = "content-type, authorization, x-request-id, apollographql-client-name"
+            allowed = preflight(http, "http://localhost:5173", asked)
+            assert allowed.status_code == 200
+            assert allowed.headers["access-control-allow-origin"] == "http://localhost:5173"
+            assert preflight(http, "http://evil.example", "content-type").status_code == 400
+            # TOKEN_CACHE_SECONDS=0: a revoked token is refused at the next request
             with sqlite3.connect(served.db) as conn:
                 conn.execute("DELETE FROM api_tokens")
             time.sleep(0.05)
             assert http.post("/graphql", json={"query": PAGE}).status_code == 401
+
+
+def preflight(http: httpx.Client, origin: str, headers: str) -> httpx.Response:
+    """A browser's CORS preflight for a POST sending ``headers``."""
+    asking = {
+        "origin": origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": headers,
+    }
+    return http.options("/graphql", headers=asking)
+
+
+def test_lists_of_origins_and_headers_from_a_dotenv_file(tmp_path: Path) -> None:
+    """A .env file in the working directory: a comma-separated list and a JSON list."""
+    (tmp_path / ".env").write_text(
+        "ALLOWED_ORIGINS=http://a.example, http://b.example\n"
+        'ALLOWED_HEADERS=["content-type", "x-custom"]\n'
+    )
+    with (
+        serving(tmp_path, "ALLOWED_ORIGINS") as served,
+        httpx.Client(base_url=served.base, timeout=10) as http,
+    ):
+        for origin in ("http://a.example", "http://b.example"):
+            assert preflight(http, origin, "content-type, x-custom").status_code == 200
+        assert preflight(http, "http://a.example", "x-request-id").status_code == 400
 
 
 def test_serve_tunes_the_garbage_collector_of_its_own_process(tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type"],
+                allow_headers=settings.allowed_headers,
                 max_age=600,
             )
         ],

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./seqgql.db"
+# What common GraphQL clients send (Apollo Client, urql, Relay, GraphiQL), and request ids.
+DEFAULT_ALLOWED_HEADERS = (
+    "authorization",
+    "content-type",
+    "accept",
+    "x-request-id",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+)
 
 
 class Settings(BaseSettings):
@@ -18,9 +32,15 @@ class Settings(BaseSettings):
     broadcast_url: str = Field(
         default="memory://", description="memory://, redis://host:6379 or postgres://..."
     )
-    allowed_origins: list[str] = Field(
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Browser origins allowed to call the API (CORS and websocket handshakes)",
+        description="Browser origins allowed to call the API (CORS and websocket "
+        "handshakes): one origin, a comma-separated list or a JSON list",
+    )
+    allowed_headers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ALLOWED_HEADERS),
+        description="Request headers a browser may send cross-origin (CORS preflight): a "
+        "comma-separated or JSON list",
     )
     subscription_poll_seconds: float = Field(
         default=1.0,
@@ -105,9 +125,12 @@ class Settings(BaseSettings):
             raise ValueError("SMTP_FROM is required when SMTP_HOST is set")
         return self
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "allowed_headers", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
+        """One value, a comma-separated list or a JSON list (from the environment or .env)."""
         if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
             return [o.strip() for o in value.split(",") if o.strip()]
         return value

@@ -69,11 +69,17 @@ def seqgql_env(**settings: str) -> dict[str, str]:
 
 
 def seqgql(
-    *args: str, env: dict[str, str], prelude: str = "", stderr: int | None = None
+    *args: str,
+    env: dict[str, str],
+    prelude: str = "",
+    stderr: int | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """``seqgql ARGS`` in a process of its own (``prelude``: Python run before it)."""
+    """``seqgql ARGS`` in a process of its own (``prelude``: Python run before it; ``cwd``:
+    where it runs, and so which .env file it reads)."""
     program = f"import sys\n{prelude}\nfrom seqgql.cli import main\nsys.exit(main())"
-    return subprocess.Popen([sys.executable, "-c", program, *args], env=env, stderr=stderr)
+    argv = [sys.executable, "-c", program, *args]
+    return subprocess.Popen(argv, env=env, stderr=stderr, cwd=cwd)
 
 
 def require_programs(*paths: str | None, why: str) -> None:
