@@ -21,7 +21,7 @@ from seqgql.services.contacts import ContactSpec, create_contacts
 from seqgql.services.enrollments import add_contacts, finish, pause, record_delivery_event, remove
 from tests.helpers.clocks import START
 from tests.helpers.factories import ALL_STATUSES, gid, gids, make_sequence
-from tests.helpers.graphql_client import GraphQLClient
+from tests.helpers.graphql_client import GraphQLClient, mutate
 from tests.helpers.workspace import Workspace, make_workspace
 
 LIST = """
@@ -486,3 +486,29 @@ async def test_enrolled_at_range(
     paris = (START + timedelta(minutes=90)).astimezone(ZoneInfo("Europe/Paris"))
     assert names(await listing(gql, seq, {"enrolledAfter": paris.isoformat()})) == {"Late"}
     assert (await listing(gql, seq, {"enrolledAfter": at(150)}))["totalCount"] == 0
+
+
+async def test_dates_and_times_without_an_offset_are_taken_as_utc(
+    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
+) -> None:
+    """What a date picker sends (`2026-11-24`, `2026-11-24T00:00:00`), in a listing's
+    filter and in a bulk action's: UTC, not an internal error."""
+    actor = workspace.actor
+    seq = await make_sequence(db, clock, actor)
+    await enroll_people(db, clock, actor, seq, [("Monday", "T", None)])  # 2026-11-23 09:00Z
+    clock.advance(timedelta(days=1))
+    await enroll_people(db, clock, actor, seq, [("Tuesday", "T", None)])
+    for day in ("2026-11-24", "2026-11-24T00:00:00"):
+        assert names(await listing(gql, seq, {"enrolledAfter": day})) == {"Tuesday"}, day
+        assert names(await listing(gql, seq, {"enrolledBefore": day})) == {"Monday"}, day
+    selection = {"sequenceId": gid("Sequence", seq), "filter": {"enrolledAfter": "2026-11-24"}}
+    paused = await mutate(gql, "pauseEnrollments", {"selection": selection})
+    assert (paused["changedCount"], paused["userErrors"]) == (1, [])
+    assert counts(await listing(gql, seq))["PAUSED"] == 1
+    # a moment that does not exist in UTC: refused, naming the field
+    selection["filter"] = {"enrolledBefore": "0001-01-01T00:00:00+14:00"}
+    refused = await mutate(gql, "resumeEnrollments", {"selection": selection})
+    assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
+        (["input", "selection", "filter", "enrolledBefore"], "INVALID")
+    ]
+    assert refused["changedCount"] == 0

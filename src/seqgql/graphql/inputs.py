@@ -3,7 +3,7 @@ id reported as a UserError naming its field)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 
@@ -55,8 +55,16 @@ class EnrollmentFilter:
     search: str | None = strawberry.field(
         default=None, description="Part of the contact's name or email."
     )
-    enrolled_after: datetime | None = None
-    enrolled_before: datetime | None = None
+    enrolled_after: datetime | None = strawberry.field(
+        default=None,
+        description="Enrolled at or after this moment. A date (`2026-01-01`) or a time "
+        "without an offset is taken as UTC.",
+    )
+    enrolled_before: datetime | None = strawberry.field(
+        default=None,
+        description="Enrolled before this moment. A date or a time without an offset is "
+        "taken as UTC.",
+    )
     include_removed: bool = strawberry.field(
         default=False, description="Removed enrollments are hidden unless asked for."
     )
@@ -71,10 +79,23 @@ class EnrollmentFilter:
             else None,
             group_id=ids.optional(self.group_id, "Group", [*path, "groupId"]),
             search=self.search,
-            enrolled_after=self.enrolled_after,
-            enrolled_before=self.enrolled_before,
+            enrolled_after=time_bound(self.enrolled_after, ids, [*path, "enrolledAfter"]),
+            enrolled_before=time_bound(self.enrolled_before, ids, [*path, "enrolledBefore"]),
             include_removed=self.include_removed,
         )
+
+
+def time_bound(value: datetime | None, ids: IdDecoder, path: Path) -> datetime | None:
+    """A filter's bound: a moment; a date, or a time without an offset, is taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return validation.moment(value)
+    except validation.Invalid as exc:
+        ids.errors.append(error(path, ErrorCode.INVALID, str(exc)))
+        return None
 
 
 def filter_spec(flt: EnrollmentFilter | None, ids: IdDecoder, path: Path) -> FilterSpec:
