@@ -1,13 +1,19 @@
 """Real processes on loopback: a free port, waiting for something to listen on one, and
-`seqgql` run as a user runs it."""
+`seqgql` run as a user runs it (``serving``: `seqgql serve` with a token, stopped on
+leaving, its stderr kept)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -40,3 +46,34 @@ def seqgql(
     """``seqgql ARGS`` in a process of its own (``prelude``: Python run before it)."""
     program = f"import sys\n{prelude}\nfrom seqgql.cli import main\nsys.exit(main())"
     return subprocess.Popen([sys.executable, "-c", program, *args], env=env, stderr=stderr)
+
+
+@dataclass
+class Served:
+    base: str
+    port: int
+    token: str
+    db: Path
+    stderr: list[str] = field(default_factory=list)  # once stopped
+
+
+@contextmanager
+def serving(tmp_path: Path, *, prelude: str = "", **settings: str) -> Iterator[Served]:
+    """`seqgql serve` on a SQLite file of its own with these settings (environment
+    variables) and an admin token; stopped with Ctrl+C on leaving, its stderr kept."""
+    db = tmp_path / "serve.db"
+    env = seqgql_env(DATABASE_URL=f"sqlite:///{db}", **settings)
+    token = subprocess.run(
+        [sys.executable, "-m", "seqgql.cli", "token", "create", "--email", "ops@example.com"],
+        env=env, capture_output=True, text=True, check=True, timeout=120,
+    ).stdout.strip()  # fmt: skip
+    port = free_port()
+    process = seqgql("serve", "--port", str(port), env=env, prelude=prelude, stderr=subprocess.PIPE)
+    served = Served(f"http://127.0.0.1:{port}", port, token, db)
+    try:
+        wait_for_port(port)
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl+C: the process exits through Python
+        _, stderr = process.communicate(timeout=10)
+        served.stderr = stderr.decode().splitlines()
