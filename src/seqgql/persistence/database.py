@@ -40,6 +40,12 @@ def is_unavailable(exc: BaseException | None) -> bool:
     return isinstance(exc, (OSError, TimeoutError))
 
 
+def first_line(exc: BaseException) -> str:
+    """What to log of an error in one line: its message's first line, or its type."""
+    lines = str(exc).splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 T = TypeVar("T")
 
 
@@ -54,8 +60,7 @@ async def patiently(read: Callable[[], Awaitable[T]], *, max_delay: float = 2.0)
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            first_line = str(exc).splitlines()[0]
-            log.warning("the database is unavailable (retry in %.1f s): %s", delay, first_line)
+            log.warning("the database is unavailable (retry in %.1f s): %s", delay, first_line(exc))
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_delay)
 
