@@ -30,16 +30,16 @@ PER_CLIENT = 5
 ACTIONS = ("pauseEnrollments", "resumeEnrollments")
 
 
+pytestmark = pytest.mark.sqlite_only
+
+
 @pytest.fixture
 async def busy_app(
-    backend: str,
     database_url: str,
     clock: FrozenClock,
     transport: RecordingTransport,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Starlette]:
-    if backend != "sqlite":
-        pytest.skip("the write queue is SQLite's (PostgreSQL takes concurrent writers)")
     monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 20)
     settings = Settings(database_url=database_url, auto_migrate=False, run_engine=False)
     app = create_app(settings, clock=clock, transport=transport)
@@ -87,13 +87,9 @@ async def test_concurrent_bulk_writers_all_get_their_answer(
     assert changes == CLIENTS * PER_CLIENT * ROUNDS * len(ACTIONS)
 
 
-async def test_a_write_inside_a_write_of_the_same_task_is_refused_at_once(
-    backend: str, db: Database
-) -> None:
+async def test_a_write_inside_a_write_of_the_same_task_is_refused_at_once(db: Database) -> None:
     """It would wait for its own turn forever (before the queue: for SQLite's busy
     timeout, then fail)."""
-    if backend != "sqlite":
-        pytest.skip("the write queue is SQLite's")
     async with db.write():
         with pytest.raises(RuntimeError, match="a write inside a write"):
             async with asyncio.timeout(5), db.write():
