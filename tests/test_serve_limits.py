@@ -108,7 +108,7 @@ def test_headers_that_do_not_arrive_in_time_or_grow_too_large_are_refused_and_cl
     assert b'"code":"HEADERS_TOO_LARGE"' in too_large
     # meanwhile everyone else was answered at once
     assert [status for status, _ in others] == [200, 200, 200]
-    assert max(seconds for _, seconds in others) < 1.0, others
+    assert max(seconds for _, seconds in others) < 2.0, others
 
 
 PAGE = "{ sequences(first: 5) { totalCount edges { node { id name } } } }"
