@@ -53,12 +53,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked postgres_only run only in the PostgreSQL half (deselected, not skipped)."""
+    """Tests marked postgres_only run only in the PostgreSQL half, and those marked
+    sqlite_only only in the SQLite half (deselected, not skipped)."""
     keep, drop = [], []
     for item in items:
         params = getattr(item, "callspec", None)
-        on_sqlite = params is not None and params.params.get("database_url") == "sqlite"
-        (drop if on_sqlite and item.get_closest_marker("postgres_only") else keep).append(item)
+        backend = params.params.get("database_url") if params is not None else None
+        other = {"sqlite": "postgres_only", "postgres": "sqlite_only"}.get(str(backend))
+        (drop if other and item.get_closest_marker(other) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -1,5 +1,6 @@
 """The benchmarks run as modules from the repository (one shared harness, no sys.path
-edits): each answers --help in a process of its own."""
+edits): each answers --help in a process of its own, and the SQLite one, which needs no
+server, runs a tiny round."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["bulk", "page", "fanout", "engine"]
+SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes"]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -21,6 +22,18 @@ def test_each_bench_runs_as_a_module(name: str) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
+
+
+def test_the_sqlite_bench_runs_in_a_quick_mode() -> None:
+    """It needs nothing but SQLite, so a tiny run of it is cheap: it prints its table."""
+    quick = ["--clients", "4", "--actions", "2", "--per-client", "3", "--rounds", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.sqlite_writes", *quick],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| figure | queue | no queue |" in done.stdout, done.stdout
+    assert "| bulk actions answered | 8 | 8 |" in done.stdout, done.stdout
 
 
 def test_no_bench_file_edits_the_import_path() -> None:

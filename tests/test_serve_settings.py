@@ -5,19 +5,15 @@ own process."""
 
 from __future__ import annotations
 
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from tests.helpers.processes import free_port, seqgql, seqgql_env, wait_for_port
+from tests.helpers.processes import Served, serving
 
 PAGE = "{ viewer { email } sequences { totalCount } }"
 # Nothing can import the fast path's executor: a server that did not read
@@ -31,50 +27,24 @@ atexit.register(lambda: print("gc", gc.get_threshold(), gc.get_freeze_count() > 
 """
 
 
-@dataclass
-class Served:
-    base: str
-    token: str
-    db: Path
-    stderr: list[str] = field(default_factory=list)  # once stopped
-
-
 @contextmanager
-def serving(tmp_path: Path, *unset: str) -> Iterator[Served]:
-    """`seqgql serve` on SQLite with the settings under test but ``unset`` (run in
-    ``tmp_path``, where a .env file may hold more), stopped on leaving."""
-    db = tmp_path / "serve.db"
-    env = seqgql_env(
-        DATABASE_URL=f"sqlite:///{db}",
+def serving_settings(tmp_path: Path, unset: tuple[str, ...] = ()) -> Iterator[Served]:
+    """`seqgql serve` with the settings under test (but ``unset``), run in ``tmp_path``."""
+    with serving(
+        tmp_path,
+        prelude=PRELUDE,
+        unset=unset,
         GRAPHQL_FAST_PATH="false",
         MAX_BODY_BYTES="5000",
         TOKEN_CACHE_SECONDS="0",
         ALLOWED_ORIGINS="http://localhost:5173",  # one origin, as a user writes it
         LOG_LEVEL="warning",
-    )
-    for name in unset:
-        del env[name]
-    token = subprocess.run(
-        [sys.executable, "-m", "seqgql.cli", "token", "create", "--email", "ops@example.com"],
-        env=env, capture_output=True, text=True, check=True, timeout=120, cwd=tmp_path,
-    ).stdout.strip()  # fmt: skip
-    port = free_port()
-    process = seqgql(
-        "serve", "--port", str(port), env=env, prelude=PRELUDE, stderr=subprocess.PIPE,
-        cwd=tmp_path,
-    )  # fmt: skip
-    served = Served(f"http://127.0.0.1:{port}", token, db)
-    try:
-        wait_for_port(port)
+    ) as served:
         yield served
-    finally:
-        process.send_signal(signal.SIGINT)  # Ctrl+C: the process exits through Python
-        _, stderr = process.communicate(timeout=10)
-        served.stderr = stderr.decode().splitlines()
 
 
 def test_a_real_server_reads_its_settings_from_the_environment(tmp_path: Path) -> None:
-    with serving(tmp_path) as served:
+    with serving_settings(tmp_path) as served:
         headers = {"authorization": f"Bearer {served.token}"}
         with httpx.Client(base_url=served.base, headers=headers, timeout=10) as http:
             # GRAPHQL_FAST_PATH=false: it started, and answers without the fast path
@@ -118,7 +88,7 @@ def test_lists_of_origins_and_headers_from_a_dotenv_file(tmp_path: Path) -> None
         'ALLOWED_HEADERS=["content-type", "x-custom"]\n'
     )
     with (
-        serving(tmp_path, "ALLOWED_ORIGINS") as served,
+        serving_settings(tmp_path, unset=("ALLOWED_ORIGINS",)) as served,
         httpx.Client(base_url=served.base, timeout=10) as http,
     ):
         for origin in ("http://a.example", "http://b.example"):
@@ -127,6 +97,6 @@ def test_lists_of_origins_and_headers_from_a_dotenv_file(tmp_path: Path) -> None
 
 
 def test_serve_tunes_the_garbage_collector_of_its_own_process(tmp_path: Path) -> None:
-    with serving(tmp_path) as served:
+    with serving_settings(tmp_path) as served:
         assert httpx.get(f"{served.base}/healthz", timeout=10).status_code == 200
     assert "gc (10000, 50, 100) True" in served.stderr, served.stderr

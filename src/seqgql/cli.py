@@ -88,8 +88,7 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from seqgql import serving
     from seqgql.app import create_app
 
     if args.demo:
@@ -115,10 +114,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
     app = create_app(settings)
     tune_gc()
-    uvicorn.run(
+    serving.run(
         app,
         host=args.host,
         port=args.port,
+        header_timeout=settings.header_timeout_seconds,
         log_level=settings.log_level,
         ws_max_size=settings.max_body_bytes,  # a websocket message is a body too
     )

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from seqgql.domain.validation import nul_in, nul_message
 from seqgql.graphql.public_errors import UNAVAILABLE
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, bearer_token
-from seqgql.persistence.database import is_unavailable
+from seqgql.persistence.database import first_line, is_unavailable
 from seqgql.services.auth import TokenCache
 
 log = logging.getLogger("seqgql")
@@ -150,7 +150,7 @@ class AuthenticatedGraphQL:
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            log.warning("the database is unavailable: %s", str(exc).splitlines()[0])
+            log.warning("the database is unavailable: %s", first_line(exc))
             raise _Refused(
                 error_response(
                     503, UNAVAILABLE, "SERVICE_UNAVAILABLE", headers={"Retry-After": "1"}

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a request body may take to arrive (408 REQUEST_TIMEOUT after)",
     )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long `seqgql serve` waits for a request's headers (from the "
+        "connection's opening, or the request's first byte on a kept-alive connection): "
+        "then it answers 408 REQUEST_TIMEOUT and closes the connection",
+    )
     log_level: str = "info"
 
     @property

@@ -1,11 +1,16 @@
 """A revoked token or a changed role takes effect within a second, over HTTP and on
-open websockets (a revoked token's connection is closed with 4403)."""
+open websockets (a revoked token's connection is closed with 4403, and what still runs on
+it ends without a traceback)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from typing import Any
 
+import pytest
+from httpx_ws import WebSocketDisconnect
 from starlette.applications import Starlette
 
 from seqgql.clock import FrozenClock
@@ -16,6 +21,7 @@ from seqgql.services.auth import hash_token, issue_token
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.graphql_client import GraphQLClient, mutate
 from tests.helpers.subscriptions import COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.waiting import eventually
 from tests.helpers.workspace import Workspace
 
 GROUP = "group { id } userErrors { code }"
@@ -88,3 +94,40 @@ async def test_an_open_websocket_of_a_revoked_token_is_closed_with_4403(
             code = getattr(exc, "code", None)
         assert code == 4403
         assert time.monotonic() - started < 1.5
+
+
+# A subscription Strawberry runs alone (a fragment at the root: not a shared feed's shape).
+ALONE = """
+subscription($seq: ID!) { ...Changes }
+fragment Changes on Subscription { enrollmentStatusChanged(sequenceId: $seq) { number } }"""
+
+
+async def test_what_runs_on_a_closed_websocket_ends_without_a_traceback(
+    app: Starlette,
+    gql: GraphQLClient,
+    db: Database,
+    clock: FrozenClock,
+    workspace: Workspace,
+    log_readers: set[asyncio.Task[Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Once the server closed the connection (here 4403), a subscription still running on
+    it that has a change to send ends quietly: nothing is sent, nothing is logged."""
+    seq, ids = await make_enrolled(db, clock, workspace.actor, 2)
+    issued = await issue_token(db, clock, email="watcher@example.com", workspace=workspace.name)
+    with caplog.at_level(logging.WARNING):
+        async with connect(app, issued.token) as ws:
+            await ack(ws)
+            await subscribe(ws, "alone", ALONE, {"seq": gid("Sequence", seq)})
+            await eventually(lambda: bool(log_readers))  # it follows the log from here
+            await revoke(db, issued.token)
+            with pytest.raises(WebSocketDisconnect) as closed:  # nothing came before it
+                await asyncio.wait_for(ws.receive_json(), 3)
+            assert closed.value.code == 4403
+            assert not any(task.done() for task in log_readers)  # it still runs
+            selection = {"selection": {"ids": [gid("Enrollment", ids[0])]}}
+            assert (await mutate(gql, "pauseEnrollments", selection))["changedCount"] == 1
+            # it wakes, reads the change, cannot send it, and ends
+            await eventually(lambda: all(task.done() for task in log_readers))
+    assert "Traceback" not in caplog.text, caplog.text
+    assert "Exception in worker task" not in caplog.text, caplog.text

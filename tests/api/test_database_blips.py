@@ -1,6 +1,7 @@
 """The database going away for a moment (connections dropped, connections refused):
 requests answer a retryable SERVICE_UNAVAILABLE, never "Internal server error." or a
-traceback per request, and the next request after it comes back succeeds. PostgreSQL
+traceback per request, websockets opening meanwhile are closed with 1013 (try again
+later), and the next request after it comes back succeeds. PostgreSQL
 only, on a database of the test's own (its connections are cut)."""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from httpx_ws import WebSocketDisconnect, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
 
 from seqgql.app import create_app
 from seqgql.clock import FrozenClock
@@ -150,3 +153,40 @@ async def test_live_subscriptions_ride_out_a_database_blip(
             assert (counts["ACTIVE"], counts["PAUSED"]) == (2, 1)
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize("subprotocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_websocket_that_connects_during_an_outage_is_told_to_retry_later(
+    private_url: str, clock: FrozenClock, caplog: pytest.LogCaptureFixture, subprotocol: str
+) -> None:
+    """Its connection_init cannot be checked: the connection is closed with 1013 (try
+    again later), one line is logged, and once the database is back it connects."""
+    db = Database(private_url)
+    token = (await issue_token(db, clock, email="ops@example.com")).token
+    await db.dispose()
+    settings = Settings(
+        database_url=private_url, auto_migrate=False, run_engine=False, token_cache_seconds=0
+    )
+    app = create_app(settings, clock=clock)
+    init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
+        ) as client,
+    ):
+        with caplog.at_level(logging.WARNING):
+            await cut_connections(private_url, refuse=True)
+            for _ in range(2):
+                async with aconnect_ws("/graphql", client, subprotocols=[subprotocol]) as ws:
+                    await ws.send_json(init)
+                    with pytest.raises(WebSocketDisconnect) as closed:
+                        await asyncio.wait_for(ws.receive_json(), 10)
+                    assert closed.value.code == 1013, closed.value
+        assert "Traceback" not in caplog.text
+        assert caplog.text.count("told to retry") == 2, caplog.text
+
+        await cut_connections(private_url, refuse=False)
+        async with aconnect_ws("/graphql", client, subprotocols=[subprotocol]) as ws:
+            await ws.send_json(init)
+            assert (await asyncio.wait_for(ws.receive_json(), 10))["type"] == "connection_ack"

@@ -2,7 +2,8 @@
 `seqgql` run as a user runs it, and the servers a test may stop, restart or kill — a
 private redis-server, a private PostgreSQL cluster and `seqgql serve` replicas — never the
 shared ones. Every process started here is stopped by its PID (the fixtures in
-tests/conftest.py use these)."""
+tests/conftest.py use these). ``serving``: `seqgql serve` on SQLite with a token, stopped
+on leaving, its stderr kept."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,42 @@ class PrivatePostgres:
         with contextlib.suppress(subprocess.CalledProcessError):
             self.pg_ctl("-m", "immediate", "stop")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@dataclass
+class Served:
+    base: str
+    port: int
+    token: str
+    db: Path
+    stderr: list[str] = field(default_factory=list)  # once stopped
+
+
+@contextlib.contextmanager
+def serving(
+    tmp_path: Path, *, prelude: str = "", unset: tuple[str, ...] = (), **settings: str
+) -> Iterator[Served]:
+    """`seqgql serve` on a SQLite file of its own with these settings (environment
+    variables, less ``unset``), run in ``tmp_path`` (where a .env file may hold more), and
+    an admin token; stopped with Ctrl+C on leaving, its stderr kept."""
+    db = tmp_path / "serve.db"
+    env = seqgql_env(DATABASE_URL=f"sqlite:///{db}", **settings)
+    for name in unset:
+        env.pop(name, None)
+    token = subprocess.run(
+        [sys.executable, "-m", "seqgql.cli", "token", "create", "--email", "ops@example.com"],
+        env=env, capture_output=True, text=True, check=True, timeout=120, cwd=tmp_path,
+    ).stdout.strip()  # fmt: skip
+    port = free_port()
+    process = seqgql(
+        "serve", "--port", str(port), env=env, prelude=prelude, stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )  # fmt: skip
+    served = Served(f"http://127.0.0.1:{port}", port, token, db)
+    try:
+        wait_for_port(port)
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl+C: the process exits through Python
+        _, stderr = process.communicate(timeout=10)
+        served.stderr = stderr.decode().splitlines()

@@ -1,19 +1,29 @@
-"""The legacy graphql-ws protocol, as Strawberry runs it, with the limits every
-websocket operation is measured against first (``operation_limits``): a refused one gets
-the protocol's "error" message with a code, and the connection stays usable."""
+"""The legacy graphql-ws protocol, as Strawberry runs it, with what the
+graphql-transport-ws handler (``ws``) does too: the limits every operation is measured
+against first (``operation_limits``: a refused one gets the protocol's "error" message
+with a code, and the connection stays usable), and a retryable close (1013) for a
+``connection_init`` the database cannot answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, StartMessage
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    ConnectionInitMessage,
+    ErrorMessage,
+    StartMessage,
+)
 
 from seqgql.graphql.context import Context
 from seqgql.graphql.operation_limits import Refused, check_operation
+from seqgql.graphql.ws import retry_later_if_unavailable
 
 
-class LimitedGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await retry_later_if_unavailable(self.websocket, super().handle_connection_init(message))
+
     async def handle_start(self, message: StartMessage) -> None:
         payload: Any = message.get("payload")
         query = payload.get("query") if isinstance(payload, dict) else None

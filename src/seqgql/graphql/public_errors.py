@@ -9,7 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from seqgql.persistence.database import is_unavailable
+from seqgql.persistence.database import first_line, is_unavailable
 
 log = logging.getLogger("seqgql.graphql")
 UNAVAILABLE = "The database cannot be reached for a moment; retry the request."
@@ -58,7 +58,7 @@ class ReportingSchema(strawberry.Schema):
             if original is None or isinstance(original, (GraphQLError, PublicError)):
                 continue
             if is_unavailable(original):
-                log.warning("the database is unavailable: %s", str(original).splitlines()[0])
+                log.warning("the database is unavailable: %s", first_line(original))
                 continue
             unexpected.append(error)
         if unexpected:

@@ -21,11 +21,11 @@ from seqgql.domain.kinds import Role
 from seqgql.events.bus import EventBus
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.feeds import FeedHub
-from seqgql.graphql.legacy_ws import LimitedGraphQLWSHandler
+from seqgql.graphql.legacy_ws import LegacyWSHandler
 from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.outbound.transport import Transport
-from seqgql.persistence.database import Database
+from seqgql.persistence.database import Database, first_line, is_unavailable
 from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache
 
@@ -45,7 +45,7 @@ def bearer_token(value: str | None) -> str | None:
 
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
-    graphql_ws_handler_class = LimitedGraphQLWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
         self,
@@ -125,8 +125,11 @@ class GraphQLView(GraphQL[Context, None]):
                 return
             try:
                 actor = await self.tokens.authenticate(token)
-            except Exception:  # the database is away: keep the connection, look again
-                log.warning("could not check a websocket's token", exc_info=True)
+            except Exception as exc:  # keep the connection, look again
+                if not is_unavailable(exc):
+                    log.exception("could not check a websocket's token")
+                else:
+                    log.warning("could not check a websocket's token: %s", first_line(exc))
                 continue
             if actor is None:
                 with contextlib.suppress(Exception):

@@ -1,20 +1,29 @@
-"""The graphql-transport-ws handler: shareable subscriptions run once per distinct
-subscription (``graphql.feeds``); everything else runs as Strawberry runs it."""
+"""The websocket handlers. graphql-transport-ws: shareable subscriptions run once per
+distinct subscription (``graphql.feeds``); everything else runs as Strawberry runs it.
+
+On both protocols (and the legacy graphql-ws), a ``connection_init`` that cannot be
+checked because the database is out of reach is closed with 1013 (try again later),
+logged in one line; an operation whose connection went away ends without a traceback."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import logging
+from collections.abc import Awaitable
 from contextlib import aclosing
 from typing import Any, Protocol
 
 from graphql import GraphQLError
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seqgql.events.log import BadCursor, EventCursor
@@ -23,12 +32,20 @@ from seqgql.graphql.feeds import FELL_BEHIND, Feed, FeedHub, Shape, payload_of, 
 from seqgql.graphql.mailbox import Closed
 from seqgql.graphql.operation_limits import Refused, check_operation
 from seqgql.graphql.positions import follow
+from seqgql.persistence.database import first_line, is_unavailable
 from seqgql.services.actor import Actor
 
+log = logging.getLogger("seqgql.graphql")
 # Fields whose subscribers resuming with `since` catch up, then join the shared feed.
 CATCH_UP = frozenset({"enrollmentStatusChanged"})
 # How long closing the connection of a subscriber that fell behind may take.
 CLOSE_TIMEOUT_SECONDS = 5.0
+# The close code for a connection_init the database could not answer (RFC 6455's "try
+# again later"): reconnect after a moment.
+TRY_AGAIN_LATER = 1013
+# What sending on a connection that is gone raises (uvicorn's ClientDisconnected is an
+# OSError; after the server closed it, Starlette raises a RuntimeError).
+_SEND_FAILURES = (WebSocketDisconnected, WebSocketDisconnect, OSError, RuntimeError)
 
 
 class FeedSource(Protocol):
@@ -41,8 +58,46 @@ class FeedSource(Protocol):
     def encode_json_string(self, data: object) -> str: ...
 
 
+async def retry_later_if_unavailable(
+    websocket: AsyncWebSocketAdapter, init: Awaitable[None]
+) -> None:
+    """Run a handler's ``connection_init`` handling; when the database cannot be reached
+    to check the token, close the connection with ``TRY_AGAIN_LATER`` instead of failing."""
+    try:
+        await init
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        log.warning(
+            "a websocket was told to retry: the database is unavailable: %s", first_line(exc)
+        )
+        with contextlib.suppress(*_SEND_FAILURES):
+            await websocket.close(TRY_AGAIN_LATER, "the database cannot be reached; reconnect")
+
+
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     _closing: asyncio.Task[None] | None = None  # closing a connection that fell behind
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await retry_later_if_unavailable(self.websocket, super().handle_connection_init(message))
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        """What Strawberry does when an operation fails: log it in full, except when the
+        connection is gone (the send failed because the client left) or the database is
+        out of reach (one line)."""
+        socket = self.context.socket
+        gone = socket is not None and WebSocketState.DISCONNECTED in (
+            socket.client_state,
+            socket.application_state,
+        )
+        if gone and isinstance(error, _SEND_FAILURES):
+            return
+        if is_unavailable(error):
+            log.warning(
+                "a websocket operation failed: the database is unavailable: %s", first_line(error)
+            )
+            return
+        await super().handle_task_exception(error)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         view: FeedSource = self.view  # type: ignore[assignment]

@@ -1,0 +1,118 @@
+"""How `seqgql serve` runs uvicorn: its HTTP protocol plus a deadline for each request's
+header block.
+
+uvicorn closes a kept-alive connection that stays idle between requests
+(``timeout_keep_alive``), but has no limit on the time a request's headers take to arrive:
+a client that sends a header byte now and then (or connects and sends nothing) held its
+connection, and what the parser buffered, for as long as it liked. Here the headers of
+each request must be complete within ``header_timeout`` seconds, counted from the
+connection's opening for its first request and from the first byte of each later one;
+past it the server answers 408 ``REQUEST_TIMEOUT`` (when no answer is being written) and
+closes the connection. Header blocks are also limited in size: httptools gathers a header
+value in memory however long it grows (a client sent 500 MB of one in seconds), so past
+``MAX_HEADER_BYTES`` the server answers 431 ``HEADERS_TOO_LARGE`` and closes. The body has
+its own limits, in the /graphql gate (``gateway``).
+
+This is the one module that touches uvicorn's internals. It subclasses
+``uvicorn.protocols.http.httptools_impl.HttpToolsProtocol`` (what uvicorn's "auto" picks,
+httptools being part of ``uvicorn[standard]``) and relies on its parser callbacks
+``on_message_begin`` and ``on_headers_complete``, its ``loop``, ``transport`` and
+``cycle`` attributes, and ``connection_made``, ``data_received`` and ``connection_lost``.
+Checked on uvicorn 0.54.0 with httptools 0.9.0; ``tests/test_serve_limits.py`` runs it in a real
+`seqgql serve`, so an upgrade that changes them fails there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+# What a request's header block may take, counting every byte received while it is
+# incomplete (so up to one read of the next request's bytes too when requests are
+# pipelined: far above any real header block, far below what hurts).
+MAX_HEADER_BYTES = 1_048_576
+
+
+class HeaderDeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with a deadline on each request's header block."""
+
+    header_timeout: float = 10.0
+    _deadline: asyncio.TimerHandle | None = None  # set while a header block is awaited
+    _header_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._deadline is None:  # a later request on a kept-alive connection
+            self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._deadline is None:
+            return
+        self._header_bytes += len(data)
+        if self._header_bytes > MAX_HEADER_BYTES:
+            self._refuse(431, f"the request headers are over {MAX_HEADER_BYTES:,} bytes")
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._header_bytes = 0
+        self._deadline = self.loop.call_later(self.header_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        message = f"the request headers did not arrive within {self.header_timeout:g} s"
+        self._refuse(408, message)
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer ``status`` (unless an answer is being written) and close."""
+        self._disarm()
+        if self.transport.is_closing():
+            return
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.write(_response(status, message))
+        self.transport.close()
+
+
+_REFUSALS = {
+    408: ("Request Timeout", "REQUEST_TIMEOUT"),
+    431: ("Request Header Fields Too Large", "HEADERS_TOO_LARGE"),
+}
+
+
+def _response(status: int, message: str) -> bytes:
+    """A whole HTTP response, its body written as ``gateway.error_response`` writes one."""
+    phrase, code = _REFUSALS[status]
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    head = (
+        f"HTTP/1.1 {status} {phrase}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def run(app: Any, *, host: str, port: int, header_timeout: float, **options: Any) -> None:
+    """``uvicorn.run(app, ...)`` with the header deadline (``options`` go to uvicorn)."""
+    protocol = type(
+        "HeaderDeadlineProtocol", (HeaderDeadlineProtocol,), {"header_timeout": header_timeout}
+    )
+    uvicorn.run(app, host=host, port=port, http=protocol, **options)
