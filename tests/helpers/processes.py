@@ -37,7 +37,7 @@ def free_port() -> int:
 
 
 def wait_for_port(
-    port: int, seconds: float = 20, process: subprocess.Popen[bytes] | None = None
+    port: int, seconds: float = 60, process: subprocess.Popen[bytes] | None = None
 ) -> None:
     """Wait until something listens on ``port``; fail at once if ``process`` (the one
     meant to listen there) has exited."""
@@ -241,7 +241,7 @@ def serving(
     )  # fmt: skip
     served = Served(f"http://127.0.0.1:{port}", port, token, db)
     try:
-        wait_for_port(port)
+        wait_for_port(port, 90, process)
         yield served
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl+C: the process exits through Python
