@@ -14,6 +14,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+)
 
 from seqgql.clock import Clock, SystemClock
 from seqgql.engine.worker import Engine
@@ -31,6 +36,9 @@ from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+# Websockets (graphql-transport-ws, the legacy graphql-ws) and, for clients that cannot
+# open one, Server-Sent Events (graphql-sse's distinct connections mode).
+SUBSCRIPTION_PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL)
 
 
 def create_app(
@@ -60,6 +68,7 @@ def create_app(
         poll_seconds=settings.subscription_poll_seconds,
         allowed_origins=settings.allowed_origins,
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        subscription_protocols=SUBSCRIPTION_PROTOCOLS,
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = AuthenticatedGraphQL(view, tokens, limits)
@@ -98,7 +107,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[

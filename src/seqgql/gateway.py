@@ -15,34 +15,17 @@ from dataclasses import dataclass
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seqgql.domain.validation import nul_in, nul_message
+from seqgql.graphql.over_http import error_response
 from seqgql.graphql.public_errors import UNAVAILABLE
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, bearer_token
 from seqgql.persistence.database import first_line, is_unavailable
 from seqgql.services.auth import TokenCache
 
 log = logging.getLogger("seqgql")
-
-
-def error_response(
-    status: int,
-    message: str,
-    code: str,
-    *,
-    field: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """A request-level error, as GraphQL errors are written: a message, a code and, where
-    one field is to blame, its path."""
-    extensions = {"code": code} if field is None else {"code": code, "field": field}
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": extensions}]},
-        status_code=status,
-        headers=headers,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,7 +100,7 @@ _REFUSALS = {
 
 
 def _response(status: int, message: str) -> bytes:
-    """A whole HTTP response, its body written as ``gateway.error_response`` writes one."""
+    """A whole HTTP response, its body written as ``over_http.error_response`` writes one."""
     phrase, code = _REFUSALS[status]
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
     head = (

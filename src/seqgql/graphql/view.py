@@ -8,12 +8,17 @@ import logging
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from seqgql.clock import Clock
@@ -22,6 +27,16 @@ from seqgql.events.bus import EventBus
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.feeds import FeedHub
 from seqgql.graphql.legacy_ws import LegacyWSHandler
+from seqgql.graphql.over_http import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    Refusal,
+    add_codes,
+    error_response,
+    is_request_error,
+    negotiate,
+    refused_operation,
+)
 from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.outbound.transport import Transport
@@ -137,6 +152,69 @@ class GraphQLView(GraphQL[Context, None]):
                 return
             context.actor = actor
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:  # Strawberry's answer would be plain text
+            refusal = exc if isinstance(exc, Refusal) else Refusal.of(exc)
+            response = error_response(
+                refusal.status_code,
+                refusal.reason,
+                refusal.code,
+                headers=refusal.headers,
+                media_type=negotiate(request.headers.get("accept")),
+            )
+        await response(scope, receive, send)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, but for what it refuses (as JSON, with a code) and the status
+        code and media type the client's Accept calls for (``over_http``)."""
+        get = request_adapter.method == "GET"
+        allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
+        try:
+            result = await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            raise refused_operation(exc.operation_type, request_adapter.method) from None
+        except CannotGetOperationTypeError as exc:
+            raise Refusal(400, exc.as_http_error_reason(), "BAD_REQUEST") from None
+        except MissingQueryError:
+            raise Refusal(400, "the request has no `query`", "BAD_REQUEST") from None
+        add_codes(result)
+        media_type = negotiate(request.headers.get("accept"))
+        sub_response.media_type = media_type
+        if media_type == GRAPHQL_RESPONSE and is_request_error(result):
+            sub_response.status_code = 400
+        return result
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        answer = await super().process_result(request, result)
+        accept = request.headers.get("accept")
+        if negotiate(accept) == GRAPHQL_RESPONSE and is_request_error(result):
+            answer.pop("data", None)  # execution never started: no data entry at all
+        return answer
+
     def create_response(
         self,
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
@@ -149,7 +227,9 @@ class GraphQLView(GraphQL[Context, None]):
         except TypeError:  # what orjson does not write (an int over 64 bits, say)
             return super().create_response(response_data, sub_response)
         response = Response(
-            body, status_code=sub_response.status_code or 200, media_type="application/json"
+            body,
+            status_code=sub_response.status_code or 200,
+            media_type=sub_response.media_type or JSON,
         )
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:

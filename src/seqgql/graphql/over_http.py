@@ -1,0 +1,123 @@
+"""GraphQL over HTTP as its specification writes it: the answer's media type, its status
+code, and a code on every error.
+
+- ``Accept: application/graphql-response+json`` gets that media type. A request the
+  server could not start executing (a document that does not parse or validate, variables
+  that do not fit) answers 400 with no ``data``; anything executed answers 200.
+- ``application/json`` (also for ``*/*`` or no Accept, as older clients expect) answers
+  200 with the errors, ``data`` null.
+- Every error has ``extensions.code``: ``GRAPHQL_PARSE_FAILED``,
+  ``GRAPHQL_VALIDATION_FAILED``, ``BAD_USER_INPUT`` (variables), ``TOO_MANY_TOKENS``, or
+  what the error said itself; an unexpected one ``INTERNAL_SERVER_ERROR``.
+- What goes wrong before GraphQL (no query, a method GraphQL does not take, a mutation or
+  a subscription where it cannot run) is a JSON answer too, never plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cross_web import HTTPException
+from graphql import GraphQLError, GraphQLSyntaxError
+from starlette.responses import JSONResponse
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class Refusal(HTTPException):
+    """A request GraphQL will not run, answered as JSON with a code (and headers)."""
+
+    def __init__(
+        self, status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(status, message)
+        self.code = code
+        self.headers = dict(headers or {})
+
+    @classmethod
+    def of(cls, exc: HTTPException) -> Refusal:
+        """Strawberry's own refusal, with a code (and the methods there are, for a 405)."""
+        if exc.status_code == 405:
+            return cls(405, exc.reason, "METHOD_NOT_ALLOWED", {"Allow": "GET, POST"})
+        return cls(exc.status_code, exc.reason, "BAD_REQUEST")
+
+
+def refused_operation(operation: OperationType, method: str) -> Refusal:
+    """A mutation over GET (405, ``Allow: POST``) or a subscription over plain HTTP."""
+    if operation is OperationType.SUBSCRIPTION:
+        return Refusal(
+            400,
+            "subscriptions are served over websockets (graphql-transport-ws) and as "
+            "Server-Sent Events (POST with Accept: text/event-stream)",
+            "BAD_REQUEST",
+        )
+    return Refusal(
+        405,
+        f"{operation.value}s are not allowed over {method}; use POST",
+        "METHOD_NOT_ALLOWED",
+        {"Allow": "POST"},
+    )
+
+
+def negotiate(accept: str | None) -> str:
+    """The media type to answer in: the GraphQL response type when the client lists it
+    (before plain JSON, or alone), else JSON."""
+    for part in (accept or "").split(","):
+        media = part.split(";", 1)[0].strip().lower()
+        if media == GRAPHQL_RESPONSE:
+            return GRAPHQL_RESPONSE
+        if media in (JSON, "application/*", "*/*"):
+            return JSON
+    return JSON
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Whether execution never started: parse, validation or variable errors (no data,
+    no error with a path)."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(not error.path for error in result.errors or ())
+    )
+
+
+def add_codes(result: ExecutionResult) -> None:
+    """Give every error of ``result`` an ``extensions.code`` (in place)."""
+    for error in result.errors or ():
+        if (error.extensions or {}).get("code"):
+            continue
+        error.extensions = {**(error.extensions or {}), "code": _code_of(error, result)}
+
+
+def _code_of(error: GraphQLError, result: ExecutionResult) -> str:
+    if isinstance(error, GraphQLSyntaxError):
+        return "TOO_MANY_TOKENS" if "tokens" in error.message else "GRAPHQL_PARSE_FAILED"
+    if isinstance(result, PreExecutionError):
+        return "GRAPHQL_VALIDATION_FAILED"
+    if not error.path and result.data is None:
+        return "BAD_USER_INPUT"  # the variables did not fit their types
+    return "INTERNAL_SERVER_ERROR"
+
+
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    *,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    media_type: str = JSON,
+) -> JSONResponse:
+    """A request-level error, as GraphQL errors are written (no data): a message, a code
+    and, where one field is to blame, its path."""
+    extensions = {"code": code} if field is None else {"code": code, "field": field}
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": extensions}]},
+        status_code=status,
+        media_type=media_type,
+        headers=dict(headers or {}),
+    )
