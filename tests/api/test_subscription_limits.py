@@ -101,3 +101,19 @@ async def test_the_legacy_graphql_ws_protocol_measures_documents_first_too(
         message = await asyncio.wait_for(ws.receive_json(), 5)
         assert message["type"] == "data", message
         assert message["payload"]["data"]["sequenceStatusCounts"]["total"] == 1
+
+
+async def test_websocket_errors_carry_the_codes_http_errors_do(
+    app: Starlette, workspace: Workspace, db: Database, clock: FrozenClock
+) -> None:
+    seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    invalid = "subscription { sequenceStatusCounts(sequenceId: 1) { nope } }"
+    typed = "subscription($seq: ID!) { sequenceStatusCounts(sequenceId: $seq) { total } }"
+    async with connect(app, workspace.token) as ws:
+        await ack(ws)
+        await subscribe(ws, "v", invalid, {})
+        assert (await error_of(ws, "v"))["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        await subscribe(ws, "b", typed, {"seq": {"not": "an id"}})
+        assert (await error_of(ws, "b"))["extensions"]["code"] == "BAD_USER_INPUT"
+        await subscribe(ws, "ok", COUNTS, {"seq": gid("Sequence", seq)})
+        assert (await next_data(ws))["sequenceStatusCounts"]["total"] == 1

@@ -6,9 +6,7 @@ code, and a code on every error.
   that do not fit) answers 400 with no ``data``; anything executed answers 200.
 - ``application/json`` (also for ``*/*`` or no Accept, as older clients expect) answers
   200 with the errors, ``data`` null.
-- Every error has ``extensions.code``: ``GRAPHQL_PARSE_FAILED``,
-  ``GRAPHQL_VALIDATION_FAILED``, ``BAD_USER_INPUT`` (variables), ``TOO_MANY_TOKENS``, or
-  what the error said itself; an unexpected one ``INTERNAL_SERVER_ERROR``.
+- Every error has ``extensions.code`` (``public_errors.add_codes``, over websockets too).
 - What goes wrong before GraphQL (no query, a method GraphQL does not take, a mutation or
   a subscription where it cannot run) is a JSON answer too, never plain text.
 """
@@ -18,10 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cross_web import HTTPException
-from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.responses import JSONResponse
 from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -83,24 +79,6 @@ def is_request_error(result: ExecutionResult) -> bool:
         and bool(result.errors)
         and all(not error.path for error in result.errors or ())
     )
-
-
-def add_codes(result: ExecutionResult) -> None:
-    """Give every error of ``result`` an ``extensions.code`` (in place)."""
-    for error in result.errors or ():
-        if (error.extensions or {}).get("code"):
-            continue
-        error.extensions = {**(error.extensions or {}), "code": _code_of(error, result)}
-
-
-def _code_of(error: GraphQLError, result: ExecutionResult) -> str:
-    if isinstance(error, GraphQLSyntaxError):
-        return "TOO_MANY_TOKENS" if "tokens" in error.message else "GRAPHQL_PARSE_FAILED"
-    if isinstance(result, PreExecutionError):
-        return "GRAPHQL_VALIDATION_FAILED"
-    if not error.path and result.data is None:
-        return "BAD_USER_INPUT"  # the variables did not fit their types
-    return "INTERNAL_SERVER_ERROR"
 
 
 def error_response(

@@ -31,7 +31,6 @@ from seqgql.graphql.over_http import (
     GRAPHQL_RESPONSE,
     JSON,
     Refusal,
-    add_codes,
     error_response,
     is_request_error,
     negotiate,
@@ -199,7 +198,6 @@ class GraphQLView(GraphQL[Context, None]):
             raise Refusal(400, exc.as_http_error_reason(), "BAD_REQUEST") from None
         except MissingQueryError:
             raise Refusal(400, "the request has no `query`", "BAD_REQUEST") from None
-        add_codes(result)
         media_type = negotiate(request.headers.get("accept"))
         sub_response.media_type = media_type
         if media_type == GRAPHQL_RESPONSE and is_request_error(result):
