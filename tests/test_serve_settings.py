@@ -5,6 +5,7 @@ own process."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -38,7 +39,8 @@ def serving_settings(tmp_path: Path, unset: tuple[str, ...] = ()) -> Iterator[Se
         MAX_BODY_BYTES="5000",
         TOKEN_CACHE_SECONDS="0",
         ALLOWED_ORIGINS="http://localhost:5173",  # one origin, as a user writes it
-        LOG_LEVEL="warning",
+        LOG_LEVEL="info",
+        LOG_FORMAT="json",
     ) as served:
         yield served
 
@@ -100,3 +102,18 @@ def test_serve_tunes_the_garbage_collector_of_its_own_process(tmp_path: Path) ->
     with serving_settings(tmp_path) as served:
         assert httpx.get(f"{served.base}/healthz", timeout=10).status_code == 200
     assert "gc (10000, 50, 100) True" in served.stderr, served.stderr
+
+
+def test_log_lines_are_json_with_the_request_id(tmp_path: Path) -> None:
+    """LOG_FORMAT=json: every line the server writes is one JSON object (uvicorn's too),
+    and a request's line carries the X-Request-ID it came with."""
+    with serving_settings(tmp_path) as served:
+        answer = httpx.get(
+            f"{served.base}/healthz", headers={"x-request-id": "ops-check-1"}, timeout=10
+        )
+        assert answer.headers["x-request-id"] == "ops-check-1"
+    lines = [line for line in served.stderr if not line.startswith("gc (")]
+    records = [json.loads(line) for line in lines]  # each one is JSON
+    assert any(r["logger"].startswith("uvicorn") for r in records), lines
+    [access] = [r for r in records if r["request_id"] == "ops-check-1"]
+    assert access["logger"] == "seqgql.access" and "GET /healthz 200" in access["message"]

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -27,6 +28,8 @@ from seqgql.events.bus import EventBus
 from seqgql.gateway import AuthenticatedGraphQL, BodyLimits
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import GraphQLView
+from seqgql.observability.metrics import SUBSCRIBERS
+from seqgql.observability.request_ids import RequestIds
 from seqgql.outbound.routing import transport_from_settings
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
@@ -98,6 +101,10 @@ def create_app(
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def metrics(_request: Request) -> Response:
+        SUBSCRIBERS.set(view.feeds.subscriber_count)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     async def readyz(_request: Request) -> Response:
         if await db.ping():
             return JSONResponse({"status": "ready"})
@@ -107,17 +114,20 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
+            Middleware(RequestIds),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=settings.allowed_headers,
+                expose_headers=["x-request-id", "retry-after"],
                 max_age=600,
-            )
+            ),
         ],
         lifespan=lifespan,
     )

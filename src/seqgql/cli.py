@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging.config
 import sys
 from collections.abc import Sequence
 
@@ -90,6 +91,7 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from seqgql import serving
     from seqgql.app import create_app
+    from seqgql.observability import logs
 
     if args.demo:
         from seqgql.demo import seed_demo
@@ -120,6 +122,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         header_timeout=settings.header_timeout_seconds,
         log_level=settings.log_level,
+        log_config=logs.config(settings.log_level, settings.log_format),
+        access_log=False,  # one line per request from RequestIds, with its id
         ws_max_size=settings.max_body_bytes,  # a websocket message is a body too
     )
     return 0
@@ -132,8 +136,14 @@ def _worker(settings: Settings) -> int:
     from seqgql.engine.worker import Engine
     from seqgql.events.broadcast import create_broadcast
     from seqgql.events.bus import EventBus
+    from seqgql.observability import logs
     from seqgql.outbound.routing import transport_from_settings
 
+    logging.config.dictConfig(logs.config(settings.log_level, settings.log_format))
+    if settings.worker_metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port)
     if settings.auto_migrate:
         upgrade(settings.database_url)
 

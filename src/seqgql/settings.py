@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -119,6 +119,17 @@ class Settings(BaseSettings):
         "then it answers 408 REQUEST_TIMEOUT and closes the connection",
     )
     log_level: str = "info"
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="`seqgql worker` serves Prometheus metrics on this port (`serve` does at "
+        "/metrics)",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as text or as one JSON object each; both carry the request id",
+    )
 
     @property
     def engine_in_process(self) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+
+from seqgql.observability.metrics import ENGINE_STEPS
 
 
 @dataclass
@@ -37,3 +39,10 @@ class BatchStats:
     def add(self, other: BatchStats) -> None:
         for name, value in vars(other).items():
             setattr(self, name, getattr(self, name) + value)
+
+
+def count_steps(stats: BatchStats) -> None:
+    """Add a batch's counts to the engine's metrics (by outcome)."""
+    for outcome, count in asdict(stats).items():
+        if count:
+            ENGINE_STEPS.labels(outcome).inc(count)

@@ -36,7 +36,7 @@ from seqgql.engine.intents import GroupCommit, mark_sending, renew, take_back
 from seqgql.engine.limits import DailyLimits, next_day_opening
 from seqgql.engine.outcomes import Done, RetryRules, changes_status, record_outcomes
 from seqgql.engine.planning import Plan, plan
-from seqgql.engine.stats import BatchStats
+from seqgql.engine.stats import BatchStats, count_steps
 from seqgql.outbound.sending import Result, Stopping, deliver
 from seqgql.outbound.transport import QUICK_RETRY, OutboundMessage, RetryPolicy, Transport
 from seqgql.persistence.database import Database
@@ -97,28 +97,33 @@ class Engine:
         )
 
     async def run_once(self, stop: asyncio.Event | None = None) -> BatchStats:
-        """Process one batch of due work; returns what it did. Once ``stop`` is set, no
-        further message of the batch is started; what was sent is recorded."""
+        """Process one batch of due work; returns what it did (and counts it in the
+        metrics). Once ``stop`` is set, no further message of the batch is started; what
+        was sent is recorded."""
         stats = BatchStats()
+        await self._batch(stats, stop)
+        count_steps(stats)  # what was committed (a batch that failed counts nothing)
+        return stats
+
+    async def _batch(self, stats: BatchStats, stop: asyncio.Event | None) -> None:
         async with self.db.write() as conn:
             now = self.clock.now()
             ctx = ChangeContext(workspace_id=0, actor_id=None, bulk_operation_id=None, now=now)
             stats.resumed += await resume_due(conn, ctx)
             rows = await self._claim(conn, now)
             if not rows:
-                return stats
+                return
             sends = await self._apply(conn, ctx, plan(rows, now), stats)
             if sends and not getattr(self.transport, "external", True):
                 # nothing leaves the process: the batch's transaction records it all
                 results = await self._send(sends, stop)
                 done = [(r, m, res) for (r, m), res in zip(sends, results, strict=True)]
                 await record_outcomes(conn, ctx, done, self.rules, stats, self._aside)
-                return stats
+                return
             if sends:
                 await mark_sending(conn, sends, self._lease_end())
         if sends:
             await self._send_and_record(ctx, sends, stats, stop)
-        return stats
 
     async def run_until_idle(self, max_batches: int = 10_000) -> BatchStats:
         """Batches until nothing is due (tests and the demo use it with a moved clock)."""

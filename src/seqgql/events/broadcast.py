@@ -26,6 +26,7 @@ import asyncpg
 from redis import asyncio as aioredis
 
 from seqgql.events.bus import EventBus
+from seqgql.observability.metrics import BROADCAST_RECONNECTS
 
 log = logging.getLogger("seqgql.broadcast")
 
@@ -100,6 +101,7 @@ class _Supervised(Broadcast):
                 raise
             except Exception as exc:
                 log.warning("broadcast listener lost %s: %s", _redacted(self.url), exc)
+                BROADCAST_RECONNECTS.inc()
             self.connected.clear()
             await self._close()
             await asyncio.sleep(backoff)

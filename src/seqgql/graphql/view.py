@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -38,6 +39,7 @@ from seqgql.graphql.over_http import (
 )
 from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import SharingTransportWSHandler
+from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database, first_line, is_unavailable
 from seqgql.services.actor import Actor
@@ -153,7 +155,11 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            WEBSOCKETS.inc()
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                WEBSOCKETS.dec()
             return
         request = Request(scope, receive)
         try:
@@ -180,6 +186,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Strawberry's, but for what it refuses (as JSON, with a code) and the status
         code and media type the client's Accept calls for (``over_http``)."""
+        started = time.perf_counter()
         get = request_adapter.method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
         try:
@@ -198,6 +205,9 @@ class GraphQLView(GraphQL[Context, None]):
             raise Refusal(400, exc.as_http_error_reason(), "BAD_REQUEST") from None
         except MissingQueryError:
             raise Refusal(400, "the request has no `query`", "BAD_REQUEST") from None
+        operation = operation_label(request_data.operation_name, request_data.query)
+        LATENCY.labels(operation).observe(time.perf_counter() - started)
+        REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
         media_type = negotiate(request.headers.get("accept"))
         sub_response.media_type = media_type
         if media_type == GRAPHQL_RESPONSE and is_request_error(result):

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seqgql.clock import Clock
 from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
 from seqgql.domain.kinds import BulkActionKind
+from seqgql.observability.metrics import BULK_ROWS
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import bulk_operations, idempotency_keys
 from seqgql.services.actor import Actor
@@ -132,6 +133,7 @@ async def run_bulk(
         return earlier
     for callback in op.after_commit:
         await callback()
+    BULK_ROWS.labels(kind.value).inc(result.changed_count)
     return result
 
 

@@ -1,0 +1,1 @@
+"""What operators see: request ids, log lines (text or JSON) and Prometheus metrics."""
