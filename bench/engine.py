@@ -423,11 +423,16 @@ def report(runs: list[Run], total: int, sequences: int) -> bool:
     print("  PG other, every other PostgreSQL process (WAL writer, checkpointer, autovacuum,")
     print("  other databases' backends); rest, everything else on the machine. machine: share")
     print("  of all cores busy.")
-    for r in runs:
-        if r.rest_cpu > 0.1 * r.machine_cpu:
-            print(f"  WARNING: {r.label} (round {r.round}): other programs used"
-                  f" {r.rest_cpu:.1f} of the {r.machine_cpu:.1f} CPU s busy;"
-                  f" its figure may be low")  # fmt: skip
+    crowded = [r for r in runs if r.rest_cpu > 0.1 * r.machine_cpu]
+    if len(crowded) > 3:
+        shares = [r.rest_cpu / r.machine_cpu for r in crowded]
+        print(f"  WARNING: other programs used {min(shares):.0%}-{max(shares):.0%} of the"
+              f" CPU busy in {len(crowded)} of the {len(runs)} runs; their figures may be"
+              f" low")  # fmt: skip
+    for r in crowded if len(crowded) <= 3 else []:
+        print(f"  WARNING: {r.label} (round {r.round}): other programs used"
+              f" {r.rest_cpu:.1f} of the {r.machine_cpu:.1f} CPU s busy;"
+              f" its figure may be low")  # fmt: skip
     stolen = sum(r.steal for r in runs)
     if stolen >= 0.5:
         print(f"  (the hypervisor also took {stolen:.1f} CPU seconds away: steal time)")
