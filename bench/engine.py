@@ -4,13 +4,24 @@ A fresh PostgreSQL database (created, migrated, dropped at the end) gets 100,000
 enrollments over 10 sequences (no sending window, 3 steps: EMAIL, EMAIL after 2 days,
 SMS), every contact with an email. Before each run all of them are made due at step 1
 (one set-based UPDATE, activities emptied, VACUUM + CHECKPOINT); then N worker processes,
-each with its own Database and Engine (SystemClock, RecordingTransport), call run_once()
-until a batch processes nothing. Timed from the start signal until the last worker has
-finished; steps/s = steps sent / that wall time.
+each with its own Database and Engine (SystemClock, a transport), call run_once() until a
+batch processes nothing. Timed from the start signal until the last worker has finished;
+steps/s = steps sent / that wall time.
+
+Two transports, side by side in each round (`--transports`), both accepting every
+message at once:
+- recording: nothing leaves the process (external = False, as the project's
+  RecordingTransport): each batch is claimed, sent and recorded in one transaction;
+- external: says it is an outside transport (external = True, as SMTP), so the engine
+  records each send before and after: the claiming transaction writes each message's key
+  and commits, then outcomes are recorded in small group commits, with at most
+  `--send-concurrency` messages between a send and its recorded outcome. Its rate over
+  the recording one's is what that recording costs.
 
 Each run is checked with SQL: one SENT activity per enrollment (none twice, none
-missing), every enrollment on step 2 and nothing still due. Goal: at least 5,000 steps/s
-with one worker, and two workers faster than one (the exit status is 1 when missed).
+missing), every enrollment on step 2, no key left, nothing still due. Goal (recording
+transport): at least 5,000 steps/s with one worker, and two workers faster than one (the
+exit status is 1 when missed). The external transport's figures have no goal.
 
 It prints, per run, the CPU seconds of each worker process, of the PostgreSQL backends
 serving them, of the other PostgreSQL processes and of everything else on the machine
@@ -18,7 +29,8 @@ serving them, of the other PostgreSQL processes and of everything else on the ma
 time went: each SQL statement (totals), COMMIT, and Python outside SQL.
 
 Run:  .venv/bin/python -m bench.engine [--postgres-url URL] [--scale 0.1]
-                                        [--workers 1,2] [--batch-sizes 500,2000] [--rounds N]
+          [--workers 1,2] [--batch-sizes 500,2000] [--rounds N]
+          [--transports recording,external] [--send-concurrency 10]
 """
 
 from __future__ import annotations
@@ -56,9 +68,11 @@ WORKER_TIMEOUT = 1800.0  # seconds a run may take before it is called a failure
 
 class RecordingTransport:
     """Keeps every message the engine sends, nothing leaves (as the project's own
-    RecordingTransport: sent one after the other, not in tasks)."""
+    RecordingTransport: sent one after the other, not in tasks, inside the claiming
+    transaction)."""
 
     parallel = False
+    external = False
 
     def __init__(self) -> None:
         self.sent: list[Any] = []
@@ -67,7 +81,23 @@ class RecordingTransport:
         self.sent.append(message)
 
 
-async def work(url: str, batch_size: int) -> None:
+class InstantExternalTransport(RecordingTransport):
+    """Accepts every message at once, but says it is an outside transport (as SMTP, whose
+    `external` is true when not said): the engine sends in tasks and records each send
+    before and after (``seqgql.engine.intents``). What it costs over RecordingTransport is
+    that recording."""
+
+    parallel = True
+    external = True
+
+
+TRANSPORTS: dict[str, type[RecordingTransport]] = {
+    "recording": RecordingTransport,
+    "external": InstantExternalTransport,
+}
+
+
+async def work(url: str, batch_size: int, transport_name: str, concurrency: int) -> None:
     """One worker process: build the engine, say READY, wait for GO, run batches until
     one processes nothing, report DONE with its figures, wait for EXIT (so the parent can
     read the PostgreSQL backends' CPU while the connection is still open)."""
@@ -77,8 +107,10 @@ async def work(url: str, batch_size: int) -> None:
 
     db = Database(url, pool_size=1)
     try:
-        transport = RecordingTransport()
-        engine = Engine(db, SystemClock(), transport, batch_size=batch_size)
+        transport = TRANSPORTS[transport_name]()
+        engine = Engine(
+            db, SystemClock(), transport, batch_size=batch_size, send_concurrency=concurrency
+        )
         timer = StatementTimer(db.engine, commits=True)
         if not await db.ping():  # opens the pool's connection before the clock starts
             raise RuntimeError("worker cannot reach the database")
@@ -94,7 +126,6 @@ async def work(url: str, batch_size: int) -> None:
         while True:
             batch_started = time.perf_counter()
             stats = await engine.run_once()
-            timer.commit_done()
             slowest = max(slowest, time.perf_counter() - batch_started)
             batches += 1
             for name, value in dataclasses.asdict(stats).items():  # every counter it has
@@ -124,6 +155,8 @@ async def work(url: str, batch_size: int) -> None:
 class Run:
     workers: int
     batch_size: int
+    transport: str = "recording"
+    concurrency: int = 10  # the engine's send concurrency (used by the external transport)
     round: int = 1
     seconds: float = 0.0
     sent: int = 0
@@ -142,6 +175,10 @@ class Run:
         return self.sent / self.seconds
 
     @property
+    def label(self) -> str:
+        return f"{self.workers} worker(s), batch {self.batch_size}, {self.transport}"
+
+    @property
     def worker_cpu(self) -> float:
         return float(sum(report["cpu"] for report in self.reports))
 
@@ -152,10 +189,11 @@ class Run:
         return max(self.machine_cpu - used, 0.0)
 
 
-async def start_worker(url: str, batch_size: int) -> asyncio.subprocess.Process:
+async def start_worker(run: Run, url: str) -> asyncio.subprocess.Process:
     pipe = asyncio.subprocess.PIPE
     return await start_module(
-        "bench.engine", "--work", "--database-url", url, "--batch-size", str(batch_size),
+        "bench.engine", "--work", "--database-url", url, "--batch-size", str(run.batch_size),
+        "--transport", run.transport, "--send-concurrency", str(run.concurrency),
         stdin=pipe, stdout=pipe,
     )  # fmt: skip
 
@@ -184,9 +222,8 @@ async def worker_backends(pg: asyncpg.Connection) -> set[int]:
     return {r["pid"] for r in rows}
 
 
-async def timed_run(pg: asyncpg.Connection, url: str, workers: int, batch_size: int) -> Run:
-    run = Run(workers, batch_size)
-    processes = [await start_worker(url, batch_size) for _ in range(workers)]
+async def timed_run(pg: asyncpg.Connection, url: str, run: Run) -> Run:
+    processes = [await start_worker(run, url) for _ in range(run.workers)]
     try:
         for p in processes:
             await read_line(p, "READY", 120)
@@ -237,7 +274,8 @@ async def make_due(pg: asyncpg.Connection, ws: int) -> int:
         """
         UPDATE enrollments
         SET status = 'ACTIVE', reason = NULL, current_step = 1, last_sent_step = 0,
-            resume_at = NULL, finished_at = NULL, updated_at = now(),
+            resume_at = NULL, finished_at = NULL, updated_at = now(), send_attempts = 0,
+            sending_key = NULL, sending_until = NULL,
             next_run_at = now() - interval '10 minutes'
                           + (id % 600) * interval '1 second'
         WHERE workspace_id = $1
@@ -256,7 +294,7 @@ async def make_due(pg: asyncpg.Connection, ws: int) -> int:
 
 async def verify(pg: asyncpg.Connection, ws: int, expected: int, run: Run) -> str:
     """Exactly once: one SENT activity per enrollment, each enrollment moved on one step,
-    nothing left due, and the workers' counts agree."""
+    no send key left behind, nothing left due, and the workers' counts agree."""
     act = await pg.fetchrow(
         """
         SELECT count(*) AS n,
@@ -271,7 +309,9 @@ async def verify(pg: asyncpg.Connection, ws: int, expected: int, run: Run) -> st
         SELECT count(*) AS n,
                count(*) FILTER (WHERE status = 'ACTIVE' AND current_step = 2
                                 AND last_sent_step = 1 AND next_run_at > now()) AS advanced,
-               count(*) FILTER (WHERE status = 'ACTIVE' AND next_run_at <= now()) AS still_due
+               count(*) FILTER (WHERE status = 'ACTIVE' AND next_run_at <= now()) AS still_due,
+               count(*) FILTER (WHERE sending_key IS NOT NULL
+                                OR sending_until IS NOT NULL) AS keyed
         FROM enrollments WHERE workspace_id = $1
         """,
         ws,
@@ -282,6 +322,7 @@ async def verify(pg: asyncpg.Connection, ws: int, expected: int, run: Run) -> st
     require(act["enrollments"] == expected, f"an enrollment sent twice or never: {dict(act)}")
     require(enr["advanced"] == expected, f"enrollments not moved on one step: {dict(enr)}")
     require(enr["still_due"] == 0, f"enrollments still due: {dict(enr)}")
+    require(enr["keyed"] == 0, f"send keys left on enrollments: {dict(enr)}")
     require(run.sent == expected, f"workers report {run.sent} sent, expected {expected}")
     transported = sum(r["transport"] for r in run.reports)
     require(transported == expected, f"the transports got {transported} messages")
@@ -298,6 +339,21 @@ async def verify(pg: asyncpg.Connection, ws: int, expected: int, run: Run) -> st
 
 
 # =========================================================================== main
+
+
+def run_plan(args: argparse.Namespace) -> list[Run]:
+    """Every run, round by round: each worker count and batch size with each transport
+    one after the other (their order alternating from round to round, so that what the
+    machine does meanwhile weighs on both alike)."""
+    runs = []
+    for r in range(args.rounds):
+        transports = args.transports if r % 2 == 0 else args.transports[::-1]
+        for batch_size in args.batch_sizes:
+            for workers in args.workers:
+                for transport in transports:
+                    run = Run(workers, batch_size, transport, args.send_concurrency, r + 1)
+                    runs.append(run)
+    return runs
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -320,14 +376,11 @@ async def main(args: argparse.Namespace) -> None:
                 ws,
             )
             require(windows == 0, "a sequence has a sending window")
-            plan = [(r + 1, batch_size, workers) for r in range(args.rounds)
-                    for batch_size in args.batch_sizes for workers in args.workers]  # fmt: skip
-            for round_, batch_size, workers in plan:
+            for run in run_plan(args):
                 due = await make_due(pg, ws)
                 require(due == total, f"{due} enrollments made due, expected {total}")
-                log(f"round {round_}: {due:,} due; {workers} worker(s), batch size {batch_size}")
-                run = await timed_run(pg, url, workers, batch_size)
-                run.round = round_
+                log(f"round {run.round}: {due:,} due; {run.label}")
+                await timed_run(pg, url, run)
                 run.check = await verify(pg, ws, total, run)
                 log(f"  {run.sent:,} steps in {run.seconds:.2f}s = {run.rate:,.0f} steps/s"
                     f" — {run.check}")  # fmt: skip
@@ -340,51 +393,116 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def report(runs: list[Run], total: int, sequences: int) -> bool:
-    """Print the table and the goal check; True when the goal is missed."""
+    """Print the table, the external transport's ratio and the goal check; True when the
+    goal is missed."""
     print()
     cores = os.cpu_count()
-    print(f"engine — {total:,} due enrollments over {sequences} sequences, PostgreSQL, "
-          f"RecordingTransport; {cores} cores shared by PostgreSQL and the workers")  # fmt: skip
+    concurrency = runs[0].concurrency
+    print(f"engine — {total:,} due enrollments over {sequences} sequences, PostgreSQL; "
+          f"{cores} cores shared by PostgreSQL and the workers")  # fmt: skip
+    print("  transports: recording = nothing leaves the process, sent and recorded in the")
+    print("  claiming transaction; external = accepts at once but is an outside transport:")
+    print("  keys written and committed before sending, outcomes recorded after, in group")
+    print(f"  commits, send concurrency {concurrency}")
     print()
     rounds = max(r.round for r in runs)
     head = f"  {'round':>5}" if rounds > 1 else ""
-    print(f"{head}  {'workers':>7} {'batch':>6} {'steps':>9} {'seconds':>8} {'steps/s':>9}"
-          f" {'batches':>8} {'worker CPU s':>13} {'backends':>9} {'PG other':>9}"
-          f" {'rest':>6} {'machine':>8}")  # fmt: skip
+    print(f"{head}  {'workers':>7} {'batch':>6} {'transport':>9} {'steps':>9} {'seconds':>8}"
+          f" {'steps/s':>9} {'batches':>8} {'commits':>8} {'worker CPU s':>13}"
+          f" {'backends':>9} {'PG other':>9} {'rest':>6} {'machine':>8}")  # fmt: skip
     for r in runs:
         cpu = " + ".join(f"{rep['cpu']:.1f}" for rep in r.reports)
         batches = sum(rep["batches"] for rep in r.reports)
         head = f"  {r.round:>5}" if rounds > 1 else ""
-        print(f"{head}  {r.workers:>7} {r.batch_size:>6} {r.sent:>9,} {r.seconds:>8.2f}"
-              f" {r.rate:>9,.0f} {batches:>8} {cpu:>13} {r.postgres_cpu:>9.1f}"
-              f" {r.postgres_other_cpu:>9.1f} {r.rest_cpu:>6.1f}"
+        print(f"{head}  {r.workers:>7} {r.batch_size:>6} {r.transport:>9} {r.sent:>9,}"
+              f" {r.seconds:>8.2f} {r.rate:>9,.0f} {batches:>8} {commits(r):>8,} {cpu:>13}"
+              f" {r.postgres_cpu:>9.1f} {r.postgres_other_cpu:>9.1f} {r.rest_cpu:>6.1f}"
               f" {r.machine_share:>8.0%}")  # fmt: skip
-    print("  CPU seconds during the run: worker CPU, each worker process; backends, the")
-    print("  PostgreSQL backends serving the workers; PG other, every other PostgreSQL")
-    print("  process (WAL writer, checkpointer, autovacuum, other databases' backends);")
-    print("  rest, everything else on the machine. machine: share of all cores busy.")
-    for r in runs:
-        if r.rest_cpu > 0.1 * r.machine_cpu:
-            which = f"{r.workers} worker(s), batch {r.batch_size}"
-            print(f"  WARNING: {which}: other programs used {r.rest_cpu:.1f} of the"
-                  f" {r.machine_cpu:.1f} CPU s busy; its figure may be low")  # fmt: skip
+    print("  commits: transactions the workers committed. CPU seconds during the run: worker")
+    print("  CPU, each worker process; backends, the PostgreSQL backends serving the workers;")
+    print("  PG other, every other PostgreSQL process (WAL writer, checkpointer, autovacuum,")
+    print("  other databases' backends); rest, everything else on the machine. machine: share")
+    print("  of all cores busy.")
+    crowded = [r for r in runs if r.rest_cpu > 0.1 * r.machine_cpu]
+    if len(crowded) > 3:
+        shares = [r.rest_cpu / r.machine_cpu for r in crowded]
+        print(f"  WARNING: other programs used {min(shares):.0%}-{max(shares):.0%} of the"
+              f" CPU busy in {len(crowded)} of the {len(runs)} runs; their figures may be"
+              f" low")  # fmt: skip
+    for r in crowded if len(crowded) <= 3 else []:
+        print(f"  WARNING: {r.label} (round {r.round}): other programs used"
+              f" {r.rest_cpu:.1f} of the {r.machine_cpu:.1f} CPU s busy;"
+              f" its figure may be low")  # fmt: skip
     stolen = sum(r.steal for r in runs)
     if stolen >= 0.5:
         print(f"  (the hypervisor also took {stolen:.1f} CPU seconds away: steal time)")
     print()
-    print("  every run verified: one SENT activity per enrollment, none twice, none left due")
+    print("  every run verified: one SENT activity per enrollment, none twice, none left due,")
+    print("  no send key left")
     print()
-    medians = {
-        (w, b): median_run([r for r in runs if (r.workers, r.batch_size) == (w, b)])
-        for w, b in sorted({(r.workers, r.batch_size) for r in runs})
-    }
-    for (workers, _), run in medians.items():
+    kinds = sorted({(r.transport, r.workers, r.batch_size) for r in runs})
+    medians = {k: median_run([r for r in runs if (r.transport, r.workers, r.batch_size) == k])
+               for k in kinds}  # fmt: skip
+    for (_, workers, _), run in sorted(medians.items(), key=lambda kv: kv[0][2]):
         if workers == 1:
             breakdown(run, rounds)
+    ratios(runs, rounds)
+    return goals({(w, b): run for (t, w, b), run in medians.items() if t == "recording"}, rounds)
+
+
+def commits(run: Run) -> int:
+    return sum(int(rep["statements"].get("COMMIT", [0, 0])[1]) for rep in run.reports)
+
+
+def spread(values: list[float], form: str) -> str:
+    """The median, and the range when there is more than one value."""
+    middle = sorted(values)[(len(values) - 1) // 2]
+    if len(values) == 1:
+        return format(middle, form)
+    return f"{middle:{form}} ({min(values):{form}}-{max(values):{form}})"
+
+
+def ratios(runs: list[Run], rounds: int) -> None:
+    """The external transport's steps/s over the recording one's, run against run in
+    each round: the median and the range over the rounds."""
+    pairs: dict[tuple[int, int], list[tuple[Run, Run]]] = {}
+    for r in runs:
+        if r.transport != "external":
+            continue
+        for other in runs:
+            if (other.transport, other.workers, other.batch_size, other.round) == (
+                "recording",
+                r.workers,
+                r.batch_size,
+                r.round,
+            ):
+                pairs.setdefault((r.workers, r.batch_size), []).append((other, r))
+    if not pairs:
+        return
+    over = f" (median, and range over {rounds} rounds)" if rounds > 1 else ""
+    concurrency = runs[0].concurrency
+    print(f"  recorded before and after (send concurrency {concurrency}) against recorded in "
+          f"the claiming transaction{over}:")  # fmt: skip
+    for (workers, batch_size), both in sorted(pairs.items(), key=lambda kv: kv[0][::-1]):
+        recording = spread([a.rate for a, _ in both], ",.0f")
+        external = spread([b.rate for _, b in both], ",.0f")
+        ratio = spread([b.rate / a.rate for a, b in both], ".2f")
+        per_commit = spread([b.sent / max(commits(b), 1) for _, b in both], ".1f")
+        print(f"    {workers} worker(s), batch {batch_size}: recording {recording} steps/s,"
+              f" external {external} steps/s: ratio {ratio}; {per_commit} steps per"
+              f" commit")  # fmt: skip
+    print()
+
+
+def goals(medians: dict[tuple[int, int], Run], rounds: int) -> bool:
+    """The goal check on the recording transport's runs (medians); True when missed."""
+    if not medians:
+        print("  no recording-transport run: no goal checked")
+        return False
     if rounds > 1:
-        print(f"  goal check on the median of {rounds} rounds:")
+        print(f"  goal check on the median of {rounds} rounds (recording transport):")
     failed = False
-    for batch_size in sorted({r.batch_size for r in runs}):
+    for batch_size in sorted({b for _, b in medians}):
         rates = {w: run.rate for (w, b), run in medians.items() if b == batch_size}
         if 1 in rates:
             ok = rates[1] >= GOAL_ONE_WORKER
@@ -413,17 +531,22 @@ def breakdown(run: Run, rounds: int) -> None:
     statements = sorted(report["statements"].items(), key=lambda kv: -kv[1][0])
     per_step = 1e6 / max(run.sent, 1)
     which = f" (round {run.round}, the median)" if rounds > 1 else ""
-    print(f"  1 worker, batch {run.batch_size}{which}: where its {report['seconds']:.2f} s went"
-          f" (µs per step sent, calls)")  # fmt: skip
+    print(f"  1 worker, batch {run.batch_size}, {run.transport}{which}: where its"
+          f" {report['seconds']:.2f} s went (µs per step sent, calls)")  # fmt: skip
     in_sql = 0.0
-    for statement, (seconds, calls) in statements:
+    calls = 0
+    for statement, (seconds, count) in statements:
         in_sql += seconds
-        print(f"    {seconds * per_step:7.1f} µs {calls:>6}  {short_sql(statement, 78)}")
+        calls += count if statement != "COMMIT" else 0
+        print(f"    {seconds * per_step:7.1f} µs {count:>6}  {short_sql(statement, 78)}")
     rest = report["seconds"] - in_sql
     print(f"    {rest * per_step:7.1f} µs         outside SQL (Python in the worker)")
     print(f"    {report['seconds'] * per_step:7.1f} µs         in all; the worker process used "
           f"{report['cpu'] * per_step:.1f} µs of CPU, its PostgreSQL backend "
           f"{run.postgres_cpu * per_step:.1f} µs")  # fmt: skip
+    transactions = commits(run)
+    print(f"    {transactions:,} transactions ({run.sent / max(transactions, 1):,.1f} steps"
+          f" each), {calls / max(run.sent, 1):.3f} statements per step")  # fmt: skip
     print()
 
 
@@ -435,6 +558,14 @@ def int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(message) from error
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"expected positive integers: {text!r}")
+    return values
+
+
+def transport_list(text: str) -> list[str]:
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [v for v in values if v not in TRANSPORTS]
+    if not values or unknown or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"expected some of {', '.join(TRANSPORTS)}: {text!r}")
     return values
 
 
@@ -455,6 +586,20 @@ def parse_args() -> argparse.Namespace:
         help="engine batch sizes to run each worker count with (default 500,2000)",
     )
     parser.add_argument(
+        "--transports",
+        type=transport_list,
+        default=list(TRANSPORTS),
+        help="transports to run each with, side by side (default recording,external)",
+    )
+    parser.add_argument(
+        "--send-concurrency",
+        type=int,
+        default=10,
+        help="the engine's send concurrency: messages at most between a send and its "
+        "recorded outcome, for the external transport (default 10, as "
+        "ENGINE_SEND_CONCURRENCY)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -463,6 +608,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--work", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=500, help=argparse.SUPPRESS)
+    parser.add_argument("--transport", default="recording", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not (0 < args.scale <= 10 and 1 <= args.sequences <= 1000):
         parser.error("--scale or --sequences out of range")
@@ -470,12 +616,21 @@ def parse_args() -> argparse.Namespace:
         parser.error("at most 16 workers")
     if not 1 <= args.rounds <= 10:
         parser.error("--rounds must be between 1 and 10")
+    if not 1 <= args.send_concurrency <= 1000:
+        parser.error("--send-concurrency must be between 1 and 1000")
     return args
 
 
 if __name__ == "__main__":
     arguments = parse_args()
     if arguments.work:
-        asyncio.run(work(arguments.database_url, arguments.batch_size))
+        asyncio.run(
+            work(
+                arguments.database_url,
+                arguments.batch_size,
+                arguments.transport,
+                arguments.send_concurrency,
+            )
+        )
     else:
         asyncio.run(main(arguments))

@@ -1,6 +1,7 @@
 """The benchmarks run as modules from the repository (one shared harness, no sys.path
 edits): each answers --help in a process of its own, and the SQLite one, which needs no
-server, runs a tiny round."""
+server, runs a tiny round. The engine bench's transports take the engine's paths they
+are named for."""
 
 from __future__ import annotations
 
@@ -40,3 +41,17 @@ def test_no_bench_file_edits_the_import_path() -> None:
     files = sorted((ROOT / "bench").rglob("*.py"))
     assert {f.stem for f in files} >= set(SCRIPTS)
     assert [f.name for f in files if "sys.path" in f.read_text()] == []
+
+
+def test_the_engine_bench_transports_take_the_paths_they_are_named_for() -> None:
+    """bench/engine.py's recording transport says what the project's says (nothing leaves
+    the process: sent inside the claiming transaction); its external one is an outside
+    transport (sends recorded before and after, in tasks)."""
+    from bench import engine as bench_engine
+
+    from seqgql.outbound.transport import RecordingTransport
+
+    for name in ("external", "parallel"):
+        assert getattr(bench_engine.RecordingTransport, name) == getattr(RecordingTransport, name)
+    assert bench_engine.InstantExternalTransport.external is True
+    assert bench_engine.InstantExternalTransport.parallel is True

@@ -103,8 +103,10 @@ class Usage:
 class StatementTimer:
     """Wall time of every SQL statement an engine sends between start() and stop(), as
     SQLAlchemy sees it (the round trip, PostgreSQL's work, the driver's encoding and
-    decoding). With ``commits``, each COMMIT as well: from the engine's commit event to
-    commit_done(), called once the code that committed has returned."""
+    decoding; on asyncpg a transaction's BEGIN goes out with its first statement). With
+    ``commits``, each COMMIT as well, however many a call makes: from the engine's commit
+    event until the connection is back in the pool (``Database.write`` returns it right
+    after committing)."""
 
     def __init__(self, engine: Any, *, commits: bool = False) -> None:
         from sqlalchemy import event
@@ -112,11 +114,12 @@ class StatementTimer:
         sync_engine = getattr(engine, "sync_engine", engine)
         self.active = False
         self.records: list[tuple[str, float, int]] = []  # statement, seconds, rowcount
-        self._commit_started: float | None = None
+        self._commits: dict[int, float] = {}  # DBAPI connection -> when its COMMIT began
         event.listen(sync_engine, "before_cursor_execute", self._before)
         event.listen(sync_engine, "after_cursor_execute", self._after)
         if commits:
             event.listen(sync_engine, "commit", self._commit)
+            event.listen(sync_engine, "checkin", self._checkin)
 
     def _before(self, conn: Any, *_: Any) -> None:
         conn.info.setdefault("bench.t0", []).append(time.perf_counter())
@@ -127,17 +130,17 @@ class StatementTimer:
             rowcount = getattr(cursor, "rowcount", -1)
             self.records.append((statement, time.perf_counter() - started, rowcount))
 
-    def _commit(self, _conn: Any) -> None:
-        self._commit_started = time.perf_counter()
+    def _commit(self, conn: Any) -> None:
+        self._commits[id(conn.connection.dbapi_connection)] = time.perf_counter()
 
-    def commit_done(self) -> None:
-        if self._commit_started is not None and self.active:
-            self.records.append(("COMMIT", time.perf_counter() - self._commit_started, -1))
-        self._commit_started = None
+    def _checkin(self, dbapi_connection: Any, _record: Any) -> None:
+        started = self._commits.pop(id(dbapi_connection), None)
+        if started is not None and self.active:
+            self.records.append(("COMMIT", time.perf_counter() - started, -1))
 
     def start(self) -> None:
         self.records = []
-        self._commit_started = None
+        self._commits.clear()
         self.active = True
 
     def stop(self) -> list[tuple[str, float, int]]:

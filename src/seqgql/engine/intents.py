@@ -38,6 +38,13 @@ _MARK_PG = sa.text("""
     FROM unnest(CAST(:ids AS bigint[]), CAST(:keys AS text[])) AS v(id, key)
     WHERE e.id = v.id
 """).bindparams(sa.bindparam("until", type_=UTCDateTime()))
+# one statement (one prepared statement) whatever the number of rows, unlike an IN list
+_TAKE_BACK_PG = sa.text("""
+    SELECT id, sending_key FROM enrollments
+    WHERE id = ANY(CAST(:ids AS bigint[]))
+    ORDER BY id
+    FOR UPDATE SKIP LOCKED
+""")
 
 
 async def mark_sending(
@@ -82,12 +89,15 @@ async def take_back(
     ready = {row.id for row, _ in sends if row.id not in changing or row.sequence_id in locked}
     keys = {}
     if ready:
-        rows = await conn.execute(
-            sa.select(e.id, e.sending_key)
-            .where(e.id.in_(sorted(ready)))
-            .order_by(e.id)
-            .with_for_update(skip_locked=True)
-        )
+        if conn.dialect.name == "postgresql":
+            rows = await conn.execute(_TAKE_BACK_PG, {"ids": sorted(ready)})
+        else:
+            rows = await conn.execute(
+                sa.select(e.id, e.sending_key)
+                .where(e.id.in_(sorted(ready)))
+                .order_by(e.id)
+                .with_for_update(skip_locked=True)
+            )
         keys = {row.id: row.sending_key for row in rows}
     mine = {row.id for row, message in sends if row.id in keys and keys[row.id] == message.key}
     # a busy sequence, or a row another transaction holds: in a moment

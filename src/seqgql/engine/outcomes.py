@@ -33,6 +33,12 @@ Done = tuple[DueRow, OutboundMessage, Result]
 # a row updated twice in one transaction has its foreign keys checked again, which waits
 # for a sequence a bulk action holds.
 _SETTLED = {"sending_key": None, "sending_until": None}
+# the keys left once the outcomes are recorded: one statement (one prepared statement)
+# whatever the number of rows, unlike an IN list of one parameter per row
+_SETTLE_REST_PG = sa.text("""
+    UPDATE enrollments SET sending_key = NULL, sending_until = NULL
+    WHERE id = ANY(CAST(:ids AS bigint[])) AND sending_key IS NOT NULL
+""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +114,12 @@ async def record_outcomes(
     await _refuse(conn, ctx, bounced, Action.BOUNCE, stats, aside)
     await _refuse(conn, ctx, failed, Action.FAIL, stats, aside)
     # the rest (not tried, or moved to another step meanwhile): only the key goes
+    ids = [row.id for row, _, _ in done]
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_SETTLE_REST_PG, {"ids": ids})
+        return
     await conn.execute(
-        enrollments.update()
-        .where(e.id.in_([row.id for row, _, _ in done]), e.sending_key.is_not(None))
-        .values(**_SETTLED)
+        enrollments.update().where(e.id.in_(ids), e.sending_key.is_not(None)).values(**_SETTLED)
     )
 
 
