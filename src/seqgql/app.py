@@ -26,6 +26,7 @@ from seqgql.engine.worker import Engine
 from seqgql.events.broadcast import create_broadcast
 from seqgql.events.bus import EventBus
 from seqgql.gateway import AuthenticatedGraphQL, BodyLimits
+from seqgql.graphql.persisted import PersistedQueries
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import GraphQLView
 from seqgql.observability.metrics import SUBSCRIBERS
@@ -72,6 +73,9 @@ def create_app(
         allowed_origins=settings.allowed_origins,
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+        persisted=PersistedQueries.from_file(
+            settings.persisted_queries_file, only=settings.persisted_queries_only
+        ),
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = AuthenticatedGraphQL(view, tokens, limits)

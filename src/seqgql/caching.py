@@ -34,3 +34,17 @@ class LRU(Generic[K, V]):
             return value
         self._entries.move_to_end(key)
         return value
+
+    def get(self, key: K) -> V | None:
+        """The entry for ``key`` (now the most recently used), or None."""
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        """Keep ``value`` for ``key``; the least recently used goes past ``maxsize``."""
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        if len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)

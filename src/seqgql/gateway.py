@@ -114,8 +114,8 @@ class AuthenticatedGraphQL:
         return body
 
     async def _authenticate(self, request: Request) -> None:
-        if request.method == "GET" and "query" not in request.query_params:
-            return
+        if request.method == "GET" and not ({"query", "extensions"} & set(request.query_params)):
+            return  # GraphiQL itself (it asks for a token)
         if (where := nul_in(dict(request.query_params))) is not None:
             raise _Refused(nul_refused(where))
         token = bearer_token(request.headers.get("authorization"))

@@ -126,6 +126,16 @@ class Settings(BaseSettings):
         description="`seqgql worker` serves Prometheus metrics on this port (`serve` does at "
         "/metrics)",
     )
+    persisted_queries_file: str | None = Field(
+        default=None,
+        description="A JSON object of sha256 hash -> GraphQL document: the persisted queries "
+        "of this deployment",
+    )
+    persisted_queries_only: bool = Field(
+        default=False,
+        description="Run only the documents of PERSISTED_QUERIES_FILE (by hash or as text); "
+        "refuse anything else with PERSISTED_QUERY_NOT_ALLOWED",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="Log lines as text or as one JSON object each; both carry the request id",

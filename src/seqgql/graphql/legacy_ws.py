@@ -17,7 +17,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 
 from seqgql.graphql.context import Context
 from seqgql.graphql.operation_limits import Refused, check_operation
-from seqgql.graphql.ws import retry_later_if_unavailable
+from seqgql.graphql.ws import FeedSource, retry_later_if_unavailable
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -31,8 +31,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             variables = payload.get("variables")
             if not isinstance(variables, dict):
                 variables = None
-            feeds = self.view.feeds  # type: ignore[attr-defined]
-            found = check_operation(feeds, query, variables)
+            view: FeedSource = self.view  # type: ignore[assignment]
+            found = check_operation(view.feeds, query, variables, view.persisted)
             if isinstance(found, Refused):
                 error = ErrorMessage(type="error", id=message["id"], payload=found.formatted)
                 await self.send_message(error)

@@ -10,6 +10,7 @@ from graphql import DocumentNode, GraphQLError
 
 from seqgql.domain.validation import nul_in, nul_message
 from seqgql.graphql.feeds import MAX_DOCUMENT_CHARS, FeedHub, TooManyTokens
+from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 
 
 class Refused(GraphQLError):
@@ -17,10 +18,18 @@ class Refused(GraphQLError):
 
 
 def check_operation(
-    feeds: FeedHub, query: str, variables: dict[str, Any] | None
+    feeds: FeedHub,
+    query: str,
+    variables: dict[str, Any] | None,
+    persisted: PersistedQueries | None = None,
 ) -> DocumentNode | GraphQLError:
-    """The parsed document; ``Refused`` (too long, NUL in a variable, too many tokens);
-    or the document's syntax error."""
+    """The parsed document; ``Refused`` (too long, NUL in a variable, not in the
+    allow-list of persisted queries, too many tokens); or the document's syntax error."""
+    if persisted is not None and persisted.only:
+        try:
+            persisted.resolve(query, None)
+        except PersistedQueryError as error:
+            return Refused(error.message, extensions=error.extensions)
     if len(query) > MAX_DOCUMENT_CHARS:
         return Refused(
             f"the document is over {MAX_DOCUMENT_CHARS:,} characters",

@@ -37,6 +37,7 @@ from seqgql.graphql.over_http import (
     negotiate,
     refused_operation,
 )
+from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
@@ -72,6 +73,7 @@ class GraphQLView(GraphQL[Context, None]):
         transport: Transport,
         bus: EventBus,
         poll_seconds: float = 1.0,
+        persisted: PersistedQueries | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
@@ -82,6 +84,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.clock = clock
         self.transport = transport
         self.feeds = FeedHub(max_tokens=MAX_TOKENS)
+        self.persisted = persisted or PersistedQueries()
         self._watchers: set[asyncio.Task[None]] = set()  # one per open websocket
 
     def context_for(self, actor: Actor) -> Context:
@@ -187,11 +190,15 @@ class GraphQLView(GraphQL[Context, None]):
         """Strawberry's, but for what it refuses (as JSON, with a code) and the status
         code and media type the client's Accept calls for (``over_http``)."""
         started = time.perf_counter()
+        try:
+            query = self.persisted.resolve(request_data.query, request_data.extensions)
+        except PersistedQueryError as error:
+            return ExecutionResult(data=None, errors=[error])
         get = request_adapter.method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
         try:
             result = await self.schema.execute(
-                request_data.query,
+                query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,
@@ -205,7 +212,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise Refusal(400, exc.as_http_error_reason(), "BAD_REQUEST") from None
         except MissingQueryError:
             raise Refusal(400, "the request has no `query`", "BAD_REQUEST") from None
-        operation = operation_label(request_data.operation_name, request_data.query)
+        operation = operation_label(request_data.operation_name, query)
         LATENCY.labels(operation).observe(time.perf_counter() - started)
         REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
         media_type = negotiate(request.headers.get("accept"))

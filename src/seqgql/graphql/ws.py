@@ -31,6 +31,7 @@ from seqgql.graphql.context import Context
 from seqgql.graphql.feeds import FELL_BEHIND, Feed, FeedHub, Shape, payload_of, shape
 from seqgql.graphql.mailbox import Closed
 from seqgql.graphql.operation_limits import Refused, check_operation
+from seqgql.graphql.persisted import PersistedQueries
 from seqgql.graphql.positions import follow
 from seqgql.persistence.database import first_line, is_unavailable
 from seqgql.services.actor import Actor
@@ -52,6 +53,7 @@ class FeedSource(Protocol):
     """What the handler needs of the view that created it (the view implements it)."""
 
     feeds: FeedHub
+    persisted: PersistedQueries
 
     def context_for(self, actor: Actor) -> Context: ...
 
@@ -101,7 +103,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         view: FeedSource = self.view  # type: ignore[assignment]
-        document = check_operation(view.feeds, operation.query, operation.variables)
+        document = check_operation(view.feeds, operation.query, operation.variables, view.persisted)
         if isinstance(document, Refused):
             await self._refuse(operation, document)
             return
