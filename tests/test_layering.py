@@ -173,7 +173,8 @@ def test_domain_imports_no_framework_driver_or_outer_layer(path: Path) -> None:
 SQL_CALLS = re.compile(
     r"\bsa\.(select|insert|update|delete|text)\s*\("
     r"|\bsqlalchemy\.(select|insert|update|delete|text)\s*\("
-    r"|\.execute\s*\("
+    # a connection's execute (a schema's executes GraphQL)
+    r"|(?<!schema)(?<!super\(\))\.execute\s*\("
     r"|\.scalars?\s*\("
 )
 
