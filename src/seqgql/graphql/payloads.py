@@ -10,7 +10,7 @@ import strawberry
 from seqgql.domain import errors as domain_errors
 from seqgql.graphql.contact_types import ContactType, GroupType
 from seqgql.graphql.enrollment_types import EnrollmentType
-from seqgql.graphql.enums import SkipReason
+from seqgql.graphql.enums import ErrorCode, SkipReason
 from seqgql.graphql.relay import to_global_id
 from seqgql.graphql.sequence_types import SequenceType
 from seqgql.services.enrollments.results import BulkResult
@@ -20,12 +20,12 @@ from seqgql.services.enrollments.results import SkippedGroup as SkippedGroupResu
 @strawberry.type(description="Invalid input: `field` is the path to it in the arguments.")
 class UserError:
     field: list[str] | None
-    code: str
+    code: ErrorCode
     message: str
 
     @classmethod
     def from_domain(cls, err: domain_errors.UserError) -> UserError:
-        return cls(field=list(err.field) or None, code=err.code.value, message=err.message)
+        return cls(field=list(err.field) or None, code=err.code, message=err.message)
 
 
 def user_errors(errs: list[domain_errors.UserError]) -> list[UserError]:
