@@ -100,10 +100,8 @@ describe(
         _R.OTHER: "FINISHED by a user, for another reason.",
         _R.COMPLETED_NO_RESPONSE: "FINISHED by the engine: every step was sent and the "
         "sequence's reply window passed without a reply.",
-        _R.MISSING_EMAIL: "NOT_SENT: an email step fell due and the contact has no email "
-        "address.",
-        _R.MISSING_PHONE: "NOT_SENT: an SMS step fell due and the contact has no phone "
-        "number.",
+        _R.MISSING_EMAIL: "NOT_SENT: an email step fell due and the contact has no email address.",
+        _R.MISSING_PHONE: "NOT_SENT: an SMS step fell due and the contact has no phone number.",
         _R.BLOCKED_BY_RULE: "NOT_SENT: a sending rule blocked the step; today, an SMS step "
         "due for a contact whose phone is a landline.",
         _R.OPTED_OUT: "OMITTED: the contact had opted out (globally) when enrolled.",
@@ -171,7 +169,7 @@ describe(
         PhoneType.MOBILE: "A mobile phone: receives SMS.",
         PhoneType.LANDLINE: "A landline: cannot receive SMS, so SMS steps are not sent to "
         "it (OMITTED when the first step is an SMS, NOT_SENT with BLOCKED_BY_RULE later).",
-        PhoneType.UNKNOWN: "Not known (the default): SMS are sent to it.",
+        PhoneType.UNKNOWN: "Not known (the default): SMS steps are sent to it.",
     },
 )
 
@@ -248,10 +246,8 @@ describe(
     "EnrollmentOrderField",
     "What enrollments are sorted by; ties are broken by id, in the same direction.",
     {
-        EnrollmentOrderField.ENROLLED_AT: "When the contact was enrolled (or last "
-        "re-enrolled).",
-        EnrollmentOrderField.CONTACT_NAME: "The contact's first and last name, ignoring "
-        "case.",
+        EnrollmentOrderField.ENROLLED_AT: "When the contact was enrolled (or last re-enrolled).",
+        EnrollmentOrderField.CONTACT_NAME: "The contact's first and last name, ignoring case.",
     },
 )
 
@@ -293,8 +289,7 @@ describe(
         "North American).",
         _E.INVALID_TIME_ZONE: "Not an IANA time zone name, such as `Europe/Paris`.",
         _E.DUPLICATE: "The name is taken: a group of that name exists.",
-        _E.ARCHIVED: "The sequence is archived: contacts cannot be added or restarted into "
-        "it.",
+        _E.ARCHIVED: "The sequence is archived: contacts cannot be added or restarted into it.",
         _E.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used before for a different "
         "request (another action, or other input).",
         _E.FORBIDDEN: "Your role may not do this: a VIEWER cannot change anything.",
