@@ -17,6 +17,7 @@ from graphql import (
     print_ast,
 )
 
+from seqgql.domain.errors import ErrorCode
 from seqgql.graphql.schema import build_schema as build_server_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
@@ -214,7 +215,7 @@ def test_payloads(sdl: GraphQLSchema) -> None:
             "userErrors": "[UserError!]!",
         },
         "SkippedGroup": {"reason": "SkipReason!", "count": "Int!", "ids": "[ID!]!"},
-        "UserError": {"field": "[String!]", "code": "String!", "message": "String!"},
+        "UserError": {"field": "[String!]", "code": "UserErrorCode!", "message": "String!"},
         "RestartEnrollmentsPayload": {
             "sequence": "Sequence", "changedCount": "Int!", "skipped": "[SkippedGroup!]!",
         },
@@ -296,3 +297,11 @@ def test_subscriptions(sdl: GraphQLSchema) -> None:
         },
         "EnrollmentStatusChange",
     )  # fmt: skip
+
+
+def test_user_error_codes_are_the_domain_codes(sdl: GraphQLSchema) -> None:
+    """`UserError.code` is an enum whose values are the domain's codes, spelled as they
+    were when the field was a string: clients' JSON does not change."""
+    codes = sdl.get_type("UserErrorCode")
+    assert isinstance(codes, GraphQLEnumType)
+    assert list(codes.values) == [code.value for code in ErrorCode]

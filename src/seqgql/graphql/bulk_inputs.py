@@ -22,17 +22,23 @@ from seqgql.services.enrollments.enroll import EnrollOptions
 from seqgql.services.enrollments.messaging import MessageOptions
 from seqgql.services.enrollments.restart import RestartOptions
 
-DRY_RUN = "Report what the action would do, change nothing."
+DRY_RUN = "Report what the action would do, change nothing (the idempotency key is not used)."
 IDEMPOTENCY_KEY = (
     "Any string of yours, at most 200 characters: a retry with the same key and input "
-    "answers as the first call did, without acting twice."
+    "answers as the first call did, without acting twice. Keys are per workspace; the same "
+    "key with another input is refused (IDEMPOTENCY_KEY_REUSED)."
 )
+SELECTION = "The enrollments to act on."
 
 
-@strawberry.input
+@strawberry.input(description="Which contacts to enroll in which sequence.")
 class AddContactsToSequenceInput:
-    sequence_id: strawberry.ID
-    contact_ids: list[strawberry.ID]
+    sequence_id: strawberry.ID = strawberry.field(
+        description="The sequence: not archived, with at least one step."
+    )
+    contact_ids: list[strawberry.ID] = strawberry.field(
+        description="The contacts to enroll: 1 to 1,000 Contact ids."
+    )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
@@ -42,11 +48,16 @@ class AddContactsToSequenceInput:
         return EnrollOptions(sequence_id, list(contact_ids))
 
 
-@strawberry.input
+@strawberry.input(
+    description="Pause: ACTIVE and NOT_SENT enrollments become PAUSED (MANUAL); the others "
+    "are skipped."
+)
 class PauseEnrollmentsInput:
-    selection: EnrollmentSelection
+    selection: EnrollmentSelection = strawberry.field(description=SELECTION)
     resume_at: datetime | None = strawberry.field(
-        default=None, description="Resume by itself at this moment."
+        default=None,
+        description="When they resume by themselves (ACTIVE again): a future moment, with "
+        "its offset. Null: paused until resumed.",
     )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
@@ -57,11 +68,17 @@ class PauseEnrollmentsInput:
         return PauseOptions(selection, resume_at=self.resume_at)
 
 
-@strawberry.input
+@strawberry.input(
+    description="Resume: PAUSED and NOT_SENT enrollments, now or at a set moment; the others "
+    "are skipped."
+)
 class ResumeEnrollmentsInput:
-    selection: EnrollmentSelection
+    selection: EnrollmentSelection = strawberry.field(description=SELECTION)
     resume_at: datetime | None = strawberry.field(
-        default=None, description="Null: resume now. A moment: set or replace the auto-resume."
+        default=None,
+        description="Null: ACTIVE now, the current step due at once. A future moment (with "
+        "its offset): PAUSED ones resume then (it replaces any earlier one), NOT_SENT ones "
+        "become PAUSED (MANUAL) until then.",
     )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
@@ -72,10 +89,13 @@ class ResumeEnrollmentsInput:
         return ResumeOptions(selection, resume_at=self.resume_at)
 
 
-@strawberry.input
+@strawberry.input(
+    description="Mark finished: enrollments in any status but REMOVED and FINISHED become "
+    "FINISHED with the reason given."
+)
 class FinishEnrollmentsInput:
-    selection: EnrollmentSelection
-    reason: FinishReason
+    selection: EnrollmentSelection = strawberry.field(description=SELECTION)
+    reason: FinishReason = strawberry.field(description="Why: the reason they finish with.")
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
@@ -83,9 +103,9 @@ class FinishEnrollmentsInput:
         return FinishOptions(selection_spec(self.selection, ids), reason=self.reason)
 
 
-@strawberry.input
+@strawberry.input(description="Remove: enrollments in any status but REMOVED become REMOVED.")
 class RemoveEnrollmentsInput:
-    selection: EnrollmentSelection
+    selection: EnrollmentSelection = strawberry.field(description=SELECTION)
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
@@ -93,11 +113,20 @@ class RemoveEnrollmentsInput:
         return Selected(selection_spec(self.selection, ids))
 
 
-@strawberry.input
+@strawberry.input(
+    description="Restart: the contacts of the REMOVED and FINISHED enrollments selected are "
+    "enrolled in a new clone of their sequence, or in `targetSequenceId`; give at most one "
+    "of the two."
+)
 class RestartEnrollmentsInput:
-    selection: EnrollmentSelection
+    selection: EnrollmentSelection = strawberry.field(
+        description="The enrollments whose contacts to restart; for a new clone, all of "
+        "one sequence."
+    )
     target_sequence_id: strawberry.ID | None = strawberry.field(
-        default=None, description="An existing clone to enroll into."
+        default=None,
+        description="An existing sequence (not archived) to enroll them in, e.g. an earlier "
+        "clone, instead of a new clone.",
     )
     new_sequence_name: str | None = strawberry.field(
         default=None, description="Name of the new clone (default: the name plus ' (copy)')."
@@ -111,10 +140,12 @@ class RestartEnrollmentsInput:
         return RestartOptions(selection, target, self.new_sequence_name)
 
 
-@strawberry.input
+@strawberry.input(description="Add the contacts of the selected enrollments to a group.")
 class AddEnrollmentsToGroupInput:
-    selection: EnrollmentSelection
-    group_id: strawberry.ID
+    selection: EnrollmentSelection = strawberry.field(
+        description="The enrollments whose contacts to add."
+    )
+    group_id: strawberry.ID = strawberry.field(description="The group to add them to.")
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
@@ -124,12 +155,23 @@ class AddEnrollmentsToGroupInput:
         return GroupOptions(selection, group_id=group_id)
 
 
-@strawberry.input
+@strawberry.input(
+    description="One message, sent now to each selected contact individually (at most 10 contacts)."
+)
 class SendMessageInput:
-    selection: EnrollmentSelection
-    body: str
-    subject: str | None = None
-    channel: StepChannel = StepChannel.SMS
+    selection: EnrollmentSelection = strawberry.field(
+        description="The enrollments whose contacts get the message: at most 10 contacts."
+    )
+    body: str = strawberry.field(
+        description="The text sent, as written (no placeholders): 1 to 20,000 characters."
+    )
+    subject: str | None = strawberry.field(
+        default=None, description="The subject of an email; an SMS has none."
+    )
+    channel: StepChannel = strawberry.field(
+        default=StepChannel.SMS,
+        description="SMS (the default) to the contact's phone, or EMAIL to their address.",
+    )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
@@ -143,13 +185,23 @@ class SendMessageInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A provider's report about a message to one enrollment's contact.")
 class RecordDeliveryEventInput:
-    enrollment_id: strawberry.ID
-    kind: DeliveryEventKind
-    return_date: date | None = strawberry.field(
-        default=None, description="With OUT_OF_OFFICE: when the contact is back."
+    enrollment_id: strawberry.ID = strawberry.field(
+        description="The enrollment the message belonged to."
     )
-    occurred_at: datetime | None = None
-    detail: str | None = None
+    kind: DeliveryEventKind = strawberry.field(description="What happened.")
+    return_date: date | None = strawberry.field(
+        default=None,
+        description="Only with OUT_OF_OFFICE: the day the contact is back. The enrollment "
+        "resumes at its midnight in the contact's time zone (else the window's, else UTC).",
+    )
+    occurred_at: datetime | None = strawberry.field(
+        default=None,
+        description="When it happened, with its offset (at most 5 minutes ahead of the "
+        "server's clock); default: now.",
+    )
+    detail: str | None = strawberry.field(
+        default=None, description="Free text kept with the activity (the provider's words)."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)

@@ -13,7 +13,17 @@ from seqgql.graphql.contact_types import ContactType
 from seqgql.graphql.context import Context
 from seqgql.graphql.enums import ActivityKind, EnrollmentStatus, StatusReason
 from seqgql.graphql.node import KNOWN_VALUE, ContextInfo, Node
-from seqgql.graphql.relay import Connection, Edge, Lazy, edges, global_id, page_info, paged
+from seqgql.graphql.relay import (
+    After,
+    Connection,
+    Edge,
+    First,
+    Lazy,
+    edges,
+    global_id,
+    page_info,
+    paged,
+)
 from seqgql.graphql.sequence_types import SequenceType, StatusCount, status_count_list
 from seqgql.graphql.user_types import UserType
 from seqgql.persistence.types import Row
@@ -22,12 +32,25 @@ from seqgql.services.enrollments.page import PageRow, status_counts, total_from_
 from seqgql.services.pagination import Page
 
 
-@strawberry.type(name="Activity", description="Something sent to or heard from a contact.")
+@strawberry.type(
+    name="Activity",
+    description="One entry of an enrollment's history: a message sent to the contact, or "
+    "what came back (a provider's report, a failure).",
+)
 class ActivityType(Node):
-    kind: ActivityKind
-    step: int | None
-    at: datetime
-    detail: str | None
+    kind: ActivityKind = strawberry.field(description="What happened.")
+    step: int | None = strawberry.field(
+        description="The position of the step concerned: the step sent or refused, or, for "
+        "a provider's report, the last step sent. Null for sendMessage messages."
+    )
+    at: datetime = strawberry.field(
+        description="When it happened: a report's `occurredAt` when given, else when it was "
+        "recorded."
+    )
+    detail: str | None = strawberry.field(
+        description="Free text: a step's subject (or its body's first 200 characters), a "
+        "sendMessage body, a report's `detail`, or why a message failed."
+    )
 
     @classmethod
     def from_row(cls, row: Row) -> ActivityType:
@@ -40,21 +63,46 @@ class ActivityType(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="An enrollment's history, a page at a time, oldest first.")
 class ActivityConnection(Connection[ActivityType]):
     pass
 
 
-@strawberry.type(name="Enrollment", description="One contact in one sequence.")
+@strawberry.type(
+    name="Enrollment",
+    description="One contact in one sequence (a contact is enrolled at most once per "
+    "sequence): where they stand, and what was sent and came back.",
+)
 class EnrollmentType(Node):
-    status: EnrollmentStatus
-    reason: StatusReason | None
-    current_step: int | None = strawberry.field(description="The position of the next step.")
-    enrolled_at: datetime
-    resume_at: datetime | None = strawberry.field(description="When a pause ends by itself.")
-    next_run_at: datetime | None
-    finished_at: datetime | None
-    updated_at: datetime
+    status: EnrollmentStatus = strawberry.field(
+        description="Where the enrollment stands (EnrollmentStatus says what sets each)."
+    )
+    reason: StatusReason | None = strawberry.field(
+        description="Why it is in its status: set for PAUSED, FINISHED, NOT_SENT and "
+        "OMITTED, null for the others."
+    )
+    current_step: int | None = strawberry.field(
+        description="The position (from 1) of the step to send next; null once the last "
+        "step was sent, and for OMITTED enrollments."
+    )
+    enrolled_at: datetime = strawberry.field(
+        description="When the contact was enrolled, or last re-enrolled."
+    )
+    resume_at: datetime | None = strawberry.field(
+        description="When a pause ends by itself: the engine makes the enrollment ACTIVE "
+        "then. Null: no auto-resume."
+    )
+    next_run_at: datetime | None = strawberry.field(
+        description="While ACTIVE, when the engine next acts: the current step falls due "
+        "(and goes out at the sending window's next opening), or, after the last step, the "
+        "reply window ends. Null in other statuses."
+    )
+    finished_at: datetime | None = strawberry.field(
+        description="When it last became FINISHED; cleared by re-enrollment."
+    )
+    updated_at: datetime = strawberry.field(
+        description="When its status, step or resume time last changed."
+    )
     pk: strawberry.Private[int]
     contact_pk: strawberry.Private[int]
     sequence_pk: strawberry.Private[int]
@@ -66,7 +114,7 @@ class EnrollmentType(Node):
     # Plain (not async) resolvers: a page already holds its contacts and users, and
     # returning them directly spares ~100 asyncio tasks per page. Other rows return an
     # awaitable, which GraphQL awaits.
-    @strawberry.field(metadata={KNOWN_VALUE: "known_contact"})
+    @strawberry.field(metadata={KNOWN_VALUE: "known_contact"}, description="The contact enrolled.")
     def contact(self, info: ContextInfo) -> ContactType:
         if self.known_contact is not None:
             return self.known_contact
@@ -77,13 +125,17 @@ class EnrollmentType(Node):
         assert row is not None
         return ContactType.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(description="The sequence the contact is enrolled in.")
     async def sequence(self, info: ContextInfo) -> SequenceType:
         row = await info.context.loaders.sequences.load(self.sequence_pk)
         assert row is not None
         return SequenceType.from_row(row)
 
-    @strawberry.field(metadata={KNOWN_VALUE: "known_enrolled_by"})
+    @strawberry.field(
+        metadata={KNOWN_VALUE: "known_enrolled_by"},
+        description="The user who enrolled (or last re-enrolled) the contact: the sender "
+        "the sequence's daily limit counts. Null if that user no longer exists.",
+    )
     def enrolled_by(self, info: ContextInfo) -> UserType | None:
         if self.known_enrolled_by is not None or self.enrolled_by_pk is None:
             return self.known_enrolled_by
@@ -96,7 +148,7 @@ class EnrollmentType(Node):
 
     @strawberry.field(description="What was sent and what came back, oldest first.")
     async def activities(
-        self, info: ContextInfo, first: int | None = None, after: str | None = None
+        self, info: ContextInfo, first: First = None, after: After = None
     ) -> ActivityConnection:
         ctx = info.context
         page = await paged(
@@ -168,7 +220,10 @@ class EnrollmentType(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="A page of a sequence's enrollments (the Contacts tab), with the counts per "
+    "status its tab bar shows."
+)
 class EnrollmentConnection(Connection[EnrollmentType]):
     counts: strawberry.Private[Lazy]
     flt: strawberry.Private[EnrollmentFilter]

@@ -43,17 +43,32 @@ class IdDecoder:
         return None if value is None else self.one(value, type_name, path)
 
 
-@strawberry.input(description="Which enrollments to list or act on. Every part narrows.")
+@strawberry.input(
+    description="Which enrollments to list or act on. Every part given narrows; a list "
+    "matches any of its values (at most 1,000 values each)."
+)
 class EnrollmentFilter:
-    statuses: list[EnrollmentStatus] | None = None
-    reasons: list[StatusReason] | None = None
-    steps: list[int] | None = strawberry.field(default=None, description="Current step positions.")
-    enrolled_by_ids: list[strawberry.ID] | None = None
+    statuses: list[EnrollmentStatus] | None = strawberry.field(
+        default=None,
+        description="Only these statuses; naming REMOVED shows removed enrollments "
+        "whatever `includeRemoved` says. A connection's `statusCounts` ignore this part.",
+    )
+    reasons: list[StatusReason] | None = strawberry.field(
+        default=None, description="Only enrollments whose reason is one of these."
+    )
+    steps: list[int] | None = strawberry.field(
+        default=None, description="Only enrollments whose current step is at these positions."
+    )
+    enrolled_by_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only enrollments made by these users (User ids)."
+    )
     group_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only contacts in this group."
+        default=None, description="Only enrollments whose contact is in this group."
     )
     search: str | None = strawberry.field(
-        default=None, description="Part of the contact's name or email."
+        default=None,
+        description="Part of the contact's first name, last name or email, in any case (at "
+        "most 200 characters).",
     )
     enrolled_after: datetime | None = strawberry.field(
         default=None,
@@ -66,7 +81,7 @@ class EnrollmentFilter:
         "taken as UTC.",
     )
     include_removed: bool = strawberry.field(
-        default=False, description="Removed enrollments are hidden unless asked for."
+        default=False, description="Include REMOVED enrollments, hidden by default."
     )
 
     def to_spec(self, ids: IdDecoder, path: Path) -> FilterSpec:
@@ -102,10 +117,17 @@ def filter_spec(flt: EnrollmentFilter | None, ids: IdDecoder, path: Path) -> Fil
     return flt.to_spec(ids, path) if flt is not None else FilterSpec()
 
 
-@strawberry.input
+@strawberry.input(
+    description="How enrollments are ordered; a cursor continues only the order it was "
+    "given out with."
+)
 class EnrollmentOrder:
-    field: EnrollmentOrderField = EnrollmentOrderField.ENROLLED_AT
-    direction: OrderDirection = OrderDirection.DESC
+    field: EnrollmentOrderField = strawberry.field(
+        default=EnrollmentOrderField.ENROLLED_AT, description="What to sort by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="Which way (newest first by default)."
+    )
 
     def to_spec(self) -> OrderSpec:
         return OrderSpec(field=self.field, direction=self.direction)
@@ -117,10 +139,20 @@ class EnrollmentOrder:
     "minus `excludeIds`."
 )
 class EnrollmentSelection:
-    ids: list[strawberry.ID] | None = None
-    sequence_id: strawberry.ID | None = None
-    filter: EnrollmentFilter | None = None
-    exclude_ids: list[strawberry.ID] | None = None
+    ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="These enrollments (1 to 1,000 ids), of any sequences."
+    )
+    sequence_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The enrollments of this sequence that match `filter` (all but the "
+        "removed ones without a filter).",
+    )
+    filter: EnrollmentFilter | None = strawberry.field(
+        default=None, description="Narrows a `sequenceId` selection (not applied to `ids`)."
+    )
+    exclude_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Enrollments to leave out (at most 1,000 ids)."
+    )
 
     def to_spec(self, ids: IdDecoder, path: Path) -> Selection:
         return Selection(

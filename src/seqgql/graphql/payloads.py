@@ -10,22 +10,36 @@ import strawberry
 from seqgql.domain import errors as domain_errors
 from seqgql.graphql.contact_types import ContactType, GroupType
 from seqgql.graphql.enrollment_types import EnrollmentType
-from seqgql.graphql.enums import SkipReason
+from seqgql.graphql.enums import ErrorCode, SkipReason
 from seqgql.graphql.relay import to_global_id
 from seqgql.graphql.sequence_types import SequenceType
 from seqgql.services.enrollments.results import BulkResult
 from seqgql.services.enrollments.results import SkippedGroup as SkippedGroupResult
 
+USER_ERRORS = "Why the call was refused; when there are any, nothing was changed."
+DRY_RUN = "The input's `dryRun`: when true, nothing was changed and the counts say what would be."
+BULK_OPERATION_ID = (
+    "The id under which the operation was recorded; null for a dry run or a refused call. "
+    "Not fetchable with `node`."
+)
+SKIPPED = "The selected items left as they were, grouped by reason."
 
-@strawberry.type(description="Invalid input: `field` is the path to it in the arguments.")
+
+@strawberry.type(
+    description="An expected refusal, returned as data: what is wrong with the input (or "
+    "the caller's role), and where."
+)
 class UserError:
-    field: list[str] | None
-    code: str
-    message: str
+    field: list[str] | None = strawberry.field(
+        description="The path to the value in the mutation's arguments, list indexes as "
+        'strings (`["input", "contacts", "3", "email"]`); null when the whole call is refused.'
+    )
+    code: ErrorCode = strawberry.field(description="What kind of problem: a stable code.")
+    message: str = strawberry.field(description="What is wrong, in a sentence for a person.")
 
     @classmethod
     def from_domain(cls, err: domain_errors.UserError) -> UserError:
-        return cls(field=list(err.field) or None, code=err.code.value, message=err.message)
+        return cls(field=list(err.field) or None, code=err.code, message=err.message)
 
 
 def user_errors(errs: list[domain_errors.UserError]) -> list[UserError]:
@@ -44,10 +58,13 @@ class Payload:
 
 @strawberry.type(description="Selected items an action left as they were, and why.")
 class SkippedGroup:
-    reason: SkipReason
-    count: int
-    ids: list[strawberry.ID] = strawberry.field(description="At most 100 of them.")
-    message: str
+    reason: SkipReason = strawberry.field(description="Why they were left as they were.")
+    count: int = strawberry.field(description="How many, in all.")
+    ids: list[strawberry.ID] = strawberry.field(
+        description="At most 100 of them, lowest first: enrollment ids, or contact ids for "
+        "contacts that were not enrolled (ALREADY_ENROLLED, ALL_STEPS_SENT)."
+    )
+    message: str = strawberry.field(description="The reason in a sentence, to show a person.")
 
     @classmethod
     def from_result(cls, group: SkippedGroupResult) -> SkippedGroup:
@@ -71,71 +88,111 @@ def _bulk_fields(result: BulkResult) -> dict[str, object]:
     }
 
 
-@strawberry.type
+@strawberry.type(description="What a bulk action did (or, with `dryRun`, would do).")
 class BulkEnrollmentPayload(Payload):
-    changed_count: int = 0
-    skipped: list[SkippedGroup] = strawberry.field(default_factory=list)
-    dry_run: bool = False
-    bulk_operation_id: strawberry.ID | None = None
-    user_errors: list[UserError]
+    changed_count: int = strawberry.field(
+        default=0,
+        description="How many changed: enrollments whose status changed, contacts enrolled "
+        "(OMITTED ones included) or re-enrolled, or contacts added to the group.",
+    )
+    skipped: list[SkippedGroup] = strawberry.field(default_factory=list, description=SKIPPED)
+    dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
+    bulk_operation_id: strawberry.ID | None = strawberry.field(
+        default=None, description=BULK_OPERATION_ID
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
     @classmethod
     def from_result(cls, result: BulkResult) -> BulkEnrollmentPayload:
         return cls(**_bulk_fields(result))  # type: ignore[arg-type]
 
 
-@strawberry.type
+@strawberry.type(
+    description="What restartEnrollments did (or, with `dryRun`, would do): the sequence "
+    "the contacts were enrolled into, and the counts."
+)
 class RestartEnrollmentsPayload(Payload):
     sequence: SequenceType | None = strawberry.field(
-        default=None, description="The clone enrolled into."
+        default=None,
+        description="The sequence enrolled into: the new clone, or `targetSequenceId`; null "
+        "for a dry run or a refused call.",
     )
-    changed_count: int = 0
-    skipped: list[SkippedGroup] = strawberry.field(default_factory=list)
-    dry_run: bool = False
-    bulk_operation_id: strawberry.ID | None = None
-    user_errors: list[UserError]
+    changed_count: int = strawberry.field(
+        default=0, description="How many contacts were enrolled (or re-enrolled) in it."
+    )
+    skipped: list[SkippedGroup] = strawberry.field(
+        default_factory=list,
+        description="Selected enrollments not REMOVED or FINISHED (INVALID_TRANSITION), and "
+        "contacts that could not be enrolled, grouped by reason.",
+    )
+    dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
+    bulk_operation_id: strawberry.ID | None = strawberry.field(
+        default=None, description=BULK_OPERATION_ID
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What sendMessage did (or, with `dryRun`, would do).")
 class SendMessagePayload(Payload):
-    sent_count: int = 0
-    skipped: list[SkippedGroup] = strawberry.field(default_factory=list)
-    dry_run: bool = False
-    user_errors: list[UserError]
+    sent_count: int = strawberry.field(
+        default=0,
+        description="How many contacts the message is sent to, once each however many of "
+        "their enrollments were selected. A delivery that then fails is recorded as FAILED "
+        "or BOUNCED activity, without a status change.",
+    )
+    skipped: list[SkippedGroup] = strawberry.field(
+        default_factory=list,
+        description="Selected enrollments whose contact cannot get the message (opted out, "
+        "no address, a landline for SMS), grouped by reason.",
+    )
+    dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What recordDeliveryEvent did with a provider's report.")
 class RecordDeliveryEventPayload(Payload):
-    enrollment: EnrollmentType | None = None
+    enrollment: EnrollmentType | None = strawberry.field(
+        default=None, description="The enrollment, as it is after the report; null if refused."
+    )
     status_changed: bool = strawberry.field(
         default=False, description="Whether the report changed the status."
     )
     skipped_reason: SkipReason | None = strawberry.field(
         default=None,
-        description="Why the report left the status as it was, if it implies a change.",
+        description="Why a report that implies a status change left the status as it was "
+        "(e.g. REPLIED for a FINISHED enrollment: ALREADY_IN_STATUS).",
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The sequence created or changed, or why not.")
 class SequencePayload(Payload):
-    sequence: SequenceType | None = None
-    user_errors: list[UserError]
+    sequence: SequenceType | None = strawberry.field(
+        default=None, description="The sequence as it is now; null if refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The contacts created, or why none was.")
 class CreateContactsPayload(Payload):
-    contacts: list[ContactType] = strawberry.field(default_factory=list)
-    user_errors: list[UserError]
+    contacts: list[ContactType] = strawberry.field(
+        default_factory=list,
+        description="The contacts created, in the order given; empty if refused.",
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The contact changed, or why not.")
 class ContactPayload(Payload):
-    contact: ContactType | None = None
-    user_errors: list[UserError]
+    contact: ContactType | None = strawberry.field(
+        default=None, description="The contact as it is now; null if refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The group created, or why not.")
 class GroupPayload(Payload):
-    group: GroupType | None = None
-    user_errors: list[UserError]
+    group: GroupType | None = strawberry.field(
+        default=None, description="The group created; null if refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)

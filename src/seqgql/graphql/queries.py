@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.nodes import SelectedField
@@ -19,7 +19,14 @@ from seqgql.graphql.enrollment_types import (
 from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, IdDecoder, filter_spec
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.public_errors import PublicError
-from seqgql.graphql.relay import InvalidId, from_global_id, paged, parse_global_id
+from seqgql.graphql.relay import (
+    After,
+    First,
+    InvalidId,
+    from_global_id,
+    paged,
+    parse_global_id,
+)
 from seqgql.graphql.sequence_types import SequenceConnection, SequenceType, sequence_list
 from seqgql.graphql.user_types import UserType
 from seqgql.services.contacts.groups import all_groups
@@ -70,10 +77,17 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
     return build(row) if row is not None else None
 
 
-@strawberry.type
+@strawberry.type(
+    description="What can be read; every read is confined to the workspace of the caller's "
+    "API token (another workspace's object answers like a missing one)."
+)
 class Query:
     @strawberry.field(description="Any object by its global id; null when not found.")
-    async def node(self, info: ContextInfo, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: ContextInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The global id of any node.")],
+    ) -> Node | None:
         try:
             type_name, pk = parse_global_id(id)
         except InvalidId as exc:
@@ -88,30 +102,49 @@ class Query:
         assert row is not None
         return UserType.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(description="The workspace's sequences, in the order they were created.")
     async def sequences(
         self,
         info: ContextInfo,
-        first: int | None = None,
-        after: str | None = None,
-        include_archived: bool = False,
+        first: First = None,
+        after: After = None,
+        include_archived: Annotated[
+            bool, strawberry.argument(description="Include archived sequences too.")
+        ] = False,
     ) -> SequenceConnection:
         return await sequence_list(info.context, first, after, include_archived)
 
-    @strawberry.field
-    async def sequence(self, info: ContextInfo, id: strawberry.ID) -> SequenceType | None:
+    @strawberry.field(description="One sequence; null when not found.")
+    async def sequence(
+        self,
+        info: ContextInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A Sequence's global id.")],
+    ) -> SequenceType | None:
         row = await info.context.loaders.sequences.load(_decode(id, "Sequence", "id"))
         return SequenceType.from_row(row) if row else None
 
-    @strawberry.field(description="The enrollments of a sequence: the Contacts tab.")
+    @strawberry.field(
+        description="The enrollments of a sequence, a page at a time: the Contacts tab, with "
+        "counts per status for its tab bar."
+    )
     async def enrollments(
         self,
         info: ContextInfo,
-        sequence_id: strawberry.ID,
-        filter: EnrollmentFilter | None = None,
-        first: int | None = 50,
-        after: str | None = None,
-        order_by: EnrollmentOrder | None = None,
+        sequence_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The sequence (its global id).")
+        ],
+        filter: Annotated[
+            EnrollmentFilter | None,
+            strawberry.argument(
+                description="Which enrollments; without one, all but the removed ones."
+            ),
+        ] = None,
+        first: First = 50,
+        after: After = None,
+        order_by: Annotated[
+            EnrollmentOrder | None,
+            strawberry.argument(description="The order; default: ENROLLED_AT, DESC."),
+        ] = None,
     ) -> EnrollmentConnection:
         ctx = info.context
         pk = _decode(sequence_id, "Sequence", "sequenceId")
@@ -141,22 +174,30 @@ class Query:
             raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
         return enrollment_connection(ctx, pk, flt, page, after is not None, known_counts)
 
-    @strawberry.field(description="Contacts, optionally matching part of a name or email.")
+    @strawberry.field(
+        description="The workspace's contacts, in the order they were created, optionally "
+        "those matching a search."
+    )
     async def contacts(
         self,
         info: ContextInfo,
-        search: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Part of a first name, last name or email, in any case."
+            ),
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> ContactConnection:
         return await contact_list(info.context, search, first, after)
 
-    @strawberry.field
+    @strawberry.field(description="Every group of the workspace, by name.")
     async def groups(self, info: ContextInfo) -> list[GroupType]:
         rows = await all_groups(info.context.db, info.context.workspace_id)
         return [GroupType.from_row(r) for r in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Every user of the workspace, by name.")
     async def users(self, info: ContextInfo) -> list[UserType]:
         rows = await all_users(info.context.db, info.context.workspace_id)
         return [UserType.from_row(r) for r in rows]

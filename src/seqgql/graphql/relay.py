@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.relay import GlobalID, GlobalIDValueError
@@ -68,6 +68,22 @@ T = TypeVar("T")
 P = TypeVar("P")
 C = TypeVar("C")
 
+# The page arguments every list takes.
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many items at most: 0 to 100 (default 50). More than 100 is an "
+        "error naming `first`, never clamped."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start after this cursor: an edge's `cursor`, or `pageInfo.endCursor`, "
+        "from the same list (opaque; null: the first page)."
+    ),
+]
+
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
 class PageInfo:
@@ -116,8 +132,12 @@ async def _unreachable() -> Any:
 
 @strawberry.type
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(
+        description="The items of this page, in the list's order, each with its cursor."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Whether more items follow, and the cursor to continue from."
+    )
     count: strawberry.Private[Lazy]
 
     @strawberry.field(description="How many match, over all pages.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from typing import Any
 
 import strawberry
@@ -17,6 +19,7 @@ from strawberry.extensions import (
     max_aliases,
     query_depth_limiter,
 )
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 
 from seqgql.graphql.contact_types import ContactType, GroupType
 from seqgql.graphql.enrollment_types import ActivityType, EnrollmentType
@@ -31,6 +34,19 @@ from seqgql.graphql.validation_rules import NoNulInText
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
+
+# Strawberry's Date and DateTime (parsing and output unchanged), described for this API.
+SCALARS: dict[object, Any] = {
+    datetime.datetime: dataclasses.replace(
+        DateTimeDefinition,
+        description="A moment: an ISO 8601 date and time with its offset "
+        "(`2026-12-01T09:00:00Z`). Answers are in UTC; an input without an offset is "
+        "refused, except where its field says how it is read.",
+    ),
+    datetime.date: dataclasses.replace(
+        DateDefinition, description="A calendar date, ISO 8601 (`2026-12-01`)."
+    ),
+}
 
 
 def build_schema(*, introspection: bool = True, fast_path: bool = True) -> strawberry.Schema:
@@ -68,4 +84,5 @@ def build_schema(*, introspection: bool = True, fast_path: bool = True) -> straw
         types=[EnrollmentType, SequenceType, ContactType, GroupType, UserType, ActivityType],
         extensions=extensions,
         execution_context_class=execution_context_class,
+        scalar_overrides=SCALARS,
     )

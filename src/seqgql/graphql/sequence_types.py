@@ -20,8 +20,8 @@ from seqgql.services.sequences.catalog import sequence_listing
 
 @strawberry.type(description="The number of enrollments in one status.")
 class StatusCount:
-    status: EnrollmentStatus
-    count: int
+    status: EnrollmentStatus = strawberry.field(description="The status counted.")
+    count: int = strawberry.field(description="How many enrollments are in it.")
 
 
 def status_count_list(counts: dict[EnrollmentStatus, int]) -> list[StatusCount]:
@@ -29,13 +29,21 @@ def status_count_list(counts: dict[EnrollmentStatus, int]) -> list[StatusCount]:
     return [StatusCount(status=s, count=counts.get(s, 0)) for s in EnrollmentStatus]
 
 
-@strawberry.type(description="One touch of a sequence.")
+@strawberry.type(description="One touch of a sequence: a message sent after a wait.")
 class Step:
-    position: int
-    channel: StepChannel
-    wait_minutes: int = strawberry.field(description="How long after the previous step.")
-    subject: str | None
-    body: str
+    position: int = strawberry.field(description="Its place in the sequence: 1, 2, 3...")
+    channel: StepChannel = strawberry.field(description="How it is sent.")
+    wait_minutes: int = strawberry.field(
+        description="Minutes after the previous step was sent (for the first step, after "
+        "enrollment) before it falls due; it then waits for the sending window."
+    )
+    subject: str | None = strawberry.field(
+        description="An email step's subject (filled in like the body); null for SMS."
+    )
+    body: str = strawberry.field(
+        description="The message; `{{first_name}}`, `{{last_name}}` and `{{email}}` are "
+        "filled in from the contact when it is sent."
+    )
 
     @classmethod
     def from_row(cls, row: Row) -> Step:
@@ -48,12 +56,21 @@ class Step:
         )
 
 
-@strawberry.type(description="When steps may be sent, in the contact's time zone.")
+@strawberry.type(
+    description="When steps may be sent: on these days, from `start` to `end`, wall-clock "
+    "time in the contact's time zone. A step due outside it waits for the next opening."
+)
 class SendingWindow:
-    days: list[Weekday]
-    start: str
-    end: str
-    time_zone: str = strawberry.field(description="For contacts without a time zone.")
+    days: list[Weekday] = strawberry.field(description="The days steps may be sent on.")
+    start: str = strawberry.field(description='Opening time, "HH:MM" (24-hour).')
+    end: str = strawberry.field(
+        description='Closing time, "HH:MM" (24-hour), later than `start`; a step is not '
+        "sent at or after it."
+    )
+    time_zone: str = strawberry.field(
+        description="IANA time zone for contacts without one; also the zone whose days the "
+        "daily limit counts."
+    )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SendingWindow:
@@ -61,18 +78,29 @@ class SendingWindow:
         return cls(days=list(spec.days), start=spec.start, end=spec.end, time_zone=spec.time_zone)
 
 
-@strawberry.type(name="Sequence", description="An ordered list of steps contacts go through.")
+@strawberry.type(
+    name="Sequence",
+    description="An ordered list of steps that enrolled contacts go through, each "
+    "individually, on the engine's schedule.",
+)
 class SequenceType(Node):
-    name: str
-    archived: bool
+    name: str = strawberry.field(description="Its name: one line, at most 200 characters.")
+    archived: bool = strawberry.field(
+        description="Archived: the engine sends none of its steps, contacts cannot be added "
+        "to it, and `sequences` lists it only with `includeArchived`."
+    )
     reply_window_minutes: int = strawberry.field(
-        description="After the last step, how long to wait for a reply before finishing."
+        description="Minutes to wait for a reply after the last step before the enrollment "
+        "is FINISHED (COMPLETED_NO_RESPONSE); 4,320 (3 days) by default."
     )
-    sending_window: SendingWindow | None
+    sending_window: SendingWindow | None = strawberry.field(
+        description="When steps may be sent; null: at any time."
+    )
     daily_limit_per_sender: int | None = strawberry.field(
-        description="Steps sent per sender per day at most (null: no limit)."
+        description="At most this many steps sent per sender (the user who enrolled the "
+        "contact) per day; over it, a step waits for the next day. Null: no limit."
     )
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the sequence was created.")
     event_cursor: str = strawberry.field(
         description="The position of the sequence's latest status change: read it with a "
         "page of enrollments, then subscribe with `since` to miss nothing in between."
@@ -80,19 +108,25 @@ class SequenceType(Node):
     pk: strawberry.Private[int]
     cloned_from_pk: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(
+        description="The sequence this one was copied from (cloneSequence, "
+        "restartEnrollments); null for an original."
+    )
     async def cloned_from(self, info: ContextInfo) -> SequenceType | None:
         if self.cloned_from_pk is None:
             return None
         row = await info.context.loaders.sequences.load(self.cloned_from_pk)
         return SequenceType.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="Its steps, in order.")
     async def steps(self, info: ContextInfo) -> list[Step]:
         rows = await info.context.loaders.steps.load(self.pk) or []
         return [Step.from_row(r) for r in rows]
 
-    @strawberry.field(description="Enrollments per status, every status listed.")
+    @strawberry.field(
+        description="Its enrollments per status, every status listed (zero where none), "
+        "removed ones included."
+    )
     async def status_counts(self, info: ContextInfo) -> list[StatusCount]:
         counts = await info.context.loaders.sequence_counts.load(self.pk) or {}
         return status_count_list(counts)
@@ -115,7 +149,7 @@ class SequenceType(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="Sequences, a page at a time, in the order they were created.")
 class SequenceConnection(Connection[SequenceType]):
     pass
 

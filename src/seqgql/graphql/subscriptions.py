@@ -6,6 +6,7 @@ import asyncio
 import functools
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -27,24 +28,39 @@ from seqgql.services.sequences.catalog import status_counts_by_sequence
 COUNTS_INTERVAL_SECONDS = 0.25
 
 
-@strawberry.type(description="One status change of one enrollment.")
+@strawberry.type(description="One status change of one enrollment, from the event log.")
 class EnrollmentStatusChange:
-    cursor: str = strawberry.field(description="Pass as `since` to resume after this change.")
-    from_status: EnrollmentStatus | None
-    to_status: EnrollmentStatus
-    reason: StatusReason | None
-    occurred_at: datetime
-    number: int = strawberry.field(description="The change's number in its sequence (gapless).")
+    cursor: str = strawberry.field(
+        description="Pass as `since` to resume after this change (opaque)."
+    )
+    from_status: EnrollmentStatus | None = strawberry.field(
+        description="The status before; null when the enrollment was created by this change."
+    )
+    to_status: EnrollmentStatus = strawberry.field(description="The status after.")
+    reason: StatusReason | None = strawberry.field(
+        description="The reason that came with the new status; null for statuses without one."
+    )
+    occurred_at: datetime = strawberry.field(description="When the change was made.")
+    number: int = strawberry.field(
+        description="The change's number in its sequence: 1, 2, 3... without gaps, in the "
+        "order the changes were made."
+    )
     enrollment_pk: strawberry.Private[int]
     actor_pk: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(
+        description="The enrollment that changed, as it is when the message is sent (not as "
+        "it was at the change)."
+    )
     async def enrollment(self, info: ContextInfo) -> EnrollmentType:
         row = await info.context.loaders.enrollments.load(self.enrollment_pk)
         assert row is not None
         return EnrollmentType.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The user whose call made the change (for a delivery report, the "
+        "webhook's token user); null for the engine's changes and deleted users."
+    )
     async def actor(self, info: ContextInfo) -> UserType | None:
         if self.actor_pk is None:
             return None
@@ -65,11 +81,13 @@ class EnrollmentStatusChange:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A sequence's enrollments counted per status.")
 class SequenceStatusCounts:
-    sequence_id: strawberry.ID
-    total: int
-    counts: list[StatusCount]
+    sequence_id: strawberry.ID = strawberry.field(description="The sequence counted.")
+    total: int = strawberry.field(description="All its enrollments, removed ones included.")
+    counts: list[StatusCount] = strawberry.field(
+        description="Per status, every status listed (zero where none)."
+    )
 
 
 async def _sequence(ctx: Context, sequence_id: str) -> tuple[int, int]:
@@ -88,7 +106,14 @@ def _refresh(ctx: Context) -> None:
     ctx.loaders = Loaders(ctx.db, ctx.workspace_id, patient=True)
 
 
-@strawberry.type
+SEQUENCE_ID = "The sequence to follow (its global id)."
+
+
+@strawberry.type(
+    description="Live updates over websockets (graphql-transport-ws, or the legacy "
+    'graphql-ws); send the API token in `connection_init` as `{"authorization": '
+    '"Bearer …"}`.'
+)
 class Subscription:
     @strawberry.subscription(
         description="Every status change in a sequence, in order. With `since` (a cursor "
@@ -98,9 +123,18 @@ class Subscription:
     async def enrollment_status_changed(
         self,
         info: ContextInfo,
-        sequence_id: strawberry.ID,
-        statuses: list[EnrollmentStatus] | None = None,
-        since: str | None = None,
+        sequence_id: Annotated[strawberry.ID, strawberry.argument(description=SEQUENCE_ID)],
+        statuses: Annotated[
+            list[EnrollmentStatus] | None,
+            strawberry.argument(description="Only changes to these statuses; null or empty: all."),
+        ] = None,
+        since: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A cursor of this sequence (a message's `cursor`, or "
+                "`Sequence.eventCursor`): the changes after it come first. Null: from now on."
+            ),
+        ] = None,
     ) -> AsyncGenerator[EnrollmentStatusChange, None]:
         ctx = info.context
         pk, position = await _sequence(ctx, sequence_id)
@@ -142,7 +176,9 @@ class Subscription:
         "(coalesced: a few messages a second at most)."
     )
     async def sequence_status_counts(
-        self, info: ContextInfo, sequence_id: strawberry.ID
+        self,
+        info: ContextInfo,
+        sequence_id: Annotated[strawberry.ID, strawberry.argument(description=SEQUENCE_ID)],
     ) -> AsyncGenerator[SequenceStatusCounts, None]:
         ctx = info.context
         pk, seen = await _sequence(ctx, sequence_id)

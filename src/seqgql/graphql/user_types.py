@@ -10,11 +10,14 @@ from seqgql.graphql.relay import global_id
 from seqgql.persistence.types import Row
 
 
-@strawberry.type(name="User", description="A member of the workspace.")
+@strawberry.type(
+    name="User",
+    description="A member of the workspace: enrolls contacts and owns API tokens.",
+)
 class UserType(Node):
-    name: str
-    email: str
-    role: Role
+    name: str = strawberry.field(description="Display name.")
+    email: str = strawberry.field(description="Email address, unique in the workspace.")
+    role: Role = strawberry.field(description="What the user may do: a VIEWER only reads.")
 
     @classmethod
     def from_row(cls, row: Row) -> UserType:

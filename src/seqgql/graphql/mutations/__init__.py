@@ -9,6 +9,10 @@ from seqgql.graphql.mutations.enrollment_mutations import EnrollmentMutations
 from seqgql.graphql.mutations.sequence_mutations import SequenceMutations
 
 
-@strawberry.type
+@strawberry.type(
+    description="What can be changed (a VIEWER's calls are refused). Expected refusals come "
+    "back as `userErrors` in the payload, and a refused call changes nothing; GraphQL errors "
+    "mean a malformed request."
+)
 class Mutation(SequenceMutations, ContactMutations, EnrollmentMutations):
     pass

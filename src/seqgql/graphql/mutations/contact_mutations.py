@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from seqgql.graphql.contact_types import ContactType, GroupType
@@ -25,7 +27,11 @@ class ContactMutations:
         extensions=[WriteAccess()], description="Create up to 1,000 contacts: all of them, or none."
     )
     async def create_contacts(
-        self, info: ContextInfo, input: CreateContactsInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            CreateContactsInput, strawberry.argument(description="The contacts to create.")
+        ],
     ) -> CreateContactsPayload:
         ctx = info.context
         specs = [
@@ -48,9 +54,17 @@ class ContactMutations:
         )
 
     @strawberry.mutation(
-        extensions=[WriteAccess()], description="Change one contact: only the fields given change."
+        extensions=[WriteAccess()],
+        description="Change one contact: only the fields given change. Fixing an email or "
+        "phone, then resuming, sends a step that was NOT_SENT.",
     )
-    async def update_contact(self, info: ContextInfo, input: UpdateContactInput) -> ContactPayload:
+    async def update_contact(
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            UpdateContactInput, strawberry.argument(description="The contact and its changes.")
+        ],
+    ) -> ContactPayload:
         ctx = info.context
         ids = IdDecoder()
         pk = ids.one(input.contact_id, "Contact", ["input", "contactId"])
@@ -66,8 +80,15 @@ class ContactMutations:
             contact = ContactType.from_row(row) if row else None
         return ContactPayload(contact=contact, user_errors=user_errors(result.errors))
 
-    @strawberry.mutation(extensions=[WriteAccess()], description="Create a group of contacts.")
-    async def create_group(self, info: ContextInfo, input: CreateGroupInput) -> GroupPayload:
+    @strawberry.mutation(
+        extensions=[WriteAccess()],
+        description="Create an empty group of contacts (fill it with addEnrollmentsToGroup).",
+    )
+    async def create_group(
+        self,
+        info: ContextInfo,
+        input: Annotated[CreateGroupInput, strawberry.argument(description="The new group.")],
+    ) -> GroupPayload:
         ctx = info.context
         result = await contacts.create_group(ctx.db, ctx.clock, ctx.actor, input.name)
         group = None

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import strawberry
 
@@ -64,57 +64,94 @@ async def perform(info: ContextInfo, input: BulkInput, action: BulkAction[Any]) 
 class EnrollmentMutations:
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Enroll contacts: new ones start at step 1 (or are omitted: opted out, "
-        "SMS to a landline); removed or finished ones resume at the first step not yet sent.",
+        description="Enroll contacts: new ones start ACTIVE at step 1 (or OMITTED: opted out, "
+        "SMS to a landline); removed or finished ones resume at the first step not yet sent "
+        "(all sent: skipped); enrolled ones are skipped.",
     )
     async def add_contacts_to_sequence(
-        self, info: ContextInfo, input: AddContactsToSequenceInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            AddContactsToSequenceInput,
+            strawberry.argument(description="The sequence and the contacts to enroll."),
+        ],
     ) -> BulkEnrollmentPayload:
         result = await perform(info, input, enrollments.add_contacts)
         return BulkEnrollmentPayload.from_result(result)
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Pause (ACTIVE, NOT_SENT), optionally until a moment.",
+        description="Pause: ACTIVE and NOT_SENT enrollments become PAUSED (MANUAL), "
+        "optionally resuming by themselves at `resumeAt`; the others are skipped.",
     )
     async def pause_enrollments(
-        self, info: ContextInfo, input: PauseEnrollmentsInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            PauseEnrollmentsInput,
+            strawberry.argument(description="The enrollments, and when they resume."),
+        ],
     ) -> BulkEnrollmentPayload:
         return BulkEnrollmentPayload.from_result(await perform(info, input, enrollments.pause))
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Resume paused enrollments now, or set when they resume.",
+        description="Resume PAUSED and NOT_SENT enrollments: ACTIVE now (the current step "
+        "due at once), or at `resumeAt`; the others are skipped.",
     )
     async def resume_enrollments(
-        self, info: ContextInfo, input: ResumeEnrollmentsInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            ResumeEnrollmentsInput,
+            strawberry.argument(description="The enrollments, and when they resume."),
+        ],
     ) -> BulkEnrollmentPayload:
         return BulkEnrollmentPayload.from_result(await perform(info, input, enrollments.resume))
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Mark finished with a reason; history is kept.",
+        description="Mark finished: any status but REMOVED and FINISHED becomes FINISHED with "
+        "the reason given; nothing more is sent and history is kept.",
     )
     async def finish_enrollments(
-        self, info: ContextInfo, input: FinishEnrollmentsInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            FinishEnrollmentsInput,
+            strawberry.argument(description="The enrollments, and the reason."),
+        ],
     ) -> BulkEnrollmentPayload:
         return BulkEnrollmentPayload.from_result(await perform(info, input, enrollments.finish))
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Take out of the sequence (a mistaken enrollment).",
+        description="Take out of the sequence (a mistaken enrollment): any status but REMOVED "
+        "becomes REMOVED; history is kept, and removed enrollments are hidden unless asked "
+        "for.",
     )
     async def remove_enrollments(
-        self, info: ContextInfo, input: RemoveEnrollmentsInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            RemoveEnrollmentsInput, strawberry.argument(description="The enrollments.")
+        ],
     ) -> BulkEnrollmentPayload:
         return BulkEnrollmentPayload.from_result(await perform(info, input, enrollments.remove))
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Start removed or finished contacts over from step 1 in a clone.",
+        description="Start the contacts of REMOVED or FINISHED enrollments over, from step 1, "
+        "in a clone of their sequence (new, or `targetSequenceId`); the selected "
+        "enrollments stay as they are.",
     )
     async def restart_enrollments(
-        self, info: ContextInfo, input: RestartEnrollmentsInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            RestartEnrollmentsInput,
+            strawberry.argument(description="The enrollments, and where to restart them."),
+        ],
     ) -> RestartEnrollmentsPayload:
         result = await perform(info, input, enrollments.restart)
         sequence = None
@@ -133,19 +170,32 @@ class EnrollmentMutations:
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Add the selected enrollments' contacts to a group.",
+        description="Add the selected enrollments' contacts to a group, whatever their status "
+        "(no status changes); those already in it are skipped.",
     )
     async def add_enrollments_to_group(
-        self, info: ContextInfo, input: AddEnrollmentsToGroupInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            AddEnrollmentsToGroupInput,
+            strawberry.argument(description="The enrollments, and the group."),
+        ],
     ) -> BulkEnrollmentPayload:
         result = await perform(info, input, enrollments.add_to_group)
         return BulkEnrollmentPayload.from_result(result)
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Send one message now to at most 10 contacts, each individually.",
+        description="Send one message now to at most 10 contacts, each individually, recorded "
+        "as SENT activity on each selected enrollment; no status changes.",
     )
-    async def send_message(self, info: ContextInfo, input: SendMessageInput) -> SendMessagePayload:
+    async def send_message(
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            SendMessageInput, strawberry.argument(description="The enrollments, and the message.")
+        ],
+    ) -> SendMessagePayload:
         result = await perform(info, input, enrollments.send_message)
         return SendMessagePayload(
             sent_count=result.changed_count,
@@ -156,10 +206,13 @@ class EnrollmentMutations:
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="What a mail/SMS provider reports about a message (its webhook calls this).",
+        description="Record what a mail/SMS provider reports about a message (its webhook "
+        "calls this): kept as activity, and the status changes it implies applied.",
     )
     async def record_delivery_event(
-        self, info: ContextInfo, input: RecordDeliveryEventInput
+        self,
+        info: ContextInfo,
+        input: Annotated[RecordDeliveryEventInput, strawberry.argument(description="The report.")],
     ) -> RecordDeliveryEventPayload:
         ctx = info.context
         ids = IdDecoder()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from seqgql.graphql.context import Context
@@ -39,10 +41,14 @@ def _sequence_pk(sequence_id: str) -> int | SequencePayload:
 @strawberry.type
 class SequenceMutations:
     @strawberry.mutation(
-        extensions=[WriteAccess()], description="Create a sequence with its steps."
+        extensions=[WriteAccess()],
+        description="Create a sequence: its steps, and optionally a sending window, a reply "
+        "window and a daily limit per sender.",
     )
     async def create_sequence(
-        self, info: ContextInfo, input: CreateSequenceInput
+        self,
+        info: ContextInfo,
+        input: Annotated[CreateSequenceInput, strawberry.argument(description="The new sequence.")],
     ) -> SequencePayload:
         ctx = info.context
         result = await sequences.create_sequence(
@@ -58,10 +64,16 @@ class SequenceMutations:
         return await _payload(ctx, result)
 
     @strawberry.mutation(
-        extensions=[WriteAccess()], description="Change a sequence: only the fields given change."
+        extensions=[WriteAccess()],
+        description="Change a sequence: only the fields given change; `steps` replaces all "
+        "its steps.",
     )
     async def update_sequence(
-        self, info: ContextInfo, input: UpdateSequenceInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            UpdateSequenceInput, strawberry.argument(description="The sequence and its changes.")
+        ],
     ) -> SequencePayload:
         ctx = info.context
         pk = _sequence_pk(input.sequence_id)
@@ -87,9 +99,16 @@ class SequenceMutations:
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Copy a sequence and its steps (to restart contacts).",
+        description="Copy a sequence: its steps, sending window, reply window and daily limit "
+        "(to restart contacts in it). The copy has no enrollments.",
     )
-    async def clone_sequence(self, info: ContextInfo, input: CloneSequenceInput) -> SequencePayload:
+    async def clone_sequence(
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            CloneSequenceInput, strawberry.argument(description="The sequence to copy.")
+        ],
+    ) -> SequencePayload:
         ctx = info.context
         pk = _sequence_pk(input.sequence_id)
         if isinstance(pk, SequencePayload):
@@ -99,10 +118,13 @@ class SequenceMutations:
 
     @strawberry.mutation(
         extensions=[WriteAccess()],
-        description="Archive (or, with archived: false, restore) a sequence.",
+        description="Archive a sequence (the engine stops sending its steps; contacts cannot "
+        "be added to it), or restore it with `archived: false`.",
     )
     async def archive_sequence(
-        self, info: ContextInfo, input: ArchiveSequenceInput
+        self,
+        info: ContextInfo,
+        input: Annotated[ArchiveSequenceInput, strawberry.argument(description="The sequence.")],
     ) -> SequencePayload:
         ctx = info.context
         pk = _sequence_pk(input.sequence_id)
