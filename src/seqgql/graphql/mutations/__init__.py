@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from seqgql.graphql.mutations.api_token_mutations import ApiTokenMutations
 from seqgql.graphql.mutations.contact_mutations import ContactMutations
 from seqgql.graphql.mutations.enrollment_mutations import EnrollmentMutations
 from seqgql.graphql.mutations.sequence_mutations import SequenceMutations
 
 
 @strawberry.type
-class Mutation(SequenceMutations, ContactMutations, EnrollmentMutations):
+class Mutation(SequenceMutations, ContactMutations, EnrollmentMutations, ApiTokenMutations):
     pass
