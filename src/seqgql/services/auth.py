@@ -51,8 +51,8 @@ class IssuedToken:
     token: str
     workspace_id: int
     user_id: int
-    token_id: int = 0
-    prefix: str = ""
+    token_id: int
+    prefix: str
 
 
 @dataclass(frozen=True, slots=True)
