@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -83,7 +84,12 @@ class ApiTokenMutations:
         "answer and nowhere else. Admins only (anyone else: a FORBIDDEN user error).",
     )
     async def create_api_token(
-        self, info: ContextInfo, input: CreateApiTokenInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            CreateApiTokenInput,
+            strawberry.argument(description="The token's name, role, expiry and user."),
+        ],
     ) -> CreateApiTokenPayload:
         ctx = info.context
         ids = IdDecoder()
@@ -113,7 +119,11 @@ class ApiTokenMutations:
         "again changes nothing. Admins only (anyone else: a FORBIDDEN user error).",
     )
     async def revoke_api_token(
-        self, info: ContextInfo, input: RevokeApiTokenInput
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            RevokeApiTokenInput, strawberry.argument(description="Which token to revoke.")
+        ],
     ) -> RevokeApiTokenPayload:
         ctx = info.context
         ids = IdDecoder()
