@@ -41,6 +41,7 @@ from tests.helpers.processes import (
     require_programs,
 )
 from tests.helpers.smtp import RecordingHandler, smtp_server
+from tests.helpers.tokens import token_cache
 from tests.helpers.workspace import Workspace, make_workspace
 
 
@@ -128,6 +129,8 @@ async def app(
         clock=clock,
         transport=transport,
     )
+    # tokens expire by the app's clock (create_app does not hand it to its token cache)
+    token_cache(application).clock = clock
     async with application.router.lifespan_context(application):
         yield application
 

@@ -61,7 +61,7 @@ def create_app(
     bus = EventBus()
     broadcast = create_broadcast(settings.broadcast_url, bus)
     db.commit_listeners.append(broadcast.committed)
-    tokens = TokenCache(db, seconds=settings.token_cache_seconds)
+    tokens = TokenCache(db, seconds=settings.token_cache_seconds, clock=clock)
     view = GraphQLView(
         schema,
         db=db,

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging.config
+import re
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from seqgql.clock import SystemClock
 from seqgql.domain.kinds import Role
@@ -31,11 +34,47 @@ def _parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
-    create = token_commands.add_parser("create", help="print a new API token for a user")
-    create.add_argument("--email", required=True)
+    create = token_commands.add_parser(
+        "create",
+        help="print a new API token for a user, and nothing else",
+        description="Print a new API token for the user with --email (the workspace and "
+        "the user are created when missing), and nothing else. Its secret is shown once: "
+        "only its hash and prefix are kept.",
+    )
+    create.add_argument("--email", required=True, help="the user's email")
     create.add_argument("--workspace", help="workspace name (created when missing)")
-    create.add_argument("--name", help="the user's name, when the user is created")
-    create.add_argument("--role", choices=[r.value for r in Role])
+    create.add_argument("--name", help="the token's name: what it is for")
+    roles = [r.value for r in Role]
+    create.add_argument(
+        "--role",
+        choices=roles,
+        help="the most the token may do, at most the user's role (default: the user's "
+        "role); a user created now gets this role",
+    )
+    create.add_argument(
+        "--expires",
+        metavar="WHEN",
+        type=_expiry,
+        help="when the token stops working: a duration from now (30d, 12h, 90m, 2w) or a "
+        "moment (2027-01-01, 2027-01-01T09:00:00+02:00; UTC without an offset)",
+    )
+    create.add_argument("--user-name", help="the user's name, when the user is created")
+    create.add_argument(
+        "--user-role", choices=roles, help="the user's role: set on a new user, changed on one"
+    )
+    listing = token_commands.add_parser(
+        "list", help="print a table of the API tokens (never their secrets)"
+    )
+    listing.add_argument("--workspace", help="only this workspace's tokens (its name)")
+    revoke = token_commands.add_parser(
+        "revoke",
+        help="revoke an API token: every server refuses it within TOKEN_CACHE_SECONDS",
+    )
+    revoke.add_argument(
+        "token",
+        metavar="ID_OR_PREFIX",
+        help="the token's id or prefix as `seqgql token list` shows them (or its secret)",
+    )
     return parser
 
 
@@ -52,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(build_schema().as_str())
         return 0
     if args.command == "token":
-        return _token_create(settings, args)
+        upgrade(settings.database_url)
+        commands = {"create": _token_create, "list": _token_list, "revoke": _token_revoke}
+        return commands[args.token_command](settings, args)
     if args.command == "serve":
         return _serve(settings, args)
     if args.command == "worker":
@@ -60,10 +101,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _token_create(settings: Settings, args: argparse.Namespace) -> int:
-    from seqgql.services.auth import AmbiguousUser, issue_token
+_DURATION = re.compile(r"([1-9][0-9]{0,5})([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# what each field of a refused token request is called on the command line
+_OPTIONS = {"name": "--name", "role": "--role", "expiresAt": "--expires"}
 
-    upgrade(settings.database_url)
+
+def _expiry(text: str) -> datetime:
+    """``--expires``: a duration from now (30d, 12h, 90m, 2w) or an ISO 8601 date or
+    moment (UTC when it has no offset)."""
+    text = text.strip()
+    if match := _DURATION.fullmatch(text):
+        return SystemClock().now() + timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a duration (30d, 12h, 90m, 2w) nor a date or moment "
+            "(2027-01-01, 2027-01-01T09:00:00Z)"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _fail(message: str) -> int:
+    print(f"seqgql: {message}", file=sys.stderr)
+    return 1
+
+
+def _token_create(settings: Settings, args: argparse.Namespace) -> int:
+    from seqgql.services.auth import AmbiguousUser, TokenRequestRefused, issue_token
 
     async def run() -> str:
         db = Database(settings.database_url)
@@ -73,8 +139,11 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
                 SystemClock(),
                 email=args.email,
                 workspace=args.workspace,
-                name=args.name,
-                role=Role(args.role) if args.role else None,
+                name=args.user_name,
+                role=Role(args.user_role) if args.user_role else None,
+                token_name=args.name,
+                token_role=Role(args.role) if args.role else None,
+                expires_at=args.expires,
             )
             return issued.token
         finally:
@@ -83,8 +152,82 @@ def _token_create(settings: Settings, args: argparse.Namespace) -> int:
     try:
         print(asyncio.run(run()))
     except AmbiguousUser as exc:
-        print(f"seqgql: {exc}", file=sys.stderr)
+        return _fail(str(exc))
+    except TokenRequestRefused as exc:
+        for err in exc.errors:
+            print(f"seqgql: {_OPTIONS[err.field[-1]]}: {err.message}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
+
+
+def _token_list(settings: Settings, args: argparse.Namespace) -> int:
+    """A table of the tokens, oldest first; times in UTC, "-" where there is none."""
+    from seqgql.services.api_tokens import UnknownWorkspace, all_tokens
+
+    async def run() -> list[Any]:
+        db = Database(settings.database_url)
+        try:
+            return await all_tokens(db, args.workspace)
+        finally:
+            await db.dispose()
+
+    try:
+        rows = asyncio.run(run())
+    except UnknownWorkspace as exc:
+        return _fail(str(exc))
+    header = ("ID", "PREFIX", "NAME", "USER", "ROLE", "WORKSPACE", "CREATED (UTC)",
+              "LAST USED", "EXPIRES", "REVOKED")  # fmt: skip
+    table = [header] + [
+        (str(r.id), r.prefix or "-", r.name or "-", r.user_email, r.role, r.workspace,
+         _when(r.created_at), _when(r.last_used_at), _when(r.expires_at), _when(r.revoked_at))
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    return 0
+
+
+def _token_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from seqgql.services.api_tokens import is_id, revoke_token_id, tokens_matching
+    from seqgql.services.auth import PREFIX_LENGTH, TOKEN_PREFIX
+
+    key: str = args.token.strip()
+    if not is_id(key) and not key.startswith(TOKEN_PREFIX):
+        return _fail(
+            f"{key!r} is neither a token id (a number) nor a prefix ({TOKEN_PREFIX}…) as "
+            "`seqgql token list` shows them"
+        )
+
+    async def run() -> tuple[list[Any], Any]:
+        db = Database(settings.database_url)
+        try:
+            found = await tokens_matching(db, key)
+            if len(found) != 1:
+                return found, None
+            return found, await revoke_token_id(db, SystemClock(), found[0].id)
+        finally:
+            await db.dispose()
+
+    found, revoked = asyncio.run(run())
+    if not found:
+        if is_id(key):
+            return _fail(f"no API token has the id {key}")
+        if len(key) > PREFIX_LENGTH:  # a whole secret: not repeated
+            return _fail("no API token matches that secret")
+        return _fail(f"no API token has the prefix {key}")
+    if revoked is None:
+        ids = ", ".join(str(r.id) for r in found)
+        return _fail(f"{len(found)} API tokens have the prefix {key} (ids {ids}): give the id")
+    described = f"API token {revoked.id} ({revoked.prefix or 'no prefix'}, {revoked.user_email})"
+    if found[0].revoked_at is not None:
+        print(f"{described} was already revoked, at {_when(revoked.revoked_at)} UTC")
+    else:
+        print(f"revoked {described}; every server refuses it within TOKEN_CACHE_SECONDS")
     return 0
 
 

@@ -75,12 +75,13 @@ def seqgql(
     prelude: str = "",
     stderr: int | None = None,
     cwd: Path | None = None,
+    stdout: int | None = None,
 ) -> subprocess.Popen[bytes]:
     """``seqgql ARGS`` in a process of its own (``prelude``: Python run before it; ``cwd``:
     where it runs, and so which .env file it reads)."""
     program = f"import sys\n{prelude}\nfrom seqgql.cli import main\nsys.exit(main())"
     argv = [sys.executable, "-c", program, *args]
-    return subprocess.Popen(argv, env=env, stderr=stderr, cwd=cwd)
+    return subprocess.Popen(argv, env=env, stderr=stderr, cwd=cwd, stdout=stdout)
 
 
 def require_programs(*paths: str | None, why: str) -> None:

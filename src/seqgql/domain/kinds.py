@@ -16,6 +16,18 @@ class Role(enum.StrEnum):
     def can_mutate(self) -> bool:
         return self is not Role.VIEWER
 
+    @property
+    def rank(self) -> int:
+        """How much the role may do: VIEWER 0 < MEMBER 1 < ADMIN 2."""
+        return _ROLE_RANKS[self]
+
+    def at_most(self, cap: Role) -> Role:
+        """The lower of this role and ``cap`` (a token's role capped by its user's)."""
+        return self if self.rank <= cap.rank else cap
+
+
+_ROLE_RANKS = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2}
+
 
 class PhoneType(enum.StrEnum):
     MOBILE = "MOBILE"

@@ -2,7 +2,8 @@
 
 ``@strawberry.mutation(extensions=[WriteAccess()])`` on a mutation means a VIEWER's call
 runs nothing and answers the mutation's own payload with one ``FORBIDDEN`` user error
-(an expected error is data, like any other refusal). Services do not check roles."""
+(an expected error is data, like any other refusal). ``AdminAccess()`` does the same for
+everyone but admins. Services do not check roles."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.types.field import StrawberryField
 
 from seqgql.domain.errors import ErrorCode, UserError
+from seqgql.domain.kinds import Role
 from seqgql.graphql.node import ContextInfo
 
 FORBIDDEN = UserError((), ErrorCode.FORBIDDEN, "Viewers cannot change anything.")
@@ -35,3 +37,18 @@ class WriteAccess(FieldExtension):
             return await next_(source, info, **kwargs)
         dry_run = bool(getattr(kwargs.get("input"), "dry_run", False))
         return self.payload.refused([FORBIDDEN], dry_run=dry_run)
+
+
+ADMINS_ONLY = UserError((), ErrorCode.FORBIDDEN, "Only admins can do this.")
+
+
+class AdminAccess(WriteAccess):
+    """Only admins run the mutation (acting with an admin role: a token scoped down to
+    MEMBER or VIEWER does not, whatever its user's role)."""
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: ContextInfo, **kwargs: Any
+    ) -> Any:
+        if info.context.actor.role is Role.ADMIN:
+            return await next_(source, info, **kwargs)
+        return self.payload.refused([ADMINS_ONLY])

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from seqgql.domain.selection import filter_errors
+from seqgql.graphql.api_token_types import ApiTokenQueries, api_token_node
 from seqgql.graphql.contact_types import ContactConnection, ContactType, GroupType, contact_list
 from seqgql.graphql.context import Context
 from seqgql.graphql.enrollment_types import (
@@ -67,6 +68,8 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
         "Group": (loaders.groups, GroupType.from_row),
         "User": (loaders.users, UserType.from_row),
     }
+    if type_name == "ApiToken":
+        return await api_token_node(ctx, pk)
     if type_name == "Activity":
         row = await activity_by_id(ctx.db, ctx.workspace_id, pk)
         return ActivityType.from_row(row) if row else None
@@ -81,7 +84,7 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
     description="What can be read; every read is confined to the workspace of the caller's "
     "API token (another workspace's object answers like a missing one)."
 )
-class Query:
+class Query(ApiTokenQueries):
     @strawberry.field(description="Any object by its global id; null when not found.")
     async def node(
         self,

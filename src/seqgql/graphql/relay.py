@@ -20,7 +20,16 @@ from seqgql.persistence.types import Row
 from seqgql.services.pagination import BadPageRequest, Page
 from seqgql.services.reads import Listing
 
-NODE_TYPES = ("Enrollment", "Sequence", "Contact", "Group", "User", "Activity", "BulkOperation")
+NODE_TYPES = (
+    "Enrollment",
+    "Sequence",
+    "Contact",
+    "Group",
+    "User",
+    "Activity",
+    "BulkOperation",
+    "ApiToken",
+)
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _DATABASE_ID = re.compile(r"[1-9][0-9]{0,18}")  # written as this API writes it
 MAX_DATABASE_ID = 2**63 - 1

@@ -49,6 +49,18 @@ class ApiToken(SQLModel, table=True):
     user_id: int = Field(sa_column=fk_column("users.id", index=True))
     token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     created_at: datetime = Field(sa_column=time_column())
+    # what the token is for, as its creator named it (null for tokens made before names)
+    name: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    # the first characters of the secret ("sqg_" and 8 more): enough to recognise it in a
+    # list, never enough to use it (null for tokens made before prefixes were kept)
+    prefix: str | None = Field(default=None, sa_column=sa.Column(sa.String(16), nullable=True))
+    # the most the token may do; its user's role caps it (the lower of the two applies).
+    # Null: the user's role (tokens made before tokens had roles)
+    role: Role | None = Field(default=None, sa_column=enum_column(Role, nullable=True))
+    expires_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    # when the token was last looked up, to the minute (written at most once a minute)
+    last_used_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class Contact(SQLModel, table=True):

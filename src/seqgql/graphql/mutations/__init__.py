@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from seqgql.graphql.mutations.api_token_mutations import ApiTokenMutations
 from seqgql.graphql.mutations.contact_mutations import ContactMutations
 from seqgql.graphql.mutations.enrollment_mutations import EnrollmentMutations
 from seqgql.graphql.mutations.sequence_mutations import SequenceMutations
@@ -14,5 +15,5 @@ from seqgql.graphql.mutations.sequence_mutations import SequenceMutations
     "back as `userErrors` in the payload, and a refused call changes nothing; GraphQL errors "
     "mean a malformed request."
 )
-class Mutation(SequenceMutations, ContactMutations, EnrollmentMutations):
+class Mutation(SequenceMutations, ContactMutations, EnrollmentMutations, ApiTokenMutations):
     pass
