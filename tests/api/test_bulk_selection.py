@@ -83,6 +83,24 @@ async def test_exclude_ids(
     }
 
 
+async def test_a_filter_beside_ids_is_refused_not_ignored(
+    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
+) -> None:
+    """`ids` select exactly those enrollments: a filter there would be silently ignored,
+    so it is refused, naming it, and nothing changes."""
+    _, ids = await make_enrolled(db, clock, workspace.actor, 2)
+    selection = {**ids_of(ids), "filter": {"statuses": ["PAUSED"]}}
+    payload = await mutate(gql, "pauseEnrollments", {"selection": selection})
+    assert payload["changedCount"] == 0
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        (["input", "selection", "filter"], "INVALID_SELECTION")
+    ]
+    assert await states(db, ids) == dict.fromkeys(ids, ("ACTIVE", None))
+    # an empty filter says nothing: the ids alone
+    empty = {**ids_of(ids), "filter": {}}
+    assert (await mutate(gql, "pauseEnrollments", {"selection": empty}))["changedCount"] == 2
+
+
 async def test_filter_selection_has_no_1000_limit(
     gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
 ) -> None:

@@ -148,7 +148,9 @@ class EnrollmentSelection:
         "removed ones without a filter).",
     )
     filter: EnrollmentFilter | None = strawberry.field(
-        default=None, description="Narrows a `sequenceId` selection (not applied to `ids`)."
+        default=None,
+        description="Narrows a `sequenceId` selection; with `ids` it is refused "
+        "(`INVALID_SELECTION`).",
     )
     exclude_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Enrollments to leave out (at most 1,000 ids)."

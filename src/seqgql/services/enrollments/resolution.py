@@ -9,7 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
-from seqgql.domain.selection import MAX_SELECTED_IDS, Selection, selection_errors
+from seqgql.domain.selection import (
+    MAX_SELECTED_IDS,
+    EnrollmentFilter,
+    Selection,
+    selection_errors,
+)
 from seqgql.domain.status import Action, EnrollmentStatus, SkipReason, skip_reason
 from seqgql.persistence.tables import enrollments, groups, users
 from seqgql.services.actor import Actor
@@ -72,6 +77,14 @@ def shape_errors(selection: Selection, path: tuple[str, ...]) -> list[UserError]
         ]
     if selection.ids is not None and not selection.ids:
         return [error([*path, "ids"], ErrorCode.REQUIRED, "name at least one enrollment")]
+    if selection.ids is not None and selection.filter != EnrollmentFilter():
+        return [
+            error(
+                [*path, "filter"],
+                ErrorCode.INVALID_SELECTION,
+                "a filter narrows a `sequenceId` selection; with `ids`, give no filter",
+            )
+        ]
     if errors := selection_errors(selection, list(path)):
         return errors
     if selection.ids is not None and len(selection.ids) > MAX_SELECTED_IDS:
