@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers.processes import Served, serving
+from tests.helpers.processes import Served, require_programs, serving
 
 CLIENTS = Path(__file__).parent / "clients"
 CHANGES = """subscription($seq: ID!) {
@@ -27,8 +27,7 @@ CHANGES = """subscription($seq: ID!) {
 @pytest.fixture(scope="module")
 def node_clients() -> Path:
     """tests/clients with its packages installed (npm ci, once)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("Node.js and npm are needed for the client tests (.ci/run installs them)")
+    require_programs(shutil.which("node"), shutil.which("npm"), why="Node.js and npm")
     if not (CLIENTS / "node_modules" / "graphql-sse").is_dir():
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"], cwd=CLIENTS, check=True, timeout=600,
