@@ -55,7 +55,9 @@ def create_app(
     clock = clock or SystemClock()
     transport = transport or transport_from_settings(settings)
     schema = build_schema(
-        introspection=settings.introspection, fast_path=settings.graphql_fast_path
+        introspection=settings.introspection,
+        fast_path=settings.graphql_fast_path,
+        tracing=settings.otel_tracing,
     )
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     bus = EventBus()

@@ -136,6 +136,12 @@ class Settings(BaseSettings):
         description="Run only the documents of PERSISTED_QUERIES_FILE (by hash or as text); "
         "refuse anything else with PERSISTED_QUERY_NOT_ALLOWED",
     )
+    otel_tracing: bool = Field(
+        default=False,
+        description="Trace GraphQL operations with OpenTelemetry (install the `tracing` "
+        "extra; spans go to the tracer provider the process sets up, e.g. with "
+        "`opentelemetry-instrument`)",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="Log lines as text or as one JSON object each; both carry the request id",

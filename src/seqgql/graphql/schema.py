@@ -49,10 +49,15 @@ SCALARS: dict[object, Any] = {
 }
 
 
-def build_schema(*, introspection: bool = True, fast_path: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, fast_path: bool = True, tracing: bool = False
+) -> strawberry.Schema:
     """The API's schema. ``fast_path``: execute with ``ShortcutExecutor`` (the same
     answers, faster); else with Strawberry's stock execution context (and without
-    importing the fast path, which uses the libraries' internals)."""
+    importing the fast path, which uses the libraries' internals). ``tracing``: a span per
+    operation (parsing, validation, execution, and each resolver) through Strawberry's
+    OpenTelemetry extension, to the tracer provider the process set up; it needs the
+    opentelemetry-api package (the ``tracing`` extra)."""
     # The rule classes are built once: the validation cache is keyed by them, so rules
     # made anew per request would make every request miss it.
     rules: list[type[ASTValidationRule]] = [
@@ -72,6 +77,10 @@ def build_schema(*, introspection: bool = True, fast_path: bool = True) -> straw
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    if tracing:
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+
+        extensions.append(OpenTelemetryExtension)
     execution_context_class = None
     if fast_path:
         from seqgql.graphql.fastpath import ShortcutExecutor
