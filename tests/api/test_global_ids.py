@@ -9,9 +9,9 @@ import pytest
 
 from seqgql.clock import FrozenClock
 from seqgql.persistence.database import Database
-from tests.helpers.factories import gid, make_sequence
+from tests.helpers.factories import gid, make_enrolled, make_sequence
 from tests.helpers.graphql_client import GraphQLClient, mutate
-from tests.helpers.workspace import Workspace
+from tests.helpers.workspace import Workspace, make_workspace
 
 
 def raw(text: str) -> str:
@@ -66,3 +66,30 @@ async def test_the_id_given_out_still_works(
     huge = raw("Sequence:9223372036854775807")  # the largest there can be: not found
     data = await gql.execute("query($id: ID!) { sequence(id: $id) { id } }", {"id": huge})
     assert data == {"sequence": None}
+
+
+async def test_nodes_answers_each_id_in_order_null_where_not_found(
+    gql: GraphQLClient, workspace: Workspace, db: Database, clock: FrozenClock
+) -> None:
+    seq, enrollment_ids = await make_enrolled(db, clock, workspace.actor, 2)
+    other = await make_workspace(db, clock)
+    foreign_seq = await make_sequence(db, clock, other.actor)
+    ids = [
+        gid("Enrollment", enrollment_ids[1]),
+        gid("Sequence", seq),
+        gid("Sequence", foreign_seq),  # another workspace's: like a missing one
+        gid("Enrollment", 10**12),
+        gid("Enrollment", enrollment_ids[0]),
+    ]
+    query = """query($ids: [ID!]!) { nodes(ids: $ids) {
+      __typename id ... on Sequence { name } ... on Enrollment { status } } }"""
+    nodes = (await gql.execute(query, {"ids": ids}))["nodes"]
+    assert [n and (n["__typename"], n["id"]) for n in nodes] == [
+        ("Enrollment", ids[0]), ("Sequence", ids[1]), None, None, ("Enrollment", ids[4]),
+    ]  # fmt: skip
+    assert nodes[0]["status"] == "ACTIVE"
+    too_many = await gql.errors(query, {"ids": [ids[0]] * 101})
+    assert too_many[0]["extensions"]["code"] == "TOO_MANY"
+    forged = await gql.errors(query, {"ids": [ids[0], "Sequence: 1"]})
+    assert forged[0]["extensions"]["code"] == "INVALID_ID"
+    assert "ids[1]" in forged[0]["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import strawberry
@@ -59,6 +60,10 @@ def _decode(value: str, type_name: str, argument: str) -> int:
         raise PublicError(str(exc), code="INVALID_ID", argument=argument) from exc
 
 
+# How many ids one `nodes` call takes.
+MAX_NODES = 100
+
+
 async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
     loaders = ctx.loaders
     builders: dict[str, tuple[Any, Any]] = {
@@ -96,6 +101,31 @@ class Query(ApiTokenQueries):
         except InvalidId as exc:
             raise PublicError(str(exc), code="INVALID_ID", argument="id") from exc
         return await _node(info.context, type_name, pk)
+
+    @strawberry.field(
+        description=f"Objects by their global ids, in the order asked; null for one not "
+        f"found (or another workspace's). At most {MAX_NODES} ids."
+    )
+    async def nodes(
+        self,
+        info: ContextInfo,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description=f"Global ids of any nodes, at most {MAX_NODES}."),
+        ],
+    ) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            message = f"at most {MAX_NODES} ids ({len(ids)} given)"
+            raise PublicError(message, code="TOO_MANY", argument="ids")
+        parsed = []
+        for i, value in enumerate(ids):
+            try:
+                parsed.append(parse_global_id(value))
+            except InvalidId as exc:
+                raise PublicError(f"ids[{i}]: {exc}", code="INVALID_ID", argument="ids") from exc
+        # one batched read per type (the loaders gather what is asked at once)
+        found = await asyncio.gather(*(_node(info.context, t, pk) for t, pk in parsed))
+        return list(found)
 
     @strawberry.field(description="The user the API token belongs to.")
     async def viewer(self, info: ContextInfo) -> UserType:
