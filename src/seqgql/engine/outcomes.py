@@ -33,6 +33,8 @@ Done = tuple[DueRow, OutboundMessage, Result]
 # a row updated twice in one transaction has its foreign keys checked again, which waits
 # for a sequence a bulk action holds.
 _SETTLED = {"sending_key": None, "sending_until": None}
+# outcomes whose statements leave the key: the status change writes events, not the key
+_KEY_LEFT = frozenset({Outcome.NOT_ATTEMPTED, Outcome.REFUSED})
 # the keys left once the outcomes are recorded: one statement (one prepared statement)
 # whatever the number of rows, unlike an IN list of one parameter per row
 _SETTLE_REST_PG = sa.text("""
@@ -76,7 +78,7 @@ async def record_outcomes(
     await limits.save(conn)
 
     sent = by_outcome[Outcome.SENT]
-    await record_sent(conn, ctx.now, [(row, message) for row, message, _ in sent])
+    advanced = await record_sent(conn, ctx.now, [(row, message) for row, message, _ in sent])
     stats.sent += len(sent)
     stats.not_attempted += len(by_outcome[Outcome.NOT_ATTEMPTED])
     waiting = [row.id for row, _, _ in by_outcome[Outcome.MISCONFIGURED]]
@@ -113,8 +115,13 @@ async def record_outcomes(
         (bounced if kind is ActivityKind.BOUNCED else failed).append(item)
     await _refuse(conn, ctx, bounced, Action.BOUNCE, stats, aside)
     await _refuse(conn, ctx, failed, Action.FAIL, stats, aside)
-    # the rest (not tried, or moved to another step meanwhile): only the key goes
-    ids = [row.id for row, _, _ in done]
+    # the rest (not tried, refused, or moved to another step meanwhile): only the key goes
+    ids = [row.id for row, _, result in done if result.outcome in _KEY_LEFT]
+    if advanced != len(sent):  # some were moved meanwhile (or the driver cannot tell)
+        ids += [row.id for row, _, _ in sent]
+    ids += [row.id for row, _, _ in given_up]
+    if not ids:
+        return
     if conn.dialect.name == "postgresql":
         await conn.execute(_SETTLE_REST_PG, {"ids": ids})
         return

@@ -36,11 +36,12 @@ _ADVANCE_PG = sa.text("""
 
 async def record_sent(
     conn: AsyncConnection, now: datetime, sends: list[tuple[DueRow, OutboundMessage]]
-) -> None:
+) -> int | None:
     """Record each step as sent and schedule the next (unless the enrollment was moved
-    to another step while the message was out)."""
+    to another step while the message was out). How many were advanced (their keys
+    cleared with it) where the driver says (PostgreSQL), else None."""
     if not sends:
-        return
+        return 0
     rows = [row for row, _ in sends]
     details = [message.subject or message.body[:200] for _, message in sends]
     updates = []
@@ -70,7 +71,7 @@ async def record_sent(
                 "now": now,
             },
         )
-        await conn.execute(
+        advanced = await conn.execute(
             _ADVANCE_PG,
             {
                 "ids": [u["eid"] for u in updates],
@@ -80,7 +81,7 @@ async def record_sent(
                 "now": now,
             },
         )
-        return
+        return advanced.rowcount
     await conn.execute(
         activities.insert(),
         [
@@ -109,3 +110,4 @@ async def record_sent(
         ),
         updates,
     )
+    return None
