@@ -19,7 +19,8 @@ from seqgql.graphql.schema import build_schema
 from tests.helpers.processes import free_port, seqgql, seqgql_env, wait_for_port
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-CURL_BODIES = re.findall(r"^curl [^`]*?-d '(\{.*?\})'$", README, flags=re.M | re.S)
+CURL_COMMANDS = re.findall(r"^curl [^`]*?-d '\{.*?\}'$", README, flags=re.M | re.S)
+CURL_BODIES = [re.search(r"-d '(\{.*\})'$", c, flags=re.S).group(1) for c in CURL_COMMANDS]  # type: ignore[union-attr]
 GRAPHQL_BLOCKS = re.findall(r"```graphql\n(.*?)```", README, flags=re.S)
 
 
@@ -50,17 +51,22 @@ def test_the_readme_shows_examples() -> None:
     assert len(CURL_BODIES) >= 2 and GRAPHQL_BLOCKS
 
 
+def headers_of(command: str, token: str) -> dict[str, str]:
+    """The -H headers of a curl command, with $TOKEN filled in."""
+    found = re.findall(r"""-H ['"]([^'"]+)['"]""", command)
+    pairs = (h.replace("$TOKEN", token).split(":", 1) for h in found)
+    return {name.strip().lower(): value.strip() for name, value in pairs}
+
+
 def test_the_curl_examples_answer_as_the_readme_says(demo: tuple[str, str]) -> None:
     base, token = demo
     answers = []
-    for body in CURL_BODIES:
-        answer = httpx.post(
-            f"{base}/graphql",
-            content=body.encode(),
-            headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
-            timeout=30,
-        )
+    for command, body in zip(CURL_COMMANDS, CURL_BODIES, strict=True):
+        headers = headers_of(command, token)
+        assert headers["authorization"] == f"Bearer {token}"
+        answer = httpx.post(f"{base}/graphql", content=body.encode(), headers=headers, timeout=30)
         assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith(headers.get("accept", "application/json"))
         data = answer.json()
         assert "errors" not in data, (body[:80], data)
         answers.append(data["data"])
@@ -68,6 +74,9 @@ def test_the_curl_examples_answer_as_the_readme_says(demo: tuple[str, str]) -> N
     assert page["totalCount"] == 2
     paused = next(a["pauseEnrollments"] for a in answers if "pauseEnrollments" in a)
     assert (paused["changedCount"], paused["userErrors"]) == (2, [])
+    nodes = next(a["nodes"] for a in answers if "nodes" in a)
+    assert nodes[0] == {"__typename": "Sequence", "id": "U2VxdWVuY2U6MQ==", "name": "Q4 Outbound"}
+    assert nodes[1]["__typename"] == "Enrollment" and nodes[2] is None
 
 
 def test_every_graphql_document_in_the_readme_validates() -> None:
