@@ -108,7 +108,7 @@ async def record_outcomes(
         stats.retried += len(retry)
     # refused for good: an email bounced, an SMS failed; never got through: failed
     bounced: list[Done] = []
-    failed = given_up
+    failed = list(given_up)  # given up after transient failures, then refused SMS
     for item in by_outcome[Outcome.REFUSED]:
         channel = item[1].channel
         kind = failure_kind(Outcome.REFUSED, channel)
