@@ -105,12 +105,14 @@ async def test_token_create_for_a_viewer_in_a_named_workspace(
     viewer = out.strip()
     assert viewer.startswith("sqg_")
     async with client_for(sqlite_url) as client:
-        data = await post(client, viewer, "{ viewer { email role } users { email } }")
+        data = await post(
+            client, viewer, "{ viewer { email role } users { edges { node { email } } } }"
+        )
         assert data["viewer"] == {"email": "v@b.c", "role": "VIEWER"}
         # W is its own workspace: the first user is not in it
-        assert data["users"] == [{"email": "v@b.c"}]
-        admin_view = await post(client, admin, "{ users { email } }")
-        assert admin_view["users"] == [{"email": "a@b.c"}]
+        assert data["users"]["edges"] == [{"node": {"email": "v@b.c"}}]
+        admin_view = await post(client, admin, "{ users { edges { node { email } } } }")
+        assert admin_view["users"]["edges"] == [{"node": {"email": "a@b.c"}}]
         created = await post(
             client,
             viewer,

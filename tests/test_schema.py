@@ -82,19 +82,43 @@ def test_query_fields(sdl: GraphQLSchema) -> None:
             "sequence": "Sequence",
             "enrollments": "EnrollmentConnection!",
             "contacts": "ContactConnection!",
-            "groups": "[Group!]!",
-            "users": "[User!]!",
+            "groups": "GroupConnection!",
+            "users": "UserConnection!",
         },
         "Query",
     )
     enrollments = query.fields["enrollments"].args
     assert set(enrollments) >= {"sequenceId", "filter", "first", "after", "orderBy"}
     assert str(enrollments["sequenceId"].type) == "ID!"
-    assert _default(enrollments["first"]) == "50"
+    # null: 50 forward unless `last` (or `before` alone) asks for the end of the list
+    assert _default(enrollments["first"]) == "null"
     assert str(query.fields["node"].args["id"].type) == "ID!"
     assert set(query.fields["sequences"].args) >= {"first", "after", "includeArchived"}
     assert _default(query.fields["sequences"].args["includeArchived"]) == "false"
     assert set(query.fields["contacts"].args) >= {"search", "first", "after"}
+
+
+def _connection_fields(sdl: GraphQLSchema) -> list[tuple[str, str, dict[str, object]]]:
+    """Every field (type, name, arguments) whose type is a connection."""
+    found = []
+    for type_name, named in sdl.type_map.items():
+        for name, field in getattr(named, "fields", {}).items():
+            if not hasattr(field, "args"):
+                continue  # an input object's field
+            if str(field.type).rstrip("!").endswith("Connection"):
+                found.append((type_name, name, field.args))
+    return found
+
+
+def test_every_connection_pages_both_ways(sdl: GraphQLSchema) -> None:
+    """Relay's four page arguments on every connection, nullable, none with a default
+    that would clash (a `first` defaulting to 50 could not be combined with `last`)."""
+    connections = _connection_fields(sdl)
+    assert len(connections) >= 9, connections
+    for type_name, name, args in connections:
+        assert set(args) >= {"first", "after", "last", "before"}, f"{type_name}.{name}"
+        for arg in ("first", "after", "last", "before"):
+            assert _default(args[arg]) == "null", f"{type_name}.{name}({arg})"
 
 
 MUTATIONS = {

@@ -280,8 +280,8 @@ async def test_a_viewer_scoped_token_of_an_admin_cannot_change_anything(
     assert refused["secret"] is None
     errors = (await scoped.post(LIST, {})).json()["errors"]
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
-    groups = (await gql.execute("{ groups { name } }"))["groups"]
-    assert [g for g in groups if g["name"] == "No"] == []
+    groups = (await gql.execute("{ groups { edges { node { name } } } }"))["groups"]["edges"]
+    assert [g for g in groups if g["node"]["name"] == "No"] == []
 
 
 async def test_a_token_role_above_its_users_is_refused(

@@ -42,9 +42,9 @@ async def test_unexpected_errors_are_masked_and_logged(
     async def broken(*_args: object) -> list[object]:
         raise RuntimeError("secret database detail")
 
-    monkeypatch.setattr(queries, "all_groups", broken)  # what the resolver calls
+    monkeypatch.setattr(queries, "group_list", broken)  # what the resolver calls
     with caplog.at_level(logging.ERROR):
-        errors = await gql.errors("{ groups { id } }")
+        errors = await gql.errors("{ groups { totalCount } }")
     assert errors[0]["message"] == "Internal server error."
     assert "secret" not in str(errors)
     assert "secret database detail" in caplog.text

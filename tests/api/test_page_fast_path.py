@@ -117,7 +117,7 @@ DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
         " eventCursor statusCounts { status count } steps { position channel waitMinutes"
         " subject body } clonedFrom { id } } sequences(first: 5) { totalCount edges {"
         " cursor node { id name } } pageInfo { hasNextPage } } viewer { id name role }"
-        ' users { id name email role } contacts(search: "fast", first: 3) {'
+        ' users { edges { node { id name email role } } } contacts(search: "fast", first: 3) {'
         " totalCount edges { node { id name firstName lastName phone } } } }",
         {},
     ),

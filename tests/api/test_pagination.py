@@ -14,16 +14,14 @@ from sqlalchemy import event
 from starlette.applications import Starlette
 
 from seqgql.clock import FrozenClock
-from seqgql.domain.kinds import PhoneType
 from seqgql.domain.selection import EnrollmentFilter, Selection
 from seqgql.graphql.relay import parse_global_id
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import sequences
 from seqgql.services.actor import Actor
 from seqgql.services.auth import issue_token
-from seqgql.services.contacts import ContactSpec, create_contacts
-from seqgql.services.enrollments import add_contacts, pause, remove
-from tests.helpers.factories import gid, make_sequence
+from seqgql.services.enrollments import pause, remove
+from tests.helpers.factories import enroll_names, gid, make_sequence
 from tests.helpers.graphql_client import GraphQLClient
 from tests.helpers.workspace import Workspace, make_workspace
 
@@ -63,25 +61,6 @@ FIRST_NAMES = [
     "Fred",
     "Pia",
 ]
-
-
-async def enroll_names(
-    db: Database, clock: FrozenClock, actor: Actor, seq: int, first_names: list[str]
-) -> None:
-    specs = [
-        ContactSpec(
-            first_name=n,
-            last_name="Tester",
-            email=f"{n.lower()}{i}@example.com",
-            phone="+14155550100",
-            phone_type=PhoneType.MOBILE,
-        )
-        for i, n in enumerate(first_names)
-    ]
-    created = await create_contacts(db, clock, actor, specs)
-    assert not created.errors, created.errors
-    result = await add_contacts(db, clock, actor, seq, created.ids)
-    assert not result.errors and result.changed_count == len(first_names), result
 
 
 @pytest.fixture

@@ -404,7 +404,9 @@ async def test_contacts_search(
     assert len(set(walked)) == 6
 
 
-GROUPS = "{ groups { id name contacts { totalCount edges { node { firstName } } } } }"
+GROUPS = (
+    "{ groups { edges { node { id name contacts { totalCount edges { node { firstName } } } } } } }"
+)
 
 
 async def test_groups_list_with_their_contacts(
@@ -425,7 +427,7 @@ async def test_groups_list_with_their_contacts(
     other = await make_workspace(db, clock)
     await create_group(db, clock, other.actor, "Foreign")
 
-    listed = (await gql.execute(GROUPS))["groups"]
+    listed = [e["node"] for e in (await gql.execute(GROUPS))["groups"]["edges"]]
     by_name = {g["name"]: g for g in listed}
     assert set(by_name) == {"Zeta", "Alpha"} and len(listed) == 2
     assert by_name["Zeta"]["id"] == groups["Zeta"]
@@ -450,7 +452,8 @@ async def test_users_and_viewer(
     )
     await make_workspace(db, clock)  # someone else's workspace and admin
 
-    users = (await gql.execute("{ users { id name email role } }"))["users"]
+    data = await gql.execute("{ users { edges { node { id name email role } } } }")
+    users = [e["node"] for e in data["users"]["edges"]]
     assert sorted((u["email"], u["role"]) for u in users) == [
         (f"admin@{workspace.name}.test", "ADMIN"),
         (f"member@{workspace.name}.test", "MEMBER"),

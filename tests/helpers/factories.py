@@ -86,3 +86,23 @@ def gid(type_name: str, pk: int) -> str:
 
 def gids(type_name: str, pks: list[int]) -> list[str]:
     return [to_global_id(type_name, pk) for pk in pks]
+
+
+async def enroll_names(
+    db: Database, clock: Clock, actor: Actor, seq: int, first_names: list[str]
+) -> None:
+    """Enroll a new contact "<name> Tester" for each first name."""
+    specs = [
+        ContactSpec(
+            first_name=n,
+            last_name="Tester",
+            email=f"{n.lower()}{i}@example.com",
+            phone="+14155550100",
+            phone_type=PhoneType.MOBILE,
+        )
+        for i, n in enumerate(first_names)
+    ]
+    created = await create_contacts(db, clock, actor, specs)
+    assert not created.errors, created.errors
+    result = await add_contacts(db, clock, actor, seq, created.ids)
+    assert not result.errors and result.changed_count == len(first_names), result

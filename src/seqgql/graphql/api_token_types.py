@@ -4,7 +4,6 @@ of it (``ApiTokenQueries``, a part of the Query root)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import strawberry
 
@@ -13,7 +12,16 @@ from seqgql.graphql.context import Context
 from seqgql.graphql.enums import Role
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.public_errors import PublicError
-from seqgql.graphql.relay import Connection, global_id, listing_connection
+from seqgql.graphql.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    global_id,
+    listing_connection,
+    page_request,
+)
 from seqgql.graphql.user_types import UserType
 from seqgql.persistence.types import Row
 from seqgql.services.api_tokens import token_listing, tokens_by_ids
@@ -103,16 +111,10 @@ class ApiTokenQueries:
     async def api_tokens(
         self,
         info: ContextInfo,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="How many tokens to return: at most 100 (50 if null)."),
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(
-                description="The `endCursor` of the previous page: return the tokens after it."
-            ),
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ApiTokenConnection:
         ctx = info.context
         if not is_admin(ctx):
@@ -121,7 +123,6 @@ class ApiTokenQueries:
             ApiTokenConnection,
             ctx.db,
             token_listing(ctx.workspace_id),
-            first,
-            after,
+            page_request(first, after, last, before),
             ApiTokenType.from_row,
         )

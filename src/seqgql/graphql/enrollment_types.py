@@ -1,70 +1,113 @@
-"""The Enrollment and Activity nodes, and their connections: the enrollments of a
-sequence (the Contacts tab, with its status counts) and an enrollment's history."""
+"""The Enrollment and Contact nodes, which point at each other (an enrollment is one
+contact in one sequence; a contact lists its enrollments), and their plain connections."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
-from seqgql.domain.selection import EnrollmentFilter
-from seqgql.graphql.contact_types import ContactType
-from seqgql.graphql.context import Context
-from seqgql.graphql.enums import ActivityKind, EnrollmentStatus, StatusReason
+from seqgql.graphql.activity_types import ActivityConnection, ActivityType
+from seqgql.graphql.enums import EnrollmentStatus, PhoneType, StatusReason
 from seqgql.graphql.node import KNOWN_VALUE, ContextInfo, Node
 from seqgql.graphql.relay import (
     After,
+    Before,
     Connection,
-    Edge,
     First,
+    Last,
     Lazy,
     edges,
     global_id,
+    listing_connection,
     page_info,
+    page_request,
     paged,
 )
-from seqgql.graphql.sequence_types import SequenceType, StatusCount, status_count_list
+from seqgql.graphql.sequence_types import SequenceType
 from seqgql.graphql.user_types import UserType
 from seqgql.persistence.types import Row
 from seqgql.services.enrollments.history import activity_counts, activity_page
-from seqgql.services.enrollments.page import PageRow, status_counts, total_from_counts
-from seqgql.services.pagination import Page
+from seqgql.services.enrollments.memberships import contact_enrollment_listing
+from seqgql.services.enrollments.page import PageRow
 
 
 @strawberry.type(
-    name="Activity",
-    description="One entry of an enrollment's history: a message sent to the contact, or "
-    "what came back (a provider's report, a failure).",
+    name="Contact",
+    description="A person reached by sequences: the addresses steps go to, and the time "
+    "zone their sending windows are read in.",
 )
-class ActivityType(Node):
-    kind: ActivityKind = strawberry.field(description="What happened.")
-    step: int | None = strawberry.field(
-        description="The position of the step concerned: the step sent or refused, or, for "
-        "a provider's report, the last step sent. Null for sendMessage messages."
+class ContactType(Node):
+    first_name: str = strawberry.field(description="Given name.")
+    last_name: str | None = strawberry.field(description="Family name; null if none.")
+    email: str | None = strawberry.field(
+        description="Email address (normalised); null if none, and then email steps are "
+        "NOT_SENT (MISSING_EMAIL)."
     )
-    at: datetime = strawberry.field(
-        description="When it happened: a report's `occurredAt` when given, else when it was "
-        "recorded."
+    phone: str | None = strawberry.field(
+        description="Phone number in E.164 form (`+15551234567`); null if none, and then "
+        "SMS steps are NOT_SENT (MISSING_PHONE)."
     )
-    detail: str | None = strawberry.field(
-        description="Free text: a step's subject (or its body's first 200 characters), a "
-        "sendMessage body, a report's `detail`, or why a message failed."
+    phone_type: PhoneType = strawberry.field(
+        description="Whether the phone can receive SMS (a LANDLINE cannot)."
     )
+    time_zone: str | None = strawberry.field(
+        description="IANA time zone (e.g. `America/New_York`) in which sending windows are "
+        "read for this contact; null: the window's own time zone."
+    )
+    opted_out: bool = strawberry.field(
+        description="Opted out of all messages (global): no sequence sends to the contact, "
+        "new enrollments are OMITTED and sendMessage skips them."
+    )
+    created_at: datetime = strawberry.field(description="When the contact was created.")
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="First and last name.")
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name or ''}".strip()
+
+    @strawberry.field(
+        description="The sequences the contact is in: their enrollments across the "
+        "workspace, in the order they were made."
+    )
+    async def enrollments(
+        self,
+        info: ContextInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        include_removed: Annotated[
+            bool,
+            strawberry.argument(description="Include the enrollments that were REMOVED."),
+        ] = False,
+    ) -> ContactEnrollmentConnection:
+        ctx = info.context
+        listing = contact_enrollment_listing(ctx.workspace_id, self.pk, include_removed)
+        request = page_request(first, after, last, before)
+        return await listing_connection(
+            ContactEnrollmentConnection, ctx.db, listing, request, EnrollmentType.from_row
+        )
 
     @classmethod
-    def from_row(cls, row: Row) -> ActivityType:
+    def from_row(cls, row: Row) -> ContactType:
         return cls(
-            id=global_id("Activity", row.id),
-            kind=row.kind,
-            step=row.step,
-            at=row.at,
-            detail=row.detail,
+            id=global_id("Contact", row.id),
+            first_name=row.first_name,
+            last_name=row.last_name,
+            email=row.email,
+            phone=row.phone,
+            phone_type=row.phone_type,
+            time_zone=row.time_zone,
+            opted_out=row.opted_out,
+            created_at=row.created_at,
+            pk=row.id,
         )
 
 
-@strawberry.type(description="An enrollment's history, a page at a time, oldest first.")
-class ActivityConnection(Connection[ActivityType]):
+@strawberry.type(description="Contacts, a page at a time, in the order they were created.")
+class ContactConnection(Connection[ContactType]):
     pass
 
 
@@ -148,48 +191,21 @@ class EnrollmentType(Node):
 
     @strawberry.field(description="What was sent and what came back, oldest first.")
     async def activities(
-        self, info: ContextInfo, first: First = None, after: After = None
+        self,
+        info: ContextInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ActivityConnection:
         ctx = info.context
-        page = await paged(
-            activity_page(ctx.db, ctx.workspace_id, self.pk, first=first, after=after)
-        )
+        request = page_request(first, after, last, before)
+        page = await paged(activity_page(ctx.db, ctx.workspace_id, self.pk, request))
         return ActivityConnection(
             edges=edges(page, ActivityType.from_row),
-            page_info=page_info(page, after is not None),
+            page_info=page_info(page),
             count=Lazy(lambda: activity_counts(ctx.db, ctx.workspace_id, self.pk)),
         )
-
-    @classmethod
-    def from_page_rows(cls, rows: Sequence[PageRow]) -> list[EnrollmentType]:
-        """Each node holds its contact and its enrolling user (one object per user)."""
-        nodes = []
-        users: dict[int, UserType] = {}
-        for row in rows:
-            user = None
-            user_pk = row.enrolled_by_id
-            if user_pk is not None and row.enrolled_by_name is not None:
-                user = users.get(user_pk)
-                if user is None:
-                    user = users[user_pk] = UserType(
-                        id=global_id("User", user_pk),
-                        name=row.enrolled_by_name,
-                        email=row.enrolled_by_email,  # type: ignore[arg-type]
-                        role=row.enrolled_by_role,  # type: ignore[arg-type]
-                    )
-            contact = ContactType(
-                id=global_id("Contact", row.contact_id),
-                first_name=row.contact_first_name,
-                last_name=row.contact_last_name,
-                email=row.contact_email,
-                phone=row.contact_phone,
-                phone_type=row.contact_phone_type,
-                time_zone=row.contact_time_zone,
-                opted_out=row.contact_opted_out,
-                created_at=row.contact_created_at,
-            )
-            nodes.append(cls.from_row(row, known_contact=contact, known_enrolled_by=user))
-        return nodes
 
     @classmethod
     def from_row(
@@ -220,45 +236,6 @@ class EnrollmentType(Node):
         )
 
 
-@strawberry.type(
-    description="A page of a sequence's enrollments (the Contacts tab), with the counts per "
-    "status its tab bar shows."
-)
-class EnrollmentConnection(Connection[EnrollmentType]):
-    counts: strawberry.Private[Lazy]
-    flt: strawberry.Private[EnrollmentFilter]
-
-    @strawberry.field(description="How many match, over all pages.")
-    async def total_count(self) -> int:
-        counts: dict[EnrollmentStatus, int] = await self.counts.get()
-        return total_from_counts(counts, self.flt)
-
-    @strawberry.field(
-        description="Counts per status for the same filter without its status part "
-        "(removed included): the numbers of a status tab bar."
-    )
-    async def status_counts(self) -> list[StatusCount]:
-        return status_count_list(await self.counts.get())
-
-
-def enrollment_connection(
-    ctx: Context,
-    sequence_id: int,
-    flt: EnrollmentFilter,
-    page: Page[PageRow],
-    had_cursor: bool,
-    known_counts: dict[EnrollmentStatus, int] | None,
-) -> EnrollmentConnection:
-    """A page of the Contacts tab; its counts as given, else read when first asked for."""
-    if known_counts is not None:
-        counts = Lazy.of(known_counts)
-    else:
-        counts = Lazy(lambda: status_counts(ctx.db, ctx.actor, sequence_id, flt))
-    nodes = EnrollmentType.from_page_rows(page.rows)
-    return EnrollmentConnection(
-        edges=[Edge(cursor=c, node=n) for n, c in zip(nodes, page.cursors, strict=True)],
-        page_info=page_info(page, had_cursor),
-        count=counts,
-        counts=counts,
-        flt=flt,
-    )
+@strawberry.type(description="A contact's enrollments, a page at a time, oldest first.")
+class ContactEnrollmentConnection(Connection[EnrollmentType]):
+    pass

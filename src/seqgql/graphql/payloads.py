@@ -8,9 +8,9 @@ from typing import Self
 import strawberry
 
 from seqgql.domain import errors as domain_errors
-from seqgql.graphql.contact_types import ContactType, GroupType
-from seqgql.graphql.enrollment_types import EnrollmentType
+from seqgql.graphql.enrollment_types import ContactType, EnrollmentType
 from seqgql.graphql.enums import ErrorCode, SkipReason
+from seqgql.graphql.group_types import GroupType
 from seqgql.graphql.relay import to_global_id
 from seqgql.graphql.sequence_types import SequenceType
 from seqgql.services.enrollments.results import BulkResult

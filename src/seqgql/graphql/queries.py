@@ -9,32 +9,32 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from seqgql.domain.selection import filter_errors
+from seqgql.graphql.activity_types import ActivityType
 from seqgql.graphql.api_token_types import ApiTokenQueries, api_token_node
-from seqgql.graphql.contact_types import ContactConnection, ContactType, GroupType, contact_list
+from seqgql.graphql.contacts_tab import EnrollmentConnection, enrollment_connection
 from seqgql.graphql.context import Context
-from seqgql.graphql.enrollment_types import (
-    ActivityType,
-    EnrollmentConnection,
-    EnrollmentType,
-    enrollment_connection,
-)
+from seqgql.graphql.enrollment_types import ContactConnection, ContactType, EnrollmentType
+from seqgql.graphql.group_types import GroupConnection, GroupType, contact_list, group_list
 from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, IdDecoder, filter_spec
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.relay import (
     After,
+    Before,
     First,
     InvalidId,
+    Last,
     from_global_id,
+    listing_connection,
+    page_request,
     paged,
     parse_global_id,
 )
 from seqgql.graphql.sequence_types import SequenceConnection, SequenceType, sequence_list
-from seqgql.graphql.user_types import UserType
-from seqgql.services.contacts.groups import all_groups
+from seqgql.graphql.user_types import UserConnection, UserType
 from seqgql.services.enrollments.history import activity_by_id
 from seqgql.services.enrollments.page import enrollment_page
-from seqgql.services.users import all_users
+from seqgql.services.users import user_listing
 
 COUNT_FIELDS = frozenset({"totalCount", "statusCounts"})
 
@@ -141,11 +141,14 @@ class Query(ApiTokenQueries):
         info: ContextInfo,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         include_archived: Annotated[
             bool, strawberry.argument(description="Include archived sequences too.")
         ] = False,
     ) -> SequenceConnection:
-        return await sequence_list(info.context, first, after, include_archived)
+        request = page_request(first, after, last, before)
+        return await sequence_list(info.context, request, include_archived)
 
     @strawberry.field(description="One sequence; null when not found.")
     async def sequence(
@@ -172,8 +175,10 @@ class Query(ApiTokenQueries):
                 description="Which enrollments; without one, all but the removed ones."
             ),
         ] = None,
-        first: First = 50,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         order_by: Annotated[
             EnrollmentOrder | None,
             strawberry.argument(description="The order; default: ENROLLED_AT, DESC."),
@@ -181,6 +186,7 @@ class Query(ApiTokenQueries):
     ) -> EnrollmentConnection:
         ctx = info.context
         pk = _decode(sequence_id, "Sequence", "sequenceId")
+        request = page_request(first, after, last, before)
         ids = IdDecoder()
         flt = filter_spec(filter, ids, ["filter"])
         if problems := ids.errors or filter_errors(flt, ["filter"]):
@@ -196,8 +202,7 @@ class Query(ApiTokenQueries):
                 ctx.actor,
                 pk,
                 flt,
-                first=first,
-                after=after,
+                request,
                 order=order,
                 with_counts=_selects(info, COUNT_FIELDS),
             )
@@ -205,7 +210,7 @@ class Query(ApiTokenQueries):
         # rows prove the sequence is the caller's; only an empty page needs the check
         if not page.rows and await ctx.loaders.sequences.load(pk) is None:
             raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
-        return enrollment_connection(ctx, pk, flt, page, after is not None, known_counts)
+        return enrollment_connection(ctx, pk, flt, page, known_counts)
 
     @strawberry.field(
         description="The workspace's contacts, in the order they were created, optionally "
@@ -222,15 +227,33 @@ class Query(ApiTokenQueries):
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ContactConnection:
-        return await contact_list(info.context, search, first, after)
+        request = page_request(first, after, last, before)
+        return await contact_list(info.context, search, request)
 
-    @strawberry.field(description="Every group of the workspace, by name.")
-    async def groups(self, info: ContextInfo) -> list[GroupType]:
-        rows = await all_groups(info.context.db, info.context.workspace_id)
-        return [GroupType.from_row(r) for r in rows]
+    @strawberry.field(description="The workspace's groups, a page at a time, by name.")
+    async def groups(
+        self,
+        info: ContextInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> GroupConnection:
+        return await group_list(info.context, page_request(first, after, last, before))
 
-    @strawberry.field(description="Every user of the workspace, by name.")
-    async def users(self, info: ContextInfo) -> list[UserType]:
-        rows = await all_users(info.context.db, info.context.workspace_id)
-        return [UserType.from_row(r) for r in rows]
+    @strawberry.field(description="The workspace's users, a page at a time, by name.")
+    async def users(
+        self,
+        info: ContextInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> UserConnection:
+        ctx = info.context
+        request = page_request(first, after, last, before)
+        listing = user_listing(ctx.workspace_id)
+        return await listing_connection(UserConnection, ctx.db, listing, request, UserType.from_row)

@@ -17,7 +17,7 @@ from strawberry.relay import GlobalID, GlobalIDValueError
 from seqgql.graphql.public_errors import PublicError
 from seqgql.persistence.database import Database
 from seqgql.persistence.types import Row
-from seqgql.services.pagination import BadPageRequest, Page
+from seqgql.services.pagination import BadPageRequest, Page, PageRequest
 from seqgql.services.reads import Listing
 
 NODE_TYPES = (
@@ -81,26 +81,61 @@ C = TypeVar("C")
 First = Annotated[
     int | None,
     strawberry.argument(
-        description="How many items at most: 0 to 100 (default 50). More than 100 is an "
-        "error naming `first`, never clamped."
+        description="Page forward: how many items at most, from the start of the list or "
+        "after `after`: 0 to 100 (default 50 when neither `first` nor `last` is given). "
+        "More than 100 is an error naming `first`, never clamped. Not with `last`."
     ),
 ]
 After = Annotated[
     str | None,
     strawberry.argument(
-        description="Start after this cursor: an edge's `cursor`, or `pageInfo.endCursor`, "
-        "from the same list (opaque; null: the first page)."
+        description="Only items after this cursor: an edge's `cursor`, or "
+        "`pageInfo.endCursor`, from the same list (opaque; null: from the start)."
+    ),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page backward: how many items at most, from the end of the list or "
+        "before `before`, still returned in the list's order: 0 to 100. Not with `first`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only items before this cursor: an edge's `cursor`, or "
+        "`pageInfo.startCursor`, from the same list (opaque; null: up to the end). Given "
+        "without `first` or `last`, the 50 items just before it."
     ),
 ]
 
 
+def page_request(
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> PageRequest:
+    """The page asked for; a bad combination or size is an error naming the argument."""
+    try:
+        return PageRequest(first=first, after=after, last=last, before=before)
+    except BadPageRequest as exc:
+        raise PublicError(str(exc), code="BAD_USER_INPUT", argument=exc.argument) from exc
+
+
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
-    has_previous_page: bool = strawberry.field(
-        description="Whether items come before this page (true when `after` was given)."
+    has_next_page: bool = strawberry.field(
+        description="Whether more items follow this page: when paging backward, true when "
+        "`before` was given."
     )
-    start_cursor: str | None = strawberry.field(description="The cursor of the first item.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether items come before this page: when paging forward, true when "
+        "`after` was given; when paging backward, whether more items precede it."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first item: pass it as `before` for the previous page."
+    )
     end_cursor: str | None = strawberry.field(
         description="The cursor of the last item: pass it as `after` for the next page."
     )
@@ -108,7 +143,10 @@ class PageInfo:
 
 @strawberry.type(description="One item of a page, with the cursor that points after it.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    cursor: str = strawberry.field(
+        description="Pass as `after` to continue after this item, or as `before` for the "
+        "items before it."
+    )
     node: T = strawberry.field(description="The item.")
 
 
@@ -154,10 +192,10 @@ class Connection(Generic[T]):
         return int(await self.count.get())
 
 
-def page_info(page: Page[Any], had_cursor: bool) -> PageInfo:
+def page_info(page: Page[Any]) -> PageInfo:
     return PageInfo(
         has_next_page=page.has_next,
-        has_previous_page=had_cursor,
+        has_previous_page=page.has_previous,
         start_cursor=page.cursors[0] if page.cursors else None,
         end_cursor=page.cursors[-1] if page.cursors else None,
     )
@@ -171,22 +209,21 @@ async def listing_connection(
     cls: Callable[..., C],
     db: Database,
     listing: Listing,
-    first: int | None,
-    after: str | None,
+    request: PageRequest,
     build: Callable[[Row], Any],
 ) -> C:
     """A connection (``cls``) of one page of ``listing``, its nodes built with ``build``,
     its total counted only when asked for."""
-    page = await paged(listing.page(db, first, after))
+    page = await paged(listing.page(db, request))
     return cls(
         edges=edges(page, build),
-        page_info=page_info(page, after is not None),
+        page_info=page_info(page),
         count=Lazy(lambda: listing.count(db)),
     )
 
 
 async def paged(call: Awaitable[P]) -> P:
-    """Turn a bad `first`/`after` into an error that names the argument."""
+    """Turn a bad cursor into an error that names the argument."""
     try:
         return await call
     except BadPageRequest as exc:

@@ -21,8 +21,9 @@ from strawberry.extensions import (
 )
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 
-from seqgql.graphql.contact_types import ContactType, GroupType
-from seqgql.graphql.enrollment_types import ActivityType, EnrollmentType
+from seqgql.graphql.activity_types import ActivityType
+from seqgql.graphql.enrollment_types import ContactType, EnrollmentType
+from seqgql.graphql.group_types import GroupType
 from seqgql.graphql.mutations import Mutation
 from seqgql.graphql.public_errors import MaskUnexpected, ReportingSchema, should_mask
 from seqgql.graphql.queries import Query

@@ -15,6 +15,7 @@ from seqgql.graphql.enums import EnrollmentStatus, StepChannel, Weekday
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.relay import Connection, global_id, listing_connection
 from seqgql.persistence.types import Row
+from seqgql.services.pagination import PageRequest
 from seqgql.services.sequences.catalog import sequence_listing
 
 
@@ -155,9 +156,9 @@ class SequenceConnection(Connection[SequenceType]):
 
 
 async def sequence_list(
-    ctx: Context, first: int | None, after: str | None, include_archived: bool
+    ctx: Context, request: PageRequest, include_archived: bool
 ) -> SequenceConnection:
     listing = sequence_listing(ctx.workspace_id, include_archived)
     return await listing_connection(
-        SequenceConnection, ctx.db, listing, first, after, SequenceType.from_row
+        SequenceConnection, ctx.db, listing, request, SequenceType.from_row
     )

@@ -1,4 +1,4 @@
-"""The User node."""
+"""The User node and the connection that lists users."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import strawberry
 
 from seqgql.graphql.enums import Role
 from seqgql.graphql.node import Node
-from seqgql.graphql.relay import global_id
+from seqgql.graphql.relay import Connection, global_id
 from seqgql.persistence.types import Row
 
 
@@ -22,3 +22,8 @@ class UserType(Node):
     @classmethod
     def from_row(cls, row: Row) -> UserType:
         return cls(id=global_id("User", row.id), name=row.name, email=row.email, role=row.role)
+
+
+@strawberry.type(description="Users, a page at a time, by name.")
+class UserConnection(Connection[UserType]):
+    pass

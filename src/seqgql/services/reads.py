@@ -10,7 +10,17 @@ import sqlalchemy as sa
 
 from seqgql.persistence.database import Database
 from seqgql.persistence.types import Row
-from seqgql.services.pagination import Page, decode_id_cursor, encode_cursor, page_size
+from seqgql.services.pagination import (
+    CursorArgument,
+    Page,
+    PageRequest,
+    decode_cursor,
+    encode_cursor,
+    keyset_bounds,
+    not_a_cursor,
+    row_id,
+    scan_order,
+)
 
 
 def like_pattern(text: str) -> str:
@@ -30,36 +40,38 @@ async def rows_by_ids(
         return {r.id: r for r in rows}
 
 
-async def all_rows(
-    db: Database, table: sa.Table, workspace_id: int, order_by: sa.ColumnElement[Any]
-) -> list[Row]:
-    """Every row of ``table`` in the workspace, in this order (for short lists)."""
-    async with db.read() as conn:
-        query = sa.select(table).where(table.c.workspace_id == workspace_id).order_by(order_by)
-        return list(await conn.execute(query))
-
-
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """A list of rows read a page at a time, in id order (keyset on the ``id`` it selects),
-    with its total count read only when asked for."""
+    """A list of rows read a page at a time, ordered by the ``id`` its query selects, or
+    by a text column it selects (``by``, e.g. a lower-cased name) then ``id``; its total
+    count read only when asked for."""
 
     query: sa.Select[Any]
+    by: str | None = None
 
-    async def page(self, db: Database, first: int | None, after: str | None) -> Page[Row]:
-        query = self.query
-        id_column = query.selected_columns["id"]
-        size = page_size(first)
-        if after is not None:
-            query = query.where(id_column > decode_id_cursor(after))
+    def _key(self) -> list[sa.ColumnElement[Any]]:
+        columns = self.query.selected_columns
+        return [columns[self.by], columns["id"]] if self.by else [columns["id"]]
+
+    def _decode(self, cursor: str, argument: CursorArgument) -> list[Any]:
+        if self.by is None:
+            (last_id,) = decode_cursor(cursor, 1, argument)
+            return [row_id(last_id, argument)]
+        text, last_id = decode_cursor(cursor, 2, argument)
+        if not isinstance(text, str) or "\x00" in text:
+            raise not_a_cursor(argument)
+        return [text, row_id(last_id, argument)]
+
+    def _cursor(self, row: Row) -> str:
+        return encode_cursor([getattr(row, self.by), row.id] if self.by else [row.id])
+
+    async def page(self, db: Database, request: PageRequest) -> Page[Row]:
+        key = self._key()
+        query = self.query.where(*keyset_bounds(request, key, self._decode))
+        query = query.order_by(*scan_order(request, key)).limit(request.size + 1)
         async with db.read() as conn:
-            rows = (await conn.execute(query.order_by(id_column).limit(size + 1))).all()
-        rows_on_page = rows[:size]
-        return Page(
-            rows=rows_on_page,
-            has_next=len(rows) > size,
-            cursors=[encode_cursor([r.id]) for r in rows_on_page],
-        )
+            rows = (await conn.execute(query)).all()
+        return request.cut(rows, self._cursor)
 
     async def count(self, db: Database) -> int:
         async with db.read() as conn:

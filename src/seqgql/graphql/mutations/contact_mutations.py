@@ -6,7 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from seqgql.graphql.contact_types import ContactType, GroupType
+from seqgql.graphql.enrollment_types import ContactType
+from seqgql.graphql.group_types import GroupType
 from seqgql.graphql.inputs import IdDecoder
 from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.payloads import (

@@ -13,7 +13,7 @@ from seqgql.persistence.database import Database
 from seqgql.persistence.tables import contacts, group_members, groups
 from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
-from seqgql.services.reads import Listing, all_rows, rows_by_ids
+from seqgql.services.reads import Listing, rows_by_ids
 
 
 @dataclass(slots=True)
@@ -55,8 +55,11 @@ async def groups_by_ids(db: Database, workspace_id: int, ids: list[int]) -> dict
     return await rows_by_ids(db, groups, workspace_id, ids)
 
 
-async def all_groups(db: Database, workspace_id: int) -> list[Row]:
-    return await all_rows(db, groups, workspace_id, groups.c.name)
+def group_listing(workspace_id: int) -> Listing:
+    """The workspace's groups, by name in any case (for a keyset page)."""
+    sort_key = sa.func.lower(groups.c.name).label("sort_key")
+    query = sa.select(groups, sort_key).where(groups.c.workspace_id == workspace_id)
+    return Listing(query, by="sort_key")
 
 
 def group_contact_listing(workspace_id: int, group_id: int) -> Listing:

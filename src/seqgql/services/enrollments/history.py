@@ -7,26 +7,18 @@ import sqlalchemy as sa
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities
 from seqgql.persistence.types import Row
-from seqgql.services.pagination import Page, decode_id_cursor, encode_cursor, page_size
+from seqgql.services.pagination import Page, PageRequest
+from seqgql.services.reads import Listing
 
 
 async def activity_page(
-    db: Database, workspace_id: int, enrollment_id: int, *, first: int | None, after: str | None
+    db: Database, workspace_id: int, enrollment_id: int, request: PageRequest
 ) -> Page[Row]:
     """An enrollment's history, oldest first."""
-    size = page_size(first)
     query = sa.select(activities).where(
         activities.c.workspace_id == workspace_id, activities.c.enrollment_id == enrollment_id
     )
-    if after is not None:
-        query = query.where(activities.c.id > decode_id_cursor(after))
-    async with db.read() as conn:
-        rows = list((await conn.execute(query.order_by(activities.c.id).limit(size + 1))).all())
-    return Page(
-        rows=rows[:size],
-        has_next=len(rows) > size,
-        cursors=[encode_cursor([r.id]) for r in rows[:size]],
-    )
+    return await Listing(query).page(db, request)
 
 
 async def activity_counts(db: Database, workspace_id: int, enrollment_id: int) -> int:

@@ -26,10 +26,12 @@ from seqgql.services.enrollments.filters import (
 )
 from seqgql.services.pagination import (
     BadPageRequest,
+    CursorArgument,
     Page,
+    PageRequest,
     decode_cursor,
     encode_cursor,
-    page_size,
+    not_a_cursor,
     row_id,
 )
 
@@ -124,24 +126,36 @@ async def enrollment_page(
     actor: Actor,
     sequence_id: int,
     flt: EnrollmentFilter,
+    request: PageRequest,
     *,
-    first: int | None,
-    after: str | None,
     order: EnrollmentOrder,
     with_counts: bool = False,
 ) -> tuple[Page[PageRow], dict[EnrollmentStatus, int] | None]:
     """One page of a sequence's enrollments, ordered by (sort key, id). ``with_counts``
     adds ``status_counts`` for the same filter, from the same statement (with a search,
     the enrollments matching all but the status part are found once for both)."""
-    size = page_size(first)
+    size = request.size
     by_name = order.field is OrderField.CONTACT_NAME
     search = bool(flt.search and flt.search.strip())
     params = {"workspace_id": actor.workspace_id, "sequence_id": sequence_id}
     params.update(filter_params(flt))
-    if after is not None:
-        params["after_key"], params["after_id"] = _decode_position(after, order)
+    given: tuple[tuple[CursorArgument, str | None], ...] = (
+        ("after", request.after),
+        ("before", request.before),
+    )
+    bounds = [bound for bound, cursor in given if cursor is not None]
+    for bound, cursor in given:
+        if cursor is not None:
+            position = _decode_position(cursor, order, bound)
+            params[f"{bound}_key"], params[f"{bound}_id"] = position
     params["limit"] = size + 1
-    shape = ("page", with_counts, *params, flt.include_removed, order.field, order.direction)
+    descending = order.direction is OrderDirection.DESC
+    # the statement reads the page first: the list's order, reversed when backward
+    scan = EnrollmentOrder(
+        order.field,
+        OrderDirection.ASC if request.backward == descending else OrderDirection.DESC,
+    )
+    shape = ("page", with_counts, *params, flt.include_removed, order.field, scan.direction)
 
     def build(param: Param) -> sa.Select[Any] | sa.CompoundSelect[Any]:
         # The page's ids first: the filter, the order and the limit over the enrollments
@@ -178,16 +192,16 @@ async def enrollment_page(
                 .select_from(source)
                 .where(sequence_filter(ws, seq, flt, contacts_joined=True, param=param))
             )
-        if after is not None:
-            descending = order.direction is OrderDirection.DESC
-            keyset = sa.tuple_(sort_key, pk)
-            bound = sa.tuple_(
-                sa.type_coerce(param("after_key", None), key.type),
-                sa.type_coerce(param("after_id", None), e.id.type),
+        keyset = sa.tuple_(sort_key, pk)
+        for bound in bounds:
+            position = sa.tuple_(
+                sa.type_coerce(param(f"{bound}_key", None), key.type),
+                sa.type_coerce(param(f"{bound}_id", None), e.id.type),
             )
-            ids = ids.where(keyset < bound if descending else keyset > bound)
+            beyond = (bound == "after") != descending
+            ids = ids.where(keyset > position if beyond else keyset < position)
         page = (
-            ids.order_by(*_directed(order, sort_key, pk))
+            ids.order_by(*_directed(scan, sort_key, pk))
             .limit(param("limit", None))
             .subquery("page")
         )
@@ -198,7 +212,7 @@ async def enrollment_page(
             .outerjoin(users, users.c.id == e.enrolled_by_id)
         )
         if not with_counts:
-            return rows.order_by(*_directed(order, key_column, e.id))
+            return rows.order_by(*_directed(scan, key_column, e.id))
         # the counts as more rows: (nulls..., status, count)
         union = sa.union_all(
             rows.add_columns(sa.null().label("count_status"), sa.null().label("count")),
@@ -208,7 +222,7 @@ async def enrollment_page(
                 sa.func.count(),
             ).group_by(matched.c.status),
         ).subquery("page_and_counts")
-        return sa.select(union).order_by(*_directed(order, union.c[key_column.name], union.c.id))
+        return sa.select(union).order_by(*_directed(scan, union.c[key_column.name], union.c.id))
 
     statement = _statement(db, shape, params, build)
     async with db.read() as conn:
@@ -218,37 +232,39 @@ async def enrollment_page(
         # a count row has a status count, a page row has none
         counts = {EnrollmentStatus(r[-2]): r[-1] for r in result if r[-2] is not None}
         result = [r for r in result if r[-2] is None]
-    has_next = len(result) > size
-    rows = [PageRow._make(r[:_WIDTH]) for r in result[:size]]
     field, direction = order.field.value, order.direction.value
-    if by_name:
-        cursors = [encode_cursor([field, direction, r[_SORT_KEY], r.id]) for r in result[:size]]
-    else:
-        # encode_cursor's JSON written out: an ISO time has nothing to escape
-        head = json.dumps([field, direction])[:-1]
-        cursors = [
-            base64.urlsafe_b64encode(
-                f'{head}, "{r.enrolled_at.isoformat()}", {r.id}]'.encode()
-            ).decode()
-            for r in rows
-        ]
-    return Page(rows=rows, has_next=has_next, cursors=cursors), counts
+    # encode_cursor's JSON written out when sorting by time: an ISO time has nothing to
+    # escape
+    head = json.dumps([field, direction])[:-1]
+
+    def cursor_of(r: Any) -> str:
+        if by_name:
+            return encode_cursor([field, direction, r[_SORT_KEY], r.id])
+        return base64.urlsafe_b64encode(
+            f'{head}, "{r.enrolled_at.isoformat()}", {r.id}]'.encode()
+        ).decode()
+
+    page = request.cut(result, cursor_of)
+    rows = [PageRow._make(r[:_WIDTH]) for r in page.rows]
+    return Page(rows, page.has_next, page.cursors, page.has_previous), counts
 
 
-def _decode_position(cursor: str, order: EnrollmentOrder) -> tuple[Any, int]:
-    """The (sort key, id) a cursor of this same ordering points after."""
-    field, direction, raw_key, last_id = decode_cursor(cursor, 4)
+def _decode_position(
+    cursor: str, order: EnrollmentOrder, argument: CursorArgument
+) -> tuple[Any, int]:
+    """The (sort key, id) of the row a cursor of this same ordering points at."""
+    field, direction, raw_key, last_id = decode_cursor(cursor, 4, argument)
     if (field, direction) != (order.field.value, order.direction.value):
-        raise BadPageRequest("after", "`after` is a cursor of another `orderBy`")
-    last_id = row_id(last_id)
+        raise BadPageRequest(argument, f"`{argument}` is a cursor of another `orderBy`")
+    last_id = row_id(last_id, argument)
     if order.field is OrderField.CONTACT_NAME:
         if not isinstance(raw_key, str) or "\x00" in raw_key:
-            raise BadPageRequest("after", "`after` is not a cursor this list gave out")
+            raise not_a_cursor(argument)
         return raw_key, last_id
     try:
         moment = validation.moment(datetime.fromisoformat(raw_key))
     except (TypeError, ValueError) as exc:  # validation.Invalid is a ValueError
-        raise BadPageRequest("after", "`after` is not a cursor this list gave out") from exc
+        raise not_a_cursor(argument) from exc
     return moment, last_id
 
 

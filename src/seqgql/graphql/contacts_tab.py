@@ -1,0 +1,93 @@
+"""The Contacts tab: a page of a sequence's enrollments, each with its contact and
+enrolling user read in the same statement, and the counts per status its tab bar shows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import strawberry
+
+from seqgql.domain.selection import EnrollmentFilter
+from seqgql.graphql.context import Context
+from seqgql.graphql.enrollment_types import ContactType, EnrollmentType
+from seqgql.graphql.enums import EnrollmentStatus
+from seqgql.graphql.relay import Connection, Edge, Lazy, global_id, page_info
+from seqgql.graphql.sequence_types import StatusCount, status_count_list
+from seqgql.graphql.user_types import UserType
+from seqgql.services.enrollments.page import PageRow, status_counts, total_from_counts
+from seqgql.services.pagination import Page
+
+
+def page_nodes(rows: Sequence[PageRow]) -> list[EnrollmentType]:
+    """Each node holds its contact and its enrolling user (one object per user)."""
+    nodes = []
+    users: dict[int, UserType] = {}
+    for row in rows:
+        user = None
+        user_pk = row.enrolled_by_id
+        if user_pk is not None and row.enrolled_by_name is not None:
+            user = users.get(user_pk)
+            if user is None:
+                user = users[user_pk] = UserType(
+                    id=global_id("User", user_pk),
+                    name=row.enrolled_by_name,
+                    email=row.enrolled_by_email,  # type: ignore[arg-type]
+                    role=row.enrolled_by_role,  # type: ignore[arg-type]
+                )
+        contact = ContactType(
+            id=global_id("Contact", row.contact_id),
+            first_name=row.contact_first_name,
+            last_name=row.contact_last_name,
+            email=row.contact_email,
+            phone=row.contact_phone,
+            phone_type=row.contact_phone_type,
+            time_zone=row.contact_time_zone,
+            opted_out=row.contact_opted_out,
+            created_at=row.contact_created_at,
+            pk=row.contact_id,
+        )
+        nodes.append(EnrollmentType.from_row(row, known_contact=contact, known_enrolled_by=user))
+    return nodes
+
+
+@strawberry.type(
+    description="A page of a sequence's enrollments (the Contacts tab), with the counts per "
+    "status its tab bar shows."
+)
+class EnrollmentConnection(Connection[EnrollmentType]):
+    counts: strawberry.Private[Lazy]
+    flt: strawberry.Private[EnrollmentFilter]
+
+    @strawberry.field(description="How many match, over all pages.")
+    async def total_count(self) -> int:
+        counts: dict[EnrollmentStatus, int] = await self.counts.get()
+        return total_from_counts(counts, self.flt)
+
+    @strawberry.field(
+        description="Counts per status for the same filter without its status part "
+        "(removed included): the numbers of a status tab bar."
+    )
+    async def status_counts(self) -> list[StatusCount]:
+        return status_count_list(await self.counts.get())
+
+
+def enrollment_connection(
+    ctx: Context,
+    sequence_id: int,
+    flt: EnrollmentFilter,
+    page: Page[PageRow],
+    known_counts: dict[EnrollmentStatus, int] | None,
+) -> EnrollmentConnection:
+    """A page of the Contacts tab; its counts as given, else read when first asked for."""
+    if known_counts is not None:
+        counts = Lazy.of(known_counts)
+    else:
+        counts = Lazy(lambda: status_counts(ctx.db, ctx.actor, sequence_id, flt))
+    nodes = page_nodes(page.rows)
+    return EnrollmentConnection(
+        edges=[Edge(cursor=c, node=n) for n, c in zip(nodes, page.cursors, strict=True)],
+        page_info=page_info(page),
+        count=counts,
+        counts=counts,
+        flt=flt,
+    )
