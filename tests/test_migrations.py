@@ -22,6 +22,7 @@ from seqgql.persistence.tables import metadata
 from seqgql.services.actor import Actor
 from seqgql.services.api_tokens import token_listing
 from seqgql.services.auth import authenticate, hash_token
+from seqgql.services.pagination import PageRequest
 from tests.helpers.clocks import START
 from tests.helpers.databases import POSTGRES_URL, admin
 
@@ -90,7 +91,7 @@ async def test_tokens_made_before_0006_keep_working(backend: str, tmp_path: Path
             await asyncio.to_thread(upgrade, url)
             actor = await authenticate(db, "sqg_made-before-0006", FrozenClock(START))
             assert actor == Actor(workspace_id=1, user_id=1, role=Role.MEMBER)
-            (row,) = (await token_listing(1).page(db, None, None)).rows
+            (row,) = (await token_listing(1).page(db, PageRequest())).rows
             assert (row.prefix, row.name, row.role, row.expires_at, row.revoked_at) == (
                 None, None, "MEMBER", None, None
             )  # fmt: skip

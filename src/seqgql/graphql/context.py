@@ -20,6 +20,7 @@ from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.contacts.groups import groups_by_ids
 from seqgql.services.contacts.roster import contacts_by_ids
+from seqgql.services.enrollments.operation_records import operations_by_ids
 from seqgql.services.enrollments.page import enrollments_by_ids
 from seqgql.services.sequences.catalog import (
     sequences_by_ids,
@@ -83,6 +84,10 @@ class Loaders:
     @cached_property
     def enrollments(self) -> DataLoader[int, Row | None]:
         return self._scoped(enrollments_by_ids)
+
+    @cached_property
+    def operations(self) -> DataLoader[int, Row | None]:
+        return self._scoped(operations_by_ids)
 
     @cached_property
     def steps(self) -> DataLoader[int, list[Row] | None]:

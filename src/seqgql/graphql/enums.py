@@ -17,6 +17,7 @@ from strawberry.types.enum import has_enum_definition
 from seqgql.domain.errors import ErrorCode
 from seqgql.domain.kinds import (
     ActivityKind,
+    BulkActionKind,
     DeliveryEventKind,
     PhoneType,
     Role,
@@ -296,8 +297,29 @@ describe(
     },
 )
 
+
+_B = BulkActionKind
+describe(
+    BulkActionKind,
+    "BulkAction",
+    "What a bulk operation did: the mutation it was recorded for.",
+    {
+        _B.ENROLL: "addContactsToSequence: contacts enrolled (or re-enrolled).",
+        _B.PAUSE: "pauseEnrollments.",
+        _B.RESUME: "resumeEnrollments.",
+        _B.FINISH: "finishEnrollments.",
+        _B.REMOVE: "removeEnrollments.",
+        _B.RESTART: "restartEnrollments: contacts enrolled into a clone or another sequence.",
+        _B.ADD_TO_GROUP: "addEnrollmentsToGroup: contacts added to a group (no status changes).",
+        _B.SEND_MESSAGE: "sendMessage: one message to each selected contact (activities, "
+        "no status changes).",
+        _B.DELIVERY_EVENT: "recordDeliveryEvent: a provider's report.",
+    },
+)
+
 __all__ = [
     "ActivityKind",
+    "BulkActionKind",
     "DeliveryEventKind",
     "EnrollmentOrderField",
     "EnrollmentStatus",

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 
 from seqgql.domain import errors as domain_errors
+from seqgql.graphql.bulk_operation_types import BulkOperationType, SkippedGroup
 from seqgql.graphql.enrollment_types import ContactType, EnrollmentType
 from seqgql.graphql.enums import ErrorCode, SkipReason
 from seqgql.graphql.group_types import GroupType
+from seqgql.graphql.node import ContextInfo
+from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.relay import to_global_id
 from seqgql.graphql.sequence_types import SequenceType
+from seqgql.services.enrollments.operation_records import changed_enrollments
 from seqgql.services.enrollments.results import BulkResult
-from seqgql.services.enrollments.results import SkippedGroup as SkippedGroupResult
 
 USER_ERRORS = "Why the call was refused; when there are any, nothing was changed."
 DRY_RUN = "The input's `dryRun`: when true, nothing was changed and the counts say what would be."
 BULK_OPERATION_ID = (
-    "The id under which the operation was recorded; null for a dry run or a refused call. "
-    "Not fetchable with `node`."
+    "The id under which the operation was recorded (a BulkOperation: `node(id:)`, "
+    "`bulkOperation(id:)`); null for a dry run or a refused call."
 )
+BULK_OPERATION = "The operation as recorded; null for a dry run or a refused call."
+MAX_CHANGED = 100
 SKIPPED = "The selected items left as they were, grouped by reason."
 
 
@@ -56,26 +61,6 @@ class Payload:
         return cls(user_errors=user_errors(errors), **extra)  # type: ignore[call-arg]
 
 
-@strawberry.type(description="Selected items an action left as they were, and why.")
-class SkippedGroup:
-    reason: SkipReason = strawberry.field(description="Why they were left as they were.")
-    count: int = strawberry.field(description="How many, in all.")
-    ids: list[strawberry.ID] = strawberry.field(
-        description="At most 100 of them, lowest first: enrollment ids, or contact ids for "
-        "contacts that were not enrolled (ALREADY_ENROLLED, ALL_STEPS_SENT)."
-    )
-    message: str = strawberry.field(description="The reason in a sentence, to show a person.")
-
-    @classmethod
-    def from_result(cls, group: SkippedGroupResult) -> SkippedGroup:
-        return cls(
-            reason=group.reason,
-            count=group.count,
-            ids=[strawberry.ID(to_global_id(group.kind, pk)) for pk in group.ids],
-            message=group.message,
-        )
-
-
 def _bulk_fields(result: BulkResult) -> dict[str, object]:
     return {
         "changed_count": result.changed_count,
@@ -85,11 +70,50 @@ def _bulk_fields(result: BulkResult) -> dict[str, object]:
         if result.bulk_operation_id
         else None,
         "user_errors": user_errors(result.errors),
+        "operation_pk": result.bulk_operation_id,
     }
 
 
+@strawberry.type(description="Not in the schema: the fields payloads of recorded calls share.")
+class RecordedOperation:
+    """What a recorded bulk action's payload can show: its operation, and the
+    enrollments it changed, read when asked for."""
+
+    operation_pk: strawberry.Private[int | None] = None
+
+    @strawberry.field(description=BULK_OPERATION)
+    async def bulk_operation(self, info: ContextInfo) -> BulkOperationType | None:
+        if self.operation_pk is None:
+            return None
+        row = await info.context.loaders.operations.load(self.operation_pk)
+        return BulkOperationType.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The enrollments whose status the call changed, as they are now, lowest "
+        "id first: up to `first` of them, so that a client's cache updates without a "
+        "refetch (all of them: `bulkOperation.events`). Empty for a dry run, a refused call "
+        "and addEnrollmentsToGroup."
+    )
+    async def changed_enrollments(
+        self,
+        info: ContextInfo,
+        first: Annotated[
+            int,
+            strawberry.argument(description=f"How many at most: 0 to {MAX_CHANGED}."),
+        ] = 50,
+    ) -> list[EnrollmentType]:
+        if not 0 <= first <= MAX_CHANGED:
+            message = f"`first` must be from 0 to {MAX_CHANGED} ({first} given)"
+            raise PublicError(message, code="BAD_USER_INPUT", argument="first")
+        if self.operation_pk is None or first == 0:
+            return []
+        ctx = info.context
+        rows = await changed_enrollments(ctx.db, ctx.workspace_id, self.operation_pk, first)
+        return [EnrollmentType.from_row(r) for r in rows]
+
+
 @strawberry.type(description="What a bulk action did (or, with `dryRun`, would do).")
-class BulkEnrollmentPayload(Payload):
+class BulkEnrollmentPayload(Payload, RecordedOperation):
     changed_count: int = strawberry.field(
         default=0,
         description="How many changed: enrollments whose status changed, contacts enrolled "
@@ -100,7 +124,7 @@ class BulkEnrollmentPayload(Payload):
     bulk_operation_id: strawberry.ID | None = strawberry.field(
         default=None, description=BULK_OPERATION_ID
     )
-    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
     @classmethod
     def from_result(cls, result: BulkResult) -> BulkEnrollmentPayload:
@@ -111,7 +135,7 @@ class BulkEnrollmentPayload(Payload):
     description="What restartEnrollments did (or, with `dryRun`, would do): the sequence "
     "the contacts were enrolled into, and the counts."
 )
-class RestartEnrollmentsPayload(Payload):
+class RestartEnrollmentsPayload(Payload, RecordedOperation):
     sequence: SequenceType | None = strawberry.field(
         default=None,
         description="The sequence enrolled into: the new clone, or `targetSequenceId`; null "
@@ -129,7 +153,7 @@ class RestartEnrollmentsPayload(Payload):
     bulk_operation_id: strawberry.ID | None = strawberry.field(
         default=None, description=BULK_OPERATION_ID
     )
-    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 @strawberry.type(description="What sendMessage did (or, with `dryRun`, would do).")

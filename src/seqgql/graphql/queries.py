@@ -11,6 +11,7 @@ from strawberry.types.nodes import SelectedField
 from seqgql.domain.selection import filter_errors
 from seqgql.graphql.activity_types import ActivityType
 from seqgql.graphql.api_token_types import ApiTokenQueries, api_token_node
+from seqgql.graphql.bulk_operation_types import BulkOperationType
 from seqgql.graphql.contacts_tab import EnrollmentConnection, enrollment_connection
 from seqgql.graphql.context import Context
 from seqgql.graphql.enrollment_types import ContactConnection, ContactType, EnrollmentType
@@ -72,6 +73,7 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
         "Contact": (loaders.contacts, ContactType.from_row),
         "Group": (loaders.groups, GroupType.from_row),
         "User": (loaders.users, UserType.from_row),
+        "BulkOperation": (loaders.operations, BulkOperationType.from_row),
     }
     if type_name == "ApiToken":
         return await api_token_node(ctx, pk)
@@ -126,6 +128,19 @@ class Query(ApiTokenQueries):
         # one batched read per type (the loaders gather what is asked at once)
         found = await asyncio.gather(*(_node(info.context, t, pk) for t, pk in parsed))
         return list(found)
+
+    @strawberry.field(
+        description="One bulk operation (a payload's `bulkOperationId`); null when not found."
+    )
+    async def bulk_operation(
+        self,
+        info: ContextInfo,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="A BulkOperation's global id.")
+        ],
+    ) -> BulkOperationType | None:
+        row = await info.context.loaders.operations.load(_decode(id, "BulkOperation", "id"))
+        return BulkOperationType.from_row(row) if row else None
 
     @strawberry.field(description="The user the API token belongs to.")
     async def viewer(self, info: ContextInfo) -> UserType:

@@ -22,6 +22,7 @@ from strawberry.extensions import (
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 
 from seqgql.graphql.activity_types import ActivityType
+from seqgql.graphql.bulk_operation_types import BulkOperationType
 from seqgql.graphql.enrollment_types import ContactType, EnrollmentType
 from seqgql.graphql.group_types import GroupType
 from seqgql.graphql.mutations import Mutation
@@ -91,7 +92,15 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[EnrollmentType, SequenceType, ContactType, GroupType, UserType, ActivityType],
+        types=[
+            EnrollmentType,
+            SequenceType,
+            ContactType,
+            GroupType,
+            UserType,
+            ActivityType,
+            BulkOperationType,
+        ],
         extensions=extensions,
         execution_context_class=execution_context_class,
         scalar_overrides=SCALARS,

@@ -5,89 +5,23 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import AsyncGenerator
-from datetime import datetime
 from typing import Annotated
 
 import strawberry
 
 from seqgql.events.log import BadCursor, EventCursor, events_after, last_number
 from seqgql.graphql.context import Context, Loaders
-from seqgql.graphql.enrollment_types import EnrollmentType
-from seqgql.graphql.enums import EnrollmentStatus, StatusReason
+from seqgql.graphql.enums import EnrollmentStatus
 from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.positions import position_of
 from seqgql.graphql.public_errors import PublicError
-from seqgql.graphql.relay import InvalidId, from_global_id, to_global_id
-from seqgql.graphql.sequence_types import StatusCount, status_count_list
-from seqgql.graphql.user_types import UserType
+from seqgql.graphql.relay import InvalidId, from_global_id
+from seqgql.graphql.status_change_types import EnrollmentStatusChange, SequenceStatusCounts
 from seqgql.persistence.database import patiently
-from seqgql.persistence.types import Row
 from seqgql.services.sequences.catalog import status_counts_by_sequence
 
 # Counts are sent at most this often: a bulk change is a few messages, not one per row.
 COUNTS_INTERVAL_SECONDS = 0.25
-
-
-@strawberry.type(description="One status change of one enrollment, from the event log.")
-class EnrollmentStatusChange:
-    cursor: str = strawberry.field(
-        description="Pass as `since` to resume after this change (opaque)."
-    )
-    from_status: EnrollmentStatus | None = strawberry.field(
-        description="The status before; null when the enrollment was created by this change."
-    )
-    to_status: EnrollmentStatus = strawberry.field(description="The status after.")
-    reason: StatusReason | None = strawberry.field(
-        description="The reason that came with the new status; null for statuses without one."
-    )
-    occurred_at: datetime = strawberry.field(description="When the change was made.")
-    number: int = strawberry.field(
-        description="The change's number in its sequence: 1, 2, 3... without gaps, in the "
-        "order the changes were made."
-    )
-    enrollment_pk: strawberry.Private[int]
-    actor_pk: strawberry.Private[int | None]
-
-    @strawberry.field(
-        description="The enrollment that changed, as it is when the message is sent (not as "
-        "it was at the change)."
-    )
-    async def enrollment(self, info: ContextInfo) -> EnrollmentType:
-        row = await info.context.loaders.enrollments.load(self.enrollment_pk)
-        assert row is not None
-        return EnrollmentType.from_row(row)
-
-    @strawberry.field(
-        description="The user whose call made the change (for a delivery report, the "
-        "webhook's token user); null for the engine's changes and deleted users."
-    )
-    async def actor(self, info: ContextInfo) -> UserType | None:
-        if self.actor_pk is None:
-            return None
-        row = await info.context.loaders.users.load(self.actor_pk)
-        return UserType.from_row(row) if row else None
-
-    @classmethod
-    def from_row(cls, row: Row) -> EnrollmentStatusChange:
-        return cls(
-            cursor=EventCursor(row.sequence_id, row.number).encode(),
-            from_status=row.from_status,
-            to_status=row.to_status,
-            reason=row.to_reason,
-            occurred_at=row.at,
-            number=row.number,
-            enrollment_pk=row.enrollment_id,
-            actor_pk=row.actor_id,
-        )
-
-
-@strawberry.type(description="A sequence's enrollments counted per status.")
-class SequenceStatusCounts:
-    sequence_id: strawberry.ID = strawberry.field(description="The sequence counted.")
-    total: int = strawberry.field(description="All its enrollments, removed ones included.")
-    counts: list[StatusCount] = strawberry.field(
-        description="Per status, every status listed (zero where none)."
-    )
 
 
 async def _sequence(ctx: Context, sequence_id: str) -> tuple[int, int]:
@@ -191,11 +125,7 @@ class Subscription:
             counts = found.get(pk, {})
             if counts != sent:
                 sent = counts
-                yield SequenceStatusCounts(
-                    sequence_id=strawberry.ID(to_global_id("Sequence", pk)),
-                    total=sum(counts.values()),
-                    counts=status_count_list(counts),
-                )
+                yield SequenceStatusCounts.of(pk, counts)
             while True:
                 await ctx.bus.wait(pk, ctx.poll_seconds, woken)
                 woken = ctx.bus.waiter(pk)

@@ -233,6 +233,10 @@ class BulkOperation(SQLModel, table=True):
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0)
     )
     created_at: datetime = Field(sa_column=time_column())
+    # the input as the client gave it (GraphQL names and ids), and what the call did
+    # (BulkResult.to_json); null for operations recorded before they were kept
+    options: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    result: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
 
 
 class Event(SQLModel, table=True):
@@ -242,6 +246,7 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("sequence_id", "number", name="uq_events_sequence_number"),
         sa.Index("ix_events_enrollment", "enrollment_id"),
+        sa.Index("ix_events_bulk_operation", "bulk_operation_id", "id"),
     )
 
     id: int | None = Field(default=None, sa_column=id_column())

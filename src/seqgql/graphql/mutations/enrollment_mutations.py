@@ -18,6 +18,7 @@ from seqgql.graphql.bulk_inputs import (
     ResumeEnrollmentsInput,
     SendMessageInput,
 )
+from seqgql.graphql.bulk_operation_types import SkippedGroup, described
 from seqgql.graphql.context import Context
 from seqgql.graphql.enrollment_types import EnrollmentType
 from seqgql.graphql.inputs import IdDecoder, require_aware
@@ -27,7 +28,6 @@ from seqgql.graphql.payloads import (
     RecordDeliveryEventPayload,
     RestartEnrollmentsPayload,
     SendMessagePayload,
-    SkippedGroup,
     user_errors,
 )
 from seqgql.graphql.permissions import WriteAccess
@@ -50,6 +50,9 @@ async def perform(info: ContextInfo, input: BulkInput, action: BulkAction[Any]) 
     options = input.to_options(ids, ctx)
     if ids.errors:
         return BulkResult(dry_run=input.dry_run, errors=ids.errors)
+    recorded = described(input)
+    for left_out in ("dryRun", "idempotencyKey"):
+        recorded.pop(left_out, None)
     return await action.run(
         ctx.db,
         ctx.clock,
@@ -57,6 +60,7 @@ async def perform(info: ContextInfo, input: BulkInput, action: BulkAction[Any]) 
         options,
         dry_run=input.dry_run,
         idempotency_key=input.idempotency_key,
+        described=recorded,
     )
 
 
@@ -166,6 +170,7 @@ class EnrollmentMutations:
             dry_run=bulk.dry_run,
             bulk_operation_id=bulk.bulk_operation_id,
             user_errors=bulk.user_errors,
+            operation_pk=result.bulk_operation_id,
         )
 
     @strawberry.mutation(

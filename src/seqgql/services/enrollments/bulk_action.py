@@ -70,8 +70,10 @@ class BulkAction(Generic[OptionsT]):
         *,
         dry_run: bool = False,
         idempotency_key: str | None = None,
+        described: Mapping[str, Any] | None = None,
     ) -> BulkResult:
-        """Run with these options (see ``operation.run_bulk``)."""
+        """Run with these options (see ``operation.run_bulk``); ``described`` is the
+        input as the caller wrote it, kept with the operation's record."""
 
         async def work(op: BulkOperation) -> BulkResult:
             return await self.work(op, options)
@@ -85,6 +87,7 @@ class BulkAction(Generic[OptionsT]):
             request=request_of(options),
             dry_run=dry_run,
             idempotency_key=idempotency_key,
+            described=described,
         )
 
 

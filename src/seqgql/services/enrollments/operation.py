@@ -60,8 +60,10 @@ async def run_bulk(
     request: Mapping[str, Any],
     dry_run: bool = False,
     idempotency_key: str | None = None,
+    described: Mapping[str, Any] | None = None,
 ) -> BulkResult:
-    """Run ``work`` as one transaction; any InputErrors it raises undo everything."""
+    """Run ``work`` as one transaction; any InputErrors it raises undo everything.
+    ``described`` is the input as the caller gave it, kept with the operation's record."""
     if idempotency_key is not None:
         key_error = _check_key(idempotency_key)
         if key_error:
@@ -109,7 +111,11 @@ async def run_bulk(
             await conn.execute(
                 bulk_operations.update()
                 .where(bulk_operations.c.id == operation_id)
-                .values(changed_count=result.changed_count)
+                .values(
+                    changed_count=result.changed_count,
+                    options=dict(described) if described is not None else None,
+                    result=result.to_json(),
+                )
             )
             if idempotency_key is not None:
                 await conn.execute(
