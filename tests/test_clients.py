@@ -1,7 +1,8 @@
 """Real GraphQL clients against a real `seqgql serve`: the GraphQL-over-HTTP server audit
-of graphql-http (every MUST and SHOULD passes), and a subscription through the official
-graphql-sse client (Server-Sent Events, distinct connections mode). Both are npm
-packages (tests/clients/package.json), run with the machine's Node.js."""
+of graphql-http (every MUST and SHOULD passes), a subscription through the official
+graphql-sse client (Server-Sent Events, distinct connections mode), and Apollo Client's
+normalised cache after a bulk action. All are npm packages (tests/clients/package.json),
+run with the machine's Node.js."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ CHANGES = """subscription($seq: ID!) {
 def node_clients() -> Path:
     """tests/clients with its packages installed (npm ci, once)."""
     require_programs(shutil.which("node"), shutil.which("npm"), why="Node.js and npm")
-    if not (CLIENTS / "node_modules" / "graphql-sse").is_dir():
+    wanted = json.loads((CLIENTS / "package.json").read_text())["dependencies"]
+    if not all((CLIENTS / "node_modules" / name).is_dir() for name in wanted):
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"], cwd=CLIENTS, check=True, timeout=600,
             capture_output=True,
@@ -54,6 +56,32 @@ def graphql(served: Served, query: str, variables: dict[str, Any]) -> dict[str, 
     return body["data"]  # type: ignore[no-any-return]
 
 
+def enrolled_sequence(served: Served, name: str, first_names: list[str]) -> str:
+    """A new sequence (its global id) with a new contact enrolled per first name."""
+    sequence = graphql(
+        served,
+        """mutation($input: CreateSequenceInput!) {
+          createSequence(input: $input) { sequence { id } userErrors { code } } }""",
+        {"input": {"name": name, "steps": [
+            {"channel": "EMAIL", "waitMinutes": 60, "body": "Hi", "subject": "Hello"}]}},
+    )["createSequence"]["sequence"]["id"]  # fmt: skip
+    contacts = [{"firstName": n, "email": f"{n.lower()}@example.com"} for n in first_names]
+    created = graphql(
+        served,
+        """mutation($input: CreateContactsInput!) {
+          createContacts(input: $input) { contacts { id } userErrors { code } } }""",
+        {"input": {"contacts": contacts}},
+    )["createContacts"]["contacts"]
+    enrolled = graphql(
+        served,
+        """mutation($input: AddContactsToSequenceInput!) {
+          addContactsToSequence(input: $input) { changedCount userErrors { code } } }""",
+        {"input": {"sequenceId": sequence, "contactIds": [c["id"] for c in created]}},
+    )["addContactsToSequence"]
+    assert enrolled == {"changedCount": len(first_names), "userErrors": []}
+    return sequence  # type: ignore[no-any-return]
+
+
 def test_the_graphql_over_http_audit_passes_every_must_and_should(
     node_clients: Path, served: Served
 ) -> None:
@@ -74,26 +102,7 @@ def test_the_graphql_over_http_audit_passes_every_must_and_should(
 def test_a_subscription_over_server_sent_events_with_the_graphql_sse_client(
     node_clients: Path, served: Served
 ) -> None:
-    sequence = graphql(
-        served,
-        """mutation($input: CreateSequenceInput!) {
-          createSequence(input: $input) { sequence { id } userErrors { code } } }""",
-        {"input": {"name": "SSE", "steps": [
-            {"channel": "EMAIL", "waitMinutes": 60, "body": "Hi", "subject": "Hello"}]}},
-    )["createSequence"]["sequence"]["id"]  # fmt: skip
-    contact = graphql(
-        served,
-        """mutation($input: CreateContactsInput!) {
-          createContacts(input: $input) { contacts { id } userErrors { code } } }""",
-        {"input": {"contacts": [{"firstName": "Ada", "email": "ada@example.com"}]}},
-    )["createContacts"]["contacts"][0]["id"]
-    enrolled = graphql(
-        served,
-        """mutation($input: AddContactsToSequenceInput!) {
-          addContactsToSequence(input: $input) { changedCount userErrors { code } } }""",
-        {"input": {"sequenceId": sequence, "contactIds": [contact]}},
-    )["addContactsToSequence"]
-    assert enrolled == {"changedCount": 1, "userErrors": []}
+    sequence = enrolled_sequence(served, "SSE", ["Ada"])
 
     client = subprocess.Popen(
         ["node", "sse.mjs", f"{served.base}/graphql", served.token, CHANGES,
@@ -120,3 +129,30 @@ def test_a_subscription_over_server_sent_events_with_the_graphql_sse_client(
         "PAUSED",
         "ACTIVE",
     ], results
+
+
+def test_apollo_clients_cache_shows_a_bulk_pause_without_a_refetch(
+    node_clients: Path, served: Served
+) -> None:
+    """Apollo Client (normalised InMemoryCache, HTTP and graphql-ws links): the pause's
+    `changedEnrollments` update the cached page, and counts pushed over the websocket
+    (`sequenceStatusCounts { sequence { statusCounts } }`) update the cached Sequence."""
+    sequence = enrolled_sequence(served, "Apollo", ["Ada", "Bo", "Cy", "Di"])
+    ws_url = served.base.replace("http://", "ws://") + "/graphql"
+    run = subprocess.run(
+        ["node", "apollo.mjs", f"{served.base}/graphql", ws_url, served.token, sequence],
+        cwd=node_clients, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    seen = json.loads(run.stdout.splitlines()[-1])
+    assert seen["before"]["statuses"] == ["ACTIVE"] * 4
+    assert seen["before"]["counts"]["ACTIVE"] == 4
+    # the mutation's answer alone updated the cached rows: no query after it
+    assert seen["afterMutation"]["statuses"] == ["PAUSED", "PAUSED", "ACTIVE", "ACTIVE"]
+    assert seen["requestsAfterMutation"] == 2  # the page, then the mutation
+    assert seen["operation"].startswith("BulkOperation:")
+    # the counts pushed over the websocket updated the cached Sequence
+    assert seen["afterPush"]["counts"]["PAUSED"] == 2
+    assert seen["afterPush"]["counts"]["ACTIVE"] == 2
+    assert seen["requestsAtEnd"] == 2
+    assert set(seen["pushedIds"]) == {sequence}
