@@ -205,3 +205,16 @@ async def test_pushed_counts_carry_an_identity_and_their_sequence(
         counts = {c["status"]: c["count"] for c in pushed["sequence"]["statusCounts"]}
         assert counts["PAUSED"] == 2 and counts["ACTIVE"] == 1
         assert pushed["id"] == first["id"]
+
+
+async def test_a_send_message_payload_carries_its_operation(
+    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+) -> None:
+    _, ids = await make_enrolled(db, clock, workspace.actor, 2)
+    input = {"selection": {"ids": gids("Enrollment", ids)}, "channel": "EMAIL", "body": "Hi"}
+    fields = "sentCount bulkOperation { action changedCount options } changedEnrollments { id }"
+    payload = await mutate(gql, "sendMessage", {**input, "subject": "Hello"}, fields)
+    assert payload["sentCount"] == 2 and payload["changedEnrollments"] == []
+    operation = payload["bulkOperation"]
+    assert operation["action"] == "SEND_MESSAGE" and operation["changedCount"] == 2
+    assert operation["options"] == {**input, "subject": "Hello"}

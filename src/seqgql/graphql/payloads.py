@@ -92,7 +92,7 @@ class RecordedOperation:
         description="The enrollments whose status the call changed, as they are now, lowest "
         "id first: up to `first` of them, so that a client's cache updates without a "
         "refetch (all of them: `bulkOperation.events`). Empty for a dry run, a refused call "
-        "and addEnrollmentsToGroup."
+        "and the calls that change no status (addEnrollmentsToGroup, sendMessage)."
     )
     async def changed_enrollments(
         self,
@@ -157,7 +157,7 @@ class RestartEnrollmentsPayload(Payload, RecordedOperation):
 
 
 @strawberry.type(description="What sendMessage did (or, with `dryRun`, would do).")
-class SendMessagePayload(Payload):
+class SendMessagePayload(Payload, RecordedOperation):
     sent_count: int = strawberry.field(
         default=0,
         description="How many contacts the message is sent to, once each however many of "
@@ -170,7 +170,7 @@ class SendMessagePayload(Payload):
         "no address, a landline for SMS), grouped by reason.",
     )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
-    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=USER_ERRORS)
 
 
 @strawberry.type(description="What recordDeliveryEvent did with a provider's report.")

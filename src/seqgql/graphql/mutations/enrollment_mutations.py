@@ -207,6 +207,7 @@ class EnrollmentMutations:
             skipped=[SkippedGroup.from_result(g) for g in result.skipped],
             dry_run=result.dry_run,
             user_errors=user_errors(result.errors),
+            operation_pk=result.bulk_operation_id,
         )
 
     @strawberry.mutation(
