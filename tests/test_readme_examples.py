@@ -6,20 +6,35 @@ the schema."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import graphql
 import httpx
 import pytest
 
 from seqgql.graphql.schema import build_schema
-from tests.helpers.processes import free_port, seqgql, seqgql_env, wait_for_port
+from tests.helpers.processes import (
+    free_port,
+    require_programs,
+    seqgql,
+    seqgql_env,
+    wait_for_port,
+)
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-CURL_COMMANDS = re.findall(r"^curl [^`]*?-d '\{.*?\}'$", README, flags=re.M | re.S)
+# "For integrators": shell examples run as written (each checked below, by its comment)
+_START, _END = README.index("### For integrators"), README.index("### API tokens")
+INTEGRATORS = README[_START:_END]
+SHELL_EXAMPLES = re.findall(r"```sh\n(.*?)```", INTEGRATORS, flags=re.S)
+# the other curl examples: each a request that answers without errors
+ELSEWHERE = README[:_START] + README[_END:]
+CURL_COMMANDS = re.findall(r"^curl [^`]*?-d '\{.*?\}'$", ELSEWHERE, flags=re.M | re.S)
 CURL_BODIES = [re.search(r"-d '(\{.*\})'$", c, flags=re.S).group(1) for c in CURL_COMMANDS]  # type: ignore[union-attr]
 GRAPHQL_BLOCKS = re.findall(r"```graphql\n(.*?)```", README, flags=re.S)
 
@@ -74,9 +89,6 @@ def test_the_curl_examples_answer_as_the_readme_says(demo: tuple[str, str]) -> N
     assert page["totalCount"] == 2
     paused = next(a["pauseEnrollments"] for a in answers if "pauseEnrollments" in a)
     assert (paused["changedCount"], paused["userErrors"]) == (2, [])
-    nodes = next(a["nodes"] for a in answers if "nodes" in a)
-    assert nodes[0] == {"__typename": "Sequence", "id": "U2VxdWVuY2U6MQ==", "name": "Q4 Outbound"}
-    assert nodes[1]["__typename"] == "Enrollment" and nodes[2] is None
 
 
 def test_every_graphql_document_in_the_readme_validates() -> None:
@@ -92,3 +104,124 @@ def test_every_graphql_document_in_the_readme_validates() -> None:
 def test_the_json_in_the_curl_examples_is_json() -> None:
     for body in CURL_BODIES:
         assert isinstance(json.loads(body), dict)
+
+
+def _head_and_body(output: str) -> tuple[str, Any]:
+    """`curl -i` output: its status and headers (lower-cased), and its JSON body."""
+    head, _, body = output.replace("\r\n", "\n").partition("\n\n")
+    return head.lower(), json.loads(body)
+
+
+def _no_token(output: str) -> None:
+    head, body = _head_and_body(output)
+    assert head.startswith("http/1.1 401") and "x-request-id: readme-1" in head
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def _not_valid(output: str) -> None:
+    head, body = _head_and_body(output)
+    assert head.startswith("http/1.1 400")
+    assert "content-type: application/graphql-response+json" in head
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "Did you mean 'name'" in body["errors"][0]["message"]
+
+
+def _user_errors(output: str) -> None:
+    payload = json.loads(output)["data"]["pauseEnrollments"]
+    assert payload == {
+        "changedCount": 0,
+        "userErrors": [
+            {
+                "field": ["input", "selection", "ids", "0"],
+                "code": "INVALID_ID",
+                "message": "'bad' is not an id this API gave out",
+            }
+        ],
+    }
+
+
+def _over_the_limit(output: str) -> None:
+    body = json.loads(output)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
+
+
+def _backward(output: str) -> None:
+    page = json.loads(output)["data"]["enrollments"]
+    assert len(page["edges"]) == 2 and page["pageInfo"]["hasPreviousPage"] is True
+    # the demo's first contacts, enrolled first: the end of a newest-first list
+    assert [e["node"]["contact"]["name"] for e in page["edges"]] == ["Grace Hopper", "Ada Lovelace"]
+
+
+def _by_ids(output: str) -> None:
+    nodes = json.loads(output)["data"]["nodes"]
+    assert nodes[0] == {"__typename": "Sequence", "id": "U2VxdWVuY2U6MQ==", "name": "Q4 Outbound"}
+    assert nodes[1]["__typename"] == "Enrollment" and nodes[2] is None
+
+
+def _changed(output: str) -> None:
+    paused = json.loads(output)["data"]["pauseEnrollments"]
+    assert paused["changedCount"] >= 1
+    assert len(paused["changedEnrollments"]) == paused["changedCount"]
+    assert {e["status"] for e in paused["changedEnrollments"]} == {"PAUSED"}
+    operation = paused["bulkOperation"]
+    assert operation["action"] == "PAUSE"
+    assert operation["events"]["totalCount"] == paused["changedCount"]
+    assert operation["options"]["selection"]["filter"]["search"] == "grace"
+
+
+def _server_sent(output: str) -> None:
+    assert output.startswith("event: next\ndata: "), output
+    data = json.loads(output.split("data: ", 1)[1].split("\n", 1)[0])
+    counts = data["data"]["sequenceStatusCounts"]
+    assert counts["id"] == "U2VxdWVuY2U6MQ==" and counts["total"] == 60
+
+
+def _persisted(output: str) -> None:
+    miss, first, again = (json.loads(line) for line in output.strip().splitlines())
+    assert miss["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert first == again == {"data": {"viewer": {"name": "Demo Admin"}}}
+
+
+def _metrics(output: str) -> None:
+    lines = output.strip().splitlines()
+    assert 'seqgql_graphql_requests_total{operation="Me",outcome="ok"} 2.0' in lines
+    assert any(line.startswith('seqgql_bulk_rows_changed_total{action="PAUSE"}') for line in lines)
+
+
+CHECKS: dict[str, Callable[[str], None]] = {
+    "# no token: 401 UNAUTHENTICATED": _no_token,
+    "# a document that does not validate: 400, GRAPHQL_VALIDATION_FAILED": _not_valid,
+    "# a refusal: userErrors with the field and a code": _user_errors,
+    "# a page over the limit: BAD_USER_INPUT naming `first`": _over_the_limit,
+    "# the end of the list, read backward": _backward,
+    "# several objects by id": _by_ids,
+    "# a bulk pause that returns what it changed": _changed,
+    "# live counts over Server-Sent Events (the first comes at once; Ctrl-C to stop)": (
+        _server_sent
+    ),
+    "# a persisted query: the hash alone, the query once, then the hash alone by GET": (_persisted),
+    "# what the server has served": _metrics,
+}
+
+
+def test_every_integrator_example_has_a_check() -> None:
+    assert [example.splitlines()[0] for example in SHELL_EXAMPLES] == list(CHECKS)
+
+
+def test_the_integrator_examples_answer_as_the_readme_says(demo: tuple[str, str]) -> None:
+    """Each shell example of "For integrators", run by bash with curl as written (the
+    demo's address and token put in), answers what its check expects."""
+    require_programs(shutil.which("curl"), shutil.which("bash"), why="curl and bash")
+    base, token = demo
+    for example in SHELL_EXAMPLES:
+        script = example.replace("http://127.0.0.1:8000", base)
+        run = subprocess.run(
+            ["bash", "-c", script], env={**os.environ, "TOKEN": token},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        first_line = example.splitlines()[0]
+        # curl's --max-time ends the event stream: exit code 28
+        assert run.returncode in ((0, 28) if "--max-time" in script else (0,)), run.stderr
+        CHECKS[first_line](run.stdout)

@@ -52,6 +52,9 @@ async def test_automatic_persisted_queries(http: httpx.AsyncClient, workspace: W
     params = {"extensions": json.dumps(apq(None, digest)["extensions"])}
     got = await http.get("/graphql", params=params, headers={**auth, "accept": "application/json"})
     assert got.json() == first
+    # what curl and fetch send by default (Accept: */*) gets the answer, not GraphiQL
+    anything = await http.get("/graphql", params=params, headers={**auth, "accept": "*/*"})
+    assert anything.json() == first
     # a hash that is not the query's is refused, and registers nothing
     forged = sha("{ viewer { id } }")
     wrong = (await http.post("/graphql", json=apq(query, forged), headers=auth)).json()

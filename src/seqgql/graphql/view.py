@@ -156,6 +156,13 @@ class GraphQLView(GraphQL[Context, None]):
                 return
             context.actor = actor
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's GET without a query, but not for a persisted query
+        sent by its hash alone (`?extensions=…`, Apollo's APQ over GET)."""
+        return super().should_render_graphql_ide(request) and (
+            request.query_params.get("extensions") is None
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             WEBSOCKETS.inc()
