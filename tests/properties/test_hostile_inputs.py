@@ -28,7 +28,11 @@ QUERIES = {
     "contacts": "totalCount edges { cursor node { id } }",
     "sequences": "totalCount edges { node { id } }",
     "node": "id",
+    "nodes": "id",
     "sequence": "id",
+    "groups": "totalCount edges { cursor node { id } }",
+    "users": "totalCount edges { cursor node { id } }",
+    "bulkOperation": "id events { totalCount }",
 }
 
 
