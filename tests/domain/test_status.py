@@ -11,6 +11,7 @@ import pytest
 
 from seqgql.domain.status import (
     REASONS_BY_STATUS,
+    TRANSITIONS,
     VISIBLE_BY_DEFAULT,
     Action,
     EnrollmentStatus,
@@ -42,13 +43,14 @@ COLUMNS = (
 # step not sent), and an opt-out also ends a bounced/failed one. Finished, omitted and
 # removed enrollments are left as they are.
 # RESUME also takes a step NOT_SENT back to ACTIVE (issue 4: resuming after the contact is
-# fixed sends it).
+# fixed sends it), and retries a FAILED or BOUNCED step (issue 12) when the contact can now
+# receive it (``if_reachable``, checked below).
 MATRIX = """
               ACTIVE PAUSED FINISHED BOUNCED FAILED NOT_SENT OPTED_OUT OMITTED REMOVED
 ENROLL        enr    enr    enr      enr     enr    enr      enr       enr     enr
 REENROLL      enr    enr    ok       enr     enr    enr      enr       enr     ok
 PAUSE         ok     same   inv      inv     inv    ok       inv       inv     inv
-RESUME        same   ok     inv      inv     inv    ok       inv       inv     inv
+RESUME        same   ok     inv      ok      ok     ok       inv       inv     inv
 OUT_OF_OFFICE ok     same   inv      inv     inv    inv      inv       inv     inv
 REPLY         ok     ok     same     inv     inv    inv      inv       inv     inv
 BOUNCE        ok     ok     inv      same    inv    ok       inv       inv     inv
@@ -175,3 +177,11 @@ def test_finish_reasons_are_the_user_choosable_finished_reasons() -> None:
 
 def test_removed_enrollments_are_hidden_by_default() -> None:
     assert set(EnrollmentStatus) - VISIBLE_BY_DEFAULT == {S.REMOVED}
+
+
+def test_only_a_retry_depends_on_the_contact_being_reachable() -> None:
+    for action, rule in TRANSITIONS.items():
+        assert rule.if_reachable <= rule.allowed_from, action
+        if action is not Action.RESUME:
+            assert rule.if_reachable == frozenset(), action
+    assert TRANSITIONS[Action.RESUME].if_reachable == {S.FAILED, S.BOUNCED}

@@ -169,6 +169,8 @@ async def test_out_of_office_with_a_return_date_resumes_and_sends_the_step_then(
     seq, _, pk, transport, engine = await first_run(
         delivery, gql, {"firstName": "Otto", "email": "otto@example.com"}, DAILY
     )  # step 1 sent; step 2 due in a day
+    wait_left = moment((await node(gql, pk))["nextRunAt"]) - clock.now()
+    assert timedelta(hours=23) < wait_left <= timedelta(days=1)
     returns = (clock.now() + timedelta(days=3)).date()
     payload = await mutate(
         gql, "recordDeliveryEvent",
@@ -188,7 +190,16 @@ async def test_out_of_office_with_a_return_date_resumes_and_sends_the_step_then(
     assert shown(await node(gql, pk)) == ("PAUSED", "OUT_OF_OFFICE", 2)
     assert [m.body for m in transport.accepted] == ["Hi Otto"]
 
-    clock.set(back + timedelta(hours=2))
+    # back: ACTIVE again, step 2 due when it would have been, shifted by the absence
+    resumed = back + timedelta(hours=2)
+    clock.set(resumed)
+    await engine.run_until_idle()
+    got = await node(gql, pk)
+    assert shown(got) == ("ACTIVE", None, 2)
+    assert moment(got["nextRunAt"]) == resumed + wait_left
+    assert [m.body for m in transport.accepted] == ["Hi Otto"]
+
+    clock.set(resumed + wait_left)
     await engine.run_until_idle()
     got = await node(gql, pk)
     assert shown(got) == ("ACTIVE", None, None)  # step 2, the last, went out

@@ -157,7 +157,7 @@ async def test_a_step_that_cannot_be_sent_is_not_sent_with_its_reason(
     assert set((await _states(db, ids)).values()) == {("NOT_SENT", "MISSING_EMAIL", 1, 0)}
 
 
-async def test_auto_resume_continues_from_the_step_it_was_on(
+async def test_auto_resume_continues_from_the_step_it_was_on_with_the_wait_it_had_left(
     db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
     transport, engine, ids = await _started(db, clock, workspace, 1)
@@ -168,6 +168,13 @@ async def test_auto_resume_continues_from_the_step_it_was_on(
     await engine.run_until_idle()
     assert (await _states(db, ids))[ids[0]][0] == "PAUSED"
     clock.set(back)
+    await engine.run_until_idle()
+    # ACTIVE on step 2, which keeps the day it had left when paused
+    assert (await _states(db, ids))[ids[0]] == ("ACTIVE", None, 2, 1)
+    clock.advance(timedelta(days=1) - timedelta(seconds=1))
+    await engine.run_until_idle()
+    assert [m.body for m in mine(transport, ids)] == ["Hi Contact0"]
+    clock.advance(timedelta(seconds=1))
     await engine.run_until_idle()
     assert (await _states(db, ids))[ids[0]] == ("ACTIVE", None, 3, 2)
     assert [m.body for m in mine(transport, ids)] == ["Hi Contact0", "Following up, Contact0"]

@@ -108,6 +108,13 @@ class BulkActionKind(enum.StrEnum):
     DELIVERY_EVENT = "DELIVERY_EVENT"
 
 
+class ResumeMode(enum.StrEnum):
+    """When the step of a resumed enrollment falls due."""
+
+    KEEP_REMAINING_WAIT = "KEEP_REMAINING_WAIT"
+    SEND_NOW = "SEND_NOW"
+
+
 class Unreachable(enum.StrEnum):
     """Why a message on a channel cannot reach a contact."""
 

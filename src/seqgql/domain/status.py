@@ -123,6 +123,9 @@ class Transition:
     allowed_from: frozenset[EnrollmentStatus]
     to_status: EnrollmentStatus | None
     to_reason: StatusReason | None = None
+    # of ``allowed_from``, those it applies to only when the contact can now receive the
+    # step to send (otherwise skipped with why not: MISSING_EMAIL, LANDLINE, ...)
+    if_reachable: frozenset[EnrollmentStatus] = frozenset()
 
 
 TRANSITIONS: dict[Action, Transition] = {
@@ -131,7 +134,12 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.REENROLL: Transition(frozenset({_S.REMOVED, _S.FINISHED}), _S.ACTIVE),
     Action.PAUSE: Transition(frozenset({_S.ACTIVE, _S.NOT_SENT}), _S.PAUSED, StatusReason.MANUAL),
     # NOT_SENT too: once the contact is fixed, resuming sends the step that was not sent.
-    Action.RESUME: Transition(frozenset({_S.PAUSED, _S.NOT_SENT}), _S.ACTIVE),
+    # FAILED and BOUNCED: a retry of the step that failed, when the contact can receive it.
+    Action.RESUME: Transition(
+        frozenset({_S.PAUSED, _S.NOT_SENT, _S.FAILED, _S.BOUNCED}),
+        _S.ACTIVE,
+        if_reachable=frozenset({_S.FAILED, _S.BOUNCED}),
+    ),
     Action.OUT_OF_OFFICE: Transition(frozenset({_S.ACTIVE}), _S.PAUSED, StatusReason.OUT_OF_OFFICE),
     Action.REPLY: Transition(frozenset({_S.ACTIVE, _S.PAUSED}), _S.FINISHED, StatusReason.REPLIED),
     Action.BOUNCE: Transition(frozenset({_S.ACTIVE, _S.PAUSED, _S.NOT_SENT}), _S.BOUNCED),

@@ -12,9 +12,11 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from seqgql.domain.kinds import ResumeMode
 from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
 from seqgql.engine.claims import DueRow, try_lock
 from seqgql.persistence.tables import enrollments
+from seqgql.services.enrollments.resume import resumed_values
 from seqgql.services.enrollments.transitions import ChangeContext, change_status
 
 log = logging.getLogger("seqgql.engine")
@@ -65,7 +67,8 @@ async def change_claimed(
 
 
 async def resume_due(conn: AsyncConnection, ctx: ChangeContext) -> int:
-    """PAUSED enrollments whose resume-at has come go back to ACTIVE, on their step."""
+    """PAUSED enrollments whose resume-at has come go back to ACTIVE, on their step, due
+    when it would have been (the wait left at the pause, counted from now)."""
     ready = sa.and_(e.status == EnrollmentStatus.PAUSED, e.resume_at <= ctx.now)
     seq_ids = [r[0] for r in await conn.execute(sa.select(e.sequence_id).where(ready).distinct())]
     if not seq_ids:
@@ -83,5 +86,5 @@ async def resume_due(conn: AsyncConnection, ctx: ChangeContext) -> int:
         allowed_from=rule.allowed_from,
         to=rule.to_status,
         reason=None,
-        values={"resume_at": None, "next_run_at": ctx.now},
+        values=resumed_values(ResumeMode.KEEP_REMAINING_WAIT, ctx.now),
     )

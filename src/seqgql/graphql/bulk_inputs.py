@@ -9,18 +9,14 @@ from datetime import date, datetime
 import strawberry
 
 from seqgql.graphql.context import Context
-from seqgql.graphql.enums import DeliveryEventKind, FinishReason, StepChannel
+from seqgql.graphql.enums import DeliveryEventKind, FinishReason, ResumeMode, StepChannel
 from seqgql.graphql.inputs import EnrollmentSelection, IdDecoder, require_aware, selection_spec
-from seqgql.services.enrollments.actions import (
-    FinishOptions,
-    GroupOptions,
-    PauseOptions,
-    ResumeOptions,
-)
+from seqgql.services.enrollments.actions import FinishOptions, GroupOptions, PauseOptions
 from seqgql.services.enrollments.bulk_action import Selected
 from seqgql.services.enrollments.enroll import EnrollOptions
 from seqgql.services.enrollments.messaging import MessageOptions
 from seqgql.services.enrollments.restart import RestartOptions
+from seqgql.services.enrollments.resume import ResumeOptions
 
 DRY_RUN = "Report what the action would do, change nothing (the idempotency key is not used)."
 IDEMPOTENCY_KEY = (
@@ -69,16 +65,29 @@ class PauseEnrollmentsInput:
 
 
 @strawberry.input(
-    description="Resume: PAUSED and NOT_SENT enrollments, now or at a set moment; the others "
-    "are skipped."
+    description="Resume: PAUSED and NOT_SENT enrollments back to ACTIVE (now, or by themselves "
+    "at `resumeAt`), and retry FAILED and BOUNCED ones at the step that failed when the "
+    "contact can now receive it (otherwise skipped: CONTACT_OPTED_OUT, MISSING_EMAIL, "
+    "MISSING_PHONE, LANDLINE); the others are skipped."
 )
 class ResumeEnrollmentsInput:
     selection: EnrollmentSelection = strawberry.field(description=SELECTION)
     resume_at: datetime | None = strawberry.field(
         default=None,
-        description="Null: ACTIVE now, the current step due at once. A future moment (with "
-        "its offset): PAUSED ones resume then (it replaces any earlier one), NOT_SENT ones "
-        "become PAUSED (MANUAL) until then.",
+        description="Null: ACTIVE now. A future moment (with its offset): PAUSED ones resume "
+        "then (it replaces any earlier one), NOT_SENT ones become PAUSED (MANUAL) until "
+        "then; FAILED and BOUNCED ones are skipped (a retry happens now).",
+    )
+    mode: ResumeMode = strawberry.field(
+        default=ResumeMode.KEEP_REMAINING_WAIT,
+        description="When the step falls due once resumed (now, or at `resumeAt`): by default "
+        "when it would have been, shifted by the time spent paused.",
+    )
+    at_step: int | None = strawberry.field(
+        default=None,
+        description="Resume at this step (its position, from 1; every selected sequence "
+        "must have it) rather than the current one: skip ahead or go back. Not with "
+        "`resumeAt`.",
     )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
@@ -86,7 +95,9 @@ class ResumeEnrollmentsInput:
     def to_options(self, ids: IdDecoder, ctx: Context) -> ResumeOptions:
         selection = selection_spec(self.selection, ids)
         require_aware(self.resume_at, ["input", "resumeAt"], ids)
-        return ResumeOptions(selection, resume_at=self.resume_at)
+        return ResumeOptions(
+            selection, resume_at=self.resume_at, mode=self.mode, at_step=self.at_step
+        )
 
 
 @strawberry.input(

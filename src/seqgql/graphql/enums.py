@@ -20,6 +20,7 @@ from seqgql.domain.kinds import (
     BulkActionKind,
     DeliveryEventKind,
     PhoneType,
+    ResumeMode,
     Role,
     StepChannel,
     Weekday,
@@ -142,10 +143,14 @@ describe(
         _K.ALL_STEPS_SENT: "The removed or finished contact was already sent every step: "
         "restartEnrollments starts them over in a clone (the ids are contact ids).",
         _K.ALREADY_IN_GROUP: "The enrollment's contact is already in the group.",
-        _K.CONTACT_OPTED_OUT: "sendMessage: the contact has opted out of all messages.",
-        _K.MISSING_EMAIL: "sendMessage by EMAIL: the contact has no email address.",
-        _K.MISSING_PHONE: "sendMessage by SMS: the contact has no phone number.",
-        _K.LANDLINE: "sendMessage by SMS: the contact's phone is a landline.",
+        _K.CONTACT_OPTED_OUT: "sendMessage, or a retry (resumeEnrollments on a FAILED or "
+        "BOUNCED enrollment): the contact has opted out of all messages.",
+        _K.MISSING_EMAIL: "sendMessage by EMAIL, or a retry of an email step: the contact "
+        "has no email address.",
+        _K.MISSING_PHONE: "sendMessage by SMS, or a retry of an SMS step: the contact has no "
+        "phone number.",
+        _K.LANDLINE: "sendMessage by SMS, or a retry of an SMS step: the contact's phone is a "
+        "landline.",
     },
 )
 
@@ -317,6 +322,20 @@ describe(
     },
 )
 
+_M = ResumeMode
+describe(
+    ResumeMode,
+    "ResumeMode",
+    "When the step of a resumed enrollment falls due.",
+    {
+        _M.KEEP_REMAINING_WAIT: "When it would have been had the pause not happened: the "
+        "wait left at the pause, counted from the resume (due at once if it was due when "
+        "paused, or for a NOT_SENT, FAILED or BOUNCED one). The default.",
+        _M.SEND_NOW: "At once (in the sending window's next opening).",
+    },
+)
+
+
 __all__ = [
     "ActivityKind",
     "BulkActionKind",
@@ -327,6 +346,7 @@ __all__ = [
     "FinishReason",
     "OrderDirection",
     "PhoneType",
+    "ResumeMode",
     "Role",
     "SkipReason",
     "StatusReason",

@@ -207,6 +207,10 @@ class Enrollment(SQLModel, table=True):
     # while it sends; once past, another worker takes the step up with the same key)
     sending_key: str | None = Field(default=None, sa_column=sa.Column(sa.String, nullable=True))
     sending_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    # while PAUSED: when it was paused, and when its step was due then (null: nothing was
+    # scheduled); resuming keeps the remaining wait from them
+    paused_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    paused_due_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class Activity(SQLModel, table=True):

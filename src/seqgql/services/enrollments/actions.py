@@ -1,6 +1,7 @@
-"""The bulk actions on selected enrollments, each declared once: pause, resume, finish,
-remove, add to group. Where each may go, and why it skips what it skips, is the domain's
-transition table (``domain/status.py``); ``bulk_action`` says how a declaration runs."""
+"""The bulk actions on selected enrollments, each declared once: pause, finish, remove,
+add to group (resume: ``resume``). Where each may go, and why it skips what it skips, is
+the domain's transition table (``domain/status.py``); ``bulk_action`` says how a
+declaration runs."""
 
 from __future__ import annotations
 
@@ -12,20 +13,17 @@ import sqlalchemy as sa
 from seqgql.domain.errors import ErrorCode, InputErrors, error
 from seqgql.domain.kinds import BulkActionKind
 from seqgql.domain.selection import Selection
-from seqgql.domain.status import Action, EnrollmentStatus, FinishReason, SkipReason, transition
+from seqgql.domain.status import Action, FinishReason, SkipReason
 from seqgql.persistence.tables import enrollments, group_members, groups
 from seqgql.services.enrollments.bulk_action import (
     BulkAction,
     Selected,
-    apply_transition,
     in_future,
-    select_for,
     transition_action,
 )
 from seqgql.services.enrollments.operation import BulkOperation
 from seqgql.services.enrollments.resolution import resolve_selection
 from seqgql.services.enrollments.results import BulkResult, Skips
-from seqgql.services.enrollments.transitions import change_status
 
 e = enrollments.c
 
@@ -34,12 +32,6 @@ e = enrollments.c
 class PauseOptions:
     selection: Selection
     resume_at: datetime | None = None  # resume by itself then
-
-
-@dataclass(frozen=True, slots=True)
-class ResumeOptions:
-    selection: Selection
-    resume_at: datetime | None = None  # None: now; else set or replace the auto-resume
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,43 +68,6 @@ remove = transition_action(
     Action.REMOVE,
     values=lambda _o, _now: {"resume_at": None},
 )
-
-
-async def _resume(op: BulkOperation, options: ResumeOptions) -> BulkResult:
-    """Resume now (PAUSED -> ACTIVE, due at once), or set when paused enrollments resume
-    by themselves: a paused one keeps its status; one whose step was not sent is paused
-    until then (PAUSED(MANUAL), resuming by itself)."""
-    in_future("resume_at", "resumeAt")(options, op.change.now)
-    if options.resume_at is None:
-        return await apply_transition(
-            op,
-            options.selection,
-            Action.RESUME,
-            values={"resume_at": None, "next_run_at": op.change.now},
-        )
-    resolved, skips = await select_for(op, options.selection, Action.RESUME)
-    paused = sa.and_(resolved.predicate, e.status == EnrollmentStatus.PAUSED)
-    result = await op.conn.execute(
-        enrollments.update()
-        .where(paused)
-        .values(resume_at=options.resume_at, version=e.version + 1, updated_at=op.change.now)
-    )
-    rule = transition(Action.PAUSE)
-    assert rule.to_status is not None
-    held = await change_status(
-        op.conn,
-        op.change,
-        sequence_ids=resolved.sequence_ids,
-        where=resolved.predicate,
-        allowed_from=[EnrollmentStatus.NOT_SENT],
-        to=rule.to_status,
-        reason=rule.to_reason,
-        values={"resume_at": options.resume_at},
-    )
-    return BulkResult(changed_count=result.rowcount + held, skipped=skips.groups())
-
-
-resume = BulkAction(BulkActionKind.RESUME, ResumeOptions, _resume)
 
 
 async def _add_to_group(op: BulkOperation, options: GroupOptions) -> BulkResult:

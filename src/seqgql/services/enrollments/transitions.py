@@ -151,6 +151,12 @@ def _new_values(
     }
     if to_status is not EnrollmentStatus.ACTIVE:
         new["next_run_at"] = None
+    if to_status is EnrollmentStatus.PAUSED:
+        # what resuming needs to keep the remaining wait (SET reads the row as it was)
+        new["paused_at"] = ctx.now
+        new["paused_due_at"] = sa.case(
+            (e.status == EnrollmentStatus.ACTIVE, e.next_run_at), else_=sa.null()
+        )
     if to_status is EnrollmentStatus.FINISHED:
         new["finished_at"] = ctx.now
     return {**new, **(values or {})}

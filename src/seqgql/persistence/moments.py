@@ -1,0 +1,45 @@
+"""Time arithmetic in SQL, the same on every dialect: the moments a set-based statement
+computes per row (PostgreSQL has intervals; SQLite keeps naive UTC text, done with
+``julianday``, to the millisecond)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from seqgql.persistence.types import UTCDateTime
+
+
+class shifted_due(FunctionElement[datetime]):
+    """``due`` moved later by the time from ``since`` to ``now``, but never before
+    ``now``: when a step paused at ``since`` falls due if it resumes at ``now``."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "shifted_due"
+
+    def __init__(
+        self, due: sa.ColumnElement[Any], since: sa.ColumnElement[Any], now: datetime
+    ) -> None:
+        super().__init__(due, since, sa.literal(now, UTCDateTime()))
+
+
+@compiles(shifted_due, "postgresql")
+def _postgresql(element: shifted_due, compiler: SQLCompiler, **kw: Any) -> str:
+    due, since, now = (compiler.process(c, **kw) for c in element.clauses)
+    return f"GREATEST({now}, {due} + ({now} - {since}))"
+
+
+@compiles(shifted_due, "sqlite")
+def _sqlite(element: shifted_due, compiler: SQLCompiler, **kw: Any) -> str:
+    due, since, now = (compiler.process(c, **kw) for c in element.clauses)
+    later = (
+        f"strftime('%Y-%m-%d %H:%M:%f', julianday({due}) + julianday({now}) - julianday({since}))"
+    )
+    # naive UTC text orders as the moments do
+    return f"MAX({now}, {later})"

@@ -1,0 +1,212 @@
+"""Resuming selected enrollments: PAUSED (and NOT_SENT) ones back to ACTIVE, their step
+due when it would have been (shifted by the time spent paused) or at once, optionally at
+a chosen step; FAILED and BOUNCED ones retried at the step that failed when the contact
+can now receive it; or, with a date, an auto-resume set. Which statuses resume, and which
+only when reachable, is the domain's transition table (``Action.RESUME``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from seqgql.domain.errors import ErrorCode, InputErrors, error
+from seqgql.domain.kinds import BulkActionKind, PhoneType, ResumeMode, StepChannel
+from seqgql.domain.selection import Selection
+from seqgql.domain.status import Action, EnrollmentStatus, SkipReason, transition
+from seqgql.persistence.moments import shifted_due
+from seqgql.persistence.tables import contacts, enrollments, steps
+from seqgql.persistence.types import UTCDateTime
+from seqgql.services.enrollments.bulk_action import BulkAction, in_future, select_for
+from seqgql.services.enrollments.operation import BulkOperation
+from seqgql.services.enrollments.resolution import ResolvedSelection
+from seqgql.services.enrollments.results import MAX_SKIPPED_IDS, BulkResult, Skips
+from seqgql.services.enrollments.transitions import change_status
+
+e = enrollments.c
+c = contacts.c
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeOptions:
+    selection: Selection
+    resume_at: datetime | None = None  # None: now; else set or replace the auto-resume
+    mode: ResumeMode = ResumeMode.KEEP_REMAINING_WAIT
+    at_step: int | None = None  # resume at this step rather than the current one
+
+
+def resumed_values(mode: ResumeMode, now: datetime, at_step: int | None = None) -> dict[str, Any]:
+    """What resuming sets (a user's resume and the engine's auto-resume): the step due at
+    once, or when it would have been had the pause not happened (never in the past)."""
+    due: Any = sa.literal(now, UTCDateTime())
+    if mode is ResumeMode.KEEP_REMAINING_WAIT:
+        kept = sa.and_(e.status == EnrollmentStatus.PAUSED, e.paused_due_at.is_not(None))
+        due = sa.case((kept, shifted_due(e.paused_due_at, e.paused_at, now)), else_=due)
+    values: dict[str, Any] = {
+        "resume_at": None,
+        "next_run_at": due,
+        "paused_at": None,
+        "paused_due_at": None,
+        "send_attempts": 0,
+    }
+    if at_step is not None:
+        values["current_step"] = at_step
+    return values
+
+
+async def _resume(op: BulkOperation, options: ResumeOptions) -> BulkResult:
+    in_future("resume_at", "resumeAt")(options, op.change.now)
+    if options.resume_at is not None:
+        if options.at_step is not None:
+            raise InputErrors(
+                [
+                    error(
+                        ["input", "atStep"],
+                        ErrorCode.INVALID,
+                        "a step to resume at is for resuming now, not with `resumeAt`",
+                    )
+                ]
+            )
+        return await _schedule(op, options.selection, options.resume_at)
+    resolved, skips = await select_for(op, options.selection, Action.RESUME)
+    if options.at_step is not None:
+        await _check_step(op, resolved, options.at_step)
+    rule = transition(Action.RESUME)
+    assert rule.to_status is not None
+    blocked = await _skip_unreachable(op, resolved, rule.if_reachable, options.at_step, skips)
+    changed = await change_status(
+        op.conn,
+        op.change,
+        sequence_ids=resolved.sequence_ids,
+        where=sa.and_(resolved.predicate, sa.not_(blocked)),
+        allowed_from=rule.allowed_from,
+        to=rule.to_status,
+        reason=None,
+        values=resumed_values(options.mode, op.change.now, options.at_step),
+    )
+    return BulkResult(changed_count=changed, skipped=skips.groups())
+
+
+async def _schedule(op: BulkOperation, selection: Selection, resume_at: datetime) -> BulkResult:
+    """Set when paused enrollments resume by themselves: a paused one keeps its status;
+    one whose step was not sent is paused until then (PAUSED(MANUAL), resuming by
+    itself). A retry (FAILED, BOUNCED) is not scheduled: skipped."""
+    resolved, skips = await select_for(op, selection, Action.RESUME)
+    retries = transition(Action.RESUME).if_reachable
+    retried = sa.and_(resolved.predicate, e.status.in_(sorted(retries)))
+    count = (await op.conn.execute(sa.select(sa.func.count()).where(retried))).scalar_one()
+    if count:
+        sample = await op.conn.execute(
+            sa.select(e.id).where(retried).order_by(e.id).limit(MAX_SKIPPED_IDS)
+        )
+        skips.add(SkipReason.INVALID_TRANSITION, count, [r.id for r in sample])
+    paused = sa.and_(resolved.predicate, e.status == EnrollmentStatus.PAUSED)
+    result = await op.conn.execute(
+        enrollments.update()
+        .where(paused)
+        .values(resume_at=resume_at, version=e.version + 1, updated_at=op.change.now)
+    )
+    rule = transition(Action.PAUSE)
+    assert rule.to_status is not None
+    held = await change_status(
+        op.conn,
+        op.change,
+        sequence_ids=resolved.sequence_ids,
+        where=resolved.predicate,
+        allowed_from=[EnrollmentStatus.NOT_SENT],
+        to=rule.to_status,
+        reason=rule.to_reason,
+        values={"resume_at": resume_at},
+    )
+    return BulkResult(changed_count=result.rowcount + held, skipped=skips.groups())
+
+
+async def _check_step(op: BulkOperation, resolved: ResolvedSelection, at_step: int) -> None:
+    """``at_step`` must be a step of every sequence the selection reaches."""
+    fewest = (
+        await op.conn.execute(
+            sa.select(sa.func.max(steps.c.position))
+            .where(steps.c.sequence_id.in_(resolved.sequence_ids))
+            .group_by(steps.c.sequence_id)
+            .order_by(sa.func.max(steps.c.position))
+            .limit(1)
+        )
+    ).scalar()
+    if at_step < 1 or fewest is None or at_step > fewest:
+        raise InputErrors(
+            [
+                error(
+                    ["input", "atStep"],
+                    ErrorCode.OUT_OF_RANGE,
+                    f"must be a step of the sequence: 1 to {fewest or 0} ({at_step} given)",
+                )
+            ]
+        )
+
+
+def _why_unreachable(at_step: int | None) -> sa.Case[Any]:
+    """Why the contact of an enrollment (``e``, joined to ``contacts``) cannot receive
+    the step it would resume at: the engine's rule (``domain.kinds.unreachable``), and
+    opted out; null when it can."""
+    channel = (
+        sa.select(steps.c.channel)
+        .where(
+            steps.c.sequence_id == e.sequence_id,
+            steps.c.position == sa.func.coalesce(sa.literal(at_step), e.current_step),
+        )
+        .correlate(enrollments)  # the enrollment of any enclosing statement
+        .scalar_subquery()
+    )
+    sms = channel == StepChannel.SMS
+    return sa.case(
+        (c.opted_out, SkipReason.CONTACT_OPTED_OUT.value),
+        (sa.and_(channel == StepChannel.EMAIL, c.email.is_(None)), SkipReason.MISSING_EMAIL.value),
+        (sa.and_(sms, c.phone.is_(None)), SkipReason.MISSING_PHONE.value),
+        (sa.and_(sms, c.phone_type == PhoneType.LANDLINE), SkipReason.LANDLINE.value),
+        else_=sa.null(),
+    )
+
+
+async def _skip_unreachable(
+    op: BulkOperation,
+    resolved: ResolvedSelection,
+    statuses: frozenset[EnrollmentStatus],
+    at_step: int | None,
+    skips: Skips,
+) -> sa.ColumnElement[bool]:
+    """Count, by reason, the enrollments in ``statuses`` whose contact cannot receive
+    their step; return the condition that leaves them out."""
+    if not statuses:
+        return sa.false()
+    why = _why_unreachable(at_step)
+    considered = sa.and_(resolved.predicate, e.status.in_(sorted(statuses)))
+    ranked = (
+        sa.select(
+            e.id,
+            why.label("why"),
+            sa.func.row_number().over(partition_by=why, order_by=e.id).label("rank"),
+            sa.func.count().over(partition_by=why).label("total"),
+        )
+        .select_from(enrollments.join(contacts, c.id == e.contact_id))
+        .where(considered)
+        .subquery()
+    )
+    rows = await op.conn.execute(
+        sa.select(ranked.c.id, ranked.c.why, ranked.c.total)
+        .where(ranked.c.why.is_not(None), ranked.c.rank <= MAX_SKIPPED_IDS)
+        .order_by(ranked.c.id)
+    )
+    found: dict[str, tuple[int, list[int]]] = {}
+    for row in rows:
+        found.setdefault(row.why, (row.total, []))[1].append(row.id)
+    for reason, (total, ids) in found.items():
+        skips.add(SkipReason(reason), total, ids)
+    if not found:
+        return sa.false()
+    blocked = sa.select(contacts.c.id).where(c.id == e.contact_id, why.is_not(None))
+    return sa.and_(e.status.in_(sorted(statuses)), sa.exists(blocked))
+
+
+resume = BulkAction(BulkActionKind.RESUME, ResumeOptions, _resume)
