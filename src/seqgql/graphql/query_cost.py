@@ -61,24 +61,25 @@ def query_cost(
     variables: dict[str, Any] | None,
     operation_name: str | None,
 ) -> int:
-    """The cost of the operation of ``document`` that would run (0 when none would)."""
+    """The cost of the operation of ``document`` that would run: the one named, or the
+    costliest of those that might (0 for a document without operations)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1:
-        return 0
-    [operation] = operations
+    named = [o for o in operations if o.name and o.name.value == operation_name]
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    values = dict(variables) if isinstance(variables, dict) else {}
-    for definition in operation.variable_definitions or ():
-        name = definition.variable.name.value
-        if name not in values and definition.default_value is not None:
-            values[name] = definition.default_value
-    counter = _Counter(schema, fragments, values)
-    root = schema.get_root_type(operation.operation)
-    return min(counter.units(operation.selection_set, root, 0, 1), MAX_COST)
+    given = dict(variables) if isinstance(variables, dict) else {}
+    costs = [0]
+    for operation in named or operations:
+        values = dict(given)
+        for definition in operation.variable_definitions or ():
+            name = definition.variable.name.value
+            if name not in values and definition.default_value is not None:
+                values[name] = definition.default_value
+        counter = _Counter(schema, fragments, values)
+        root = schema.get_root_type(operation.operation)
+        costs.append(counter.units(operation.selection_set, root, 0, 1))
+    return min(max(costs), MAX_COST)
 
 
 class _Counter:
