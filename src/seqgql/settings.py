@@ -158,7 +158,7 @@ class Settings(BaseSettings):
         "request budget",
     )
     rate_limit_cost: int = Field(
-        default=200_000,
+        default=1_000_000,
         ge=0,
         description="Points of query cost one API token may spend per window (a query's "
         "cost: each field 1, times the page size (`first`, default 50) of each list of "

@@ -315,3 +315,17 @@ async def test_each_subscription_counts_and_one_over_budget_gets_rate_limited(
             message = await asyncio.wait_for(legacy.receive_json(), 5)
             assert (message["type"], message["id"]) == ("error", "l1"), message
             assert message["payload"]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_a_subscription_over_server_sent_events_is_charged_too(
+    limited: Limited, workspace: Workspace, db: Database, clock: FrozenClock
+) -> None:
+    seq, _ = await make_enrolled(db, clock, workspace.actor, 1)
+    async with limited(rate_limit_requests=1, rate_limit_max_query_cost=3) as gql:
+        headers = {"authorization": f"Bearer {gql.token}", "accept": "text/event-stream"}
+        body = {"query": COUNTS, "variables": {"seq": gid("Sequence", seq)}}
+        costly = await gql.http.post("/graphql", json=body, headers=headers)
+        assert code_of(costly) == "QUERY_TOO_COSTLY"  # 1 + 1 + 1 + 1 + 1: 5 points, not 3
+        refused = await gql.http.post("/graphql", json=body, headers=headers)
+        assert refused.status_code == 429
+        assert code_of(refused) == "RATE_LIMITED"
