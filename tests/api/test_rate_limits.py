@@ -329,3 +329,22 @@ async def test_a_subscription_over_server_sent_events_is_charged_too(
         refused = await gql.http.post("/graphql", json=body, headers=headers)
         assert refused.status_code == 429
         assert code_of(refused) == "RATE_LIMITED"
+
+
+async def test_a_query_over_a_websocket_is_charged_and_sees_its_rate_limit(
+    limited: Limited, workspace: Workspace
+) -> None:
+    async with limited(rate_limit_requests=5, rate_limit_cost=100) as gql:
+        app: Starlette = gql.app  # type: ignore[attr-defined]
+        async with connect(app, workspace.token) as ws:
+            await ack(ws)
+            for op_id, used in (("q1", 4), ("q2", 8)):  # rateLimit and 3 fields: 4 points
+                await subscribe(ws, op_id, "{ rateLimit { cost used requestsRemaining } }", {})
+                data = await next_data(ws)
+                assert data["rateLimit"] == {
+                    "cost": 4,
+                    "used": used,
+                    "requestsRemaining": 5 - int(op_id[1]),
+                }
+                done = await asyncio.wait_for(ws.receive_json(), 5)
+                assert done == {"id": op_id, "type": "complete"}

@@ -74,6 +74,5 @@ class RateLimitQueries:
         ctx = info.context
         allowance = ctx.rate_limit
         if allowance is None:  # not charged (run outside a request): nothing counted
-            now = ctx.clock.now()
-            allowance = Allowance(True, 0, None, 0, None, 0, now, now)
+            allowance = Allowance.unlimited(0, ctx.clock.now())
         return RateLimitType.from_allowance(allowance)

@@ -124,6 +124,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if charge.refusal is not None:  # RATE_LIMITED or QUERY_TOO_COSTLY
             await self._refuse(operation, charge.refusal)
             return
+        self.context.rate_limit = charge.allowance  # what a query's `rateLimit` tells
         found = shape(document, operation.operation_name, operation.variables)
         variables = dict(operation.variables or {})
         since = (

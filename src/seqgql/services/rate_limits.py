@@ -75,6 +75,11 @@ class Allowance:
     reset_at: datetime  # when the window ends (and the budgets are whole again)
     now: datetime
 
+    @classmethod
+    def unlimited(cls, cost: int, now: datetime) -> Allowance:
+        """Where no budget applies: taken, nothing counted."""
+        return cls(True, cost, None, 0, None, 0, now, now)
+
     @property
     def requests_remaining(self) -> int | None:
         if self.request_limit is None:
@@ -143,7 +148,7 @@ class RateLimiter:
         now = self.clock.now()
         budget = self.budget
         if not budget.enabled or token_id is None:
-            return Allowance(True, cost, None, 0, None, 0, now, now)
+            return Allowance.unlimited(cost, now)
         seconds = budget.window_seconds
         window = math.floor(now.timestamp()) // seconds
         reset_at = datetime.fromtimestamp((window + 1) * seconds, UTC)
