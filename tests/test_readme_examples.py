@@ -147,6 +147,18 @@ def _over_the_limit(output: str) -> None:
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
 
 
+def _rate_limit(output: str) -> None:
+    head, body = _head_and_body(output)
+    headers = dict(line.split(": ", 1) for line in head.splitlines()[1:])
+    figures = body["data"]["rateLimit"]
+    # rateLimit and its 7 fields; sequences, and 20 x (edges, node, name)
+    assert figures["cost"] == 1 + 7 + 1 + 20 * 3
+    assert figures["limit"] == int(headers["x-ratelimit-limit"]) == 1_000_000
+    assert figures["remaining"] == int(headers["x-ratelimit-remaining"])
+    assert figures["used"] == int(headers["x-ratelimit-used"]) >= figures["cost"]
+    assert int(headers["x-ratelimit-requests-remaining"]) == figures["requestsRemaining"]
+
+
 def _backward(output: str) -> None:
     page = json.loads(output)["data"]["enrollments"]
     assert len(page["edges"]) == 2 and page["pageInfo"]["hasPreviousPage"] is True
@@ -195,6 +207,7 @@ CHECKS: dict[str, Callable[[str], None]] = {
     "# a document that does not validate: 400, GRAPHQL_VALIDATION_FAILED": _not_valid,
     "# a refusal: userErrors with the field and a code": _user_errors,
     "# a page over the limit: BAD_USER_INPUT naming `first`": _over_the_limit,
+    "# where the token stands: headers and the rateLimit field": _rate_limit,
     "# the end of the list, read backward": _backward,
     "# several objects by id": _by_ids,
     "# a bulk pause that returns what it changed": _changed,

@@ -32,10 +32,12 @@ def free_loopback_socket() -> socket.socket:
 
 
 def make_app(url: str, **settings: Any) -> Any:
-    """The real app on this database: no migration at startup, warnings only."""
+    """The real app on this database: no migration at startup, warnings only, and no rate
+    limits (a benchmark's one token asks far more than a client may)."""
     from seqgql.app import create_app
     from seqgql.settings import Settings
 
+    settings.setdefault("rate_limit_window_seconds", 0)
     return create_app(
         Settings(database_url=url, auto_migrate=False, log_level="warning", **settings)
     )

@@ -27,6 +27,7 @@ from seqgql.events.broadcast import create_broadcast
 from seqgql.events.bus import EventBus
 from seqgql.gateway import AuthenticatedGraphQL, BodyLimits
 from seqgql.graphql.persisted import PersistedQueries
+from seqgql.graphql.rate_limiting import EXPOSED_HEADERS
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import GraphQLView
 from seqgql.observability.metrics import SUBSCRIBERS
@@ -36,6 +37,7 @@ from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade_async
 from seqgql.services.auth import TokenCache
+from seqgql.services.rate_limits import Budget, RateLimiter, redis_url_of
 from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql")
@@ -64,6 +66,13 @@ def create_app(
     broadcast = create_broadcast(settings.broadcast_url, bus)
     db.commit_listeners.append(broadcast.committed)
     tokens = TokenCache(db, seconds=settings.token_cache_seconds, clock=clock)
+    budget = Budget(
+        requests=settings.rate_limit_requests,
+        cost=settings.rate_limit_cost,
+        window_seconds=settings.rate_limit_window_seconds,
+    )
+    # shared by the replicas through Redis when they broadcast through it
+    rate_limiter = RateLimiter(budget, clock, redis_url_of(settings.broadcast_url))
     view = GraphQLView(
         schema,
         db=db,
@@ -78,6 +87,8 @@ def create_app(
         persisted=PersistedQueries.from_file(
             settings.persisted_queries_file, only=settings.persisted_queries_only
         ),
+        rate_limiter=rate_limiter,
+        max_query_cost=settings.rate_limit_max_query_cost,
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = AuthenticatedGraphQL(view, tokens, limits)
@@ -101,6 +112,7 @@ def create_app(
             if engine_task is not None:
                 await engine_task
             await view.close()
+            await rate_limiter.close()
             await broadcast.stop()
             await db.dispose()
 
@@ -131,7 +143,7 @@ def create_app(
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=settings.allowed_headers,
-                expose_headers=["x-request-id", "retry-after"],
+                expose_headers=["x-request-id", "retry-after", *EXPOSED_HEADERS],
                 max_age=600,
             ),
         ],
@@ -143,5 +155,6 @@ def create_app(
     app.state.transport = transport
     app.state.bus = bus
     app.state.broadcast = broadcast
+    app.state.rate_limiter = rate_limiter
     app.state.feeds = view.feeds
     return app

@@ -142,6 +142,34 @@ class Settings(BaseSettings):
         "extra; spans go to the tracer provider the process sets up, e.g. with "
         "`opentelemetry-instrument`)",
     )
+    rate_limit_window_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="The rate-limit window: each API token's budgets (RATE_LIMIT_REQUESTS, "
+        "RATE_LIMIT_COST) are whole again at the start of each window of this many "
+        "seconds (windows aligned to the clock, the same on every replica); 0: no rate "
+        "limits",
+    )
+    rate_limit_requests: int = Field(
+        default=1_000,
+        ge=0,
+        description="Requests (and websocket subscriptions) one API token may make per "
+        "window; over it: HTTP 429 with Retry-After, RATE_LIMITED on websockets; 0: no "
+        "request budget",
+    )
+    rate_limit_cost: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="Points of query cost one API token may spend per window (a query's "
+        "cost: each field 1, times the page size (`first`, default 50) of each list of "
+        "items around it); 0: no cost budget",
+    )
+    rate_limit_max_query_cost: int = Field(
+        default=50_000,
+        ge=0,
+        description="The most one query may cost: a costlier one is refused before it runs "
+        "(QUERY_TOO_COSTLY), whatever is left of the budget; 0: no maximum",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="Log lines as text or as one JSON object each; both carry the request id",

@@ -22,6 +22,7 @@ from seqgql.services.contacts.groups import groups_by_ids
 from seqgql.services.contacts.roster import contacts_by_ids
 from seqgql.services.enrollments.operation_records import operations_by_ids
 from seqgql.services.enrollments.page import enrollments_by_ids
+from seqgql.services.rate_limits import Allowance
 from seqgql.services.sequences.catalog import (
     sequences_by_ids,
     status_counts_by_sequence,
@@ -125,6 +126,8 @@ class Context:
     # text, encoded once for every subscriber)
     socket: WebSocket | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # what this request was charged of its token's rate limits (``rate_limiting``)
+    rate_limit: Allowance | None = None
 
     @property
     def workspace_id(self) -> int:

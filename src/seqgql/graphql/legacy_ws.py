@@ -1,13 +1,15 @@
 """The legacy graphql-ws protocol, as Strawberry runs it, with what the
 graphql-transport-ws handler (``ws``) does too: the limits every operation is measured
-against first (``operation_limits``: a refused one gets the protocol's "error" message
-with a code, and the connection stays usable), and a retryable close (1013) for a
-``connection_init`` the database cannot answer."""
+against first (``operation_limits``) and its charge to the token's rate limits
+(``rate_limiting``), a refused one getting the protocol's "error" message with a code
+(the connection stays usable); and a retryable close (1013) for a ``connection_init``
+the database cannot answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from graphql import DocumentNode, GraphQLError
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionInitMessage,
@@ -33,8 +35,15 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
                 variables = None
             view: FeedSource = self.view  # type: ignore[assignment]
             found = check_operation(view.feeds, query, variables, view.persisted)
-            if isinstance(found, Refused):
-                error = ErrorMessage(type="error", id=message["id"], payload=found.formatted)
+            refusal: GraphQLError | None = found if isinstance(found, Refused) else None
+            if isinstance(found, DocumentNode):
+                name = payload.get("operationName")
+                charge = await view.metering.charge(
+                    self.context.actor, found, variables, name if isinstance(name, str) else None
+                )
+                refusal = charge.refusal
+            if refusal is not None:
+                error = ErrorMessage(type="error", id=message["id"], payload=refusal.formatted)
                 await self.send_message(error)
                 return
         await super().handle_start(message)

@@ -28,11 +28,17 @@ class Refusal(HTTPException):
     """A request GraphQL will not run, answered as JSON with a code (and headers)."""
 
     def __init__(
-        self, status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        message: str,
+        code: str,
+        headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(status, message)
         self.code = code
         self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})
 
     @classmethod
     def of(cls, exc: HTTPException) -> Refusal:
@@ -89,12 +95,16 @@ def error_response(
     field: str | None = None,
     headers: Mapping[str, str] | None = None,
     media_type: str = JSON,
+    extensions: Mapping[str, object] | None = None,
 ) -> JSONResponse:
     """A request-level error, as GraphQL errors are written (no data): a message, a code
-    and, where one field is to blame, its path."""
-    extensions = {"code": code} if field is None else {"code": code, "field": field}
+    and, where one field is to blame, its path (and what else ``extensions`` tells)."""
+    written: dict[str, object] = {"code": code}
+    written.update((k, v) for k, v in (extensions or {}).items() if k != "code")
+    if field is not None:
+        written["field"] = field
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": extensions}]},
+        {"errors": [{"message": message, "extensions": written}]},
         status_code=status,
         media_type=media_type,
         headers=dict(headers or {}),

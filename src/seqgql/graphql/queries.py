@@ -19,6 +19,7 @@ from seqgql.graphql.group_types import GroupConnection, GroupType, contact_list,
 from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, IdDecoder, filter_spec
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.public_errors import PublicError
+from seqgql.graphql.rate_limit_types import RateLimitQueries
 from seqgql.graphql.relay import (
     After,
     Before,
@@ -91,7 +92,7 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
     description="What can be read; every read is confined to the workspace of the caller's "
     "API token (another workspace's object answers like a missing one)."
 )
-class Query(ApiTokenQueries):
+class Query(ApiTokenQueries, RateLimitQueries):
     @strawberry.field(description="Any object by its global id; null when not found.")
     async def node(
         self,

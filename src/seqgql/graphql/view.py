@@ -9,7 +9,9 @@ import time
 from typing import Any
 
 import orjson
+import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -38,6 +40,7 @@ from seqgql.graphql.over_http import (
     refused_operation,
 )
 from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
+from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
 from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
@@ -45,6 +48,7 @@ from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database, first_line, is_unavailable
 from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache
+from seqgql.services.rate_limits import Budget, RateLimiter
 
 ACTOR_SCOPE_KEY = "seqgql.actor"
 DISCONNECTED = WebSocketState.DISCONNECTED
@@ -74,9 +78,14 @@ class GraphQLView(GraphQL[Context, None]):
         bus: EventBus,
         poll_seconds: float = 1.0,
         persisted: PersistedQueries | None = None,
+        rate_limiter: RateLimiter | None = None,
+        max_query_cost: int = 0,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
+        limiter = rate_limiter or RateLimiter(Budget(0, 0, 0), clock)
+        assert isinstance(self.schema, strawberry.Schema)
+        self.metering = Metering(self.schema._schema, limiter, max_query_cost)
         self.tokens = tokens
         self.poll_seconds = poll_seconds
         self.bus = bus
@@ -182,8 +191,62 @@ class GraphQLView(GraphQL[Context, None]):
                 refusal.code,
                 headers=refusal.headers,
                 media_type=negotiate(request.headers.get("accept")),
+                extensions=refusal.extensions,
             )
         await response(scope, receive, send)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """Strawberry's; a subscription over Server-Sent Events is charged here (the rest
+        in ``execute_single``)."""
+        if isinstance(request_data, GraphQLRequestData) and self._get_stream_transport(
+            request_data.protocol
+        ):
+            refused = await self._charge(request_data.query, request_data, context, sub_response)
+            if refused is not None:
+                return refused
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def _charge(
+        self,
+        query: str | None,
+        request_data: GraphQLRequestData,
+        context: Context,
+        sub_response: Response,
+    ) -> ExecutionResult | None:
+        """Charge the request to its token (``rate_limiting``), its ``X-RateLimit-*``
+        headers on the answer: None when it may run, the answer of a query that costs
+        too much; over the budget, a ``Refusal`` (429) is raised."""
+        document = self.feeds.parse(query) if isinstance(query, str) else None
+        if isinstance(document, GraphQLError):
+            document = None  # answered by execution (a syntax error), at no cost
+        charge = await self.metering.charge(
+            context.actor, document, request_data.variables, request_data.operation_name
+        )
+        context.rate_limit = charge.allowance
+        headers = rate_limit_headers(charge.allowance)
+        if isinstance(charge.refusal, RateLimited):
+            refusal = charge.refusal
+            raise Refusal(
+                429,
+                refusal.message,
+                "RATE_LIMITED",
+                headers={**headers, "Retry-After": str(refusal.retry_after)},
+                extensions=refusal.extensions,
+            )
+        sub_response.headers.update(headers)
+        if charge.refusal is not None:
+            return ExecutionResult(data=None, errors=[charge.refusal])
+        return None
 
     async def execute_single(
         self,
@@ -203,16 +266,18 @@ class GraphQLView(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         get = request_adapter.method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
+        result = await self._charge(query, request_data, context, sub_response)
         try:
-            result = await self.schema.execute(
-                query,
-                root_value=root_value,
-                variable_values=request_data.variables,
-                context_value=context,
-                operation_name=request_data.operation_name,
-                allowed_operation_types=allowed,
-                operation_extensions=request_data.extensions,
-            )
+            if result is None:  # not refused for its cost
+                result = await self.schema.execute(
+                    query,
+                    root_value=root_value,
+                    variable_values=request_data.variables,
+                    context_value=context,
+                    operation_name=request_data.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=request_data.extensions,
+                )
         except InvalidOperationTypeError as exc:
             raise refused_operation(exc.operation_type, request_adapter.method) from None
         except CannotGetOperationTypeError as exc:

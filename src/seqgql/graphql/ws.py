@@ -1,6 +1,10 @@
 """The websocket handlers. graphql-transport-ws: shareable subscriptions run once per
 distinct subscription (``graphql.feeds``); everything else runs as Strawberry runs it.
 
+Each subscription is charged to its token's rate limits (``rate_limiting``) once
+measured (``operation_limits``); one refused gets the protocol's "error" message
+(``RATE_LIMITED``, ``QUERY_TOO_COSTLY``) and the connection stays.
+
 On both protocols (and the legacy graphql-ws), a ``connection_init`` that cannot be
 checked because the database is out of reach is closed with 1013 (try again later),
 logged in one line; an operation whose connection went away ends without a traceback."""
@@ -33,6 +37,7 @@ from seqgql.graphql.mailbox import Closed
 from seqgql.graphql.operation_limits import Refused, check_operation
 from seqgql.graphql.persisted import PersistedQueries
 from seqgql.graphql.positions import follow
+from seqgql.graphql.rate_limiting import Metering
 from seqgql.persistence.database import first_line, is_unavailable
 from seqgql.services.actor import Actor
 
@@ -54,6 +59,7 @@ class FeedSource(Protocol):
 
     feeds: FeedHub
     persisted: PersistedQueries
+    metering: Metering
 
     def context_for(self, actor: Actor) -> Context: ...
 
@@ -112,6 +118,13 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.operations.pop(operation.id, None)
             await self.websocket.close(code=4400, reason=document.message)
             return
+        charge = await view.metering.charge(
+            self.context.actor, document, operation.variables, operation.operation_name
+        )
+        if charge.refusal is not None:  # RATE_LIMITED or QUERY_TOO_COSTLY
+            await self._refuse(operation, charge.refusal)
+            return
+        self.context.rate_limit = charge.allowance  # what a query's `rateLimit` tells
         found = shape(document, operation.operation_name, operation.variables)
         variables = dict(operation.variables or {})
         since = (

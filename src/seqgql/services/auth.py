@@ -153,7 +153,9 @@ async def look_up(db: Database, token: str) -> FoundToken | None:
     if row.token_role is not None:
         role = Role(row.token_role).at_most(role)
     return FoundToken(
-        actor=Actor(workspace_id=row.workspace_id, user_id=row.id, role=role),
+        actor=Actor(
+            workspace_id=row.workspace_id, user_id=row.id, role=role, token_id=row.token_id
+        ),
         token_id=row.token_id,
         expires_at=row.expires_at,
         last_used_at=row.last_used_at,
