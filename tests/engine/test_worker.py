@@ -136,6 +136,8 @@ async def test_thirty_days_of_a_sequence(
     states = await _states(db, ids)
     assert set(states.values()) == {("FINISHED", "COMPLETED_NO_RESPONSE", None, 3)}
     async with db.read() as conn:
+        outcomes = sa.select(enrollments.c.outcome).where(enrollments.c.id.in_(ids))
+        assert {r.outcome for r in await conn.execute(outcomes)} == {"NO_RESPONSE"}
         sent = sa.select(activities.c.step).where(
             activities.c.enrollment_id == ids[0], activities.c.kind == "SENT"
         )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from seqgql.domain import validation
 from seqgql.domain.errors import ErrorCode, UserError, error
-from seqgql.domain.status import EnrollmentStatus, StatusReason
+from seqgql.domain.status import EnrollmentStatus, Outcome, StatusReason
 
 MAX_SELECTED_IDS = 1_000
 MAX_SEARCH_LENGTH = 200
@@ -20,6 +20,7 @@ DEFAULT_PAGE_SIZE = 50
 class EnrollmentFilter:
     statuses: tuple[EnrollmentStatus, ...] | None = None
     reasons: tuple[StatusReason, ...] | None = None
+    outcomes: tuple[Outcome, ...] | None = None
     steps: tuple[int, ...] | None = None
     enrolled_by_ids: tuple[int, ...] | None = None
     group_id: int | None = None
@@ -32,6 +33,7 @@ class EnrollmentFilter:
         """The same filter minus its status part (what the status tab counts use)."""
         return EnrollmentFilter(
             reasons=self.reasons,
+            outcomes=self.outcomes,
             steps=self.steps,
             enrolled_by_ids=self.enrolled_by_ids,
             group_id=self.group_id,
@@ -61,6 +63,7 @@ def filter_errors(flt: EnrollmentFilter, path: Path) -> list[UserError]:
     for attribute, label in (
         ("statuses", "statuses"),
         ("reasons", "reasons"),
+        ("outcomes", "outcomes"),
         ("steps", "steps"),
         ("enrolled_by_ids", "enrolledByIds"),
     ):

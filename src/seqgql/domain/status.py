@@ -75,6 +75,29 @@ REASONS_BY_STATUS: dict[EnrollmentStatus, frozenset[StatusReason]] = {
 }
 
 
+class Outcome(enum.StrEnum):
+    """How a FINISHED enrollment ended, in TextUs's three finished states."""
+
+    RESPONDED = "RESPONDED"
+    NO_RESPONSE = "NO_RESPONSE"
+    STOPPED = "STOPPED"
+
+
+def outcome_of(
+    status: EnrollmentStatus, reason: StatusReason | None, *, by_user: bool
+) -> Outcome | None:
+    """The outcome of an enrollment that became ``status`` (only FINISHED has one): a
+    user's finish is STOPPED whatever its reason; otherwise a reply detected is
+    RESPONDED and the reply window passing is NO_RESPONSE."""
+    if status is not EnrollmentStatus.FINISHED:
+        return None
+    if by_user:
+        return Outcome.STOPPED
+    if reason is StatusReason.COMPLETED_NO_RESPONSE:
+        return Outcome.NO_RESPONSE
+    return Outcome.RESPONDED
+
+
 class Action(enum.StrEnum):
     """Everything that can change an enrollment's status."""
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seqgql.domain.kinds import ResumeMode
 from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
 from seqgql.engine.claims import DueRow, try_lock
-from seqgql.persistence.tables import enrollments
+from seqgql.persistence.tables import enrollments, sequences
 from seqgql.services.enrollments.resume import resumed_values
 from seqgql.services.enrollments.transitions import ChangeContext, change_status
 
@@ -70,6 +70,11 @@ async def resume_due(conn: AsyncConnection, ctx: ChangeContext) -> int:
     """PAUSED enrollments whose resume-at has come go back to ACTIVE, on their step, due
     when it would have been (the wait left at the pause, counted from now)."""
     ready = sa.and_(e.status == EnrollmentStatus.PAUSED, e.resume_at <= ctx.now)
+    # not in a sequence turned off or archived: it changes no status
+    running = sa.select(sequences.c.id).where(
+        sequences.c.active.is_(True), sequences.c.archived.is_(False)
+    )
+    ready = sa.and_(ready, e.sequence_id.in_(running))
     seq_ids = [r[0] for r in await conn.execute(sa.select(e.sequence_id).where(ready).distinct())]
     if not seq_ids:
         return 0

@@ -100,6 +100,7 @@ async def claim_due(
             # a step another worker is sending, unless that worker stopped renewing it
             sa.or_(e.sending_until.is_(None), e.sending_until <= now),
             sequences.c.archived.is_(False),
+            sequences.c.active.is_(True),
             e.id.not_in(exclude),
         )
         .order_by(e.next_run_at, e.id)

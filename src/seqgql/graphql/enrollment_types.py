@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from seqgql.graphql.activity_types import ActivityConnection, ActivityType
-from seqgql.graphql.enums import EnrollmentStatus, PhoneType, StatusReason
+from seqgql.graphql.enums import EnrollmentOutcome, EnrollmentStatus, PhoneType, StatusReason
 from seqgql.graphql.node import KNOWN_VALUE, ContextInfo, Node
 from seqgql.graphql.relay import (
     After,
@@ -124,6 +124,10 @@ class EnrollmentType(Node):
         description="Why it is in its status: set for PAUSED, FINISHED, NOT_SENT and "
         "OMITTED, null for the others."
     )
+    outcome: EnrollmentOutcome | None = strawberry.field(
+        description="How it ended, once FINISHED: RESPONDED, NO_RESPONSE or STOPPED (a "
+        "user's finish); null in other statuses."
+    )
     current_step: int | None = strawberry.field(
         description="The position (from 1) of the step to send next; null once the last "
         "step was sent, and for OMITTED enrollments."
@@ -221,6 +225,7 @@ class EnrollmentType(Node):
             id=global_id("Enrollment", row.id),
             status=row.status,
             reason=row.reason,
+            outcome=row.outcome,
             current_step=row.current_step,
             enrolled_at=row.enrolled_at,
             resume_at=row.resume_at,

@@ -28,6 +28,7 @@ from seqgql.domain.kinds import (
 from seqgql.domain.selection import OrderDirection
 from seqgql.domain.selection import OrderField as EnrollmentOrderField
 from seqgql.domain.status import EnrollmentStatus, FinishReason, SkipReason, StatusReason
+from seqgql.domain.status import Outcome as EnrollmentOutcome
 
 
 def describe(
@@ -336,11 +337,28 @@ describe(
 )
 
 
+_O = EnrollmentOutcome
+describe(
+    EnrollmentOutcome,
+    "EnrollmentOutcome",
+    "How a FINISHED enrollment ended (TextUs's three finished states), read from how it "
+    "finished rather than from its reason alone.",
+    {
+        _O.RESPONDED: "The contact replied: a reply was detected (a REPLIED delivery report).",
+        _O.NO_RESPONSE: "Every step was sent and the reply window passed without a reply "
+        "(COMPLETED_NO_RESPONSE).",
+        _O.STOPPED: "A user finished it (finishEnrollments), whatever reason they gave, "
+        "REPLIED included.",
+    },
+)
+
+
 __all__ = [
     "ActivityKind",
     "BulkActionKind",
     "DeliveryEventKind",
     "EnrollmentOrderField",
+    "EnrollmentOutcome",
     "EnrollmentStatus",
     "ErrorCode",
     "FinishReason",

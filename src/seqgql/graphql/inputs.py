@@ -14,6 +14,7 @@ from seqgql.domain.selection import EnrollmentOrder as OrderSpec
 from seqgql.domain.selection import Selection
 from seqgql.graphql.enums import (
     EnrollmentOrderField,
+    EnrollmentOutcome,
     EnrollmentStatus,
     OrderDirection,
     StatusReason,
@@ -56,6 +57,10 @@ class EnrollmentFilter:
     reasons: list[StatusReason] | None = strawberry.field(
         default=None, description="Only enrollments whose reason is one of these."
     )
+    outcomes: list[EnrollmentOutcome] | None = strawberry.field(
+        default=None,
+        description="Only FINISHED enrollments that ended so (RESPONDED, NO_RESPONSE, STOPPED).",
+    )
     steps: list[int] | None = strawberry.field(
         default=None, description="Only enrollments whose current step is at these positions."
     )
@@ -88,6 +93,7 @@ class EnrollmentFilter:
         return FilterSpec(
             statuses=tuple(self.statuses) if self.statuses else None,
             reasons=tuple(self.reasons) if self.reasons else None,
+            outcomes=tuple(self.outcomes) if self.outcomes else None,
             steps=tuple(self.steps) if self.steps else None,
             enrolled_by_ids=ids.many(self.enrolled_by_ids, "User", [*path, "enrolledByIds"])
             if self.enrolled_by_ids

@@ -116,6 +116,16 @@ class ArchiveSequenceInput:
     )
 
 
+@strawberry.input(description="The sequence to turn on.")
+class ActivateSequenceInput:
+    sequence_id: strawberry.ID = strawberry.field(description="The sequence (its global id).")
+
+
+@strawberry.input(description="The sequence to turn off.")
+class DeactivateSequenceInput:
+    sequence_id: strawberry.ID = strawberry.field(description="The sequence (its global id).")
+
+
 @strawberry.input(description="A contact to create.")
 class ContactInput:
     first_name: str = strawberry.field(description="Given name: one line, 1 to 200 characters.")

@@ -90,6 +90,11 @@ class SequenceType(Node):
         description="Archived: the engine sends none of its steps, contacts cannot be added "
         "to it, and `sequences` lists it only with `includeArchived`."
     )
+    active: bool = strawberry.field(
+        description="On (the default): the engine sends its steps and changes its "
+        "enrollments' statuses. Off (deactivateSequence): nothing is sent and no status "
+        "changes, auto-resumes included, until activateSequence; enrolling still works."
+    )
     reply_window_minutes: int = strawberry.field(
         description="Minutes to wait for a reply after the last step before the enrollment "
         "is FINISHED (COMPLETED_NO_RESPONSE); 4,320 (3 days) by default."
@@ -138,6 +143,7 @@ class SequenceType(Node):
             id=global_id("Sequence", row.id),
             name=row.name,
             archived=row.archived,
+            active=row.active,
             reply_window_minutes=row.reply_window_minutes,
             sending_window=SendingWindow.from_json(row.sending_window)
             if row.sending_window

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from seqgql.domain.kinds import ActivityKind, BulkActionKind, PhoneType, Role, StepChannel
-from seqgql.domain.status import EnrollmentStatus, StatusReason
+from seqgql.domain.status import EnrollmentStatus, Outcome, StatusReason
 from seqgql.persistence.types import enum_column, fk_column, id_column, ref_column, time_column
 
 metadata = SQLModel.metadata
@@ -113,6 +113,11 @@ class Sequence(SQLModel, table=True):
     archived: bool = Field(
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False, default=False)
     )
+    # turned off (deactivateSequence): sends nothing and changes no status
+    active: bool = Field(
+        default=True,
+        sa_column=sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.true()),
+    )
     cloned_from_id: int | None = Field(
         default=None, sa_column=fk_column("sequences.id", nullable=True)
     )
@@ -164,6 +169,13 @@ class Enrollment(SQLModel, table=True):
         sa.Index("ix_enrollments_seq_enrolled_by", "sequence_id", "enrolled_by_id"),
         sa.Index("ix_enrollments_contact", "contact_id"),
         sa.Index(
+            "ix_enrollments_seq_outcome",
+            "sequence_id",
+            "outcome",
+            postgresql_where=sa.text("outcome IS NOT NULL"),
+            sqlite_where=sa.text("outcome IS NOT NULL"),
+        ),
+        sa.Index(
             "ix_enrollments_due",
             "next_run_at",
             postgresql_where=sa.text("status = 'ACTIVE'"),
@@ -185,6 +197,8 @@ class Enrollment(SQLModel, table=True):
     reason: StatusReason | None = Field(
         default=None, sa_column=enum_column(StatusReason, nullable=True)
     )
+    # how a FINISHED one ended (domain.status.outcome_of); null in other statuses
+    outcome: Outcome | None = Field(default=None, sa_column=enum_column(Outcome, nullable=True))
     # the position of the step to send next (None once nothing is left to send)
     current_step: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
     # the highest step position ever sent to this contact in this sequence

@@ -1,4 +1,4 @@
-"""Sequence mutations: create, update, clone, archive."""
+"""Sequence mutations: create, update, clone, archive, turn on and off."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.payloads import SequencePayload, user_errors
 from seqgql.graphql.permissions import WriteAccess
 from seqgql.graphql.record_inputs import (
+    ActivateSequenceInput,
     ArchiveSequenceInput,
     CloneSequenceInput,
     CreateSequenceInput,
+    DeactivateSequenceInput,
     UpdateSequenceInput,
 )
 from seqgql.graphql.sequence_types import SequenceType
@@ -134,3 +136,38 @@ class SequenceMutations:
             ctx.db, ctx.clock, ctx.actor, pk, archived=input.archived
         )
         return await _payload(ctx, result)
+
+    @strawberry.mutation(
+        extensions=[WriteAccess()],
+        description="Turn a sequence on again: the engine sends its steps and resumes its "
+        "contacts from now on (steps that fell due while it was off go at once).",
+    )
+    async def activate_sequence(
+        self,
+        info: ContextInfo,
+        input: Annotated[ActivateSequenceInput, strawberry.argument(description="The sequence.")],
+    ) -> SequencePayload:
+        return await _set_active(info, input.sequence_id, active=True)
+
+    @strawberry.mutation(
+        extensions=[WriteAccess()],
+        description="Turn the entire sequence off without touching its contacts' statuses "
+        '(Apollo\'s "turning off the entire sequence"): the engine sends nothing and changes '
+        "no status, auto-resumes included, until activateSequence. Contacts can still be "
+        "added to it.",
+    )
+    async def deactivate_sequence(
+        self,
+        info: ContextInfo,
+        input: Annotated[DeactivateSequenceInput, strawberry.argument(description="The sequence.")],
+    ) -> SequencePayload:
+        return await _set_active(info, input.sequence_id, active=False)
+
+
+async def _set_active(info: ContextInfo, sequence_id: str, *, active: bool) -> SequencePayload:
+    ctx = info.context
+    pk = _sequence_pk(sequence_id)
+    if isinstance(pk, SequencePayload):
+        return pk
+    result = await sequences.set_sequence_active(ctx.db, ctx.clock, ctx.actor, pk, active=active)
+    return await _payload(ctx, result)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from seqgql.domain.errors import ErrorCode, InputErrors, error
 from seqgql.domain.kinds import BulkActionKind
 from seqgql.domain.selection import Selection
-from seqgql.domain.status import Action, FinishReason, SkipReason
+from seqgql.domain.status import Action, EnrollmentStatus, FinishReason, SkipReason, outcome_of
 from seqgql.persistence.tables import enrollments, group_members, groups
 from seqgql.services.enrollments.bulk_action import (
     BulkAction,
@@ -59,7 +59,10 @@ finish = transition_action(
     FinishOptions,
     Action.FINISH,
     reason=lambda o: o.reason.status_reason,
-    values=lambda _o, _now: {"resume_at": None},
+    values=lambda o, _now: {
+        "resume_at": None,
+        "outcome": outcome_of(EnrollmentStatus.FINISHED, o.reason.status_reason, by_user=True),
+    },
 )
 
 remove = transition_action(

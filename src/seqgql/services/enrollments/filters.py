@@ -53,6 +53,7 @@ def filter_clauses(
     clauses = status_clauses(flt, param=param)
     for name, column in (
         ("reasons", e.reason),
+        ("outcomes", e.outcome),
         ("steps", e.current_step),
         ("enrolled_by_ids", e.enrolled_by_id),
     ):
@@ -83,6 +84,8 @@ def filter_params(flt: EnrollmentFilter) -> dict[str, Any]:
         params["statuses"] = list(flt.statuses)
     if flt.reasons:
         params["reasons"] = list(flt.reasons)
+    if flt.outcomes:
+        params["outcomes"] = list(flt.outcomes)
     if flt.steps:
         params["steps"] = list(flt.steps)
     if flt.enrolled_by_ids:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from seqgql.domain import validation
 from seqgql.domain.kinds import PhoneType, Role
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
-from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus, StatusReason
+from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus, Outcome, StatusReason
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import contacts, enrollments, users
 from seqgql.persistence.types import Row
@@ -47,6 +47,7 @@ class PageRow(NamedTuple):
     contact_id: int
     status: EnrollmentStatus
     reason: StatusReason | None
+    outcome: Outcome | None
     current_step: int | None
     enrolled_by_id: int | None
     enrolled_at: datetime

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seqgql.domain.status import EnrollmentStatus, StatusReason
+from seqgql.domain.status import EnrollmentStatus, StatusReason, outcome_of
 from seqgql.persistence.database import mark_sequences_changed
 from seqgql.persistence.tables import enrollments, events, sequences
 
@@ -159,6 +159,8 @@ def _new_values(
         )
     if to_status is EnrollmentStatus.FINISHED:
         new["finished_at"] = ctx.now
+    # a finish detected or by the engine; a user's finish says so in ``values``
+    new["outcome"] = outcome_of(to_status, to_reason, by_user=False)
     return {**new, **(values or {})}
 
 

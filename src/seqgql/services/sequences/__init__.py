@@ -12,6 +12,7 @@ from seqgql.services.sequences.definitions import (
     SequenceResult,
     archive_sequence,
     create_sequence,
+    set_sequence_active,
     update_sequence,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "archive_sequence",
     "clone_sequence",
     "create_sequence",
+    "set_sequence_active",
     "update_sequence",
 ]

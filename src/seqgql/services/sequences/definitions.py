@@ -124,11 +124,23 @@ async def update_sequence(
 async def archive_sequence(
     db: Database, clock: Clock, actor: Actor, sequence_id: int, *, archived: bool = True
 ) -> SequenceResult:
+    return await _set_flag(actor, db, sequence_id, archived=archived)
+
+
+async def set_sequence_active(
+    db: Database, clock: Clock, actor: Actor, sequence_id: int, *, active: bool
+) -> SequenceResult:
+    """Turn a sequence off (the engine sends none of its steps and changes none of its
+    statuses, auto-resumes included) or back on; its enrollments keep their statuses."""
+    return await _set_flag(actor, db, sequence_id, active=active)
+
+
+async def _set_flag(actor: Actor, db: Database, sequence_id: int, **flag: bool) -> SequenceResult:
     try:
         async with db.write() as conn:
             await require_sequence(conn, actor, sequence_id, ["input", "sequenceId"])
             await conn.execute(
-                sequences.update().where(sequences.c.id == sequence_id).values(archived=archived)
+                sequences.update().where(sequences.c.id == sequence_id).values(**flag)
             )
     except InputErrors as exc:
         return SequenceResult(errors=exc.errors)
