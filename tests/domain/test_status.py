@@ -61,6 +61,8 @@ REMOVE        ok     ok     ok       ok      ok     ok       ok        ok      s
 COMPLETE      ok     inv    same     inv     inv    inv      inv       inv     inv
 SKIP_STEP     ok     inv    inv      inv     inv    same     inv       inv     inv
 RESTART       inv    inv    ok       inv     inv    inv      inv       inv     ok
+MOVE_STEP     ok     ok     inv      inv     inv    ok       inv       inv     inv
+MOVE          ok     ok     ok       ok      ok     ok       ok        ok      same
 """
 
 CELL = {
@@ -102,6 +104,8 @@ EXPECTED_TARGET: dict[Action, tuple[EnrollmentStatus | None, StatusReason | None
     Action.COMPLETE: (S.FINISHED, R.COMPLETED_NO_RESPONSE),
     Action.SKIP_STEP: (S.NOT_SENT, None),
     Action.RESTART: (None, None),
+    Action.MOVE_STEP: (None, None),
+    Action.MOVE: (S.REMOVED, R.MOVED),
 }
 
 EXPECTED_REASONS: dict[EnrollmentStatus, set[StatusReason]] = {
@@ -121,8 +125,10 @@ EXPECTED_REASONS: dict[EnrollmentStatus, set[StatusReason]] = {
     S.NOT_SENT: {R.MISSING_EMAIL, R.MISSING_PHONE, R.BLOCKED_BY_RULE},
     S.OPTED_OUT: set(),
     S.OMITTED: {R.OPTED_OUT, R.LANDLINE},
-    S.REMOVED: set(),
+    S.REMOVED: {R.MOVED},
 }
+# where no reason is allowed too: removeEnrollments' REMOVED has none, a move's is MOVED
+EXPECTED_OPTIONAL = {S.REMOVED}
 
 
 def test_the_tables_cover_every_status_and_action() -> None:
@@ -145,7 +151,9 @@ def test_where_each_action_leads(action: Action) -> None:
     assert (rule.to_status, rule.to_reason) == EXPECTED_TARGET[action]
     if rule.to_status is not None and rule.to_reason is not None:
         assert is_valid_state(rule.to_status, rule.to_reason)
-    if rule.to_status is not None and not EXPECTED_REASONS[rule.to_status]:
+    if rule.to_status is not None and (
+        not EXPECTED_REASONS[rule.to_status] or rule.to_status in EXPECTED_OPTIONAL
+    ):
         assert is_valid_state(rule.to_status, None)
 
 
@@ -159,7 +167,10 @@ def test_valid_and_invalid_status_reason_combinations(status: EnrollmentStatus) 
     for reason in REASONS_BY_STATUS[status]:
         assert is_valid_state(status, reason), (status, reason)
     for reason in [None, *StatusReason]:
-        expected = reason in allowed if allowed else reason is None
+        if reason is None:
+            expected = not allowed or status in EXPECTED_OPTIONAL
+        else:
+            expected = reason in allowed
         assert is_valid_state(status, reason) is expected, (status, reason)
 
 

@@ -328,3 +328,28 @@ async def test_a_locked_sequence_does_not_hold_up_the_steps_of_other_sequences(
             assert sorted(transport.accepted_for(waiting)) == waiting
     finally:
         await bulk_action.dispose()
+
+
+async def test_a_bounce_reported_after_a_step_went_is_retried_at_that_step(
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    seq, _, pk, transport, engine = await first_run(
+        delivery, gql, {"firstName": "Bea", "email": "bea@example.com"}, DAILY
+    )  # step 1 sent; step 2 due in a day
+    payload = await mutate(
+        gql, "recordDeliveryEvent", {"enrollmentId": gid("Enrollment", pk), "kind": "BOUNCED"},
+        DELIVERY,
+    )  # fmt: skip
+    assert payload["enrollment"]["status"] == "BOUNCED"
+    clock.advance(timedelta(hours=3))
+    retried = await mutate(
+        gql, "resumeEnrollments", {"selection": {"ids": [gid("Enrollment", pk)]}},
+        "changedCount skipped { reason }",
+    )  # fmt: skip
+    assert retried == {"changedCount": 1, "skipped": []}
+    got = await node(gql, pk)
+    # the step that bounced (1), due at once, not the one after it
+    assert shown(got) == ("ACTIVE", None, 1) and moment(got["nextRunAt"]) == clock.now()
+    await engine.run_until_idle()
+    assert [m.body for m in transport.accepted] == ["Hi Bea", "Hi Bea"]
+    assert (await delivery.status_changes(seq))[-1] == (pk, "BOUNCED", None, "ACTIVE", None)

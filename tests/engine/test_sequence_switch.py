@@ -15,7 +15,7 @@ from seqgql.domain.kinds import Role
 from seqgql.domain.selection import Selection
 from seqgql.services.auth import issue_token
 from seqgql.services.enrollments import pause
-from tests.helpers.engine import DAY, Delivery, ScriptedTransport
+from tests.helpers.engine import Delivery, ScriptedTransport
 from tests.helpers.factories import gid
 from tests.helpers.graphql_client import GraphQLClient, mutate
 from tests.helpers.workspace import Workspace

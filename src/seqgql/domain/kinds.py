@@ -106,6 +106,9 @@ class BulkActionKind(enum.StrEnum):
     ADD_TO_GROUP = "ADD_TO_GROUP"
     SEND_MESSAGE = "SEND_MESSAGE"
     DELIVERY_EVENT = "DELIVERY_EVENT"
+    MOVE_STEP = "MOVE_STEP"
+    MOVE = "MOVE"
+    UNDO = "UNDO"
 
 
 class ResumeMode(enum.StrEnum):
@@ -113,6 +116,14 @@ class ResumeMode(enum.StrEnum):
 
     KEEP_REMAINING_WAIT = "KEEP_REMAINING_WAIT"
     SEND_NOW = "SEND_NOW"
+
+
+class ActiveElsewhere(enum.StrEnum):
+    """What adding a contact does when it is active in another sequence."""
+
+    ENROLL = "ENROLL"
+    SKIP = "SKIP"
+    MOVE = "MOVE"
 
 
 class Unreachable(enum.StrEnum):

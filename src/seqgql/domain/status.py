@@ -41,6 +41,8 @@ class StatusReason(enum.StrEnum):
     # OMITTED
     OPTED_OUT = "OPTED_OUT"
     LANDLINE = "LANDLINE"
+    # REMOVED (optional)
+    MOVED = "MOVED"
 
 
 class FinishReason(enum.StrEnum):
@@ -71,8 +73,10 @@ REASONS_BY_STATUS: dict[EnrollmentStatus, frozenset[StatusReason]] = {
     ),
     EnrollmentStatus.OPTED_OUT: frozenset(),
     EnrollmentStatus.OMITTED: frozenset({StatusReason.OPTED_OUT, StatusReason.LANDLINE}),
-    EnrollmentStatus.REMOVED: frozenset(),
+    EnrollmentStatus.REMOVED: frozenset({StatusReason.MOVED}),
 }
+# Statuses whose reason may also be null.
+REASON_OPTIONAL = frozenset({EnrollmentStatus.REMOVED})
 
 
 class Outcome(enum.StrEnum):
@@ -115,6 +119,8 @@ class Action(enum.StrEnum):
     COMPLETE = "COMPLETE"
     SKIP_STEP = "SKIP_STEP"
     RESTART = "RESTART"
+    MOVE_STEP = "MOVE_STEP"
+    MOVE = "MOVE"
 
 
 class SkipReason(enum.StrEnum):
@@ -129,6 +135,8 @@ class SkipReason(enum.StrEnum):
     MISSING_EMAIL = "MISSING_EMAIL"
     MISSING_PHONE = "MISSING_PHONE"
     LANDLINE = "LANDLINE"
+    ACTIVE_IN_OTHER_SEQUENCE = "ACTIVE_IN_OTHER_SEQUENCE"
+    CHANGED_SINCE = "CHANGED_SINCE"
 
 
 _ALL = frozenset(EnrollmentStatus)
@@ -180,7 +188,15 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.SKIP_STEP: Transition(frozenset({_S.ACTIVE}), _S.NOT_SENT),
     # Restart leaves the source enrollment as it is and enrolls its contact in a clone.
     Action.RESTART: Transition(frozenset({_S.REMOVED, _S.FINISHED}), None),
+    # A step move changes the step only, of enrollments still going through the sequence.
+    Action.MOVE_STEP: Transition(frozenset({_S.ACTIVE, _S.PAUSED, _S.NOT_SENT}), None),
+    # A move to another sequence removes the source (linked to the new enrollment).
+    Action.MOVE: Transition(_ALL - {_S.REMOVED}, _S.REMOVED, StatusReason.MOVED),
 }
+
+# Statuses of a contact "active in another sequence" (addContactsToSequence's
+# ifActiveElsewhere): still going through it, not finished.
+ACTIVE_ELSEWHERE = frozenset({_S.ACTIVE, _S.PAUSED, _S.NOT_SENT})
 
 # Statuses in which an enrollment takes part in a sequence: adding its contact
 # again is refused as ALREADY_ENROLLED rather than re-enrolled.
@@ -210,8 +226,8 @@ def skip_reason(action: Action, status: EnrollmentStatus) -> SkipReason | None:
 def is_valid_state(status: EnrollmentStatus, reason: StatusReason | None) -> bool:
     """Whether (status, reason) is a combination the model allows."""
     allowed = REASONS_BY_STATUS[status]
-    if not allowed:
-        return reason is None
+    if reason is None:
+        return not allowed or status in REASON_OPTIONAL
     return reason in allowed
 
 

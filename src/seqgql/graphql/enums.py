@@ -110,6 +110,9 @@ describe(
         _R.OPTED_OUT: "OMITTED: the contact had opted out (globally) when enrolled.",
         _R.LANDLINE: "OMITTED: the first step to send is an SMS and the contact's phone is a "
         "landline.",
+        _R.MOVED: "REMOVED by a move to another sequence (moveEnrollments, or "
+        "addContactsToSequence with `ifActiveElsewhere: MOVE`): `movedTo` is the new "
+        "enrollment. A REMOVED enrollment without a reason was removed by removeEnrollments.",
     },
 )
 
@@ -152,6 +155,11 @@ describe(
         "phone number.",
         _K.LANDLINE: "sendMessage by SMS, or a retry of an SMS step: the contact's phone is a "
         "landline.",
+        _K.ACTIVE_IN_OTHER_SEQUENCE: "addContactsToSequence with `ifActiveElsewhere: SKIP`: "
+        "the contact is ACTIVE, PAUSED or NOT_SENT in another sequence (the group's "
+        "`sequence`); the ids are contact ids.",
+        _K.CHANGED_SINCE: "undoBulkOperation: the enrollment changed after the operation "
+        "(another action, the engine), so going back would lose that change.",
     },
 )
 
@@ -320,6 +328,9 @@ describe(
         _B.SEND_MESSAGE: "sendMessage: one message to each selected contact (activities, "
         "no status changes).",
         _B.DELIVERY_EVENT: "recordDeliveryEvent: a provider's report.",
+        _B.MOVE_STEP: "moveEnrollmentsToStep: enrollments put on another step.",
+        _B.MOVE: "moveEnrollments: enrollments moved to another sequence.",
+        _B.UNDO: "undoBulkOperation: what an earlier operation changed, put back.",
     },
 )
 

@@ -221,10 +221,20 @@ class Enrollment(SQLModel, table=True):
     # while it sends; once past, another worker takes the step up with the same key)
     sending_key: str | None = Field(default=None, sa_column=sa.Column(sa.String, nullable=True))
     sending_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
-    # while PAUSED: when it was paused, and when its step was due then (null: nothing was
-    # scheduled); resuming keeps the remaining wait from them
+    # when it last stopped being ACTIVE (paused, finished, ...), and when its step was due
+    # then (null: nothing was scheduled); resuming (or an undo) keeps the remaining wait
+    # from them; cleared once ACTIVE again
     paused_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     paused_due_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    # REMOVED (MOVED): the enrollment it was moved to, in another sequence
+    moved_to_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.ForeignKey("enrollments.id", name="fk_enrollments_moved_to_id", ondelete="SET NULL"),
+            nullable=True,
+        ),
+    )
 
 
 class Activity(SQLModel, table=True):
@@ -287,6 +297,13 @@ class Event(SQLModel, table=True):
     actor_id: int | None = Field(default=None, sa_column=ref_column(nullable=True))
     bulk_operation_id: int | None = Field(default=None, sa_column=ref_column(nullable=True))
     at: datetime = Field(sa_column=time_column())
+    # the step before and after (a step move changes only these), the resume date before,
+    # and the enrollment's version after: what undoing the change needs (null for events
+    # written before they were kept)
+    from_step: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    to_step: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    from_resume_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
 
 
 class SenderDay(SQLModel, table=True):

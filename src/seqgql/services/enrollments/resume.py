@@ -13,11 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from seqgql.domain.errors import ErrorCode, InputErrors, error
-from seqgql.domain.kinds import BulkActionKind, PhoneType, ResumeMode, StepChannel
+from seqgql.domain.kinds import ActivityKind, BulkActionKind, PhoneType, ResumeMode, StepChannel
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import Action, EnrollmentStatus, SkipReason, transition
 from seqgql.persistence.moments import shifted_due
-from seqgql.persistence.tables import contacts, enrollments, steps
+from seqgql.persistence.tables import activities, contacts, enrollments, steps
 from seqgql.persistence.types import UTCDateTime
 from seqgql.services.enrollments.bulk_action import BulkAction, in_future, select_for
 from seqgql.services.enrollments.operation import BulkOperation
@@ -37,23 +37,55 @@ class ResumeOptions:
     at_step: int | None = None  # resume at this step rather than the current one
 
 
-def resumed_values(mode: ResumeMode, now: datetime, at_step: int | None = None) -> dict[str, Any]:
-    """What resuming sets (a user's resume and the engine's auto-resume): the step due at
-    once, or when it would have been had the pause not happened (never in the past)."""
+def resumed_values(
+    mode: ResumeMode, now: datetime, step: sa.ColumnElement[Any] | None = None
+) -> dict[str, Any]:
+    """What resuming sets (a user's resume and the engine's auto-resume): a PAUSED one's
+    step due when it would have been had the pause not happened (never in the past), or
+    at once (SEND_NOW, and for the others: a step not sent, or a retry); ``step`` the step
+    to resume at (default: the current one)."""
     due: Any = sa.literal(now, UTCDateTime())
     if mode is ResumeMode.KEEP_REMAINING_WAIT:
-        kept = sa.and_(e.status == EnrollmentStatus.PAUSED, e.paused_due_at.is_not(None))
-        due = sa.case((kept, shifted_due(e.paused_due_at, e.paused_at, now)), else_=due)
-    values: dict[str, Any] = {
-        "resume_at": None,
-        "next_run_at": due,
-        "paused_at": None,
-        "paused_due_at": None,
-        "send_attempts": 0,
-    }
-    if at_step is not None:
-        values["current_step"] = at_step
+        due = sa.case((e.status == EnrollmentStatus.PAUSED, kept_wait(now)), else_=due)
+    values: dict[str, Any] = {"resume_at": None, "next_run_at": due, "send_attempts": 0}
+    if step is not None:
+        values["current_step"] = step
     return values
+
+
+def resumed_step(at_step: int | None, retries: frozenset[EnrollmentStatus]) -> Any:
+    """The step an enrollment resumes at: ``at_step`` when given; for a retry (FAILED,
+    BOUNCED), the step of its last failure (the step a provider's report was about), else
+    its current step."""
+    if at_step is not None:
+        return sa.literal(at_step, sa.Integer)
+    failed = (
+        sa.select(activities.c.step)
+        .where(
+            activities.c.enrollment_id == e.id,
+            activities.c.kind.in_([ActivityKind.FAILED, ActivityKind.BOUNCED]),
+            activities.c.step.is_not(None),
+        )
+        .order_by(activities.c.id.desc())
+        .limit(1)
+        .correlate(enrollments)
+        .scalar_subquery()
+    )
+    return sa.case(
+        (e.status.in_(sorted(retries)), sa.func.coalesce(failed, e.current_step)),
+        else_=e.current_step,
+    )
+
+
+def kept_wait(now: datetime) -> sa.ColumnElement[Any]:
+    """When the step of an enrollment becoming ACTIVE again at ``now`` falls due: the
+    wait it had left when it stopped being ACTIVE, counted from now (at once when it was
+    due then, or when nothing was kept)."""
+    known = e.paused_due_at.is_not(None)
+    return sa.case(
+        (known, shifted_due(e.paused_due_at, e.paused_at, now)),
+        else_=sa.literal(now, UTCDateTime()),
+    )
 
 
 async def _resume(op: BulkOperation, options: ResumeOptions) -> BulkResult:
@@ -75,7 +107,8 @@ async def _resume(op: BulkOperation, options: ResumeOptions) -> BulkResult:
         await _check_step(op, resolved, options.at_step)
     rule = transition(Action.RESUME)
     assert rule.to_status is not None
-    blocked = await _skip_unreachable(op, resolved, rule.if_reachable, options.at_step, skips)
+    step = resumed_step(options.at_step, rule.if_reachable)
+    blocked = await _skip_unreachable(op, resolved, rule.if_reachable, step, skips)
     changed = await change_status(
         op.conn,
         op.change,
@@ -84,7 +117,7 @@ async def _resume(op: BulkOperation, options: ResumeOptions) -> BulkResult:
         allowed_from=rule.allowed_from,
         to=rule.to_status,
         reason=None,
-        values=resumed_values(options.mode, op.change.now, options.at_step),
+        values=resumed_values(options.mode, op.change.now, step),
     )
     return BulkResult(changed_count=changed, skipped=skips.groups())
 
@@ -146,16 +179,13 @@ async def _check_step(op: BulkOperation, resolved: ResolvedSelection, at_step: i
         )
 
 
-def _why_unreachable(at_step: int | None) -> sa.Case[Any]:
+def _why_unreachable(step: Any) -> sa.Case[Any]:
     """Why the contact of an enrollment (``e``, joined to ``contacts``) cannot receive
-    the step it would resume at: the engine's rule (``domain.kinds.unreachable``), and
-    opted out; null when it can."""
+    ``step`` (the one it would resume at): the engine's rule (``domain.kinds.unreachable``),
+    and opted out; null when it can."""
     channel = (
         sa.select(steps.c.channel)
-        .where(
-            steps.c.sequence_id == e.sequence_id,
-            steps.c.position == sa.func.coalesce(sa.literal(at_step), e.current_step),
-        )
+        .where(steps.c.sequence_id == e.sequence_id, steps.c.position == step)
         .correlate(enrollments)  # the enrollment of any enclosing statement
         .scalar_subquery()
     )
@@ -173,14 +203,14 @@ async def _skip_unreachable(
     op: BulkOperation,
     resolved: ResolvedSelection,
     statuses: frozenset[EnrollmentStatus],
-    at_step: int | None,
+    step: Any,
     skips: Skips,
 ) -> sa.ColumnElement[bool]:
     """Count, by reason, the enrollments in ``statuses`` whose contact cannot receive
-    their step; return the condition that leaves them out."""
+    ``step``; return the condition that leaves them out."""
     if not statuses:
         return sa.false()
-    why = _why_unreachable(at_step)
+    why = _why_unreachable(step)
     considered = sa.and_(resolved.predicate, e.status.in_(sorted(statuses)))
     ranked = (
         sa.select(

@@ -38,6 +38,10 @@ EVENT_COLUMNS = [
     "actor_id",
     "bulk_operation_id",
     "at",
+    "from_step",
+    "to_step",
+    "from_resume_at",
+    "version",
 ]
 
 
@@ -73,19 +77,23 @@ async def change_status(
     sequence_ids: Iterable[int],
     where: sa.ColumnElement[bool],
     allowed_from: Iterable[EnrollmentStatus],
-    to: EnrollmentStatus,
+    to: EnrollmentStatus | None,
     reason: StatusReason | None,
     values: Mapping[str, Any] | None = None,
 ) -> int:
     """Move every enrollment matching ``where`` whose status is in ``allowed_from`` to
     ``to``/``reason`` (plus ``values``), writing one event each. Returns the number
-    changed. ``sequence_ids`` are all the sequences ``where`` can reach."""
-    to_status, to_reason = to, reason
+    changed. ``sequence_ids`` are all the sequences ``where`` can reach. ``to=None``
+    keeps each one's status and reason: a change of its step (``values``) only."""
     allowed = sorted(set(allowed_from))
     bases = await lock_sequences(conn, sequence_ids)
     if not allowed or not bases:
         return 0
     selected = sa.and_(where, e.status.in_(allowed))
+    to_status: Any = e.status if to is None else sa.literal(to.value, sa.String)
+    to_reason: Any = e.reason if to is None else sa.literal(reason and reason.value, sa.String)
+    step = (values or {}).get("current_step", e.current_step)
+    to_step = step if isinstance(step, sa.ColumnElement) else sa.literal(step, sa.Integer)
 
     s = sequences.alias("s")
     numbered = (
@@ -99,11 +107,15 @@ async def change_status(
             e.id.label("enrollment_id"),
             e.status.label("from_status"),
             e.reason.label("from_reason"),
-            sa.literal(to_status.value, sa.String).label("to_status"),
-            sa.literal(to_reason.value if to_reason else None, sa.String).label("to_reason"),
+            to_status.label("to_status"),
+            to_reason.label("to_reason"),
             sa.literal(ctx.actor_id, sa.BigInteger).label("actor_id"),
             sa.literal(ctx.bulk_operation_id, sa.BigInteger).label("bulk_operation_id"),
             sa.literal(ctx.now, events.c.at.type).label("at"),
+            e.current_step.label("from_step"),
+            to_step.label("to_step"),
+            e.resume_at.label("from_resume_at"),
+            (e.version + 1).label("version"),
         )
         .select_from(enrollments.join(s, s.c.id == e.sequence_id))
         .where(selected)
@@ -129,7 +141,7 @@ async def change_status(
     await conn.execute(
         enrollments.update()
         .where(e.id == events.c.enrollment_id, new_events)
-        .values(**_new_values(ctx, to_status, to_reason, values))
+        .values(**_new_values(ctx, to, reason, values))
     )
     await advance_event_numbers(conn, bases)
     return count
@@ -137,26 +149,27 @@ async def change_status(
 
 def _new_values(
     ctx: ChangeContext,
-    to_status: EnrollmentStatus,
+    to_status: EnrollmentStatus | None,
     to_reason: StatusReason | None,
     values: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """What a change to ``to_status`` sets. Only ACTIVE enrollments are scheduled; a
-    FINISHED one records when. ``values`` adds to (or overrides) that."""
-    new: dict[str, Any] = {
-        "status": to_status,
-        "reason": to_reason,
-        "version": e.version + 1,
-        "updated_at": ctx.now,
-    }
-    if to_status is not EnrollmentStatus.ACTIVE:
+    """What a change to ``to_status`` sets (None: the status stays). Only ACTIVE
+    enrollments are scheduled; leaving ACTIVE keeps when, and when the step was due (to
+    resume with the wait that was left); a FINISHED one records when and how it ended.
+    ``values`` adds to (or overrides) that. SET reads the row as it was."""
+    new: dict[str, Any] = {"version": e.version + 1, "updated_at": ctx.now}
+    if to_status is None:
+        return {**new, **(values or {})}
+    new["status"] = to_status
+    new["reason"] = to_reason
+    if to_status is EnrollmentStatus.ACTIVE:
+        new["paused_at"] = None
+        new["paused_due_at"] = None
+    else:
         new["next_run_at"] = None
-    if to_status is EnrollmentStatus.PAUSED:
-        # what resuming needs to keep the remaining wait (SET reads the row as it was)
-        new["paused_at"] = ctx.now
-        new["paused_due_at"] = sa.case(
-            (e.status == EnrollmentStatus.ACTIVE, e.next_run_at), else_=sa.null()
-        )
+        was_active = e.status == EnrollmentStatus.ACTIVE
+        new["paused_at"] = sa.case((was_active, ctx.now), else_=e.paused_at)
+        new["paused_due_at"] = sa.case((was_active, e.next_run_at), else_=e.paused_due_at)
     if to_status is EnrollmentStatus.FINISHED:
         new["finished_at"] = ctx.now
     # a finish detected or by the engine; a user's finish says so in ``values``
@@ -202,6 +215,10 @@ async def record_new_enrollments(
         sa.literal(ctx.actor_id, sa.BigInteger),
         sa.literal(ctx.bulk_operation_id, sa.BigInteger),
         sa.literal(ctx.now, events.c.at.type),
+        sa.null(),
+        e.current_step,
+        sa.null(),
+        e.version,
     ).where(e.sequence_id == sequence_id, new_enrollments)
     result = await conn.execute(
         events.insert().from_select(
