@@ -9,12 +9,19 @@ from datetime import date, datetime
 import strawberry
 
 from seqgql.graphql.context import Context
-from seqgql.graphql.enums import DeliveryEventKind, FinishReason, ResumeMode, StepChannel
+from seqgql.graphql.enums import (
+    ActiveElsewhere,
+    DeliveryEventKind,
+    FinishReason,
+    ResumeMode,
+    StepChannel,
+)
 from seqgql.graphql.inputs import EnrollmentSelection, IdDecoder, require_aware, selection_spec
 from seqgql.services.enrollments.actions import FinishOptions, GroupOptions, PauseOptions
 from seqgql.services.enrollments.bulk_action import Selected
 from seqgql.services.enrollments.enroll import EnrollOptions
 from seqgql.services.enrollments.messaging import MessageOptions
+from seqgql.services.enrollments.moves import MoveOptions, StepMoveOptions
 from seqgql.services.enrollments.restart import RestartOptions
 from seqgql.services.enrollments.resume import ResumeOptions
 
@@ -35,13 +42,32 @@ class AddContactsToSequenceInput:
     contact_ids: list[strawberry.ID] = strawberry.field(
         description="The contacts to enroll: 1 to 1,000 Contact ids."
     )
+    start_at_step: int | None = strawberry.field(
+        default=None,
+        description="Start at this step (its position, from 1) instead of step 1: new "
+        "enrollments fall due after its wait; removed or finished ones re-enrolled start "
+        "there (due at once), even if it was sent before. Null: step 1, or for a re-enrolled "
+        "one the first step not yet sent.",
+    )
+    if_active_elsewhere: ActiveElsewhere = strawberry.field(
+        default=ActiveElsewhere.ENROLL,
+        description="What to do with a contact ACTIVE, PAUSED or NOT_SENT in another "
+        "sequence: enroll it anyway (the default), skip it (ACTIVE_IN_OTHER_SEQUENCE, "
+        "grouped by that sequence), or move it here (its other enrollment ends REMOVED, "
+        "reason MOVED, linked to the new one).",
+    )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
     def to_options(self, ids: IdDecoder, ctx: Context) -> EnrollOptions:
         sequence_id = ids.one(self.sequence_id, "Sequence", ["input", "sequenceId"])
         contact_ids = ids.many(self.contact_ids, "Contact", ["input", "contactIds"])
-        return EnrollOptions(sequence_id, list(contact_ids))
+        return EnrollOptions(
+            sequence_id,
+            list(contact_ids),
+            start_at_step=self.start_at_step,
+            if_active_elsewhere=self.if_active_elsewhere,
+        )
 
 
 @strawberry.input(
@@ -216,3 +242,47 @@ class RecordDeliveryEventInput:
         default=None, description="Free text kept with the activity (the provider's words)."
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(
+    description="Move to a step: ACTIVE, PAUSED and NOT_SENT enrollments are put on another "
+    "step of their sequence (skip ahead or go back); their status and due time stay, so the "
+    "wait running now leads to that step. Each move is an event with `fromStep`/`toStep`."
+)
+class MoveEnrollmentsToStepInput:
+    selection: EnrollmentSelection = strawberry.field(description=SELECTION)
+    step: int = strawberry.field(
+        description="The step (its position, from 1); every selected sequence must have it."
+    )
+    dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+    def to_options(self, ids: IdDecoder, ctx: Context) -> StepMoveOptions:
+        return StepMoveOptions(selection_spec(self.selection, ids), step=self.step)
+
+
+@strawberry.input(
+    description="Move to another sequence, in one call that is applied whole or not at all: "
+    "each selected enrollment's contact is enrolled in the target (as addContactsToSequence "
+    "does), and the enrollment becomes REMOVED with reason MOVED, `movedTo` linking to the "
+    "new one. REMOVED enrollments are skipped; so are those whose contact is already in the "
+    "target (ALREADY_ENROLLED) or was sent every step of it (ALL_STEPS_SENT)."
+)
+class MoveEnrollmentsInput:
+    selection: EnrollmentSelection = strawberry.field(description=SELECTION)
+    target_sequence_id: strawberry.ID = strawberry.field(
+        description="The sequence to move them to: not archived, not one of theirs."
+    )
+    start_at_step: int | None = strawberry.field(
+        default=None, description="The step to start at in the target; null: as enrolling does."
+    )
+    dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+    def to_options(self, ids: IdDecoder, ctx: Context) -> MoveOptions:
+        target = ids.one(self.target_sequence_id, "Sequence", ["input", "targetSequenceId"])
+        return MoveOptions(
+            selection_spec(self.selection, ids),
+            target_sequence_id=target,
+            start_at_step=self.start_at_step,
+        )

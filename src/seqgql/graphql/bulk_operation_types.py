@@ -23,6 +23,7 @@ from seqgql.graphql.relay import (
     page_request,
     to_global_id,
 )
+from seqgql.graphql.sequence_types import SequenceType
 from seqgql.graphql.status_change_types import EnrollmentStatusChange, StatusChangeConnection
 from seqgql.graphql.user_types import UserType
 from seqgql.persistence.types import Row
@@ -37,9 +38,21 @@ class SkippedGroup:
     count: int = strawberry.field(description="How many, in all.")
     ids: list[strawberry.ID] = strawberry.field(
         description="At most 100 of them, lowest first: enrollment ids, or contact ids for "
-        "contacts that were not enrolled (ALREADY_ENROLLED, ALL_STEPS_SENT)."
+        "contacts that were not enrolled (addContactsToSequence's ALREADY_ENROLLED, "
+        "ALL_STEPS_SENT, ACTIVE_IN_OTHER_SEQUENCE)."
     )
     message: str = strawberry.field(description="The reason in a sentence, to show a person.")
+    sequence_pk: strawberry.Private[int | None] = None
+
+    @strawberry.field(
+        description="ACTIVE_IN_OTHER_SEQUENCE: the other sequence these contacts are active "
+        "in; null for the other reasons."
+    )
+    async def sequence(self, info: ContextInfo) -> SequenceType | None:
+        if self.sequence_pk is None:
+            return None
+        row = await info.context.loaders.sequences.load(self.sequence_pk)
+        return SequenceType.from_row(row) if row else None
 
     @classmethod
     def from_result(cls, group: SkippedGroupResult) -> SkippedGroup:
@@ -48,6 +61,7 @@ class SkippedGroup:
             count=group.count,
             ids=[strawberry.ID(to_global_id(group.kind, pk)) for pk in group.ids],
             message=group.message,
+            sequence_pk=group.sequence_id,
         )
 
 
@@ -55,7 +69,8 @@ class SkippedGroup:
     name="BulkOperation",
     description="One call of a bulk mutation (addContactsToSequence, pauseEnrollments, "
     "resumeEnrollments, finishEnrollments, removeEnrollments, restartEnrollments, "
-    "addEnrollmentsToGroup, sendMessage, recordDeliveryEvent), as recorded: who made it "
+    "moveEnrollmentsToStep, moveEnrollments, addEnrollmentsToGroup, sendMessage, "
+    "recordDeliveryEvent, undoBulkOperation), as recorded: who made it "
     "with what input, what it changed and skipped, and the status changes it made. Dry "
     "runs and refused calls are not recorded.",
 )

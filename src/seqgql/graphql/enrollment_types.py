@@ -154,6 +154,7 @@ class EnrollmentType(Node):
     contact_pk: strawberry.Private[int]
     sequence_pk: strawberry.Private[int]
     enrolled_by_pk: strawberry.Private[int | None]
+    moved_to_pk: strawberry.Private[int | None] = None
     # filled when the row came with its contact and user (a page of enrollments)
     known_contact: strawberry.Private[ContactType | None] = None
     known_enrolled_by: strawberry.Private[UserType | None] = None
@@ -192,6 +193,16 @@ class EnrollmentType(Node):
         assert self.enrolled_by_pk is not None
         row = await info.context.loaders.users.load(self.enrolled_by_pk)
         return UserType.from_row(row) if row else None
+
+    @strawberry.field(
+        description="REMOVED with reason MOVED: the enrollment in the sequence it was moved "
+        "to; null otherwise."
+    )
+    async def moved_to(self, info: ContextInfo) -> EnrollmentType | None:
+        if self.moved_to_pk is None:
+            return None
+        row = await info.context.loaders.enrollments.load(self.moved_to_pk)
+        return EnrollmentType.from_row(row) if row else None
 
     @strawberry.field(description="What was sent and what came back, oldest first.")
     async def activities(
@@ -236,6 +247,7 @@ class EnrollmentType(Node):
             contact_pk=row.contact_id,
             sequence_pk=row.sequence_id,
             enrolled_by_pk=row.enrolled_by_id,
+            moved_to_pk=row.moved_to_id,
             known_contact=known_contact,
             known_enrolled_by=known_enrolled_by,
         )

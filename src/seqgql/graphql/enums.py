@@ -16,6 +16,7 @@ from strawberry.types.enum import has_enum_definition
 
 from seqgql.domain.errors import ErrorCode
 from seqgql.domain.kinds import (
+    ActiveElsewhere,
     ActivityKind,
     BulkActionKind,
     DeliveryEventKind,
@@ -143,9 +144,12 @@ describe(
         _K.ALREADY_IN_STATUS: "The enrollment is already in the status the action leads to "
         "(e.g. pausing a PAUSED one).",
         _K.ALREADY_ENROLLED: "The contact is already enrolled in the sequence, in a status "
-        "other than REMOVED or FINISHED (the ids are contact ids).",
+        "other than REMOVED or FINISHED (the ids are contact ids; for moveEnrollments, "
+        "the selected enrollments, left where they were).",
         _K.ALL_STEPS_SENT: "The removed or finished contact was already sent every step: "
-        "restartEnrollments starts them over in a clone (the ids are contact ids).",
+        "restartEnrollments starts them over in a clone, or give a step to start at (the "
+        "ids are contact ids; for moveEnrollments, the selected enrollments, left where "
+        "they were).",
         _K.ALREADY_IN_GROUP: "The enrollment's contact is already in the group.",
         _K.CONTACT_OPTED_OUT: "sendMessage, or a retry (resumeEnrollments on a FAILED or "
         "BOUNCED enrollment): the contact has opted out of all messages.",
@@ -158,6 +162,7 @@ describe(
         _K.ACTIVE_IN_OTHER_SEQUENCE: "addContactsToSequence with `ifActiveElsewhere: SKIP`: "
         "the contact is ACTIVE, PAUSED or NOT_SENT in another sequence (the group's "
         "`sequence`); the ids are contact ids.",
+        _K.ALREADY_AT_STEP: "moveEnrollmentsToStep: the enrollment is at that step already.",
         _K.CHANGED_SINCE: "undoBulkOperation: the enrollment changed after the operation "
         "(another action, the engine), so going back would lose that change.",
     },
@@ -364,7 +369,23 @@ describe(
 )
 
 
+_AE = ActiveElsewhere
+describe(
+    ActiveElsewhere,
+    "ActiveElsewhere",
+    "What addContactsToSequence does with a contact ACTIVE, PAUSED or NOT_SENT in another "
+    "sequence.",
+    {
+        _AE.ENROLL: "Enroll it here too (it stays in the other sequence).",
+        _AE.SKIP: "Leave it out: skipped with ACTIVE_IN_OTHER_SEQUENCE, naming that sequence.",
+        _AE.MOVE: "Move it here: its other enrollment ends REMOVED, reason MOVED, linked to "
+        "the new one (`movedTo`).",
+    },
+)
+
+
 __all__ = [
+    "ActiveElsewhere",
     "ActivityKind",
     "BulkActionKind",
     "DeliveryEventKind",

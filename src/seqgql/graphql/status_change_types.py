@@ -34,6 +34,14 @@ class EnrollmentStatusChange:
         description="The change's number in its sequence: 1, 2, 3... without gaps, in the "
         "order the changes were made."
     )
+    from_step: int | None = strawberry.field(
+        description="The current step before the change (null: none, or a change recorded "
+        "before steps were kept)."
+    )
+    to_step: int | None = strawberry.field(
+        description="The current step after it. A step move (moveEnrollmentsToStep) changes "
+        "only this: `fromStatus` and `toStatus` are then the same."
+    )
     enrollment_pk: strawberry.Private[int]
     actor_pk: strawberry.Private[int | None]
 
@@ -65,6 +73,8 @@ class EnrollmentStatusChange:
             reason=row.to_reason,
             occurred_at=row.at,
             number=row.number,
+            from_step=row.from_step,
+            to_step=row.to_step,
             enrollment_pk=row.enrollment_id,
             actor_pk=row.actor_id,
         )

@@ -11,6 +11,8 @@ from seqgql.graphql.bulk_inputs import (
     AddContactsToSequenceInput,
     AddEnrollmentsToGroupInput,
     FinishEnrollmentsInput,
+    MoveEnrollmentsInput,
+    MoveEnrollmentsToStepInput,
     PauseEnrollmentsInput,
     RecordDeliveryEventInput,
     RemoveEnrollmentsInput,
@@ -142,6 +144,38 @@ class EnrollmentMutations:
         ],
     ) -> BulkEnrollmentPayload:
         return BulkEnrollmentPayload.from_result(await perform(info, input, enrollments.remove))
+
+    @strawberry.mutation(
+        extensions=[WriteAccess()],
+        description="Put enrollments on another step of their sequence: skip ahead or go "
+        "back (Salesloft's and Instantly's step moves).",
+    )
+    async def move_enrollments_to_step(
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            MoveEnrollmentsToStepInput,
+            strawberry.argument(description="The enrollments, and the step."),
+        ],
+    ) -> BulkEnrollmentPayload:
+        result = await perform(info, input, enrollments.move_to_step)
+        return BulkEnrollmentPayload.from_result(result)
+
+    @strawberry.mutation(
+        extensions=[WriteAccess()],
+        description="Move contacts out of the wrong sequence into another, in one atomic "
+        "call: enrolled in the target, and removed from the source (REMOVED, MOVED, linked "
+        "by `movedTo`); one bulk operation.",
+    )
+    async def move_enrollments(
+        self,
+        info: ContextInfo,
+        input: Annotated[
+            MoveEnrollmentsInput,
+            strawberry.argument(description="The enrollments, and where to move them."),
+        ],
+    ) -> BulkEnrollmentPayload:
+        return BulkEnrollmentPayload.from_result(await perform(info, input, enrollments.move))
 
     @strawberry.mutation(
         extensions=[WriteAccess()],

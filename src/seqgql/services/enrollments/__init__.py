@@ -5,6 +5,7 @@ What each module holds:
   group), each declared once as a ``BulkAction``; ``resume``: resuming, retrying FAILED
   and BOUNCED ones, and the auto-resume date.
 - ``enroll``: adding contacts to a sequence, and restarting them in a clone.
+- ``moves``: moving enrollments to another step, or to another sequence.
 - ``messaging``: sending one message now to a few selected contacts.
 - ``provider_reports``: what a mail/SMS provider reports (reply, bounce, out of office...).
 - ``operation``: the frame every bulk action runs in (one transaction, dry runs,
@@ -21,6 +22,7 @@ The commands are exported here."""
 from seqgql.services.enrollments.actions import add_to_group, finish, pause, remove
 from seqgql.services.enrollments.enroll import add_contacts
 from seqgql.services.enrollments.messaging import send_message
+from seqgql.services.enrollments.moves import move, move_to_step
 from seqgql.services.enrollments.provider_reports import record_delivery_event
 from seqgql.services.enrollments.restart import restart
 from seqgql.services.enrollments.resume import resume
@@ -29,6 +31,8 @@ __all__ = [
     "add_contacts",
     "add_to_group",
     "finish",
+    "move",
+    "move_to_step",
     "pause",
     "record_delivery_event",
     "remove",

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+import sqlalchemy as sa
+
 from seqgql.clock import Clock
 from seqgql.domain.errors import ErrorCode, InputErrors, error
 from seqgql.domain.kinds import BulkActionKind
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import Action, StatusReason, transition
 from seqgql.persistence.database import Database
+from seqgql.persistence.tables import steps
 from seqgql.services.actor import Actor
 from seqgql.services.enrollments.operation import BulkOperation, run_bulk
 from seqgql.services.enrollments.resolution import (
@@ -186,3 +189,26 @@ def in_future(attribute: str, field: str) -> Check:
             )
 
     return check
+
+
+async def check_step(op: BulkOperation, sequence_ids: list[int], step: int, field: str) -> None:
+    """``step`` must be a step (a position) of every sequence in ``sequence_ids``."""
+    fewest = (
+        await op.conn.execute(
+            sa.select(sa.func.max(steps.c.position))
+            .where(steps.c.sequence_id.in_(sequence_ids))
+            .group_by(steps.c.sequence_id)
+            .order_by(sa.func.max(steps.c.position))
+            .limit(1)
+        )
+    ).scalar()
+    if step < 1 or fewest is None or step > fewest:
+        raise InputErrors(
+            [
+                error(
+                    ["input", field],
+                    ErrorCode.OUT_OF_RANGE,
+                    f"must be a step of the sequence: 1 to {fewest or 0} ({step} given)",
+                )
+            ]
+        )

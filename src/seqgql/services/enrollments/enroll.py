@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from seqgql.domain.errors import ErrorCode, InputErrors, error
-from seqgql.domain.kinds import BulkActionKind, PhoneType, StepChannel
+from seqgql.domain.kinds import ActiveElsewhere, BulkActionKind, PhoneType, StepChannel
 from seqgql.domain.selection import MAX_SELECTED_IDS
 from seqgql.domain.status import (
+    ACTIVE_ELSEWHERE,
     ENROLLED_STATUSES,
     Action,
     EnrollmentStatus,
@@ -20,7 +22,7 @@ from seqgql.domain.status import (
     transition,
 )
 from seqgql.persistence.tables import contacts, enrollments, events, steps
-from seqgql.services.enrollments.bulk_action import BulkAction
+from seqgql.services.enrollments.bulk_action import BulkAction, check_step
 from seqgql.services.enrollments.operation import BulkOperation
 from seqgql.services.enrollments.results import BulkResult, Skips
 from seqgql.services.enrollments.transitions import (
@@ -39,19 +41,117 @@ S = EnrollmentStatus
 class EnrollOptions:
     sequence_id: int
     contact_ids: list[int]
+    start_at_step: int | None = None  # None: step 1 (or, re-enrolled, the first unsent)
+    if_active_elsewhere: ActiveElsewhere = ActiveElsewhere.ENROLL
 
     def idempotency_request(self) -> dict[str, object]:
         """The same contacts in any order are the same request."""
-        return {"sequence_id": self.sequence_id, "contact_ids": sorted(self.contact_ids)}
+        return {
+            "sequence_id": self.sequence_id,
+            "contact_ids": sorted(self.contact_ids),
+            "start_at_step": self.start_at_step,
+            "if_active_elsewhere": self.if_active_elsewhere,
+        }
 
 
 async def _add_contacts(op: BulkOperation, options: EnrollOptions) -> BulkResult:
-    await require_sequence(
-        op.conn, op.actor, options.sequence_id, ["input", "sequenceId"], not_archived=True
-    )
+    target = options.sequence_id
+    await require_sequence(op.conn, op.actor, target, ["input", "sequenceId"], not_archived=True)
     await _check_contacts(op, options.contact_ids)
-    changed, skips = await enroll_in(op, options.sequence_id, options.contact_ids)
+    if options.start_at_step is not None:
+        await check_step(op, [target], options.start_at_step, "startAtStep")
+    skips = Skips()
+    contact_ids: list[int] | sa.Select[tuple[int]] = options.contact_ids
+    elsewhere = _active_elsewhere(op, target, options.contact_ids)
+    source_ids: list[int] = []
+    if options.if_active_elsewhere is ActiveElsewhere.MOVE:
+        sources = sa.select(e.sequence_id).where(elsewhere).distinct()
+        source_ids = [r[0] for r in await op.conn.execute(sources)]
+        await lock_sequences(op.conn, [target, *source_ids])  # in id order, all at once
+    if options.if_active_elsewhere is ActiveElsewhere.SKIP:
+        await _skip_active_elsewhere(op, elsewhere, skips)
+        contact_ids = sa.select(c.id).where(
+            c.id.in_(options.contact_ids), ~sa.exists().where(elsewhere, e.contact_id == c.id)
+        )
+    changed, enrolled_skips = await enroll_in(op, target, contact_ids, options.start_at_step)
+    skips.extend(enrolled_skips.groups())
+    if source_ids:
+        await remove_as_moved(op, source_ids, elsewhere, target)
     return BulkResult(changed_count=changed, skipped=skips.groups())
+
+
+def _active_elsewhere(
+    op: BulkOperation, sequence_id: int, contact_ids: list[int]
+) -> sa.ColumnElement[bool]:
+    """The enrollments of these contacts that are active in another sequence."""
+    return sa.and_(
+        e.workspace_id == op.actor.workspace_id,
+        e.contact_id.in_(contact_ids),
+        e.sequence_id != sequence_id,
+        e.status.in_(sorted(ACTIVE_ELSEWHERE)),
+    )
+
+
+async def _skip_active_elsewhere(
+    op: BulkOperation, elsewhere: sa.ColumnElement[bool], skips: Skips
+) -> None:
+    """Report the contacts active in another sequence, grouped by that sequence (a
+    contact active in several: the first of them)."""
+    first = (
+        sa.select(e.contact_id, sa.func.min(e.sequence_id).label("sequence_id"))
+        .where(elsewhere)
+        .group_by(e.contact_id)
+        .subquery()
+    )
+    rows = await op.conn.execute(
+        sa.select(first.c.sequence_id, first.c.contact_id).order_by(
+            first.c.sequence_id, first.c.contact_id
+        )
+    )
+    found: dict[int, list[int]] = {}
+    for row in rows:
+        found.setdefault(row.sequence_id, []).append(row.contact_id)
+    for sequence_id, contacts_found in found.items():
+        skips.add(
+            SkipReason.ACTIVE_IN_OTHER_SEQUENCE,
+            len(contacts_found),
+            contacts_found,
+            kind="Contact",
+            sequence_id=sequence_id,
+        )
+
+
+async def remove_as_moved(
+    op: BulkOperation, sequence_ids: list[int], sources: sa.ColumnElement[bool], target: int
+) -> int:
+    """The ``sources`` (enrollments in ``sequence_ids``) whose contact this operation
+    enrolled in ``target`` become REMOVED (MOVED), linked to their new enrollment."""
+    t = enrollments.alias("t")
+    moved_to = (
+        sa.select(t.c.id)
+        .where(
+            t.c.sequence_id == target,
+            t.c.contact_id == e.contact_id,
+            sa.exists().where(
+                events.c.enrollment_id == t.c.id,
+                events.c.bulk_operation_id == op.change.bulk_operation_id,
+            ),
+        )
+        .correlate(enrollments)
+        .scalar_subquery()
+    )
+    rule = transition(Action.MOVE)
+    assert rule.to_status is not None
+    return await change_status(
+        op.conn,
+        op.change,
+        sequence_ids=sequence_ids,
+        where=sa.and_(sources, moved_to.is_not(None)),
+        allowed_from=rule.allowed_from,
+        to=rule.to_status,
+        reason=rule.to_reason,
+        values={"moved_to_id": moved_to, "resume_at": None},
+    )
 
 
 add_contacts = BulkAction(BulkActionKind.ENROLL, EnrollOptions, _add_contacts)
@@ -82,13 +182,15 @@ async def enroll_in(
     op: BulkOperation,
     sequence_id: int,
     contact_ids: list[int] | sa.Select[tuple[int]],
+    start_at_step: int | None = None,
 ) -> tuple[int, Skips]:
     """Enroll contacts (ids, or a subquery of ids) in a sequence, set-based.
 
-    New contacts start ACTIVE at step 1, or OMITTED when opted out or when step 1 is an
-    SMS and their phone is a landline. Removed or finished ones are re-enrolled at the
-    first step not yet sent (nothing is sent twice); when every step was sent they are
-    skipped. Enrolled ones are skipped."""
+    New contacts start ACTIVE at step 1 (or ``start_at_step``), due after its wait, or
+    OMITTED when opted out or when that step is an SMS and their phone is a landline.
+    Removed or finished ones are re-enrolled at the first step not yet sent (nothing is
+    sent twice; when every step was sent they are skipped), or at ``start_at_step``,
+    due at once. Enrolled ones are skipped."""
     conn, now, skips = op.conn, op.change.now, Skips()
     step_rows = (
         await conn.execute(
@@ -107,18 +209,22 @@ async def enroll_in(
     in_sequence = sa.and_(e.sequence_id == sequence_id, e.contact_id.in_(contact_ids))
     enrolled = sa.and_(in_sequence, e.status.in_(sorted(ENROLLED_STATUSES)))
     done = sa.and_(in_sequence, e.status.in_(sorted(transition(Action.REENROLL).allowed_from)))
-    exhausted = sa.and_(done, e.last_sent_step >= step_count)
     await _skip(op, enrolled, SkipReason.ALREADY_ENROLLED, skips)
-    await _skip(op, exhausted, SkipReason.ALL_STEPS_SENT, skips)
+    if start_at_step is None:
+        exhausted = sa.and_(done, e.last_sent_step >= step_count)
+        await _skip(op, exhausted, SkipReason.ALL_STEPS_SENT, skips)
+        restartable = sa.and_(done, e.last_sent_step < step_count)
+        restart_step: Any = e.last_sent_step + 1
+    else:  # the step asked for, sent before or not
+        restartable, restart_step = done, start_at_step
 
     # re-enrollment, by what the contact allows
-    restartable = sa.and_(done, e.last_sent_step < step_count)
     opted_out = sa.exists().where(c.id == e.contact_id, c.opted_out.is_(True))
     next_is_sms_to_landline = sa.and_(
         sa.exists().where(c.id == e.contact_id, c.phone_type == PhoneType.LANDLINE),
         sa.exists().where(
             steps.c.sequence_id == e.sequence_id,
-            steps.c.position == e.last_sent_step + 1,
+            steps.c.position == restart_step,
             steps.c.channel == StepChannel.SMS,
         ),
     )
@@ -149,11 +255,11 @@ async def enroll_in(
         where=sa.and_(restartable, ~opted_out, ~next_is_sms_to_landline),
         to=S.ACTIVE,
         reason=None,
-        values={**common, "current_step": e.last_sent_step + 1, "next_run_at": now},
+        values={**common, "current_step": restart_step, "next_run_at": now},
     )
 
     # new enrollments
-    first = step_rows[0]
+    first = step_rows[(start_at_step or 1) - 1]
     omit_opted_out = c.opted_out.is_(True)
     omit_landline = sa.and_(
         sa.literal(first.channel == StepChannel.SMS), c.phone_type == PhoneType.LANDLINE
@@ -169,7 +275,7 @@ async def enroll_in(
             (omit_landline, StatusReason.LANDLINE.value),
             else_=None,
         ),
-        sa.case((active, 1), else_=None),
+        sa.case((active, first.position), else_=None),
         sa.literal(0),
         sa.literal(op.actor.user_id, sa.BigInteger),
         sa.literal(now, e.enrolled_at.type),

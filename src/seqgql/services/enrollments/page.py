@@ -55,6 +55,7 @@ class PageRow(NamedTuple):
     next_run_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+    moved_to_id: int | None
     contact_first_name: str
     contact_last_name: str | None
     contact_email: str | None

@@ -23,6 +23,9 @@ SKIP_MESSAGES: dict[SkipReason, str] = {
     SkipReason.MISSING_EMAIL: "The contact has no email address.",
     SkipReason.MISSING_PHONE: "The contact has no phone number.",
     SkipReason.LANDLINE: "The contact's phone is a landline, which cannot receive SMS.",
+    SkipReason.ACTIVE_IN_OTHER_SEQUENCE: "The contact is active in another sequence.",
+    SkipReason.ALREADY_AT_STEP: "Already at that step.",
+    SkipReason.CHANGED_SINCE: "The enrollment changed after that operation.",
 }
 
 
@@ -33,6 +36,8 @@ class SkippedGroup:
     ids: list[int]
     # what the ids are ids of: the enrollments selected, or the contacts to enroll
     kind: str = "Enrollment"
+    # ACTIVE_IN_OTHER_SEQUENCE: the other sequence
+    sequence_id: int | None = None
 
     @property
     def message(self) -> str:
@@ -53,7 +58,13 @@ class BulkResult:
         return {
             "changed_count": self.changed_count,
             "skipped": [
-                {"reason": g.reason, "count": g.count, "ids": g.ids, "kind": g.kind}
+                {
+                    "reason": g.reason,
+                    "count": g.count,
+                    "ids": g.ids,
+                    "kind": g.kind,
+                    "sequence_id": g.sequence_id,
+                }
                 for g in self.skipped
             ],
             "bulk_operation_id": self.bulk_operation_id,
@@ -65,7 +76,13 @@ class BulkResult:
         return cls(
             changed_count=data["changed_count"],
             skipped=[
-                SkippedGroup(SkipReason(g["reason"]), g["count"], list(g["ids"]), g["kind"])
+                SkippedGroup(
+                    SkipReason(g["reason"]),
+                    g["count"],
+                    list(g["ids"]),
+                    g["kind"],
+                    g.get("sequence_id"),
+                )
                 for g in data["skipped"]
             ],
             bulk_operation_id=data["bulk_operation_id"],
@@ -77,12 +94,20 @@ class Skips:
     """Collects skipped enrollments by reason, keeping at most 100 ids per reason."""
 
     def __init__(self) -> None:
-        self._groups: dict[tuple[SkipReason, str], SkippedGroup] = {}
+        self._groups: dict[tuple[SkipReason, str, int | None], SkippedGroup] = {}
 
-    def add(self, reason: SkipReason, count: int, ids: list[int], kind: str = "Enrollment") -> None:
+    def add(
+        self,
+        reason: SkipReason,
+        count: int,
+        ids: list[int],
+        kind: str = "Enrollment",
+        sequence_id: int | None = None,
+    ) -> None:
         if count <= 0:
             return
-        group = self._groups.setdefault((reason, kind), SkippedGroup(reason, 0, [], kind))
+        key = (reason, kind, sequence_id)
+        group = self._groups.setdefault(key, SkippedGroup(reason, 0, [], kind, sequence_id))
         group.count += count
         room = MAX_SKIPPED_IDS - len(group.ids)
         group.ids.extend(sorted(ids)[:room])
@@ -90,4 +115,11 @@ class Skips:
     def groups(self) -> list[SkippedGroup]:
         for group in self._groups.values():
             group.ids.sort()
-        return sorted(self._groups.values(), key=lambda g: (g.reason.value, g.kind))
+        return sorted(
+            self._groups.values(), key=lambda g: (g.reason.value, g.kind, g.sequence_id or 0)
+        )
+
+    def extend(self, groups: list[SkippedGroup]) -> None:
+        """Add groups another count found."""
+        for g in groups:
+            self.add(g.reason, g.count, g.ids, g.kind, g.sequence_id)

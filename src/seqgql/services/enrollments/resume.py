@@ -19,7 +19,7 @@ from seqgql.domain.status import Action, EnrollmentStatus, SkipReason, transitio
 from seqgql.persistence.moments import shifted_due
 from seqgql.persistence.tables import activities, contacts, enrollments, steps
 from seqgql.persistence.types import UTCDateTime
-from seqgql.services.enrollments.bulk_action import BulkAction, in_future, select_for
+from seqgql.services.enrollments.bulk_action import BulkAction, check_step, in_future, select_for
 from seqgql.services.enrollments.operation import BulkOperation
 from seqgql.services.enrollments.resolution import ResolvedSelection
 from seqgql.services.enrollments.results import MAX_SKIPPED_IDS, BulkResult, Skips
@@ -104,7 +104,7 @@ async def _resume(op: BulkOperation, options: ResumeOptions) -> BulkResult:
         return await _schedule(op, options.selection, options.resume_at)
     resolved, skips = await select_for(op, options.selection, Action.RESUME)
     if options.at_step is not None:
-        await _check_step(op, resolved, options.at_step)
+        await check_step(op, resolved.sequence_ids, options.at_step, "atStep")
     rule = transition(Action.RESUME)
     assert rule.to_status is not None
     step = resumed_step(options.at_step, rule.if_reachable)
@@ -154,29 +154,6 @@ async def _schedule(op: BulkOperation, selection: Selection, resume_at: datetime
         values={"resume_at": resume_at},
     )
     return BulkResult(changed_count=result.rowcount + held, skipped=skips.groups())
-
-
-async def _check_step(op: BulkOperation, resolved: ResolvedSelection, at_step: int) -> None:
-    """``at_step`` must be a step of every sequence the selection reaches."""
-    fewest = (
-        await op.conn.execute(
-            sa.select(sa.func.max(steps.c.position))
-            .where(steps.c.sequence_id.in_(resolved.sequence_ids))
-            .group_by(steps.c.sequence_id)
-            .order_by(sa.func.max(steps.c.position))
-            .limit(1)
-        )
-    ).scalar()
-    if at_step < 1 or fewest is None or at_step > fewest:
-        raise InputErrors(
-            [
-                error(
-                    ["input", "atStep"],
-                    ErrorCode.OUT_OF_RANGE,
-                    f"must be a step of the sequence: 1 to {fewest or 0} ({at_step} given)",
-                )
-            ]
-        )
 
 
 def _why_unreachable(step: Any) -> sa.Case[Any]:
