@@ -25,7 +25,8 @@ from seqgql.persistence.tables import (
 from tests.helpers.factories import gid, gids
 from tests.helpers.graphql_client import GraphQLClient, mutate
 
-ENROLLMENT_FIELDS = """id status reason currentStep resumeAt nextRunAt finishedAt enrolledAt
+ENROLLMENT_FIELDS = """id status reason outcome currentStep resumeAt nextRunAt finishedAt enrolledAt
+  movedTo { id }
   enrolledBy { email }
   contact { id optedOut }
   sequence { id name }

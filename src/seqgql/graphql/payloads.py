@@ -61,7 +61,7 @@ class Payload:
         return cls(user_errors=user_errors(errors), **extra)  # type: ignore[call-arg]
 
 
-def _bulk_fields(result: BulkResult) -> dict[str, object]:
+def bulk_fields(result: BulkResult) -> dict[str, object]:
     return {
         "changed_count": result.changed_count,
         "skipped": [SkippedGroup.from_result(g) for g in result.skipped],
@@ -128,7 +128,7 @@ class BulkEnrollmentPayload(Payload, RecordedOperation):
 
     @classmethod
     def from_result(cls, result: BulkResult) -> BulkEnrollmentPayload:
-        return cls(**_bulk_fields(result))  # type: ignore[arg-type]
+        return cls(**bulk_fields(result))  # type: ignore[arg-type]
 
 
 @strawberry.type(

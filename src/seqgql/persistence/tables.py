@@ -297,12 +297,15 @@ class Event(SQLModel, table=True):
     actor_id: int | None = Field(default=None, sa_column=ref_column(nullable=True))
     bulk_operation_id: int | None = Field(default=None, sa_column=ref_column(nullable=True))
     at: datetime = Field(sa_column=time_column())
-    # the step before and after (a step move changes only these), the resume date before,
-    # and the enrollment's version after: what undoing the change needs (null for events
-    # written before they were kept)
+    # the step before and after (a step move changes only these), the resume date and
+    # outcome before, and the enrollment's version after: what undoing the change needs
+    # (null for events written before they were kept)
     from_step: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
     to_step: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
     from_resume_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    from_outcome: Outcome | None = Field(
+        default=None, sa_column=enum_column(Outcome, nullable=True)
+    )
     version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
 
 

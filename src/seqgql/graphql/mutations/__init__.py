@@ -8,6 +8,7 @@ from seqgql.graphql.mutations.api_token_mutations import ApiTokenMutations
 from seqgql.graphql.mutations.contact_mutations import ContactMutations
 from seqgql.graphql.mutations.enrollment_mutations import EnrollmentMutations
 from seqgql.graphql.mutations.sequence_mutations import SequenceMutations
+from seqgql.graphql.mutations.undo_mutations import UndoMutations
 
 
 @strawberry.type(
@@ -15,5 +16,7 @@ from seqgql.graphql.mutations.sequence_mutations import SequenceMutations
     "back as `userErrors` in the payload, and a refused call changes nothing; GraphQL errors "
     "mean a malformed request."
 )
-class Mutation(SequenceMutations, ContactMutations, EnrollmentMutations, ApiTokenMutations):
+class Mutation(
+    SequenceMutations, ContactMutations, EnrollmentMutations, UndoMutations, ApiTokenMutations
+):
     pass

@@ -5,7 +5,8 @@ What each module holds:
   group), each declared once as a ``BulkAction``; ``resume``: resuming, retrying FAILED
   and BOUNCED ones, and the auto-resume date.
 - ``enroll``: adding contacts to a sequence, and restarting them in a clone.
-- ``moves``: moving enrollments to another step, or to another sequence.
+- ``moves``: moving enrollments to another step, or to another sequence; ``undo``:
+  putting back what a bulk operation changed.
 - ``messaging``: sending one message now to a few selected contacts.
 - ``provider_reports``: what a mail/SMS provider reports (reply, bounce, out of office...).
 - ``operation``: the frame every bulk action runs in (one transaction, dry runs,
@@ -26,6 +27,7 @@ from seqgql.services.enrollments.moves import move, move_to_step
 from seqgql.services.enrollments.provider_reports import record_delivery_event
 from seqgql.services.enrollments.restart import restart
 from seqgql.services.enrollments.resume import resume
+from seqgql.services.enrollments.undo import undo
 
 __all__ = [
     "add_contacts",
@@ -39,4 +41,5 @@ __all__ = [
     "restart",
     "resume",
     "send_message",
+    "undo",
 ]

@@ -53,6 +53,8 @@ class BulkResult:
     errors: list[UserError] = field(default_factory=list)
     # restart: the sequence the contacts were enrolled into
     sequence_id: int | None = None
+    # undo: messages sent to the enrollments since the operation undone (not unsent)
+    messages_sent: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +71,7 @@ class BulkResult:
             ],
             "bulk_operation_id": self.bulk_operation_id,
             "sequence_id": self.sequence_id,
+            "messages_sent": self.messages_sent,
         }
 
     @classmethod
@@ -87,6 +90,7 @@ class BulkResult:
             ],
             bulk_operation_id=data["bulk_operation_id"],
             sequence_id=data.get("sequence_id"),
+            messages_sent=data.get("messages_sent"),
         )
 
 

@@ -41,6 +41,7 @@ EVENT_COLUMNS = [
     "from_step",
     "to_step",
     "from_resume_at",
+    "from_outcome",
     "version",
 ]
 
@@ -115,6 +116,7 @@ async def change_status(
             e.current_step.label("from_step"),
             to_step.label("to_step"),
             e.resume_at.label("from_resume_at"),
+            e.outcome.label("from_outcome"),
             (e.version + 1).label("version"),
         )
         .select_from(enrollments.join(s, s.c.id == e.sequence_id))
@@ -217,6 +219,7 @@ async def record_new_enrollments(
         sa.literal(ctx.now, events.c.at.type),
         sa.null(),
         e.current_step,
+        sa.null(),
         sa.null(),
         e.version,
     ).where(e.sequence_id == sequence_id, new_enrollments)

@@ -1,5 +1,5 @@
 """Events that can be undone and that show step moves: each event keeps the step before
-and after, the resume date before, and the enrollment's version after the change; an
+and after, the resume date and outcome before, and the enrollment's version after; an
 enrollment moved to another sequence links to its new enrollment
 
 Revision ID: 0010
@@ -23,6 +23,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("from_step", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("to_step", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("from_resume_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("from_outcome", sa.String(32), nullable=True))
         batch.add_column(sa.Column("version", sa.Integer(), nullable=True))
     with op.batch_alter_table("enrollments") as batch:
         batch.add_column(
@@ -43,6 +44,7 @@ def downgrade() -> None:
         batch.drop_column("moved_to_id")
     with op.batch_alter_table("events") as batch:
         batch.drop_column("version")
+        batch.drop_column("from_outcome")
         batch.drop_column("from_resume_at")
         batch.drop_column("to_step")
         batch.drop_column("from_step")
