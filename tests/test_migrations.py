@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,17 +27,22 @@ from seqgql.services.pagination import PageRequest
 from tests.helpers.clocks import START
 from tests.helpers.databases import POSTGRES_URL, admin
 
-# Created by the migration on PostgreSQL only, outside the table declarations.
-EXTRA_INDEXES = {"ix_contacts_search_trgm"}
+# Created by the migrations outside the table declarations: on PostgreSQL only, or
+# expression indexes written per dialect.
+EXTRA_INDEXES = {
+    "ix_contacts_search_trgm",
+    "ix_enrollments_seq_next_send",
+    "ix_enrollments_seq_step_order",
+}
 
 
 def _diff(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return [
-        d
-        for d in compare_metadata(context, metadata)
-        if not (d[0] == "remove_index" and d[1].name in EXTRA_INDEXES)
-    ]
+    with warnings.catch_warnings():
+        # the expression indexes of EXTRA_INDEXES cannot be reflected: SQLAlchemy says so
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
+        found = compare_metadata(context, metadata)
+    return [d for d in found if not (d[0] == "remove_index" and d[1].name in EXTRA_INDEXES)]
 
 
 async def test_migrated_database_matches_the_tables(db: Database) -> None:

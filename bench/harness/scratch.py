@@ -229,7 +229,7 @@ async def generate(
             f"""
             INSERT INTO enrollments (workspace_id, sequence_id, contact_id, status, reason,
                 current_step, last_sent_step, enrolled_by_id, enrolled_at, resume_at,
-                next_run_at, finished_at, updated_at, version)
+                next_run_at, finished_at, updated_at, status_changed_at, outcome, version)
             SELECT $1, y.seq, $2::bigint + y.k - 1, y.status,
                 CASE y.status
                   WHEN 'PAUSED' THEN 'MANUAL'
@@ -249,7 +249,10 @@ async def generate(
                      THEN now() + (y.r2 * interval '3 days') END,
                 CASE WHEN y.status = 'FINISHED'
                      THEN y.enrolled_at + interval '9 days' END,
-                y.enrolled_at, 0
+                y.enrolled_at, y.enrolled_at,
+                CASE WHEN y.status = 'FINISHED' THEN CASE WHEN y.r2 < 0.5 THEN 'RESPONDED'
+                                                          ELSE 'NO_RESPONSE' END END,
+                0
             FROM (
                 SELECT x.seq, x.k, x.r, x.r2, {_MIXED_STATUS} AS status,
                        1 + x.k % $5::int AS step,

@@ -28,6 +28,11 @@ class EnrollmentFilter:
     enrolled_after: datetime | None = None
     enrolled_before: datetime | None = None
     include_removed: bool = False
+    resume_scheduled: bool | None = None  # whether an auto-resume date is set
+    next_send_after: datetime | None = None
+    next_send_before: datetime | None = None
+    status_changed_after: datetime | None = None
+    status_changed_before: datetime | None = None
 
     def without_statuses(self) -> EnrollmentFilter:
         """The same filter minus its status part (what the status tab counts use)."""
@@ -41,6 +46,11 @@ class EnrollmentFilter:
             enrolled_after=self.enrolled_after,
             enrolled_before=self.enrolled_before,
             include_removed=True,
+            resume_scheduled=self.resume_scheduled,
+            next_send_after=self.next_send_after,
+            next_send_before=self.next_send_before,
+            status_changed_after=self.status_changed_after,
+            status_changed_before=self.status_changed_before,
         )
 
 
@@ -77,13 +87,17 @@ def filter_errors(flt: EnrollmentFilter, path: Path) -> list[UserError]:
     for attribute, label in (
         ("enrolled_after", "enrolledAfter"),
         ("enrolled_before", "enrolledBefore"),
+        ("next_send_after", "nextSendBetween.from"),
+        ("next_send_before", "nextSendBetween.to"),
+        ("status_changed_after", "statusChangedBetween.from"),
+        ("status_changed_before", "statusChangedBetween.to"),
     ):
         value = getattr(flt, attribute)
         if value is not None and value.tzinfo is not None:
             try:
                 validation.moment(value)
             except validation.Invalid as exc:
-                errors.append(error([*path, label], ErrorCode.INVALID, str(exc)))
+                errors.append(error([*path, *label.split(".")], ErrorCode.INVALID, str(exc)))
     return errors
 
 
@@ -99,6 +113,10 @@ def selection_errors(selection: Selection, path: Path) -> list[UserError]:
 class OrderField(enum.StrEnum):
     ENROLLED_AT = "ENROLLED_AT"
     CONTACT_NAME = "CONTACT_NAME"
+    NEXT_SEND_AT = "NEXT_SEND_AT"
+    STATUS_CHANGED_AT = "STATUS_CHANGED_AT"
+    CURRENT_STEP = "CURRENT_STEP"
+    STATUS = "STATUS"
 
 
 class OrderDirection(enum.StrEnum):

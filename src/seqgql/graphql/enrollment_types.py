@@ -150,6 +150,10 @@ class EnrollmentType(Node):
     updated_at: datetime = strawberry.field(
         description="When its status, step or resume time last changed."
     )
+    status_changed_at: datetime = strawberry.field(
+        description="When its status last changed (enrolled, paused, finished, ...); a step "
+        "move, a new resume date or a sent step does not count."
+    )
     pk: strawberry.Private[int]
     contact_pk: strawberry.Private[int]
     sequence_pk: strawberry.Private[int]
@@ -243,6 +247,7 @@ class EnrollmentType(Node):
             next_run_at=row.next_run_at,
             finished_at=row.finished_at,
             updated_at=row.updated_at,
+            status_changed_at=row.status_changed_at,
             pk=row.id,
             contact_pk=row.contact_id,
             sequence_pk=row.sequence_id,

@@ -268,6 +268,13 @@ describe(
     {
         EnrollmentOrderField.ENROLLED_AT: "When the contact was enrolled (or last re-enrolled).",
         EnrollmentOrderField.CONTACT_NAME: "The contact's first and last name, ignoring case.",
+        EnrollmentOrderField.NEXT_SEND_AT: "When the engine next acts (`nextRunAt`); "
+        "enrollments with nothing scheduled (not ACTIVE) come after all the others.",
+        EnrollmentOrderField.STATUS_CHANGED_AT: "When the status last changed (`statusChangedAt`).",
+        EnrollmentOrderField.CURRENT_STEP: "The step to send next (`currentStep`); those "
+        "with none (all sent, OMITTED) come after all the others.",
+        EnrollmentOrderField.STATUS: "The status, by its name (ACTIVE, BOUNCED, FAILED, "
+        "FINISHED, ...).",
     },
 )
 

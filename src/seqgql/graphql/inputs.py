@@ -45,6 +45,31 @@ class IdDecoder:
 
 
 @strawberry.input(
+    description="A range of moments: from `from` (included) to `to` (excluded); either may "
+    "be left out. A date (`2026-01-01`) or a time without an offset is taken as UTC."
+)
+class TimeRange:
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="The first moment in the range."
+    )
+    to: datetime | None = strawberry.field(
+        default=None, description="The first moment after the range."
+    )
+
+
+def time_range(
+    value: TimeRange | None, name: str, ids: IdDecoder, path: Path
+) -> dict[str, datetime | None]:
+    """A range's bounds as a filter's ``<name>_after`` / ``<name>_before``."""
+    if value is None:
+        return {}
+    return {
+        f"{name}_after": time_bound(value.from_, ids, [*path, "from"]),
+        f"{name}_before": time_bound(value.to, ids, [*path, "to"]),
+    }
+
+
+@strawberry.input(
     description="Which enrollments to list or act on. Every part given narrows; a list "
     "matches any of its values (at most 1,000 values each)."
 )
@@ -88,6 +113,20 @@ class EnrollmentFilter:
     include_removed: bool = strawberry.field(
         default=False, description="Include REMOVED enrollments, hidden by default."
     )
+    resume_scheduled: bool | None = strawberry.field(
+        default=None,
+        description="true: only enrollments with an auto-resume date (`resumeAt`); false: "
+        'only those without one (Apollo\'s "auto-resume scheduled / not scheduled").',
+    )
+    next_send_between: TimeRange | None = strawberry.field(
+        default=None,
+        description="Only ACTIVE enrollments whose next step falls due (`nextRunAt`) in "
+        "this range.",
+    )
+    status_changed_between: TimeRange | None = strawberry.field(
+        default=None,
+        description="Only enrollments whose status last changed (`statusChangedAt`) in this range.",
+    )
 
     def to_spec(self, ids: IdDecoder, path: Path) -> FilterSpec:
         return FilterSpec(
@@ -103,6 +142,11 @@ class EnrollmentFilter:
             enrolled_after=time_bound(self.enrolled_after, ids, [*path, "enrolledAfter"]),
             enrolled_before=time_bound(self.enrolled_before, ids, [*path, "enrolledBefore"]),
             include_removed=self.include_removed,
+            resume_scheduled=self.resume_scheduled,
+            **time_range(self.next_send_between, "next_send", ids, [*path, "nextSendBetween"]),
+            **time_range(
+                self.status_changed_between, "status_changed", ids, [*path, "statusChangedBetween"]
+            ),
         )
 
 

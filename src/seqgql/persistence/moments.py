@@ -4,7 +4,7 @@ computes per row (PostgreSQL has intervals; SQLite keeps naive UTC text, done wi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,3 +43,27 @@ def _sqlite(element: shifted_due, compiler: SQLCompiler, **kw: Any) -> str:
     )
     # naive UTC text orders as the moments do
     return f"MAX({now}, {later})"
+
+
+class far_future(sa.sql.expression.ColumnElement[datetime]):
+    """A moment later than any the system stores, written as a constant (not a bound
+    parameter) so that an expression using it matches an index built on it: what a
+    nullable time sorts as when it is null (``COALESCE(next_run_at, far_future())``)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(far_future, "postgresql")
+def _far_future_postgresql(element: far_future, compiler: SQLCompiler, **kw: Any) -> str:
+    return "CAST('9999-12-31 00:00:00+00' AS TIMESTAMP WITH TIME ZONE)"
+
+
+@compiles(far_future, "sqlite")
+def _far_future_sqlite(element: far_future, compiler: SQLCompiler, **kw: Any) -> str:
+    return "'9999-12-31 00:00:00.000000'"
+
+
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+# what a null step sorts as: after every step
+LAST_STEP = 2_147_483_647

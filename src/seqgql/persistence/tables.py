@@ -168,6 +168,18 @@ class Enrollment(SQLModel, table=True):
         sa.Index("ix_enrollments_seq_step", "sequence_id", "current_step"),
         sa.Index("ix_enrollments_seq_enrolled_by", "sequence_id", "enrolled_by_id"),
         sa.Index("ix_enrollments_contact", "contact_id"),
+        sa.Index("ix_enrollments_seq_changed", "sequence_id", "status_changed_at", "id"),
+        sa.Index("ix_enrollments_seq_status_id", "sequence_id", "status", "id"),
+        sa.Index(
+            "ix_enrollments_seq_resume_at",
+            "sequence_id",
+            "resume_at",
+            postgresql_where=sa.text("resume_at IS NOT NULL"),
+            sqlite_where=sa.text("resume_at IS NOT NULL"),
+        ),
+        # also, made by migration 0011 (expression indexes): ix_enrollments_seq_next_send
+        # (sequence_id, COALESCE(next_run_at, far future), id) and
+        # ix_enrollments_seq_step_order (sequence_id, COALESCE(current_step, last), id)
         sa.Index(
             "ix_enrollments_seq_outcome",
             "sequence_id",
@@ -211,6 +223,9 @@ class Enrollment(SQLModel, table=True):
     next_run_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     updated_at: datetime = Field(sa_column=time_column())
+    # when its status last changed (enrolled, paused, finished...): a step move, a new
+    # resume date or a send does not count
+    status_changed_at: datetime = Field(sa_column=time_column())
     version: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
     # transient transport failures of the current step in a row (reset when it is sent)
     send_attempts: int = Field(

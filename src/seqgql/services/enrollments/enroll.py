@@ -284,6 +284,7 @@ async def enroll_in(
             else_=None,
         ),
         sa.literal(now, e.updated_at.type),
+        sa.literal(now, e.status_changed_at.type),
         sa.literal(0),
     ).where(
         c.workspace_id == op.actor.workspace_id,
@@ -304,6 +305,7 @@ async def enroll_in(
                 "enrolled_at",
                 "next_run_at",
                 "updated_at",
+                "status_changed_at",
                 "version",
             ],
             new_rows,

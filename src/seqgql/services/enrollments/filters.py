@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from seqgql.domain.selection import EnrollmentFilter, Selection
 from seqgql.domain.status import EnrollmentStatus
+from seqgql.persistence.moments import far_future
 from seqgql.persistence.tables import contacts, enrollments, group_members
 from seqgql.services.reads import like_pattern
 
@@ -70,11 +71,26 @@ def filter_clauses(
             clauses.append(matching)
         else:
             clauses.append(e.contact_id.in_(sa.select(contacts.c.id).where(matching)))
-    if "enrolled_after" in values:
-        clauses.append(e.enrolled_at >= bound("enrolled_after"))
-    if "enrolled_before" in values:
-        clauses.append(e.enrolled_at < bound("enrolled_before"))
+    if flt.resume_scheduled is not None:  # not a bound value: part of the statement's shape
+        scheduled = e.resume_at.is_not(None)
+        clauses.append(scheduled if flt.resume_scheduled else ~scheduled)
+    moments: tuple[tuple[str, sa.ColumnElement[Any]], ...] = (
+        ("enrolled", e.enrolled_at),
+        ("next_send", next_send_key()),
+        ("status_changed", e.status_changed_at),
+    )
+    for name, moment in moments:
+        if f"{name}_after" in values:
+            clauses.append(moment >= bound(f"{name}_after"))
+        if f"{name}_before" in values:
+            clauses.append(moment < bound(f"{name}_before"))
     return clauses
+
+
+def next_send_key() -> sa.ColumnElement[Any]:
+    """When an enrollment's next step is due, far in the future when none is (not ACTIVE,
+    nothing left): the expression ix_enrollments_seq_next_send indexes."""
+    return sa.func.coalesce(e.next_run_at, far_future())
 
 
 def filter_params(flt: EnrollmentFilter) -> dict[str, Any]:
@@ -98,6 +114,10 @@ def filter_params(flt: EnrollmentFilter) -> dict[str, Any]:
         params["enrolled_after"] = flt.enrolled_after
     if flt.enrolled_before is not None:
         params["enrolled_before"] = flt.enrolled_before
+    for name in ("next_send", "status_changed"):
+        for bound_name in (f"{name}_after", f"{name}_before"):
+            if getattr(flt, bound_name) is not None:
+                params[bound_name] = getattr(flt, bound_name)
     return params
 
 

@@ -15,12 +15,14 @@ from seqgql.domain.kinds import PhoneType, Role
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
 from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus, Outcome, StatusReason
 from seqgql.persistence.database import Database
+from seqgql.persistence.moments import LAST_STEP
 from seqgql.persistence.tables import contacts, enrollments, users
 from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.enrollments.filters import (
     Param,
     filter_params,
+    next_send_key,
     sequence_filter,
     status_clauses,
 )
@@ -55,6 +57,7 @@ class PageRow(NamedTuple):
     next_run_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+    status_changed_at: datetime
     moved_to_id: int | None
     contact_first_name: str
     contact_last_name: str | None
@@ -80,7 +83,7 @@ def _page_column(name: str) -> sa.ColumnElement[Any]:
 # What a page row holds, in PageRow's order (then the sort key when sorting by name).
 PAGE_COLUMNS = [_page_column(name) for name in PageRow._fields]
 _WIDTH = len(PageRow._fields)
-_SORT_KEY = _WIDTH  # the column after them when sorting by name
+_SORT_KEY = _WIDTH  # the column after them when not sorting by enrollment time
 
 
 def _directed(
@@ -91,9 +94,31 @@ def _directed(
     return key.asc(), pk.asc()
 
 
+class _Key(NamedTuple):
+    """What a list is sorted by (then id): its expression, the kind of value a cursor
+    holds, whether it is the contact's."""
+
+    expression: sa.ColumnElement[Any]
+    kind: str  # "time", "text" or "int"
+    on_contact: bool = False
+
+
+# Each served by an index on PostgreSQL led by sequence_id (see tables.py, migration 0011).
+_KEYS: dict[OrderField, _Key] = {
+    OrderField.ENROLLED_AT: _Key(e.enrolled_at, "time"),
+    OrderField.CONTACT_NAME: _Key(contacts.c.sort_name, "text", on_contact=True),
+    OrderField.NEXT_SEND_AT: _Key(next_send_key(), "time"),
+    OrderField.STATUS_CHANGED_AT: _Key(e.status_changed_at, "time"),
+    # a written constant, not a bound one: the expression ix_enrollments_seq_step_order has
+    OrderField.CURRENT_STEP: _Key(
+        sa.func.coalesce(e.current_step, sa.literal_column(str(LAST_STEP), sa.Integer)), "int"
+    ),
+    OrderField.STATUS: _Key(e.status, "text"),
+}
+
+
 def _sort_key(order: EnrollmentOrder) -> sa.ColumnElement[Any]:
-    column = contacts.c.sort_name if order.field is OrderField.CONTACT_NAME else e.enrolled_at
-    return column
+    return _KEYS[order.field].expression
 
 
 # The list's statements, built once per shape (which filter parts are set, the order,
@@ -137,7 +162,8 @@ async def enrollment_page(
     adds ``status_counts`` for the same filter, from the same statement (with a search,
     the enrollments matching all but the status part are found once for both)."""
     size = request.size
-    by_name = order.field is OrderField.CONTACT_NAME
+    by_time = order.field is OrderField.ENROLLED_AT
+    by_contact = _KEYS[order.field].on_contact
     search = bool(flt.search and flt.search.strip())
     params = {"workspace_id": actor.workspace_id, "sequence_id": sequence_id}
     params.update(filter_params(flt))
@@ -157,7 +183,15 @@ async def enrollment_page(
         order.field,
         OrderDirection.ASC if request.backward == descending else OrderDirection.DESC,
     )
-    shape = ("page", with_counts, *params, flt.include_removed, order.field, scan.direction)
+    shape = (
+        "page",
+        with_counts,
+        *params,
+        flt.include_removed,
+        flt.resume_scheduled,
+        order.field,
+        scan.direction,
+    )
 
     def build(param: Param) -> sa.Select[Any] | sa.CompoundSelect[Any]:
         # The page's ids first: the filter, the order and the limit over the enrollments
@@ -166,7 +200,7 @@ async def enrollment_page(
         # only. Then those rows, with their contact and enrolling user.
         key = _sort_key(order)
         source: sa.FromClause = enrollments
-        if by_name or search:
+        if by_contact or search:
             source = enrollments.join(contacts, contacts.c.id == e.contact_id)
         ws, seq = actor.workspace_id, sequence_id
         sort_key: sa.ColumnElement[Any]
@@ -207,8 +241,8 @@ async def enrollment_page(
             .limit(param("limit", None))
             .subquery("page")
         )
-        key_column = key.label("sort_key") if by_name else e.enrolled_at
-        rows = sa.select(*PAGE_COLUMNS, *([key_column] if by_name else [])).select_from(
+        key_column = e.enrolled_at if by_time else key.label("sort_key")
+        rows = sa.select(*PAGE_COLUMNS, *([] if by_time else [key_column])).select_from(
             page.join(enrollments, e.id == page.c.id)
             .join(contacts, contacts.c.id == e.contact_id)
             .outerjoin(users, users.c.id == e.enrolled_by_id)
@@ -239,12 +273,19 @@ async def enrollment_page(
     # escape
     head = json.dumps([field, direction])[:-1]
 
+    kind = _KEYS[order.field].kind
+
     def cursor_of(r: Any) -> str:
-        if by_name:
-            return encode_cursor([field, direction, r[_SORT_KEY], r.id])
-        return base64.urlsafe_b64encode(
-            f'{head}, "{r.enrolled_at.isoformat()}", {r.id}]'.encode()
-        ).decode()
+        if by_time:
+            return base64.urlsafe_b64encode(
+                f'{head}, "{r.enrolled_at.isoformat()}", {r.id}]'.encode()
+            ).decode()
+        value = r[_SORT_KEY]
+        if kind == "time":
+            value = value.isoformat()
+        elif kind == "text":
+            value = str(value)
+        return encode_cursor([field, direction, value, r.id])
 
     page = request.cut(result, cursor_of)
     rows = [PageRow._make(r[:_WIDTH]) for r in page.rows]
@@ -259,8 +300,15 @@ def _decode_position(
     if (field, direction) != (order.field.value, order.direction.value):
         raise BadPageRequest(argument, f"`{argument}` is a cursor of another `orderBy`")
     last_id = row_id(last_id, argument)
-    if order.field is OrderField.CONTACT_NAME:
+    kind = _KEYS[order.field].kind
+    if kind == "text":
         if not isinstance(raw_key, str) or "\x00" in raw_key:
+            raise not_a_cursor(argument)
+        if order.field is OrderField.STATUS and raw_key not in set(EnrollmentStatus):
+            raise not_a_cursor(argument)
+        return raw_key, last_id
+    if kind == "int":
+        if not isinstance(raw_key, int) or isinstance(raw_key, bool) or abs(raw_key) > LAST_STEP:
             raise not_a_cursor(argument)
         return raw_key, last_id
     try:
@@ -285,7 +333,7 @@ async def status_counts(
             .group_by(e.status)
         )
 
-    statement = _statement(db, ("counts", *params), params, build)
+    statement = _statement(db, ("counts", *params, flt.resume_scheduled), params, build)
     async with db.read() as conn:
         rows = await conn.execute(statement, params)
         return {EnrollmentStatus(r[0]): r[1] for r in rows}

@@ -164,6 +164,7 @@ def _new_values(
         return {**new, **(values or {})}
     new["status"] = to_status
     new["reason"] = to_reason
+    new["status_changed_at"] = ctx.now
     if to_status is EnrollmentStatus.ACTIVE:
         new["paused_at"] = None
         new["paused_due_at"] = None
