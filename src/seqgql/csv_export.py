@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -207,6 +208,7 @@ def attachment(sequence_name: str) -> str:
     """A Content-Disposition naming the file ``<sequence name>-enrollments.csv``: a plain
     ASCII name every client takes, and the name as it is (RFC 6266's ``filename*``) for
     those that read it."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", sequence_name).strip("-.")[:100] or "sequence"
+    ascii_name = unicodedata.normalize("NFKD", sequence_name).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name).strip("-.")[:100] or "sequence"
     encoded = quote(f"{sequence_name}-enrollments.csv", safe="")
     return f"attachment; filename=\"{stem}-enrollments.csv\"; filename*=UTF-8''{encoded}"
