@@ -27,6 +27,7 @@ from seqgql.services.actor import Actor
 from seqgql.services.contacts.profiles import insert_contacts
 from seqgql.services.enrollments.enroll import enroll_in
 from seqgql.services.enrollments.operation import BulkOperation
+from seqgql.services.enrollments.results import BulkResult
 from seqgql.services.enrollments.transitions import ChangeContext
 from seqgql.services.sequences.catalog import require_sequence
 
@@ -113,14 +114,16 @@ async def import_contacts(
             ids = await insert_contacts(conn, stamped)
             result = ImportResult(created=len(ids), contact_ids=ids, dry_run=dry_run)
             if sequence_id is not None:
-                op = await _enroll(conn, db, clock, actor, sequence_id, ids, dry_run, result)
+                op, enrolled = await _enroll(conn, db, clock, actor, sequence_id, ids, dry_run)
+                result.enrolled = enrolled.changed_count
+                result.bulk_operation_id = enrolled.bulk_operation_id
                 await conn.execute(
                     bulk_operations.update()
                     .where(bulk_operations.c.id == result.bulk_operation_id)
                     .values(
-                        changed_count=result.enrolled,
+                        changed_count=enrolled.changed_count,
                         options=dict(described) if described is not None else None,
-                        result={"changed_count": result.enrolled, "created": result.created},
+                        result=enrolled.to_json(),
                     )
                 )
             if dry_run:
@@ -160,10 +163,10 @@ async def _enroll(
     sequence_id: int,
     contact_ids: list[int],
     dry_run: bool,
-    result: ImportResult,
-) -> BulkOperation:
+) -> tuple[BulkOperation, BulkResult]:
     """Enroll the new contacts as ``addContactsToSequence`` does, recorded as one ENROLL
-    operation; an error (a sequence without steps) undoes the whole import."""
+    operation (what it did, as that mutation records it); an error (a sequence without
+    steps) undoes the whole import."""
     now = clock.now()
     operation_id = (
         await conn.execute(
@@ -186,12 +189,16 @@ async def _enroll(
         clock=clock,
     )
     try:
-        result.enrolled, _ = await enroll_in(op, sequence_id, contact_ids)
+        changed, skips = await enroll_in(op, sequence_id, contact_ids)
     except InputErrors as exc:
         errors = [error(["sequenceId"], e.code, e.message) for e in exc.errors]
         raise _Rollback(ImportResult(dry_run=dry_run, errors=errors)) from exc
-    result.bulk_operation_id = operation_id
-    return op
+    return op, BulkResult(
+        changed_count=changed,
+        skipped=skips.groups(),
+        dry_run=dry_run,
+        bulk_operation_id=operation_id,
+    )
 
 
 def _hash_request(rows: list[dict[str, object]], sequence_id: int | None) -> str:
