@@ -106,8 +106,8 @@ async def run_export(url: str, token: str, sequence_id: int, expected: int) -> d
                                      timeout=600) as client:  # fmt: skip
             headers = {"authorization": f"Bearer {token}"}
             params = {"sequenceId": to_global_id("Sequence", sequence_id)}
-            warm = await client.get("/export/enrollments.csv", headers=headers,
-                                    params={**params, "filter": '{"search": "nobody"}'})  # fmt: skip
+            nobody = {**params, "filter": '{"search": "nobody"}'}
+            warm = await client.get("/export/enrollments.csv", headers=headers, params=nobody)
             require(warm.status_code == 200, warm.text)
             idle_mb = peak_rss_mb(process.pid)
             reset = reset_peak_rss(process.pid)
