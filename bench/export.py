@@ -119,7 +119,7 @@ async def run_export(url: str, token: str, sequence_id: int, expected: int) -> d
                 async for chunk in response.aiter_raw():
                     chunks += 1
                     size += len(chunk)
-                    lines += chunk.count(b"\r\n")
+                    lines += chunk.count(b"\n")  # a CRLF may span two chunks
             seconds = time.perf_counter() - started
             peak = peak_rss_mb(process.pid)
     finally:
