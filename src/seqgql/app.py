@@ -148,7 +148,13 @@ def create_app(
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=settings.allowed_headers,
-                expose_headers=["x-request-id", "retry-after", *EXPOSED_HEADERS],
+                # content-disposition: the name of an exported file
+                expose_headers=[
+                    "x-request-id",
+                    "retry-after",
+                    "content-disposition",
+                    *EXPOSED_HEADERS,
+                ],
                 max_age=600,
             ),
         ],
