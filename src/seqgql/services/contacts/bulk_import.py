@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seqgql.clock import Clock
 from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
 from seqgql.domain.kinds import BulkActionKind
+from seqgql.observability.metrics import BULK_ROWS
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import bulk_operations, idempotency_keys
 from seqgql.services.actor import Actor
@@ -152,6 +153,7 @@ async def import_contacts(
     if op is not None:
         for callback in op.after_commit:
             await callback()
+        BULK_ROWS.labels(BulkActionKind.ENROLL.value).inc(result.enrolled or 0)
     return result
 
 
