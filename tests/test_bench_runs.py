@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.databases import POSTGRES_URL, postgres_problem
+
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes"]
+SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes", "export"]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -35,6 +37,20 @@ def test_the_sqlite_bench_runs_in_a_quick_mode() -> None:
     assert done.returncode == 0, done.stderr
     assert "| figure | queue | no queue |" in done.stdout, done.stdout
     assert "| bulk actions answered | 8 | 8 |" in done.stdout, done.stdout
+
+
+def test_the_export_bench_runs_in_a_quick_mode() -> None:
+    """A thousand enrollments on PostgreSQL (skipped without it): it prints its table of
+    the export beside its references, having checked that the file holds every row."""
+    if (problem := postgres_problem()) is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.export", "--scale", "0.001", "--postgres-url", POSTGRES_URL],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| what | seconds | rows/s | peak RSS (MB) |" in done.stdout, done.stdout
+    assert "| GET /export/enrollments.csv (app under uvicorn) |" in done.stdout
 
 
 def test_no_bench_file_edits_the_import_path() -> None:

@@ -5,6 +5,8 @@ the schema."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -37,6 +39,9 @@ ELSEWHERE = README[:_START] + README[_END:]
 CURL_COMMANDS = re.findall(r"^curl [^`]*?-d '\{.*?\}'$", ELSEWHERE, flags=re.M | re.S)
 CURL_BODIES = [re.search(r"-d '(\{.*\})'$", c, flags=re.S).group(1) for c in CURL_COMMANDS]  # type: ignore[union-attr]
 GRAPHQL_BLOCKS = re.findall(r"```graphql\n(.*?)```", README, flags=re.S)
+# "CSV export and import": its shell examples, run as written
+CSV_SECTION = README[README.index("### CSV export and import") : _START]
+CSV_EXAMPLES = re.findall(r"```sh\n(.*?)```", CSV_SECTION, flags=re.S)
 
 
 @pytest.fixture(scope="module")
@@ -238,3 +243,28 @@ def test_the_integrator_examples_answer_as_the_readme_says(demo: tuple[str, str]
         # curl's --max-time ends the event stream: exit code 28
         assert run.returncode in ((0, 28) if "--max-time" in script else (0,)), run.stderr
         CHECKS[first_line](run.stdout)
+
+
+def test_the_csv_examples_answer_as_the_readme_says(demo: tuple[str, str], tmp_path: Path) -> None:
+    """The export writes the demo's ACTIVE and PAUSED "ada"s, by name, to ada.csv; the
+    import's dry run counts the one contact of new.csv and creates nothing."""
+    require_programs(shutil.which("curl"), shutil.which("bash"), why="curl and bash")
+    base, token = demo
+    assert len(CSV_EXAMPLES) == 2  # the export, the import
+    outputs = []
+    for example in CSV_EXAMPLES:
+        run = subprocess.run(
+            ["bash", "-c", example.replace("http://127.0.0.1:8000", base)],
+            env={**os.environ, "TOKEN": token}, cwd=tmp_path,
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+    rows = list(csv.reader(io.StringIO((tmp_path / "ada.csv").read_text(), newline="")))
+    shown = CSV_SECTION.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    assert rows[0] == shown[0].split(",")
+    names = [(r[9], r[10]) for r in rows[1:]]
+    assert names == sorted(names) and len(names) >= 1
+    for row in rows[1:]:
+        assert "ada" in " ".join(row[9:12]).lower() and row[1] in ("ACTIVE", "PAUSED"), row
+    assert json.loads(outputs[1]) == {"created": 1, "contactIds": [], "dryRun": True}

@@ -22,6 +22,8 @@ from strawberry.subscriptions import (
 )
 
 from seqgql.clock import Clock, SystemClock
+from seqgql.csv_export import EnrollmentExport
+from seqgql.csv_import import ContactImport
 from seqgql.engine.worker import Engine
 from seqgql.events.broadcast import create_broadcast
 from seqgql.events.bus import EventBus
@@ -135,6 +137,9 @@ def create_app(
             Route("/metrics", metrics),
             Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
+            # CSV files, for spreadsheets (JSON errors, each route answers its methods)
+            Route("/export/enrollments.csv", EnrollmentExport(db, tokens, schema, rate_limiter)),
+            Route("/import/contacts.csv", ContactImport(db, clock, tokens, limits, rate_limiter)),
         ],
         middleware=[
             Middleware(RequestIds),
@@ -143,7 +148,13 @@ def create_app(
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=settings.allowed_headers,
-                expose_headers=["x-request-id", "retry-after", *EXPOSED_HEADERS],
+                # content-disposition: the name of an exported file
+                expose_headers=[
+                    "x-request-id",
+                    "retry-after",
+                    "content-disposition",
+                    *EXPOSED_HEADERS,
+                ],
                 max_age=600,
             ),
         ],

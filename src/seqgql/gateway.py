@@ -21,9 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from seqgql.domain.validation import nul_in, nul_message
 from seqgql.graphql.over_http import error_response
 from seqgql.graphql.public_errors import UNAVAILABLE
+from seqgql.graphql.rate_limiting import RateLimited, rate_limit_headers
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, bearer_token
 from seqgql.persistence.database import first_line, is_unavailable
+from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache
+from seqgql.services.rate_limits import RateLimiter
 
 log = logging.getLogger("seqgql")
 
@@ -34,7 +37,9 @@ class BodyLimits:
     timeout_seconds: float = 10.0
 
 
-class _Refused(Exception):
+class Refused(Exception):
+    """A request answered before it runs (its ``response``: JSON with a code)."""
+
     def __init__(self, response: Response) -> None:
         self.response = response
 
@@ -56,7 +61,7 @@ class AuthenticatedGraphQL:
         try:
             body = await self._body(request, receive)
             await self._authenticate(request)
-        except _Refused as refused:
+        except Refused as refused:
             await refused.response(scope, receive, send)
             return
         if body is None:
@@ -75,34 +80,20 @@ class AuthenticatedGraphQL:
             return None
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            raise _Refused(
+            raise Refused(
                 error_response(
                     415, "send the request body as application/json", "UNSUPPORTED_MEDIA"
                 )
             )
-        limit = self.limits.max_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise _Refused(_too_large(limit))
-        try:
-            async with asyncio.timeout(self.limits.timeout_seconds):
-                body = await _read(receive, limit)
-        except TimeoutError:
-            raise _Refused(
-                error_response(
-                    408,
-                    f"the request body did not arrive within {self.limits.timeout_seconds:g} s",
-                    "REQUEST_TIMEOUT",
-                )
-            ) from None
+        body = await read_body(request, receive, self.limits)
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise _Refused(
+            raise Refused(
                 error_response(400, "the request body is not valid JSON (UTF-8)", "BAD_REQUEST")
             ) from None
         if not isinstance(parsed, dict):
-            raise _Refused(
+            raise Refused(
                 error_response(
                     400,
                     'the request body must be a JSON object, e.g. {"query": "{ viewer { id } }"}',
@@ -110,49 +101,75 @@ class AuthenticatedGraphQL:
                 )
             )
         if (where := nul_in(parsed)) is not None:
-            raise _Refused(nul_refused(where))
+            raise Refused(nul_refused(where))
         return body
 
     async def _authenticate(self, request: Request) -> None:
         if request.method == "GET" and not ({"query", "extensions"} & set(request.query_params)):
             return  # GraphiQL itself (it asks for a token)
-        if (where := nul_in(dict(request.query_params))) is not None:
-            raise _Refused(nul_refused(where))
-        token = bearer_token(request.headers.get("authorization"))
-        if token is None:
-            raise _Refused(
-                error_response(
-                    401,
-                    "an API token is required (Authorization: Bearer <token>)",
-                    "UNAUTHENTICATED",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
+        request.scope[ACTOR_SCOPE_KEY] = await authenticated_actor(self.tokens, request)
+
+
+async def authenticated_actor(tokens: TokenCache, request: Request) -> Actor:
+    """Who the request's bearer token acts for (its query string checked for NUL
+    characters first); raises ``Refused``: 401 without a valid token, 503 when the
+    database cannot tell."""
+    if (where := nul_in(dict(request.query_params))) is not None:
+        raise Refused(nul_refused(where))
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise Refused(
+            error_response(
+                401,
+                "an API token is required (Authorization: Bearer <token>)",
+                "UNAUTHENTICATED",
+                headers={"WWW-Authenticate": "Bearer"},
             )
-        try:
-            actor = await self.tokens.authenticate(token)
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            log.warning("the database is unavailable: %s", first_line(exc))
-            raise _Refused(
-                error_response(
-                    503, UNAVAILABLE, "SERVICE_UNAVAILABLE", headers={"Retry-After": "1"}
-                )
-            ) from None
-        if actor is None:
-            raise _Refused(
-                error_response(
-                    401,
-                    "the API token is not valid",
-                    "UNAUTHENTICATED",
-                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                )
+        )
+    try:
+        actor = await tokens.authenticate(token)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        log.warning("the database is unavailable: %s", first_line(exc))
+        raise Refused(
+            error_response(503, UNAVAILABLE, "SERVICE_UNAVAILABLE", headers={"Retry-After": "1"})
+        ) from None
+    if actor is None:
+        raise Refused(
+            error_response(
+                401,
+                "the API token is not valid",
+                "UNAUTHENTICATED",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
-        request.scope[ACTOR_SCOPE_KEY] = actor
+        )
+    return actor
 
 
 def nul_refused(where: str) -> Response:
     return error_response(400, nul_message(where), "INVALID_TEXT", field=where)
+
+
+async def read_body(request: Request, receive: Receive, limits: BodyLimits) -> bytes:
+    """The whole request body; raises ``Refused``: 413 past ``limits.max_bytes`` (before
+    reading it when its declared length is over), 408 when it takes longer than
+    ``limits.timeout_seconds`` to arrive."""
+    limit = limits.max_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Refused(_too_large(limit))
+    try:
+        async with asyncio.timeout(limits.timeout_seconds):
+            return await _read(receive, limit)
+    except TimeoutError:
+        raise Refused(
+            error_response(
+                408,
+                f"the request body did not arrive within {limits.timeout_seconds:g} s",
+                "REQUEST_TIMEOUT",
+            )
+        ) from None
 
 
 def _too_large(limit: int) -> Response:
@@ -166,11 +183,11 @@ async def _read(receive: Receive, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise _Refused(error_response(400, "the client went away", "BAD_REQUEST"))
+            raise Refused(error_response(400, "the client went away", "BAD_REQUEST"))
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise _Refused(_too_large(limit))
+            raise Refused(_too_large(limit))
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -188,3 +205,23 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+async def charged(limiter: RateLimiter, actor: Actor) -> dict[str, str]:
+    """Charge one request (at no cost) to the actor's token, as a GraphQL request is
+    charged; the rate-limit headers of the answer. Raises ``Refused`` (429
+    ``RATE_LIMITED``, ``Retry-After``) when its requests are spent."""
+    allowance = await limiter.take(actor.token_id, 0)
+    headers = rate_limit_headers(allowance)
+    if not allowance.allowed:
+        refusal = RateLimited(allowance, limiter.budget.window_seconds)
+        raise Refused(
+            error_response(
+                429,
+                refusal.message,
+                "RATE_LIMITED",
+                headers={**headers, "Retry-After": str(refusal.retry_after)},
+                extensions=refusal.extensions,
+            )
+        )
+    return headers

@@ -11,7 +11,7 @@ from seqgql.domain import validation
 from seqgql.domain.errors import ErrorCode, UserError, error
 from seqgql.domain.selection import EnrollmentFilter as FilterSpec
 from seqgql.domain.selection import EnrollmentOrder as OrderSpec
-from seqgql.domain.selection import Selection
+from seqgql.domain.selection import Selection, filter_errors
 from seqgql.graphql.enums import (
     EnrollmentOrderField,
     EnrollmentOutcome,
@@ -165,6 +165,14 @@ def time_bound(value: datetime | None, ids: IdDecoder, path: Path) -> datetime |
 
 def filter_spec(flt: EnrollmentFilter | None, ids: IdDecoder, path: Path) -> FilterSpec:
     return flt.to_spec(ids, path) if flt is not None else FilterSpec()
+
+
+def checked_filter(flt: EnrollmentFilter | None, path: Path) -> tuple[FilterSpec, list[UserError]]:
+    """The domain filter of a list's ``filter`` argument, and what is wrong with it (bad
+    ids first, then its values): the ``enrollments`` query and the CSV export alike."""
+    ids = IdDecoder()
+    spec = filter_spec(flt, ids, path)
+    return spec, ids.errors or filter_errors(spec, path)
 
 
 @strawberry.input(

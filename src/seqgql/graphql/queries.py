@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types.nodes import SelectedField
 
-from seqgql.domain.selection import filter_errors
 from seqgql.graphql.activity_types import ActivityType
 from seqgql.graphql.api_token_types import ApiTokenQueries, api_token_node
 from seqgql.graphql.bulk_operation_types import BulkOperationType
@@ -16,7 +15,7 @@ from seqgql.graphql.contacts_tab import EnrollmentConnection, enrollment_connect
 from seqgql.graphql.context import Context
 from seqgql.graphql.enrollment_types import ContactConnection, ContactType, EnrollmentType
 from seqgql.graphql.group_types import GroupConnection, GroupType, contact_list, group_list
-from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, IdDecoder, filter_spec
+from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, checked_filter
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.rate_limit_types import RateLimitQueries
@@ -203,9 +202,8 @@ class Query(ApiTokenQueries, RateLimitQueries):
         ctx = info.context
         pk = _decode(sequence_id, "Sequence", "sequenceId")
         request = page_request(first, after, last, before)
-        ids = IdDecoder()
-        flt = filter_spec(filter, ids, ["filter"])
-        if problems := ids.errors or filter_errors(flt, ["filter"]):
+        flt, problems = checked_filter(filter, ["filter"])
+        if problems:
             err = problems[0]
             raise PublicError(
                 err.message, code=err.code.value, argument=".".join(str(p) for p in err.field)

@@ -35,13 +35,11 @@ class Page(Generic[T]):
     has_previous: bool = False
 
 
-def _size(argument: str, value: int) -> int:
+def _size(argument: str, value: int, most: int = MAX_PAGE_SIZE) -> int:
     if value < 0:
         raise BadPageRequest(argument, f"`{argument}` must not be negative")
-    if value > MAX_PAGE_SIZE:
-        raise BadPageRequest(
-            argument, f"`{argument}` must be at most {MAX_PAGE_SIZE} ({value} given)"
-        )
+    if value > most:
+        raise BadPageRequest(argument, f"`{argument}` must be at most {most} ({value} given)")
     return value
 
 
@@ -55,6 +53,8 @@ class PageRequest:
     after: str | None = None
     last: int | None = None
     before: str | None = None
+    # the largest page: what a client may ask for; an export reads larger batches
+    max_size: int = MAX_PAGE_SIZE
 
     def __post_init__(self) -> None:
         if self.first is not None and self.last is not None:
@@ -64,9 +64,9 @@ class PageRequest:
                 "`first`/`after`, backward with `last`/`before`",
             )
         if self.first is not None:
-            _size("first", self.first)
+            _size("first", self.first, self.max_size)
         if self.last is not None:
-            _size("last", self.last)
+            _size("last", self.last, self.max_size)
 
     @property
     def backward(self) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
 from seqgql.domain import validation
@@ -118,11 +119,17 @@ async def create_contacts(
     if errors:
         return CreatedContacts(errors=errors)
     async with db.write() as conn:
-        result = await conn.execute(
-            contacts.insert().returning(contacts.c.id, sort_by_parameter_order=True), rows
-        )
-        ids = [r.id for r in result]
+        ids = await insert_contacts(conn, rows)
     return CreatedContacts(ids=ids)
+
+
+async def insert_contacts(conn: AsyncConnection, rows: list[dict[str, object]]) -> list[int]:
+    """Insert validated rows (``contact_row``'s, with workspace and creation time) in one
+    statement; their ids, in the rows' order."""
+    result = await conn.execute(
+        contacts.insert().returning(contacts.c.id, sort_by_parameter_order=True), rows
+    )
+    return [r.id for r in result]
 
 
 async def update_contact(
