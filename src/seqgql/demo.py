@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from seqgql.clock import Clock
@@ -18,11 +20,14 @@ from seqgql.services.enrollments import (
     add_contacts,
     add_to_group,
     finish,
+    move,
+    move_to_step,
     pause,
     record_delivery_event,
     remove,
+    undo,
 )
-from seqgql.services.sequences import create_sequence
+from seqgql.services.sequences import create_sequence, set_sequence_active
 
 DEMO_WORKSPACE = "Demo"
 DEMO_EMAIL = "admin@demo.seqgql.dev"
@@ -97,7 +102,7 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
             StepSpec(StepChannel.EMAIL, 4 * 24 * 60, "Closing the loop.", "Last note"),
         ],
     )
-    await create_sequence(
+    webinar = await create_sequence(
         db,
         clock,
         actor,
@@ -105,6 +110,7 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
         step_specs=[StepSpec(StepChannel.SMS, 0, "Thanks for joining, {{first_name}}!")],
     )
     assert outbound.sequence_id is not None
+    assert webinar.sequence_id is not None
     specs = []
     for i in range(60):
         first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[i % len(LAST_NAMES)]
@@ -157,6 +163,32 @@ async def _populate(db: Database, clock: Clock, actor: Actor) -> None:
     )
     assert live.sequence_id is not None
     await add_contacts(db, clock, actor, live.sequence_id, created.ids[:12])
+    await _controls(db, clock, actor, page, webinar.sequence_id, created.ids[40:50])
+
+
+async def _controls(
+    db: Database, clock: Clock, actor: Actor, page: list[int], webinar: int, contacts: list[int]
+) -> None:
+    """The Contacts tab's controls, each visible: enrollments moved to step 2, two moved
+    to the webinar sequence (REMOVED, MOVED), a pause undone, an auto-resume scheduled,
+    and a sequence turned off."""
+    await move_to_step(db, clock, actor, Selection(ids=tuple(page[30:33])), 2)
+    await move(db, clock, actor, Selection(ids=tuple(page[33:35])), target_sequence_id=webinar)
+    paused = await pause(db, clock, actor, Selection(ids=tuple(page[35:38])))
+    assert paused.bulk_operation_id is not None
+    await undo(db, clock, actor, paused.bulk_operation_id)
+    later = clock.now() + timedelta(days=7)
+    await pause(db, clock, actor, Selection(ids=tuple(page[38:40])), resume_at=later)
+    off = await create_sequence(
+        db,
+        clock,
+        actor,
+        name="Spring campaign (turned off)",
+        step_specs=[StepSpec(StepChannel.EMAIL, 0, "Spring is here, {{first_name}}.", "Hi")],
+    )
+    assert off.sequence_id is not None
+    await add_contacts(db, clock, actor, off.sequence_id, contacts)
+    await set_sequence_active(db, clock, actor, off.sequence_id, active=False)
 
 
 async def _enrollment_ids(db: Database, sequence_id: int) -> list[int]:

@@ -22,6 +22,29 @@ async def test_demo_is_seeded_once_and_shows_the_statuses(db: Database, clock: F
         statuses = {r.status for r in await conn.execute(
             sa.select(enrollments.c.status).where(
                 enrollments.c.workspace_id == first.workspace_id).distinct())}  # fmt: skip
-    assert names == ["Q4 Outbound", "Webinar follow-up", "Live demo (minutes)"]
+    assert names == ["Q4 Outbound", "Webinar follow-up", "Live demo (minutes)",
+                     "Spring campaign (turned off)"]  # fmt: skip
     assert statuses >= {"ACTIVE", "PAUSED", "FINISHED", "BOUNCED", "FAILED", "OPTED_OUT",
                         "OMITTED", "REMOVED"}  # fmt: skip
+    async with db.read() as conn:
+        e = enrollments.c
+        shown = await conn.execute(
+            sa.select(
+                sa.func.count().filter(e.reason == "MOVED"),
+                sa.func.count().filter(e.moved_to_id.is_not(None)),
+                sa.func.count().filter(e.resume_at.is_not(None)),
+                sa.func.count().filter(e.outcome == "STOPPED"),
+                sa.func.count().filter(e.outcome == "RESPONDED"),
+            ).where(e.workspace_id == first.workspace_id)
+        )
+        moved, linked, scheduled, stopped, responded = shown.one()
+        off = await conn.execute(
+            sa.select(sequences.c.active).where(
+                sequences.c.workspace_id == first.workspace_id,
+                sequences.c.name.like("%turned off%"),
+            )
+        )
+    # the Contacts tab's controls on show: moves, an auto-resume, every outcome, a
+    # sequence turned off
+    assert moved == linked == 2 and scheduled >= 2 and stopped and responded
+    assert [r.active for r in off] == [False]
