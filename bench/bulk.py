@@ -1,4 +1,5 @@
-"""Bulk pause benchmark: the pauseEnrollments mutation against the hand-written SQL.
+"""Bulk pause benchmark: the pauseEnrollments mutation against the hand-written SQL, and
+undoing it (undoBulkOperation) against the pause it undoes.
 
 On a fresh PostgreSQL database (created, migrated, dropped at the end) holding
 1,000,000 enrollments over 100 sequences, three sequences hold 100,000 ACTIVE
@@ -8,7 +9,9 @@ enrollments each (same shape, interleaved on disk with everything else). Timed:
       over HTTP against the real app served by uvicorn on 127.0.0.1;
   (b) the same change as one raw UPDATE (same columns, same predicate);
   (c) that raw UPDATE plus an INSERT ... SELECT of one event row each (gapless numbers),
-      the hand-written reference for what the mutation has to do.
+      the hand-written reference for what the mutation has to do;
+  (d) undoBulkOperation of (a) over HTTP: every row back to ACTIVE with its events (the
+      goal: within 2x of (a)).
 
 Run:  .venv/bin/python -m bench.bulk [--postgres-url URL] [--scale 0.1] [--rounds N]
 """
@@ -42,6 +45,14 @@ from bench.harness.servers import make_app, serving_in_process
 
 GOAL_RATIO = 2.0
 
+UNDO = """
+mutation Undo($input: UndoBulkOperationInput!) {
+  undoBulkOperation(input: $input) {
+    changedCount skipped { reason count } userErrors { field code message }
+  }
+}
+"""
+
 PAUSE = """
 mutation Pause($input: PauseEnrollmentsInput!) {
   pauseEnrollments(input: $input) {
@@ -66,6 +77,8 @@ class Round:
     raw: float = 0.0
     raw_commit: float = 0.0
     raw_events: float = 0.0
+    undo: float = 0.0
+    undo_statements: list[tuple[str, float, int]] = field(default_factory=list)
     statements: list[tuple[str, float, int]] = field(default_factory=list)
     raw_events_parts: list[tuple[str, float]] = field(default_factory=list)
 
@@ -111,6 +124,20 @@ async def run_mutation(
     if payload["userErrors"]:
         raise RuntimeError(f"mutation refused: {payload['userErrors']}")
     return elapsed, payload, statements
+
+
+async def run_undo(client: httpx.AsyncClient, operation: str, expected: int) -> float:
+    variables = {"input": {"bulkOperationId": operation}}
+    started = time.perf_counter()
+    response = await client.post("/graphql", json={"query": UNDO, "variables": variables})
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(f"undo failed: {json.dumps(body['errors'])}")
+    payload = body["data"]["undoBulkOperation"]
+    require(payload["changedCount"] == expected and not payload["userErrors"], str(payload))
+    return elapsed
 
 
 async def run_raw(pg: asyncpg.Connection, ws: int, seq: int) -> tuple[float, float, int]:
@@ -260,6 +287,16 @@ async def run_round(
             result.mutation, result.statements = elapsed, statements
             op_id = from_global_id(payload["bulkOperationId"], "BulkOperation")
             check = await verify(pg, seq, selected, base, op_id)
+            await prepare(pg, ws, seq)
+            timer.start()
+            result.undo = await run_undo(client, payload["bulkOperationId"], selected)
+            result.undo_statements = timer.stop()
+            active = await pg.fetchval(
+                "SELECT count(*) FROM enrollments WHERE sequence_id = $1 AND status = 'ACTIVE'",
+                seq,
+            )
+            require(active == selected, f"after the undo {active} ACTIVE, expected {selected}")
+            check += f"; undone in {result.undo:.3f}s, {active:,} ACTIVE again"
         elif kind == "raw":
             result.raw, result.raw_commit, n = await run_raw(pg, ws, seq)
             require(n == selected, f"{n} rows changed")
@@ -333,11 +370,17 @@ def report(rounds: list[Round], total: int, sequences: int) -> None:
     print(f"  ratio (a)/(b)                        {ratio:>12.2f}   "
           f"{verdict} the goal (<= {GOAL_RATIO:.0f}x the raw statement)")  # fmt: skip
     print(f"  ratio (a)/(c)                        {mutation / raw_events:>12.2f}")
+    undo = med([r.undo for r in rounds])
+    undo_verdict = "meets" if undo / mutation <= GOAL_RATIO else "MISSES"
+    print(f"  (d) undoBulkOperation of (a)         {undo:>12.3f} s")
+    print(f"  ratio (d)/(a)                        {undo / mutation:>12.2f}   "
+          f"{undo_verdict} the goal (<= {GOAL_RATIO:.0f}x the pause it undoes)")  # fmt: skip
     print(f"  rows/s: (a) {rows / mutation:,.0f}  (b) {rows / raw:,.0f}  "
           f"(c) {rows / raw_events:,.0f}")  # fmt: skip
     if len(rounds) > 1:
         for i, r in enumerate(rounds, 1):
-            print(f"    round {i}: (a) {r.mutation:.3f}  (b) {r.raw:.3f}  (c) {r.raw_events:.3f}")
+            print(f"    round {i}: (a) {r.mutation:.3f}  (b) {r.raw:.3f}  (c) {r.raw_events:.3f}"
+                  f"  (d) {r.undo:.3f}")  # fmt: skip
 
     last = rounds[-1]
     print()
@@ -350,6 +393,11 @@ def report(rounds: list[Round], total: int, sequences: int) -> None:
     print(f"    {in_sql * 1000:9.1f} ms  in {len(last.statements)} statements")
     rest = last.mutation - in_sql
     print(f"    {rest * 1000:9.1f} ms  outside them (HTTP, auth, GraphQL, Python, COMMIT)")
+    print()
+    print("  (d) broken down")
+    for statement, seconds, rowcount in last.undo_statements:
+        rc = f"{rowcount:,}" if rowcount is not None and rowcount >= 0 else "-"
+        print(f"    {seconds * 1000:9.1f} ms  {rc:>9} rows  {short_sql(statement)}")
     print()
     print("  (c) broken down")
     for name, seconds in last.raw_events_parts:

@@ -288,7 +288,8 @@ class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
         sa.UniqueConstraint("sequence_id", "number", name="uq_events_sequence_number"),
-        sa.Index("ix_events_enrollment", "enrollment_id"),
+        # an enrollment's events, and those of one operation (what an undo looks up)
+        sa.Index("ix_events_enrollment_operation", "enrollment_id", "bulk_operation_id", "id"),
         sa.Index("ix_events_bulk_operation", "bulk_operation_id", "id"),
     )
 

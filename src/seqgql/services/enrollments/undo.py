@@ -61,25 +61,24 @@ async def _undo(op: BulkOperation, options: UndoOptions) -> BulkResult:
         raise InputErrors([error(FIELD, ErrorCode.OUT_OF_RANGE, message)])
 
     # per enrollment the operation changed: its first event (the state before) and its
-    # last (the version it left)
-    spans = (
-        sa.select(
-            v.enrollment_id,
-            sa.func.min(v.id).label("first"),
-            sa.func.max(v.id).label("last"),
+    # last (the version it left), each found through the enrollment's own events
+    mine = events.alias("mine")
+
+    def event_of(column: str, *, first: bool) -> sa.ScalarSelect[Any]:
+        return (
+            sa.select(mine.c[column])
+            .where(
+                mine.c.enrollment_id == e.id,
+                mine.c.bulk_operation_id == options.operation_id,
+            )
+            .order_by(mine.c.id if first else mine.c.id.desc())
+            .limit(1)
+            .correlate(enrollments)
+            .scalar_subquery()
         )
-        .where(v.bulk_operation_id == options.operation_id)
-        .group_by(v.enrollment_id)
-        .subquery("spans")
-    )
-    before, after = events.alias("before"), events.alias("after")
-    touched = sa.select(spans.c.enrollment_id)
-    left = sa.select(after.c.version).where(
-        after.c.id == spans.c.last, spans.c.enrollment_id == e.id
-    )
-    unchanged = sa.and_(
-        e.id.in_(touched), e.version == left.correlate(enrollments).scalar_subquery()
-    )
+
+    touched = sa.select(v.enrollment_id).where(v.bulk_operation_id == options.operation_id)
+    unchanged = sa.and_(e.id.in_(touched), e.version == event_of("version", first=False))
     sequence_ids = [
         r[0]
         for r in await conn.execute(sa.select(e.sequence_id).where(e.id.in_(touched)).distinct())
@@ -89,23 +88,10 @@ async def _undo(op: BulkOperation, options: UndoOptions) -> BulkResult:
     await skip_where(op, sa.and_(e.id.in_(touched), ~unchanged), SkipReason.CHANGED_SINCE, skips)
 
     def earlier(column: str) -> sa.ScalarSelect[Any]:
-        return (
-            sa.select(before.c[column])
-            .join(spans, spans.c.first == before.c.id)
-            .where(spans.c.enrollment_id == e.id)
-            .correlate(enrollments)
-            .scalar_subquery()
-        )
+        return event_of(column, first=True)
 
     states = await conn.execute(
-        sa.select(before.c.from_status, before.c.from_reason)
-        .distinct()
-        .select_from(
-            spans.join(before, before.c.id == spans.c.first).join(
-                enrollments, e.id == spans.c.enrollment_id
-            )
-        )
-        .where(unchanged)
+        sa.select(earlier("from_status"), earlier("from_reason")).where(unchanged).distinct()
     )
     changed = 0
     for status, reason in states.all():

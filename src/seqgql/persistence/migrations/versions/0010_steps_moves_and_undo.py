@@ -25,6 +25,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("from_resume_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("from_outcome", sa.String(32), nullable=True))
         batch.add_column(sa.Column("version", sa.Integer(), nullable=True))
+    # an enrollment's events, and those of one operation: what an undo looks up per row
+    op.drop_index("ix_events_enrollment", table_name="events")
+    op.create_index(
+        "ix_events_enrollment_operation", "events", ["enrollment_id", "bulk_operation_id", "id"]
+    )
     with op.batch_alter_table("enrollments") as batch:
         batch.add_column(
             sa.Column(
@@ -42,6 +47,8 @@ def downgrade() -> None:
     with op.batch_alter_table("enrollments") as batch:
         batch.drop_constraint("fk_enrollments_moved_to_id", type_="foreignkey")
         batch.drop_column("moved_to_id")
+    op.drop_index("ix_events_enrollment_operation", table_name="events")
+    op.create_index("ix_events_enrollment", "events", ["enrollment_id"])
     with op.batch_alter_table("events") as batch:
         batch.drop_column("version")
         batch.drop_column("from_outcome")
