@@ -118,6 +118,19 @@ class ResumeMode(enum.StrEnum):
     SEND_NOW = "SEND_NOW"
 
 
+class WaitingFor(enum.StrEnum):
+    """Why a step is not sent yet. The engine stores the first five when it schedules or
+    defers a step; the last two are read from the enrollment's and sequence's state."""
+
+    WAIT = "WAIT"  # the step's own wait after the previous one
+    SENDING_WINDOW = "SENDING_WINDOW"
+    DAILY_LIMIT = "DAILY_LIMIT"
+    RETRY_BACKOFF = "RETRY_BACKOFF"
+    TRANSPORT_UNAVAILABLE = "TRANSPORT_UNAVAILABLE"
+    SEQUENCE_INACTIVE = "SEQUENCE_INACTIVE"
+    PAUSED = "PAUSED"
+
+
 class ActiveElsewhere(enum.StrEnum):
     """What adding a contact does when it is active in another sequence."""
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seqgql.domain.kinds import ActivityKind
+from seqgql.domain.kinds import ActivityKind, WaitingFor
 from seqgql.domain.status import Action
 from seqgql.engine.changes import change_claimed
 from seqgql.engine.claims import DueRow
@@ -85,7 +85,9 @@ async def record_outcomes(
     if waiting:
         later = ctx.now + timedelta(minutes=rules.retry_after_minutes)
         await conn.execute(
-            enrollments.update().where(e.id.in_(waiting)).values(next_run_at=later, **_SETTLED)
+            enrollments.update()
+            .where(e.id.in_(waiting))
+            .values(next_run_at=later, waiting_for=WaitingFor.TRANSPORT_UNAVAILABLE, **_SETTLED)
         )
         stats.rescheduled += len(waiting)
 
@@ -102,7 +104,12 @@ async def record_outcomes(
         await conn.execute(
             enrollments.update()
             .where(e.id == sa.bindparam("eid"))
-            .values(next_run_at=sa.bindparam("at"), send_attempts=e.send_attempts + 1, **_SETTLED),
+            .values(
+                next_run_at=sa.bindparam("at"),
+                send_attempts=e.send_attempts + 1,
+                waiting_for=WaitingFor.RETRY_BACKOFF,
+                **_SETTLED,
+            ),
             retry,
         )
         stats.retried += len(retry)

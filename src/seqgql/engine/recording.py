@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from seqgql.domain.kinds import ActivityKind
+from seqgql.domain.kinds import ActivityKind, WaitingFor
 from seqgql.domain.schedule import step_due
 from seqgql.engine.claims import DueRow
 from seqgql.outbound.transport import OutboundMessage
@@ -27,7 +27,8 @@ _SENT_ACTIVITIES_PG = sa.text("""
 _ADVANCE_PG = sa.text("""
     UPDATE enrollments AS e
     SET last_sent_step = v.sent, current_step = v.next_step, next_run_at = v.at,
-        send_attempts = 0, sending_key = NULL, sending_until = NULL, updated_at = :now
+        send_attempts = 0, sending_key = NULL, sending_until = NULL, updated_at = :now,
+        waiting_for = 'WAIT'
     FROM unnest(CAST(:ids AS bigint[]), CAST(:sent AS integer[]), CAST(:next AS integer[]),
                 CAST(:at AS timestamptz[])) AS v(id, sent, next_step, at)
     WHERE e.id = v.id AND e.current_step = v.sent
@@ -107,6 +108,7 @@ async def record_sent(
             sending_key=None,
             sending_until=None,
             updated_at=now,
+            waiting_for=WaitingFor.WAIT,
         ),
         updates,
     )

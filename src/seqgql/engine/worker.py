@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
+from seqgql.domain.kinds import WaitingFor
 from seqgql.domain.status import Action
 from seqgql.engine.changes import change_claimed, resume_due
 from seqgql.engine.claims import DueRow, claim_due
@@ -166,19 +167,21 @@ class Engine:
         limits = DailyLimits(ctx.now)
         await limits.load(conn, [row for row, _ in plan.sends])
         sends = []
+        waits = dict.fromkeys(plan.reschedule, WaitingFor.SENDING_WINDOW)
         for row, message in plan.sends:
             if limits.take(row):
                 sends.append((row, message))
             else:
                 plan.reschedule[row.id] = next_day_opening(row, ctx.now)
+                waits[row.id] = WaitingFor.DAILY_LIMIT
                 stats.held += 1
         await limits.save(conn)
         if plan.reschedule:
             await conn.execute(
                 enrollments.update()
                 .where(e.id == sa.bindparam("eid"))
-                .values(next_run_at=sa.bindparam("at")),
-                [{"eid": k, "at": v} for k, v in plan.reschedule.items()],
+                .values(next_run_at=sa.bindparam("at"), waiting_for=sa.bindparam("why")),
+                [{"eid": k, "at": v, "why": waits[k]} for k, v in plan.reschedule.items()],
             )
             stats.rescheduled += len(plan.reschedule)
         for (action, reason), rows in plan.changes.items():

@@ -10,6 +10,7 @@ import strawberry
 
 from seqgql.graphql.activity_types import ActivityConnection, ActivityType
 from seqgql.graphql.enums import EnrollmentOutcome, EnrollmentStatus, PhoneType, StatusReason
+from seqgql.graphql.next_send_types import NextSend, Schedule, next_send
 from seqgql.graphql.node import KNOWN_VALUE, ContextInfo, Node
 from seqgql.graphql.relay import (
     After,
@@ -159,6 +160,7 @@ class EnrollmentType(Node):
     sequence_pk: strawberry.Private[int]
     enrolled_by_pk: strawberry.Private[int | None]
     moved_to_pk: strawberry.Private[int | None] = None
+    schedule: strawberry.Private[Schedule | None] = None
     # filled when the row came with its contact and user (a page of enrollments)
     known_contact: strawberry.Private[ContactType | None] = None
     known_enrolled_by: strawberry.Private[UserType | None] = None
@@ -197,6 +199,15 @@ class EnrollmentType(Node):
         assert self.enrolled_by_pk is not None
         row = await info.context.loaders.users.load(self.enrolled_by_pk)
         return UserType.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The next step to be sent, when, and what it waits for (the sending "
+        "window, a daily limit, a retry, the transport, a pause, the sequence turned off); "
+        "null when nothing is to be sent (finished, removed, every step sent...)."
+    )
+    async def next_send(self, info: ContextInfo) -> NextSend | None:
+        assert self.schedule is not None
+        return await next_send(info, self.schedule)
 
     @strawberry.field(
         description="REMOVED with reason MOVED: the enrollment in the sequence it was moved "
@@ -253,6 +264,16 @@ class EnrollmentType(Node):
             sequence_pk=row.sequence_id,
             enrolled_by_pk=row.enrolled_by_id,
             moved_to_pk=row.moved_to_id,
+            schedule=Schedule(
+                status=row.status,
+                sequence_pk=row.sequence_id,
+                current_step=row.current_step,
+                next_run_at=row.next_run_at,
+                waiting_for=row.waiting_for,
+                resume_at=row.resume_at,
+                paused_at=row.paused_at,
+                paused_due_at=row.paused_due_at,
+            ),
             known_contact=known_contact,
             known_enrolled_by=known_enrolled_by,
         )

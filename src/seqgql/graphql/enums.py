@@ -24,6 +24,7 @@ from seqgql.domain.kinds import (
     ResumeMode,
     Role,
     StepChannel,
+    WaitingFor,
     Weekday,
 )
 from seqgql.domain.selection import OrderDirection
@@ -391,6 +392,30 @@ describe(
 )
 
 
+_W = WaitingFor
+describe(
+    WaitingFor,
+    "WaitingFor",
+    "What an enrollment's next step waits for. The engine records the first five when it "
+    "schedules or defers a step (not guessed afterwards); the last two come from the "
+    "enrollment's and the sequence's state.",
+    {
+        _W.WAIT: "The step's own wait after the previous step (or after enrollment).",
+        _W.SENDING_WINDOW: "It fell due outside the sequence's sending window: it goes at "
+        "the window's next opening, in the contact's time zone.",
+        _W.DAILY_LIMIT: "The sender (the user who enrolled the contact) reached the "
+        "sequence's daily limit: it goes in the next day's window.",
+        _W.RETRY_BACKOFF: "The last attempt failed for a reason that may pass (the mail "
+        "server was busy, a timeout): it is tried again after a backoff.",
+        _W.TRANSPORT_UNAVAILABLE: "The transport is not usable (e.g. the SMTP login is "
+        "refused): the step waits, nobody's status changes; fix the settings.",
+        _W.SEQUENCE_INACTIVE: "The sequence is turned off (deactivateSequence) or archived: "
+        "nothing is sent until it is on again.",
+        _W.PAUSED: "The enrollment is PAUSED: it waits for a resume (at `resumeAt` if set).",
+    },
+)
+
+
 __all__ = [
     "ActiveElsewhere",
     "ActivityKind",
@@ -408,5 +433,6 @@ __all__ = [
     "SkipReason",
     "StatusReason",
     "StepChannel",
+    "WaitingFor",
     "Weekday",
 ]

@@ -8,7 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from seqgql.domain.kinds import ActivityKind, BulkActionKind, PhoneType, Role, StepChannel
+from seqgql.domain.kinds import (
+    ActivityKind,
+    BulkActionKind,
+    PhoneType,
+    Role,
+    StepChannel,
+    WaitingFor,
+)
 from seqgql.domain.status import EnrollmentStatus, Outcome, StatusReason
 from seqgql.persistence.types import enum_column, fk_column, id_column, ref_column, time_column
 
@@ -236,6 +243,10 @@ class Enrollment(SQLModel, table=True):
     # while it sends; once past, another worker takes the step up with the same key)
     sending_key: str | None = Field(default=None, sa_column=sa.Column(sa.String, nullable=True))
     sending_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    # while ACTIVE: what its step waits for, as the engine last decided (WaitingFor)
+    waiting_for: WaitingFor | None = Field(
+        default=None, sa_column=enum_column(WaitingFor, nullable=True)
+    )
     # when it last stopped being ACTIVE (paused, finished, ...), and when its step was due
     # then (null: nothing was scheduled); resuming (or an undo) keeps the remaining wait
     # from them; cleared once ACTIVE again

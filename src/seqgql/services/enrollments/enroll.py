@@ -10,7 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from seqgql.domain.errors import ErrorCode, InputErrors, error
-from seqgql.domain.kinds import ActiveElsewhere, BulkActionKind, PhoneType, StepChannel
+from seqgql.domain.kinds import (
+    ActiveElsewhere,
+    BulkActionKind,
+    PhoneType,
+    StepChannel,
+    WaitingFor,
+)
 from seqgql.domain.selection import MAX_SELECTED_IDS
 from seqgql.domain.status import (
     ACTIVE_ELSEWHERE,
@@ -285,6 +291,7 @@ async def enroll_in(
         ),
         sa.literal(now, e.updated_at.type),
         sa.literal(now, e.status_changed_at.type),
+        sa.case((active, WaitingFor.WAIT.value), else_=None),
         sa.literal(0),
     ).where(
         c.workspace_id == op.actor.workspace_id,
@@ -306,6 +313,7 @@ async def enroll_in(
                 "next_run_at",
                 "updated_at",
                 "status_changed_at",
+                "waiting_for",
                 "version",
             ],
             new_rows,

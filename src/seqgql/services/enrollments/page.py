@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from seqgql.domain import validation
-from seqgql.domain.kinds import PhoneType, Role
+from seqgql.domain.kinds import PhoneType, Role, WaitingFor
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
 from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus, Outcome, StatusReason
 from seqgql.persistence.database import Database
@@ -59,6 +59,9 @@ class PageRow(NamedTuple):
     updated_at: datetime
     status_changed_at: datetime
     moved_to_id: int | None
+    waiting_for: WaitingFor | None
+    paused_at: datetime | None
+    paused_due_at: datetime | None
     contact_first_name: str
     contact_last_name: str | None
     contact_email: str | None

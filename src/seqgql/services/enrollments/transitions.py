@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from seqgql.domain.kinds import WaitingFor
 from seqgql.domain.status import EnrollmentStatus, StatusReason, outcome_of
 from seqgql.persistence.database import mark_sequences_changed
 from seqgql.persistence.tables import enrollments, events, sequences
@@ -168,8 +169,10 @@ def _new_values(
     if to_status is EnrollmentStatus.ACTIVE:
         new["paused_at"] = None
         new["paused_due_at"] = None
+        new["waiting_for"] = WaitingFor.WAIT
     else:
         new["next_run_at"] = None
+        new["waiting_for"] = None
         was_active = e.status == EnrollmentStatus.ACTIVE
         new["paused_at"] = sa.case((was_active, ctx.now), else_=e.paused_at)
         new["paused_due_at"] = sa.case((was_active, e.next_run_at), else_=e.paused_due_at)

@@ -1,0 +1,117 @@
+"""Enrollment.nextSend: when the next step goes out and what it waits for, as the engine
+recorded it when it scheduled or deferred the step (its wait, the sending window, the
+daily limit, a retry backoff, a broken transport), and from state (a pause, a sequence
+turned off) (issue 12, point 6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from seqgql.clock import FrozenClock
+from seqgql.domain.kinds import Weekday
+from seqgql.domain.selection import Selection
+from seqgql.domain.sequence import SendingWindow
+from seqgql.outbound.transport import ConfigurationError, TransientFailure
+from seqgql.services.enrollments import pause
+from seqgql.services.sequences import set_sequence_active
+from tests.helpers.bulk import moment
+from tests.helpers.engine import DAY, EMAILS, Delivery, ScriptedTransport
+from tests.helpers.factories import gid
+from tests.helpers.graphql_client import GraphQLClient
+
+pytestmark = pytest.mark.isolated_clock
+
+NEXT = """query($id: ID!) { node(id: $id) { ... on Enrollment {
+  status nextRunAt nextSend { at step channel waitingFor } } } }"""
+
+
+async def next_send(gql: GraphQLClient, pk: int) -> dict[str, Any] | None:
+    data = await gql.execute(NEXT, {"id": gid("Enrollment", pk)})
+    return data["node"]["nextSend"]  # type: ignore[no-any-return]
+
+
+def shown(send: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    if send is None:
+        return None
+    return moment(send["at"]), send["step"], send["channel"], send["waitingFor"]
+
+
+async def test_a_sent_step_and_the_next_one_waiting(
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    _, (pk,) = await delivery.enrolled(1)
+    assert shown(await next_send(gql, pk)) == (clock.now(), 1, "EMAIL", "WAIT")
+    await delivery.engine(ScriptedTransport()).run_until_idle()
+    # step 1 sent: step 2 after its wait
+    assert shown(await next_send(gql, pk)) == (
+        clock.now() + timedelta(minutes=7 * DAY), 2, "EMAIL", "WAIT",
+    )  # fmt: skip
+
+
+async def test_outside_the_sending_window(delivery: Delivery, gql: GraphQLClient) -> None:
+    window = SendingWindow(days=(Weekday.MONDAY,), start="09:00", end="17:00", time_zone="UTC")
+    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    delivery.clock.set(saturday)
+    _, (pk,) = await delivery.enrolled(1, window=window)
+    await delivery.engine(ScriptedTransport()).run_until_idle()
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert shown(await next_send(gql, pk)) == (monday, 1, "EMAIL", "SENDING_WINDOW")
+
+
+async def test_over_the_daily_limit(
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    _, ids = await delivery.enrolled(2, daily_limit_per_sender=1)
+    transport = ScriptedTransport()
+    await delivery.engine(transport).run_until_idle()
+    (held,) = [pk for pk in ids if pk not in transport.accepted_for(ids)]
+    midnight = datetime.combine(clock.now().date() + timedelta(days=1), datetime.min.time(), UTC)
+    assert shown(await next_send(gql, held)) == (midnight, 1, "EMAIL", "DAILY_LIMIT")
+
+
+async def test_a_retry_and_a_broken_transport(delivery: Delivery, gql: GraphQLClient) -> None:
+    _, (flaky, broken) = await delivery.enrolled(2)
+    transport = ScriptedTransport()
+    transport.always[flaky] = TransientFailure("busy", code=451)
+    transport.always[broken] = ConfigurationError("authentication refused", code=535)
+    await delivery.engine(transport).run_until_idle()
+    retried = await next_send(gql, flaky)
+    assert retried is not None and retried["waitingFor"] == "RETRY_BACKOFF"
+    waiting = await next_send(gql, broken)
+    assert waiting is not None and waiting["waitingFor"] == "TRANSPORT_UNAVAILABLE"
+    # and once the transport works, the step goes and waits for the next one
+    engine = delivery.engine(ScriptedTransport())
+    delivery.clock.advance(timedelta(hours=2))
+    await engine.run_until_idle()
+    after = await next_send(gql, broken)
+    assert after is not None and (after["step"], after["waitingFor"]) == (2, "WAIT")
+
+
+async def test_paused_and_turned_off(
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    seq, (paused, other) = await delivery.enrolled(2, steps=EMAILS)
+    await delivery.engine(ScriptedTransport()).run_until_idle()  # step 1 sent to both
+    back = clock.now() + timedelta(days=3)
+    await pause(delivery.db, clock, delivery.actor, Selection(ids=(paused,)), resume_at=back)
+    # step 2 had 7 days left: it goes 7 days after the auto-resume
+    assert shown(await next_send(gql, paused)) == (
+        back + timedelta(minutes=7 * DAY), 2, "EMAIL", "PAUSED",
+    )  # fmt: skip
+    await set_sequence_active(delivery.db, clock, delivery.actor, seq, active=False)
+    off = await next_send(gql, other)
+    assert off is not None and off["waitingFor"] == "SEQUENCE_INACTIVE"
+
+
+async def test_nothing_to_send(delivery: Delivery, gql: GraphQLClient) -> None:
+    _, (pk,) = await delivery.enrolled(1)
+    data = await gql.execute(
+        "mutation($input: FinishEnrollmentsInput!) { finishEnrollments(input: $input) {"
+        " changedCount } }",
+        {"input": {"selection": {"ids": [gid("Enrollment", pk)]}, "reason": "OTHER"}},
+    )
+    assert data["finishEnrollments"]["changedCount"] == 1
+    assert await next_send(gql, pk) is None
