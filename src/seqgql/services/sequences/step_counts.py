@@ -32,6 +32,8 @@ _S = EnrollmentStatus
 _e = enrollments.c
 GROUPED = (_e.sequence_id, _e.status, _e.outcome, _e.current_step, _e.last_sent_step)
 GOING = frozenset({_S.ACTIVE, _S.PAUSED, _S.NOT_SENT})
+# enrollments alike: (status, outcome, current step, last step sent, how many)
+Group = tuple[EnrollmentStatus, Outcome | None, int | None, int, int]
 
 
 @dataclass(slots=True)
@@ -102,10 +104,8 @@ class StepCounts:
         return replace(found, reached=reached)
 
 
-def tally(
-    rows: list[tuple[EnrollmentStatus, Outcome | None, int | None, int, int]],
-) -> StepCounts:
-    """Counts per step from (status, outcome, current step, last step sent, count) groups."""
+def tally(rows: list[Group]) -> StepCounts:
+    """Counts per step from groups of enrollments alike."""
     counts = StepCounts()
     sent = counts.last_sent
     for status, outcome, current_step, last_sent_step, count in rows:
@@ -146,8 +146,7 @@ async def step_counts_by_sequence(
 ) -> dict[int, StepCounts]:
     """The counts per step of each sequence (the ids already checked by the caller; the
     workspace bounds them anyway); a sequence without enrollments is missing."""
-    groups: dict[int, list[tuple[EnrollmentStatus, Outcome | None, int | None, int, int]]]
-    groups = defaultdict(list)
+    groups: dict[int, list[Group]] = defaultdict(list)
     async with db.read() as conn:
         rows = await conn.execute(step_counts_statement(workspace_id, sequence_ids))
         for sequence_id, status, outcome, current_step, last_sent_step, count in rows:
