@@ -1,6 +1,8 @@
 """Recording sent steps: one SENT activity each, the step marked sent, the next one
 scheduled (or, after the last, the reply window). On PostgreSQL each is one statement
-over arrays, whatever the batch size: an executemany costs a round of work per row."""
+over arrays, whatever the batch size: an executemany costs a round of work per row.
+A send changes no status (no event) but moves the enrollment's steps: its sequence is
+noted as changed, so that subscribers to its step counts hear of it once this commits."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from seqgql.domain.kinds import ActivityKind, WaitingFor
 from seqgql.domain.schedule import step_due
 from seqgql.engine.claims import DueRow
 from seqgql.outbound.transport import OutboundMessage
+from seqgql.persistence.database import mark_sequences_changed
 from seqgql.persistence.tables import activities, enrollments
 from seqgql.persistence.types import UTCDateTime
 
@@ -44,6 +47,7 @@ async def record_sent(
     if not sends:
         return 0
     rows = [row for row, _ in sends]
+    mark_sequences_changed(conn, {row.sequence_id for row in rows})
     details = [message.subject or message.body[:200] for _, message in sends]
     updates = []
     for row in rows:

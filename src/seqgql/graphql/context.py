@@ -28,6 +28,7 @@ from seqgql.services.sequences.catalog import (
     status_counts_by_sequence,
     steps_by_sequence,
 )
+from seqgql.services.sequences.step_counts import StepCounts, step_counts_by_sequence
 from seqgql.services.users import users_by_ids
 
 K = TypeVar("K")
@@ -100,6 +101,13 @@ class Loaders:
         db, workspace_id = self._db, self._workspace_id
         return _loader(
             lambda ids: status_counts_by_sequence(db, workspace_id, ids), dict, self._patient
+        )
+
+    @cached_property
+    def step_counts(self) -> DataLoader[int, StepCounts | None]:
+        db, workspace_id = self._db, self._workspace_id
+        return _loader(
+            lambda ids: step_counts_by_sequence(db, workspace_id, ids), StepCounts, self._patient
         )
 
     def forget(self, key: int, *names: str) -> None:

@@ -1,5 +1,5 @@
-"""The Sequence node, its steps, sending window and status counts, and the connection
-that lists sequences."""
+"""The Sequence node, its steps, sending window, status and step counts, and the
+connection that lists sequences."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from seqgql.graphql.context import Context
 from seqgql.graphql.enums import EnrollmentStatus, StepChannel, Weekday
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.relay import Connection, global_id, listing_connection
+from seqgql.graphql.step_count_types import EndedCounts, StepCount, step_count_list
 from seqgql.persistence.types import Row
 from seqgql.services.pagination import PageRequest
 from seqgql.services.sequences.catalog import sequence_listing
+from seqgql.services.sequences.step_counts import StepCounts
 
 
 @strawberry.type(description="The number of enrollments in one status.")
@@ -136,6 +138,25 @@ class SequenceType(Node):
     async def status_counts(self, info: ContextInfo) -> list[StatusCount]:
         counts = await info.context.loaders.sequence_counts.load(self.pk) or {}
         return status_count_list(counts)
+
+    @strawberry.field(
+        description="Its enrollments per step: one entry per step, in order, zeros where "
+        "none (see StepCount for where each enrollment is counted). Live: "
+        "`sequenceStepCounts`."
+    )
+    async def step_counts(self, info: ContextInfo) -> list[StepCount]:
+        loaders = info.context.loaders
+        steps = await loaders.steps.load(self.pk) or []
+        counts = await loaders.step_counts.load(self.pk)
+        return step_count_list(steps, counts or StepCounts())
+
+    @strawberry.field(
+        description="Its enrollments that ended before any step was sent to them (with "
+        "`stepCounts`, every enrollment is counted once)."
+    )
+    async def ended_before_first_step(self, info: ContextInfo) -> EndedCounts:
+        counts = await info.context.loaders.step_counts.load(self.pk)
+        return EndedCounts.of((counts or StepCounts()).before_first_step)
 
     @classmethod
     def from_row(cls, row: Row) -> SequenceType:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncGenerator
-from typing import Annotated
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -16,9 +17,12 @@ from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.positions import position_of
 from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.relay import InvalidId, from_global_id
+from seqgql.graphql.sequence_step_counts import SequenceStepCounts
 from seqgql.graphql.status_change_types import EnrollmentStatusChange, SequenceStatusCounts
 from seqgql.persistence.database import patiently
-from seqgql.services.sequences.catalog import status_counts_by_sequence
+from seqgql.persistence.types import Row
+from seqgql.services.sequences.catalog import status_counts_by_sequence, steps_by_sequence
+from seqgql.services.sequences.step_counts import StepCounts, step_counts_by_sequence
 
 # Counts are sent at most this often: a bulk change is a few messages, not one per row.
 COUNTS_INTERVAL_SECONDS = 0.25
@@ -38,6 +42,43 @@ async def _sequence(ctx: Context, sequence_id: str) -> tuple[int, int]:
 def _refresh(ctx: Context) -> None:
     """Forget cached rows so every message shows the current state."""
     ctx.loaders = Loaders(ctx.db, ctx.workspace_id, patient=True)
+
+
+T = TypeVar("T")
+
+
+async def _coalesced(
+    ctx: Context,
+    pk: int,
+    seen: int,
+    read: Callable[[], Awaitable[T]],
+    *,
+    on_any_wake: bool = False,
+) -> AsyncGenerator[T, None]:
+    """What ``read()`` finds now, then again each time it differs from what was sent last,
+    looking again when the sequence's event log (at number ``seen`` now) has moved — or,
+    ``on_any_wake``, on any notification for the sequence (the engine's sends move steps
+    without an event; they notify the sequence all the same) — and at most every
+    COUNTS_INTERVAL_SECONDS: a bulk change is a few messages, not one per row."""
+    sent: list[T] = []  # what was sent last (none yet)
+    woken = ctx.bus.waiter(pk)  # before each read (see enrollment_status_changed)
+    while True:
+        value = await patiently(read)
+        if not sent or value != sent[0]:
+            sent[:] = [value]
+            _refresh(ctx)
+            yield value
+        while True:
+            await ctx.bus.wait(pk, ctx.poll_seconds, woken)
+            notified = woken.is_set()
+            woken = ctx.bus.waiter(pk)
+            latest = await patiently(lambda: last_number(ctx.db, ctx.workspace_id, pk))
+            if latest is not None and latest != seen:
+                seen = latest
+                break
+            if on_any_wake and notified:
+                break
+        await asyncio.sleep(COUNTS_INTERVAL_SECONDS)
 
 
 SEQUENCE_ID = "The sequence to follow (its global id)."
@@ -116,21 +157,33 @@ class Subscription:
     ) -> AsyncGenerator[SequenceStatusCounts, None]:
         ctx = info.context
         pk, seen = await _sequence(ctx, sequence_id)
-        sent: dict[EnrollmentStatus, int] | None = None
-        woken = ctx.bus.waiter(pk)  # before each read (see enrollment_status_changed)
-        while True:
-            found = await patiently(
-                lambda: status_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
-            )
-            counts = found.get(pk, {})
-            if counts != sent:
-                sent = counts
+
+        async def read() -> dict[EnrollmentStatus, int]:
+            found = await status_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
+            return found.get(pk, {})
+
+        async with aclosing(_coalesced(ctx, pk, seen, read)) as updates:
+            async for counts in updates:
                 yield SequenceStatusCounts.of(pk, counts)
-            while True:
-                await ctx.bus.wait(pk, ctx.poll_seconds, woken)
-                woken = ctx.bus.waiter(pk)
-                latest = await patiently(lambda: last_number(ctx.db, ctx.workspace_id, pk))
-                if latest is not None and latest != seen:
-                    seen = latest
-                    break
-            await asyncio.sleep(COUNTS_INTERVAL_SECONDS)
+
+    @strawberry.subscription(
+        description="Counts per step (Sequence.stepCounts): sent on subscribe, then when "
+        "they change — a status change, a step move, or a step sent by the engine — "
+        "coalesced like `sequenceStatusCounts` (a few messages a second at most)."
+    )
+    async def sequence_step_counts(
+        self,
+        info: ContextInfo,
+        sequence_id: Annotated[strawberry.ID, strawberry.argument(description=SEQUENCE_ID)],
+    ) -> AsyncGenerator[SequenceStepCounts, None]:
+        ctx = info.context
+        pk, seen = await _sequence(ctx, sequence_id)
+
+        async def read() -> tuple[list[Row], StepCounts]:
+            steps = await steps_by_sequence(ctx.db, [pk])
+            counts = await step_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
+            return steps.get(pk, []), counts.get(pk) or StepCounts()
+
+        async with aclosing(_coalesced(ctx, pk, seen, read, on_any_wake=True)) as updates:
+            async for steps, counts in updates:
+                yield SequenceStepCounts.of(pk, steps, counts)

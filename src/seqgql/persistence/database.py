@@ -26,8 +26,9 @@ CommitListener = Callable[[set[int]], None]
 
 
 def mark_sequences_changed(conn: AsyncConnection, sequence_ids: Iterable[int]) -> None:
-    """Note that this transaction wrote events for these sequences; once it commits,
-    the database's commit listeners hear of them (never before, never on rollback)."""
+    """Note that this transaction wrote events for these sequences (or, like the engine's
+    sends, changed their enrollments' steps); once it commits, the database's commit
+    listeners hear of them (never before, never on rollback)."""
     conn.info.setdefault(_TOUCHED, set()).update(sequence_ids)
 
 
