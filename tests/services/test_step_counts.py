@@ -145,10 +145,11 @@ async def _fill(conn: AsyncConnection, ws: int, now: datetime) -> int:
     await conn.execute(
         sa.text(
             "INSERT INTO enrollments (workspace_id, sequence_id, contact_id, status,"
-            " current_step, last_sent_step, enrolled_at, updated_at, version, send_attempts)"
+            " current_step, last_sent_step, enrolled_at, updated_at, status_changed_at,"
+            " version, send_attempts)"
             " SELECT :ws, s.id, c.id,"
             " (ARRAY['ACTIVE','PAUSED','FINISHED','BOUNCED'])[1 + c.id % 4], 1 + c.id % 3,"
-            " c.id % 3, :now, :now, 0, 0"
+            " c.id % 3, :now, :now, :now, 0, 0"
             " FROM sequences s, contacts c"
             " WHERE s.workspace_id = :ws AND s.name LIKE 'plan %' AND c.workspace_id = :ws"
         ),
