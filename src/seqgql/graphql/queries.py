@@ -31,6 +31,7 @@ from seqgql.graphql.relay import (
     paged,
     parse_global_id,
 )
+from seqgql.graphql.scheduled_types import ScheduleQueries
 from seqgql.graphql.sequence_types import SequenceConnection, SequenceType, sequence_list
 from seqgql.graphql.user_types import UserConnection, UserType
 from seqgql.services.enrollments.history import activity_by_id
@@ -91,7 +92,7 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
     description="What can be read; every read is confined to the workspace of the caller's "
     "API token (another workspace's object answers like a missing one)."
 )
-class Query(ApiTokenQueries, RateLimitQueries):
+class Query(ApiTokenQueries, RateLimitQueries, ScheduleQueries):
     @strawberry.field(description="Any object by its global id; null when not found.")
     async def node(
         self,
