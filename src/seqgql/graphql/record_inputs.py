@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from seqgql.domain.rules import Ruleset
 from seqgql.domain.sequence import SendingWindow as WindowSpec
 from seqgql.domain.sequence import StepSpec
 from seqgql.graphql.enums import PhoneType, StepChannel, Weekday
@@ -64,6 +65,26 @@ REPLY_WINDOW = (
 )
 
 
+@strawberry.input(
+    description="A sequence's rules: all of them are set (a field left out takes its default)."
+)
+class SequenceRulesInput:
+    finish_on_reply: bool = strawberry.field(
+        default=True, description="A reply detected finishes the enrollment (default on)."
+    )
+    out_of_office_default_days: int | None = strawberry.field(
+        default=None,
+        description="Days an out-of-office reply without a return date pauses (1 to 365); "
+        "null: until resumed.",
+    )
+
+    def to_spec(self) -> Ruleset:
+        return Ruleset(
+            finish_on_reply=self.finish_on_reply,
+            out_of_office_default_days=self.out_of_office_default_days,
+        )
+
+
 @strawberry.input(description="A new sequence: its name, steps and sending rules.")
 class CreateSequenceInput:
     name: str = strawberry.field(description=NAME)
@@ -76,6 +97,9 @@ class CreateSequenceInput:
     )
     daily_limit_per_sender: int | None = strawberry.field(
         default=None, description=DAILY_LIMIT_DESCRIPTION
+    )
+    rules: SequenceRulesInput | None = strawberry.field(
+        default=None, description="Its rules; null: the defaults."
     )
 
 
@@ -95,6 +119,9 @@ class UpdateSequenceInput:
     reply_window_minutes: int | None = strawberry.field(default=None, description=REPLY_WINDOW)
     daily_limit_per_sender: int | None = strawberry.field(
         default=strawberry.UNSET, description=DAILY_LIMIT_DESCRIPTION + " null removes it."
+    )
+    rules: SequenceRulesInput | None = strawberry.field(
+        default=None, description="New rules, replacing them all; null: unchanged."
     )
 
 

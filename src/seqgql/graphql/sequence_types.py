@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from seqgql.domain.rules import Ruleset
 from seqgql.domain.sequence import SendingWindow as SendingWindowSpec
 from seqgql.events.log import EventCursor
 from seqgql.graphql.context import Context
@@ -82,6 +83,30 @@ class SendingWindow:
 
 
 @strawberry.type(
+    description="What happens to a sequence's contacts beyond its steps (updateSequence "
+    "changes them; the defaults keep a sequence as it always was)."
+)
+class SequenceRules:
+    finish_on_reply: bool = strawberry.field(
+        description="A reply detected (a REPLIED delivery report) finishes the enrollment: "
+        "FINISHED, REPLIED, outcome RESPONDED. Off: the reply is recorded as activity and "
+        "the steps go on. Default on."
+    )
+    out_of_office_default_days: int | None = strawberry.field(
+        description="An out-of-office reply without a return date pauses the contact this "
+        "many days (1 to 365), resuming at the start of that day in the contact's time "
+        "zone. Null (the default): paused until resumed."
+    )
+
+    @classmethod
+    def of(cls, rules: Ruleset) -> SequenceRules:
+        return cls(
+            finish_on_reply=rules.finish_on_reply,
+            out_of_office_default_days=rules.out_of_office_default_days,
+        )
+
+
+@strawberry.type(
     name="Sequence",
     description="An ordered list of steps that enrolled contacts go through, each "
     "individually, on the engine's schedule.",
@@ -101,6 +126,7 @@ class SequenceType(Node):
         description="Minutes to wait for a reply after the last step before the enrollment "
         "is FINISHED (COMPLETED_NO_RESPONSE); 4,320 (3 days) by default."
     )
+    rules: SequenceRules = strawberry.field(description="Its rules.")
     sending_window: SendingWindow | None = strawberry.field(
         description="When steps may be sent; null: at any time."
     )
@@ -166,6 +192,7 @@ class SequenceType(Node):
             archived=row.archived,
             active=row.active,
             reply_window_minutes=row.reply_window_minutes,
+            rules=SequenceRules.of(Ruleset.from_json(row.rules)),
             sending_window=SendingWindow.from_json(row.sending_window)
             if row.sending_window
             else None,

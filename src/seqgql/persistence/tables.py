@@ -128,6 +128,8 @@ class Sequence(SQLModel, table=True):
     cloned_from_id: int | None = Field(
         default=None, sa_column=fk_column("sequences.id", nullable=True)
     )
+    # domain.rules.Ruleset as JSON; null: the defaults
+    rules: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
     # {"days": ["MONDAY", ...], "start": "09:00", "end": "17:00", "timeZone": "Europe/Paris"}
     sending_window: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
     reply_window_minutes: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))

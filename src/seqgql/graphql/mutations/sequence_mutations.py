@@ -62,6 +62,7 @@ class SequenceMutations:
             window=input.sending_window.to_spec() if input.sending_window else None,
             reply_window_minutes=input.reply_window_minutes,
             daily_limit_per_sender=input.daily_limit_per_sender,
+            rules=input.rules.to_spec() if input.rules else None,
         )
         return await _payload(ctx, result)
 
@@ -96,6 +97,7 @@ class SequenceMutations:
                 if input.daily_limit_per_sender is strawberry.UNSET
                 else input.daily_limit_per_sender
             ),
+            rules=input.rules.to_spec() if input.rules else None,
         )
         return await _payload(ctx, result)
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from seqgql.clock import Clock
 from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
 from seqgql.domain.kinds import BulkActionKind, DeliveryEventKind
+from seqgql.domain.rules import Ruleset
 from seqgql.domain.status import Action, SkipReason, skip_reason, transition
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, contacts, enrollments, sequences
@@ -70,6 +71,7 @@ async def _record(op: BulkOperation, options: ReportOptions) -> BulkResult:
                 e.last_sent_step,
                 contacts.c.time_zone,
                 sequences.c.sending_window,
+                sequences.c.rules,
             )
             .join(contacts, contacts.c.id == e.contact_id)
             .join(sequences, sequences.c.id == e.sequence_id)
@@ -95,8 +97,9 @@ async def _record(op: BulkOperation, options: ReportOptions) -> BulkResult:
             contacts.update().where(contacts.c.id == row.contact_id).values(opted_out=True)
         )
     action = options.kind.action
-    if action is None:
-        return BulkResult()
+    rules = Ruleset.from_json(row.rules)
+    if action is None or (action is Action.REPLY and not rules.finish_on_reply):
+        return BulkResult()  # recorded as activity; the steps go on
     skips = Skips()
     reason = skip_reason(action, row.status)
     if reason is not None:
@@ -106,8 +109,14 @@ async def _record(op: BulkOperation, options: ReportOptions) -> BulkResult:
     assert rule.to_status is not None
     await lock_sequences(op.conn, [row.sequence_id])
     values: dict[str, Any] = {"resume_at": None}
-    if action is Action.OUT_OF_OFFICE and options.return_date is not None:
-        values["resume_at"] = _start_of(options.return_date, row.time_zone, row.sending_window)
+    returns = options.return_date
+    if action is Action.OUT_OF_OFFICE and returns is None and rules.out_of_office_default_days:
+        # no return date: back after the sequence's default absence, in the contact's days
+        zone = _zone(row.time_zone, row.sending_window)
+        today = op.change.now.astimezone(zone).date()
+        returns = today + timedelta(days=rules.out_of_office_default_days)
+    if action is Action.OUT_OF_OFFICE and returns is not None:
+        values["resume_at"] = _start_of(returns, row.time_zone, row.sending_window)
     changed = await change_status(
         op.conn,
         op.change,
@@ -154,7 +163,11 @@ async def record_delivery_event(
     return DeliveryResult(enrollment_id, result.changed_count > 0, skip)
 
 
+def _zone(contact_zone: str | None, window: dict[str, Any] | None) -> ZoneInfo:
+    """The contact's time zone, else the sequence's, else UTC."""
+    return ZoneInfo(contact_zone or (window or {}).get("timeZone") or "UTC")
+
+
 def _start_of(day: date, contact_zone: str | None, window: dict[str, Any] | None) -> datetime:
     """The start of ``day`` in the contact's time zone (else the sequence's, else UTC)."""
-    zone = contact_zone or (window or {}).get("timeZone") or "UTC"
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
+    return datetime.combine(day, time.min, tzinfo=_zone(contact_zone, window))

@@ -48,6 +48,7 @@ async def clone_in(
         reply_window_minutes=source.reply_window_minutes,
         daily_limit_per_sender=source.daily_limit_per_sender,
         cloned_from_id=sequence_id,
+        rules=source.rules,
     )
     columns = ["position", "channel", "wait_minutes", "subject", "body"]
     copied = sa.select(sa.literal(clone_id, sa.BigInteger), *(steps.c[c] for c in columns)).where(

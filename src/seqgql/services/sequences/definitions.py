@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
 from seqgql.domain.errors import InputErrors, UserError
+from seqgql.domain.rules import Ruleset
 from seqgql.domain.sequence import (
     DEFAULT_REPLY_WINDOW_MINUTES,
     SendingWindow,
@@ -48,8 +50,11 @@ async def create_sequence(
     window: SendingWindow | None = None,
     reply_window_minutes: int = DEFAULT_REPLY_WINDOW_MINUTES,
     daily_limit_per_sender: int | None = None,
+    rules: Ruleset | None = None,
 ) -> SequenceResult:
     clean_name, errors = check_name(name, ["input", "name"])
+    if rules is not None:
+        errors += rules.errors(["input", "rules"])
     errors += check_steps(step_specs, ["input", "steps"])
     if window is not None:
         errors += check_window(window, ["input", "sendingWindow"])
@@ -66,6 +71,7 @@ async def create_sequence(
             window=window.to_json() if window else None,
             reply_window_minutes=reply_window_minutes,
             daily_limit_per_sender=daily_limit_per_sender,
+            rules=rules.to_json() if rules else None,
         )
         await _write_steps(conn, sequence_id, step_specs)
     return SequenceResult(sequence_id)
@@ -82,6 +88,7 @@ async def update_sequence(
     window: SendingWindow | _Unset | None = UNSET,
     reply_window_minutes: int | None = None,
     daily_limit_per_sender: int | _Unset | None = UNSET,
+    rules: Ruleset | None = None,
 ) -> SequenceResult:
     """Change what is given; ``window=None`` removes the sending window and
     ``daily_limit_per_sender=None`` the limit."""
@@ -104,6 +111,9 @@ async def update_sequence(
     if not isinstance(daily_limit_per_sender, _Unset):
         errors += check_daily_limit(daily_limit_per_sender, ["input", "dailyLimitPerSender"])
         values["daily_limit_per_sender"] = daily_limit_per_sender
+    if rules is not None:
+        errors += rules.errors(["input", "rules"])
+        values["rules"] = rules.to_json()
     if errors:
         return SequenceResult(errors=errors)
     try:
@@ -157,6 +167,7 @@ async def insert_sequence(
     reply_window_minutes: int,
     daily_limit_per_sender: int | None = None,
     cloned_from_id: int | None = None,
+    rules: dict[str, Any] | None = None,
 ) -> int:
     result = await conn.execute(
         sequences.insert()
@@ -168,6 +179,7 @@ async def insert_sequence(
             sending_window=window,
             reply_window_minutes=reply_window_minutes,
             daily_limit_per_sender=daily_limit_per_sender,
+            rules=rules,
             last_event_number=0,
             created_at=now,
         )

@@ -1,0 +1,93 @@
+"""A sequence's rules (issue 12, point 7, first part): set on create, changed by
+updateSequence, copied by cloneSequence; finish on reply (default on) and the
+out-of-office default absence applied to delivery reports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytest
+
+from seqgql.clock import FrozenClock
+from seqgql.graphql.relay import parse_global_id
+from seqgql.persistence.database import Database
+from tests.helpers.bulk import moment, node, snapshot
+from tests.helpers.factories import gid, make_enrolled
+from tests.helpers.graphql_client import GraphQLClient, mutate
+from tests.helpers.workspace import Workspace
+
+SEQUENCE = (
+    "sequence { id rules { finishOnReply outOfOfficeDefaultDays } } userErrors { field code }"
+)
+STEPS = [{"channel": "EMAIL", "waitMinutes": 60, "subject": "Hi", "body": "Hello"}]
+REPORT = "enrollment { status reason resumeAt } statusChanged userErrors { field code }"
+
+
+async def create(gql: GraphQLClient, **extra: Any) -> dict[str, Any]:
+    return await mutate(gql, "createSequence", {"name": "Rules", "steps": STEPS, **extra}, SEQUENCE)
+
+
+async def test_rules_are_set_changed_and_copied(gql: GraphQLClient) -> None:
+    plain = await create(gql)
+    assert plain["sequence"]["rules"] == {"finishOnReply": True, "outOfOfficeDefaultDays": None}
+    made = await create(gql, rules={"finishOnReply": False, "outOfOfficeDefaultDays": 5})
+    rules = made["sequence"]["rules"]
+    assert rules == {"finishOnReply": False, "outOfOfficeDefaultDays": 5}
+    seq = made["sequence"]["id"]
+    changed = await mutate(
+        gql, "updateSequence", {"sequenceId": seq, "rules": {"outOfOfficeDefaultDays": 10}},
+        SEQUENCE,
+    )  # fmt: skip
+    # rules are replaced whole: a field left out takes its default
+    assert changed["sequence"]["rules"] == {"finishOnReply": True, "outOfOfficeDefaultDays": 10}
+    untouched = await mutate(gql, "updateSequence", {"sequenceId": seq, "name": "R2"}, SEQUENCE)
+    assert untouched["sequence"]["rules"] == changed["sequence"]["rules"]
+    clone = await mutate(gql, "cloneSequence", {"sequenceId": seq}, SEQUENCE)
+    assert clone["sequence"]["rules"] == changed["sequence"]["rules"]
+
+
+@pytest.mark.parametrize("days", [0, 366, -5, 2**31 - 1])
+async def test_an_absence_out_of_range_is_refused(
+    gql: GraphQLClient, db: Database, workspace: Workspace, days: int
+) -> None:
+    before = await snapshot(db, workspace.actor.workspace_id)
+    refused = await create(gql, rules={"outOfOfficeDefaultDays": days})
+    assert refused["userErrors"] == [
+        {"field": ["input", "rules", "outOfOfficeDefaultDays"], "code": "OUT_OF_RANGE"}
+    ]
+    assert await snapshot(db, workspace.actor.workspace_id) == before
+
+
+async def enrolled_in(
+    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace, **rules: Any
+) -> int:
+    made = await create(gql, rules=rules)
+    seq = parse_global_id(made["sequence"]["id"])[1]
+    _, (pk,) = await make_enrolled(db, clock, workspace.actor, 1, sequence_id=seq)
+    return pk
+
+
+async def test_a_reply_does_not_finish_when_the_rule_is_off(
+    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+) -> None:
+    pk = await enrolled_in(gql, db, clock, workspace, finishOnReply=False)
+    report = {"enrollmentId": gid("Enrollment", pk), "kind": "REPLIED"}
+    payload = await mutate(gql, "recordDeliveryEvent", report, REPORT)
+    assert payload["statusChanged"] is False and payload["userErrors"] == []
+    got = await node(gql, pk)
+    assert got["status"] == "ACTIVE"
+    assert [a["node"]["kind"] for a in got["activities"]["edges"]] == ["REPLIED"]
+
+
+async def test_an_absence_without_a_return_date_lasts_the_default_days(
+    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+) -> None:
+    pk = await enrolled_in(gql, db, clock, workspace, outOfOfficeDefaultDays=3)
+    report = {"enrollmentId": gid("Enrollment", pk), "kind": "OUT_OF_OFFICE"}
+    payload = await mutate(gql, "recordDeliveryEvent", report, REPORT)
+    assert (payload["enrollment"]["status"], payload["enrollment"]["reason"]) == (
+        "PAUSED", "OUT_OF_OFFICE",
+    )  # fmt: skip
+    back = datetime.combine(clock.now().date() + timedelta(days=3), time.min, UTC)
+    assert moment(payload["enrollment"]["resumeAt"]) == back  # the contact has no zone: UTC
