@@ -91,3 +91,79 @@ async def test_an_absence_without_a_return_date_lasts_the_default_days(
     )  # fmt: skip
     back = datetime.combine(clock.now().date() + timedelta(days=3), time.min, UTC)
     assert moment(payload["enrollment"]["resumeAt"]) == back  # the contact has no zone: UTC
+
+
+COMPANY = "query($seq: ID!) { enrollments(sequenceId: $seq, first: 10, orderBy: {field: CONTACT_NAME, direction: ASC}) { edges { node { id status reason outcome contact { firstName } } } } }"  # noqa: E501
+CHANGES = "query($id: ID!) { bulkOperation(id: $id) { events { edges { node { toStatus reason rule enrollment { contact { firstName } } } } } } }"  # noqa: E501
+
+
+async def test_a_reply_finishes_the_companys_other_contacts_when_the_rule_says_so(
+    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+) -> None:
+    made = await create(gql, rules={"finishCompanyOnReply": True})
+    seq = made["sequence"]["id"]
+    people = [
+        {"firstName": "Ann", "email": "ann@acme-widgets.com"},
+        {"firstName": "Bob", "email": "BOB@Acme-Widgets.com"},
+        {"firstName": "Cid", "email": "cid@other-widgets.com"},
+        {"firstName": "Dee", "email": "dee@gmail.com"},
+        {"firstName": "Eve", "email": "eve@gmail.com"},
+    ]
+    created = await mutate(
+        gql, "createContacts", {"contacts": people}, "contacts { id } userErrors { code }"
+    )
+    assert created["userErrors"] == [], created
+    ids = [c["id"] for c in created["contacts"]]
+    added = await mutate(
+        gql, "addContactsToSequence", {"sequenceId": seq, "contactIds": ids}, "changedCount"
+    )
+    assert added["changedCount"] == 5
+    rows = {
+        e["node"]["contact"]["firstName"]: e["node"]
+        for e in (await gql.execute(COMPANY, {"seq": seq}))["enrollments"]["edges"]
+    }
+    for replier in ("Ann", "Dee"):
+        report = {"enrollmentId": rows[replier]["id"], "kind": "REPLIED"}
+        done = await mutate(
+            gql, "recordDeliveryEvent", report,
+            "statusChanged userErrors { code } enrollment { id }",
+        )  # fmt: skip
+        assert done["statusChanged"] is True
+    after = {
+        e["node"]["contact"]["firstName"]: e["node"]
+        for e in (await gql.execute(COMPANY, {"seq": seq}))["enrollments"]["edges"]
+    }
+    shown = {n: (r["status"], r["reason"], r["outcome"]) for n, r in after.items()}
+    assert shown == {
+        "Ann": ("FINISHED", "REPLIED", "RESPONDED"),
+        "Bob": ("FINISHED", "COMPANY_REPLIED", "STOPPED"),  # the same domain, any case
+        "Cid": ("ACTIVE", None, None),  # another company
+        "Dee": ("FINISHED", "REPLIED", "RESPONDED"),
+        "Eve": ("ACTIVE", None, None),  # gmail.com names no company
+    }
+
+
+async def test_the_active_elsewhere_rule_decides_when_the_call_does_not(
+    gql: GraphQLClient, db: Database, clock: FrozenClock, workspace: Workspace
+) -> None:
+    busy_pk = await enrolled_in(gql, db, clock, workspace)  # ACTIVE in a first sequence
+    contact = (await node(gql, busy_pk))["contact"]["id"]
+    here = (await create(gql, rules={"activeElsewhere": "SKIP"}))["sequence"]["id"]
+    fields = "changedCount skipped { reason ids rule } bulkOperationId userErrors { code }"
+    skipped = await mutate(
+        gql, "addContactsToSequence", {"sequenceId": here, "contactIds": [contact]}, fields
+    )
+    assert skipped["changedCount"] == 0
+    assert skipped["skipped"] == [
+        {"reason": "ACTIVE_IN_OTHER_SEQUENCE", "ids": [contact], "rule": "activeElsewhere"}
+    ]
+    # the call says otherwise: it wins, and nothing is the rule's doing
+    moved = await mutate(
+        gql, "addContactsToSequence",
+        {"sequenceId": here, "contactIds": [contact], "ifActiveElsewhere": "MOVE"}, fields,
+    )  # fmt: skip
+    assert moved["changedCount"] == 1 and moved["skipped"] == []
+    events = (await gql.execute(CHANGES, {"id": moved["bulkOperationId"]}))["bulkOperation"]
+    assert {(e["node"]["toStatus"], e["node"]["rule"]) for e in events["events"]["edges"]} == {
+        ("ACTIVE", None), ("REMOVED", None),
+    }  # fmt: skip

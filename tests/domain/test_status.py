@@ -119,6 +119,7 @@ EXPECTED_REASONS: dict[EnrollmentStatus, set[StatusReason]] = {
         R.NO_LONGER_NEEDED,
         R.OTHER,
         R.COMPLETED_NO_RESPONSE,
+        R.COMPANY_REPLIED,
     },
     S.BOUNCED: set(),
     S.FAILED: set(),

@@ -7,8 +7,15 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from seqgql.domain.errors import ErrorCode, UserError, error
+from seqgql.domain.kinds import ActiveElsewhere
 
 MAX_OUT_OF_OFFICE_DAYS = 365
+# Email domains many companies' people share: no company is read from them.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {"gmail.com", "googlemail.com", "yahoo.com", "outlook.com", "hotmail.com", "live.com",
+     "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de",
+     "web.de", "mail.com", "yandex.ru", "qq.com", "163.com"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +26,12 @@ class Ruleset:
     # an out-of-office reply without a return date pauses this many days; None: until
     # resumed (or a return date)
     out_of_office_default_days: int | None = None
+    # a reply detected finishes the other contacts of the same company (email domain)
+    # in the sequence (FINISHED, COMPANY_REPLIED)
+    finish_company_on_reply: bool = False
+    # what addContactsToSequence does with contacts active in another sequence, when the
+    # call does not say
+    active_elsewhere: ActiveElsewhere = ActiveElsewhere.ENROLL
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -27,7 +40,10 @@ class Ruleset:
     def from_json(cls, data: dict[str, Any] | None) -> Ruleset:
         """The rules a sequence stored (unknown keys ignored; missing ones default)."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+        values = {k: v for k, v in (data or {}).items() if k in known}
+        if "active_elsewhere" in values:
+            values["active_elsewhere"] = ActiveElsewhere(values["active_elsewhere"])
+        return cls(**values)
 
     def errors(self, path: list[str | int]) -> list[UserError]:
         days = self.out_of_office_default_days
@@ -35,3 +51,12 @@ class Ruleset:
             message = f"must be from 1 to {MAX_OUT_OF_OFFICE_DAYS} days ({days} given)"
             return [error([*path, "outOfOfficeDefaultDays"], ErrorCode.OUT_OF_RANGE, message)]
         return []
+
+
+def company_of(email: str | None) -> str | None:
+    """The company an email address names: its domain, lower-cased; none for public
+    mail domains."""
+    if not email or "@" not in email:
+        return None
+    domain = email.rsplit("@", 1)[1].strip().lower()
+    return None if not domain or domain in PUBLIC_MAIL_DOMAINS else domain

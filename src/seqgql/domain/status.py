@@ -34,6 +34,7 @@ class StatusReason(enum.StrEnum):
     NO_LONGER_NEEDED = "NO_LONGER_NEEDED"
     OTHER = "OTHER"
     COMPLETED_NO_RESPONSE = "COMPLETED_NO_RESPONSE"
+    COMPANY_REPLIED = "COMPANY_REPLIED"
     # NOT_SENT
     MISSING_EMAIL = "MISSING_EMAIL"
     MISSING_PHONE = "MISSING_PHONE"
@@ -64,7 +65,8 @@ REASONS_BY_STATUS: dict[EnrollmentStatus, frozenset[StatusReason]] = {
     EnrollmentStatus.ACTIVE: frozenset(),
     EnrollmentStatus.PAUSED: frozenset({StatusReason.MANUAL, StatusReason.OUT_OF_OFFICE}),
     EnrollmentStatus.FINISHED: frozenset(
-        {StatusReason(r.value) for r in FinishReason} | {StatusReason.COMPLETED_NO_RESPONSE}
+        {StatusReason(r.value) for r in FinishReason}
+        | {StatusReason.COMPLETED_NO_RESPONSE, StatusReason.COMPANY_REPLIED}
     ),
     EnrollmentStatus.BOUNCED: frozenset(),
     EnrollmentStatus.FAILED: frozenset(),
@@ -92,14 +94,17 @@ def outcome_of(
 ) -> Outcome | None:
     """The outcome of an enrollment that became ``status`` (only FINISHED has one): a
     user's finish is STOPPED whatever its reason; otherwise a reply detected is
-    RESPONDED and the reply window passing is NO_RESPONSE."""
+    RESPONDED, the reply window passing is NO_RESPONSE, and a rule's finish (another
+    contact of the company replied) is STOPPED."""
     if status is not EnrollmentStatus.FINISHED:
         return None
     if by_user:
         return Outcome.STOPPED
     if reason is StatusReason.COMPLETED_NO_RESPONSE:
         return Outcome.NO_RESPONSE
-    return Outcome.RESPONDED
+    if reason is StatusReason.REPLIED:
+        return Outcome.RESPONDED
+    return Outcome.STOPPED
 
 
 class Action(enum.StrEnum):

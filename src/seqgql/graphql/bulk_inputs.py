@@ -49,12 +49,13 @@ class AddContactsToSequenceInput:
         "there (due at once), even if it was sent before. Null: step 1, or for a re-enrolled "
         "one the first step not yet sent.",
     )
-    if_active_elsewhere: ActiveElsewhere = strawberry.field(
-        default=ActiveElsewhere.ENROLL,
+    if_active_elsewhere: ActiveElsewhere | None = strawberry.field(
+        default=None,
         description="What to do with a contact ACTIVE, PAUSED or NOT_SENT in another "
-        "sequence: enroll it anyway (the default), skip it (ACTIVE_IN_OTHER_SEQUENCE, "
-        "grouped by that sequence), or move it here (its other enrollment ends REMOVED, "
-        "reason MOVED, linked to the new one).",
+        "sequence: enroll it anyway, skip it (ACTIVE_IN_OTHER_SEQUENCE, grouped by that "
+        "sequence), or move it here (its other enrollment ends REMOVED, reason MOVED, "
+        "linked to the new one). Null: the sequence's rule `activeElsewhere` (ENROLL unless "
+        "set); what the rule decides names it (`rule` on the skipped group and the events).",
     )
     dry_run: bool = strawberry.field(default=False, description=DRY_RUN)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)

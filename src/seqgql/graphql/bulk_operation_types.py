@@ -42,6 +42,11 @@ class SkippedGroup:
         "ALL_STEPS_SENT, ACTIVE_IN_OTHER_SEQUENCE)."
     )
     message: str = strawberry.field(description="The reason in a sentence, to show a person.")
+    rule: str | None = strawberry.field(
+        default=None,
+        description="The sequence rule that left them out (e.g. `activeElsewhere`); null "
+        "when the call itself or the status model did.",
+    )
     sequence_pk: strawberry.Private[int | None] = None
 
     @strawberry.field(
@@ -61,6 +66,7 @@ class SkippedGroup:
             count=group.count,
             ids=[strawberry.ID(to_global_id(group.kind, pk)) for pk in group.ids],
             message=group.message,
+            rule=group.rule,
             sequence_pk=group.sequence_id,
         )
 

@@ -112,6 +112,8 @@ describe(
         _R.OPTED_OUT: "OMITTED: the contact had opted out (globally) when enrolled.",
         _R.LANDLINE: "OMITTED: the first step to send is an SMS and the contact's phone is a "
         "landline.",
+        _R.COMPANY_REPLIED: "FINISHED by the sequence rule `finishCompanyOnReply`: "
+        "another contact of the same company (the same email domain) replied.",
         _R.MOVED: "REMOVED by a move to another sequence (moveEnrollments, or "
         "addContactsToSequence with `ifActiveElsewhere: MOVE`): `movedTo` is the new "
         "enrollment. A REMOVED enrollment without a reason was removed by removeEnrollments.",

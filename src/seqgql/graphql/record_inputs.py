@@ -7,7 +7,7 @@ import strawberry
 from seqgql.domain.rules import Ruleset
 from seqgql.domain.sequence import SendingWindow as WindowSpec
 from seqgql.domain.sequence import StepSpec
-from seqgql.graphql.enums import PhoneType, StepChannel, Weekday
+from seqgql.graphql.enums import ActiveElsewhere, PhoneType, StepChannel, Weekday
 
 
 @strawberry.input(description="One step of a sequence; its position is its place in the list.")
@@ -77,11 +77,23 @@ class SequenceRulesInput:
         description="Days an out-of-office reply without a return date pauses (1 to 365); "
         "null: until resumed.",
     )
+    finish_company_on_reply: bool = strawberry.field(
+        default=False,
+        description="A reply detected also finishes the company's other contacts in the "
+        "sequence (default off).",
+    )
+    active_elsewhere: ActiveElsewhere = strawberry.field(
+        default=ActiveElsewhere.ENROLL,
+        description="addContactsToSequence's default for contacts active in another "
+        "sequence (default ENROLL).",
+    )
 
     def to_spec(self) -> Ruleset:
         return Ruleset(
             finish_on_reply=self.finish_on_reply,
             out_of_office_default_days=self.out_of_office_default_days,
+            finish_company_on_reply=self.finish_company_on_reply,
+            active_elsewhere=self.active_elsewhere,
         )
 
 

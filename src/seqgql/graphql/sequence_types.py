@@ -12,7 +12,7 @@ from seqgql.domain.rules import Ruleset
 from seqgql.domain.sequence import SendingWindow as SendingWindowSpec
 from seqgql.events.log import EventCursor
 from seqgql.graphql.context import Context
-from seqgql.graphql.enums import EnrollmentStatus, StepChannel, Weekday
+from seqgql.graphql.enums import ActiveElsewhere, EnrollmentStatus, StepChannel, Weekday
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.relay import Connection, global_id, listing_connection
 from seqgql.graphql.step_count_types import EndedCounts, StepCount, step_count_list
@@ -97,12 +97,26 @@ class SequenceRules:
         "many days (1 to 365), resuming at the start of that day in the contact's time "
         "zone. Null (the default): paused until resumed."
     )
+    finish_company_on_reply: bool = strawberry.field(
+        description="A reply detected also finishes the other contacts of the same company "
+        "(the same email domain; public mail domains such as gmail.com name none) still "
+        "going in this sequence: FINISHED, reason COMPANY_REPLIED, the event's `rule` "
+        "`finishCompanyOnReply`. Default off."
+    )
+    active_elsewhere: ActiveElsewhere = strawberry.field(
+        description="What addContactsToSequence does, when the call does not say "
+        "(`ifActiveElsewhere`), with contacts ACTIVE, PAUSED or NOT_SENT in another "
+        "sequence: enroll them anyway (the default), skip them, or move them here. What it "
+        "decides carries the rule's name, `activeElsewhere`."
+    )
 
     @classmethod
     def of(cls, rules: Ruleset) -> SequenceRules:
         return cls(
             finish_on_reply=rules.finish_on_reply,
             out_of_office_default_days=rules.out_of_office_default_days,
+            finish_company_on_reply=rules.finish_company_on_reply,
+            active_elsewhere=rules.active_elsewhere,
         )
 
 

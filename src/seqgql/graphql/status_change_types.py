@@ -42,6 +42,10 @@ class EnrollmentStatusChange:
         description="The current step after it. A step move (moveEnrollmentsToStep) changes "
         "only this: `fromStatus` and `toStatus` are then the same."
     )
+    rule: str | None = strawberry.field(
+        description="The sequence rule that made the change (`finishCompanyOnReply`, "
+        "`activeElsewhere`); null when a user, a report or the engine's schedule did."
+    )
     enrollment_pk: strawberry.Private[int]
     actor_pk: strawberry.Private[int | None]
 
@@ -75,6 +79,7 @@ class EnrollmentStatusChange:
             number=row.number,
             from_step=row.from_step,
             to_step=row.to_step,
+            rule=row.rule,
             enrollment_pk=row.enrollment_id,
             actor_pk=row.actor_id,
         )

@@ -336,6 +336,8 @@ class Event(SQLModel, table=True):
         default=None, sa_column=enum_column(Outcome, nullable=True)
     )
     version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    # the sequence rule that made the change (domain.rules), if one did
+    rule: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
 
 
 class SenderDay(SQLModel, table=True):

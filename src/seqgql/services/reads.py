@@ -23,10 +23,14 @@ from seqgql.services.pagination import (
 )
 
 
+def like_escaped(text: str) -> str:
+    """``text`` lower-cased, to match itself in a LIKE pattern (escape character ``\\``)."""
+    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def like_pattern(text: str) -> str:
     """A LIKE pattern (escape character ``\\``) matching text containing ``text``, any case."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{like_escaped(text)}%"
 
 
 async def rows_by_ids(

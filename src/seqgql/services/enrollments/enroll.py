@@ -17,6 +17,7 @@ from seqgql.domain.kinds import (
     StepChannel,
     WaitingFor,
 )
+from seqgql.domain.rules import Ruleset
 from seqgql.domain.selection import MAX_SELECTED_IDS
 from seqgql.domain.status import (
     ACTIVE_ELSEWHERE,
@@ -48,7 +49,7 @@ class EnrollOptions:
     sequence_id: int
     contact_ids: list[int]
     start_at_step: int | None = None  # None: step 1 (or, re-enrolled, the first unsent)
-    if_active_elsewhere: ActiveElsewhere = ActiveElsewhere.ENROLL
+    if_active_elsewhere: ActiveElsewhere | None = None  # None: the sequence's rule
 
     def idempotency_request(self) -> dict[str, object]:
         """The same contacts in any order are the same request."""
@@ -62,27 +63,31 @@ class EnrollOptions:
 
 async def _add_contacts(op: BulkOperation, options: EnrollOptions) -> BulkResult:
     target = options.sequence_id
-    await require_sequence(op.conn, op.actor, target, ["input", "sequenceId"], not_archived=True)
+    sequence = await require_sequence(
+        op.conn, op.actor, target, ["input", "sequenceId"], not_archived=True
+    )
     await _check_contacts(op, options.contact_ids)
+    choice = options.if_active_elsewhere or Ruleset.from_json(sequence.rules).active_elsewhere
+    rule = "activeElsewhere" if options.if_active_elsewhere is None else None
     if options.start_at_step is not None:
         await check_step(op, [target], options.start_at_step, "startAtStep")
     skips = Skips()
     contact_ids: list[int] | sa.Select[tuple[int]] = options.contact_ids
     elsewhere = _active_elsewhere(op, target, options.contact_ids)
     source_ids: list[int] = []
-    if options.if_active_elsewhere is ActiveElsewhere.MOVE:
+    if choice is ActiveElsewhere.MOVE:
         sources = sa.select(e.sequence_id).where(elsewhere).distinct()
         source_ids = [r[0] for r in await op.conn.execute(sources)]
         await lock_sequences(op.conn, [target, *source_ids])  # in id order, all at once
-    if options.if_active_elsewhere is ActiveElsewhere.SKIP:
-        await _skip_active_elsewhere(op, elsewhere, skips)
+    if choice is ActiveElsewhere.SKIP:
+        await _skip_active_elsewhere(op, elsewhere, skips, rule)
         contact_ids = sa.select(c.id).where(
             c.id.in_(options.contact_ids), ~sa.exists().where(elsewhere, e.contact_id == c.id)
         )
     changed, enrolled_skips = await enroll_in(op, target, contact_ids, options.start_at_step)
     skips.extend(enrolled_skips.groups())
     if source_ids:
-        await remove_as_moved(op, source_ids, elsewhere, target)
+        await remove_as_moved(op, source_ids, elsewhere, target, rule)
     return BulkResult(changed_count=changed, skipped=skips.groups())
 
 
@@ -99,7 +104,7 @@ def _active_elsewhere(
 
 
 async def _skip_active_elsewhere(
-    op: BulkOperation, elsewhere: sa.ColumnElement[bool], skips: Skips
+    op: BulkOperation, elsewhere: sa.ColumnElement[bool], skips: Skips, rule: str | None
 ) -> None:
     """Report the contacts active in another sequence, grouped by that sequence (a
     contact active in several: the first of them)."""
@@ -124,11 +129,16 @@ async def _skip_active_elsewhere(
             contacts_found,
             kind="Contact",
             sequence_id=sequence_id,
+            rule=rule,
         )
 
 
 async def remove_as_moved(
-    op: BulkOperation, sequence_ids: list[int], sources: sa.ColumnElement[bool], target: int
+    op: BulkOperation,
+    sequence_ids: list[int],
+    sources: sa.ColumnElement[bool],
+    target: int,
+    rule: str | None = None,
 ) -> int:
     """The ``sources`` (enrollments in ``sequence_ids``) whose contact this operation
     enrolled in ``target`` become REMOVED (MOVED), linked to their new enrollment."""
@@ -146,17 +156,18 @@ async def remove_as_moved(
         .correlate(enrollments)
         .scalar_subquery()
     )
-    rule = transition(Action.MOVE)
-    assert rule.to_status is not None
+    move = transition(Action.MOVE)
+    assert move.to_status is not None
     return await change_status(
         op.conn,
         op.change,
         sequence_ids=sequence_ids,
         where=sa.and_(sources, moved_to.is_not(None)),
-        allowed_from=rule.allowed_from,
-        to=rule.to_status,
-        reason=rule.to_reason,
+        allowed_from=move.allowed_from,
+        to=move.to_status,
+        reason=move.to_reason,
         values={"moved_to_id": moved_to, "resume_at": None},
+        rule=rule,
     )
 
 

@@ -12,8 +12,16 @@ import sqlalchemy as sa
 from seqgql.clock import Clock
 from seqgql.domain.errors import ErrorCode, InputErrors, UserError, error
 from seqgql.domain.kinds import BulkActionKind, DeliveryEventKind
-from seqgql.domain.rules import Ruleset
-from seqgql.domain.status import Action, SkipReason, skip_reason, transition
+from seqgql.domain.rules import Ruleset, company_of
+from seqgql.domain.status import (
+    ACTIVE_ELSEWHERE,
+    Action,
+    EnrollmentStatus,
+    SkipReason,
+    StatusReason,
+    skip_reason,
+    transition,
+)
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import activities, contacts, enrollments, sequences
 from seqgql.services.actor import Actor
@@ -21,6 +29,7 @@ from seqgql.services.enrollments.bulk_action import BulkAction
 from seqgql.services.enrollments.operation import BulkOperation
 from seqgql.services.enrollments.results import BulkResult, Skips
 from seqgql.services.enrollments.transitions import change_status, lock_sequences
+from seqgql.services.reads import like_escaped
 
 # How far in the future a provider's timestamp may be (clock skew), at most.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -70,6 +79,7 @@ async def _record(op: BulkOperation, options: ReportOptions) -> BulkResult:
                 e.status,
                 e.last_sent_step,
                 contacts.c.time_zone,
+                contacts.c.email,
                 sequences.c.sending_window,
                 sequences.c.rules,
             )
@@ -127,7 +137,30 @@ async def _record(op: BulkOperation, options: ReportOptions) -> BulkResult:
         reason=rule.to_reason,
         values=values,
     )
+    company = company_of(row.email)
+    if action is Action.REPLY and changed and rules.finish_company_on_reply and company:
+        await _finish_company(op, row.sequence_id, options.enrollment_id, company)
     return BulkResult(changed_count=changed)
+
+
+async def _finish_company(op: BulkOperation, sequence_id: int, replied: int, company: str) -> int:
+    """The rule finishCompanyOnReply: the other enrollments of the sequence still going
+    whose contact has an address at ``company`` become FINISHED (COMPANY_REPLIED)."""
+    colleagues = sa.select(contacts.c.id).where(
+        contacts.c.workspace_id == op.actor.workspace_id,
+        sa.func.lower(contacts.c.email).like("%@" + like_escaped(company), escape="\\"),
+    )
+    return await change_status(
+        op.conn,
+        op.change,
+        sequence_ids=[sequence_id],
+        where=sa.and_(e.sequence_id == sequence_id, e.id != replied, e.contact_id.in_(colleagues)),
+        allowed_from=ACTIVE_ELSEWHERE,  # still going: ACTIVE, PAUSED, NOT_SENT
+        to=EnrollmentStatus.FINISHED,
+        reason=StatusReason.COMPANY_REPLIED,
+        values={"resume_at": None},
+        rule="finishCompanyOnReply",
+    )
 
 
 _report = BulkAction(BulkActionKind.DELIVERY_EVENT, ReportOptions, _record)

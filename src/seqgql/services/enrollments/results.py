@@ -38,6 +38,8 @@ class SkippedGroup:
     kind: str = "Enrollment"
     # ACTIVE_IN_OTHER_SEQUENCE: the other sequence
     sequence_id: int | None = None
+    # the sequence rule that left them out (domain.rules), if one did
+    rule: str | None = None
 
     @property
     def message(self) -> str:
@@ -66,6 +68,7 @@ class BulkResult:
                     "ids": g.ids,
                     "kind": g.kind,
                     "sequence_id": g.sequence_id,
+                    "rule": g.rule,
                 }
                 for g in self.skipped
             ],
@@ -85,6 +88,7 @@ class BulkResult:
                     list(g["ids"]),
                     g["kind"],
                     g.get("sequence_id"),
+                    g.get("rule"),
                 )
                 for g in data["skipped"]
             ],
@@ -107,11 +111,12 @@ class Skips:
         ids: list[int],
         kind: str = "Enrollment",
         sequence_id: int | None = None,
+        rule: str | None = None,
     ) -> None:
         if count <= 0:
             return
         key = (reason, kind, sequence_id)
-        group = self._groups.setdefault(key, SkippedGroup(reason, 0, [], kind, sequence_id))
+        group = self._groups.setdefault(key, SkippedGroup(reason, 0, [], kind, sequence_id, rule))
         group.count += count
         room = MAX_SKIPPED_IDS - len(group.ids)
         group.ids.extend(sorted(ids)[:room])
@@ -126,4 +131,4 @@ class Skips:
     def extend(self, groups: list[SkippedGroup]) -> None:
         """Add groups another count found."""
         for g in groups:
-            self.add(g.reason, g.count, g.ids, g.kind, g.sequence_id)
+            self.add(g.reason, g.count, g.ids, g.kind, g.sequence_id, g.rule)

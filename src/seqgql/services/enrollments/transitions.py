@@ -44,6 +44,7 @@ EVENT_COLUMNS = [
     "from_resume_at",
     "from_outcome",
     "version",
+    "rule",
 ]
 
 
@@ -82,11 +83,13 @@ async def change_status(
     to: EnrollmentStatus | None,
     reason: StatusReason | None,
     values: Mapping[str, Any] | None = None,
+    rule: str | None = None,
 ) -> int:
     """Move every enrollment matching ``where`` whose status is in ``allowed_from`` to
     ``to``/``reason`` (plus ``values``), writing one event each. Returns the number
     changed. ``sequence_ids`` are all the sequences ``where`` can reach. ``to=None``
-    keeps each one's status and reason: a change of its step (``values``) only."""
+    keeps each one's status and reason: a change of its step (``values``) only. ``rule``
+    names the sequence rule that made the change, on its events."""
     allowed = sorted(set(allowed_from))
     bases = await lock_sequences(conn, sequence_ids)
     if not allowed or not bases:
@@ -119,6 +122,7 @@ async def change_status(
             e.resume_at.label("from_resume_at"),
             e.outcome.label("from_outcome"),
             (e.version + 1).label("version"),
+            sa.literal(rule, sa.String).label("rule"),
         )
         .select_from(enrollments.join(s, s.c.id == e.sequence_id))
         .where(selected)
@@ -226,6 +230,7 @@ async def record_new_enrollments(
         sa.null(),
         sa.null(),
         e.version,
+        sa.null(),
     ).where(e.sequence_id == sequence_id, new_enrollments)
     result = await conn.execute(
         events.insert().from_select(

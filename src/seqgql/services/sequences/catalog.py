@@ -70,9 +70,9 @@ async def require_sequence(
 ) -> Row:
     row = (
         await conn.execute(
-            sa.select(sequences.c.id, sequences.c.name, sequences.c.archived).where(
-                sequences.c.id == sequence_id, sequences.c.workspace_id == actor.workspace_id
-            )
+            sa.select(
+                sequences.c.id, sequences.c.name, sequences.c.archived, sequences.c.rules
+            ).where(sequences.c.id == sequence_id, sequences.c.workspace_id == actor.workspace_id)
         )
     ).first()
     if row is None:
