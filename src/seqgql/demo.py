@@ -7,7 +7,15 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from seqgql.clock import Clock
-from seqgql.domain.kinds import DeliveryEventKind, PhoneType, Role, StepChannel, Weekday
+from seqgql.domain.kinds import (
+    ActiveElsewhere,
+    DeliveryEventKind,
+    PhoneType,
+    Role,
+    StepChannel,
+    Weekday,
+)
+from seqgql.domain.rules import Ruleset
 from seqgql.domain.selection import Selection
 from seqgql.domain.sequence import SendingWindow, StepSpec
 from seqgql.domain.status import FinishReason
@@ -171,7 +179,7 @@ async def _controls(
 ) -> None:
     """The Contacts tab's controls, each visible: enrollments moved to step 2, two moved
     to the webinar sequence (REMOVED, MOVED), a pause undone, an auto-resume scheduled,
-    and a sequence turned off."""
+    and a sequence turned off, with rules of its own."""
     await move_to_step(db, clock, actor, Selection(ids=tuple(page[30:33])), 2)
     await move(db, clock, actor, Selection(ids=tuple(page[33:35])), target_sequence_id=webinar)
     paused = await pause(db, clock, actor, Selection(ids=tuple(page[35:38])))
@@ -185,6 +193,11 @@ async def _controls(
         actor,
         name="Spring campaign (turned off)",
         step_specs=[StepSpec(StepChannel.EMAIL, 0, "Spring is here, {{first_name}}.", "Hi")],
+        rules=Ruleset(
+            out_of_office_default_days=7,
+            finish_company_on_reply=True,
+            active_elsewhere=ActiveElsewhere.SKIP,
+        ),
     )
     assert off.sequence_id is not None
     await add_contacts(db, clock, actor, off.sequence_id, contacts)
