@@ -47,15 +47,22 @@ async def test_rules_are_set_changed_and_copied(gql: GraphQLClient) -> None:
     assert clone["sequence"]["rules"] == changed["sequence"]["rules"]
 
 
-@pytest.mark.parametrize("days", [0, 366, -5, 2**31 - 1])
-async def test_an_absence_out_of_range_is_refused(
-    gql: GraphQLClient, db: Database, workspace: Workspace, days: int
+@pytest.mark.parametrize(
+    ("rules", "field"),
+    [
+        ({"outOfOfficeDefaultDays": 0}, "outOfOfficeDefaultDays"),
+        ({"outOfOfficeDefaultDays": 366}, "outOfOfficeDefaultDays"),
+        ({"outOfOfficeDefaultDays": -(2**31)}, "outOfOfficeDefaultDays"),
+        ({"maxMessagesPerContactPerDay": 0}, "maxMessagesPerContactPerDay"),
+        ({"maxMessagesPerContactPerDay": 101}, "maxMessagesPerContactPerDay"),
+    ],
+)
+async def test_a_rule_out_of_range_is_refused(
+    gql: GraphQLClient, db: Database, workspace: Workspace, rules: dict[str, int], field: str
 ) -> None:
     before = await snapshot(db, workspace.actor.workspace_id)
-    refused = await create(gql, rules={"outOfOfficeDefaultDays": days})
-    assert refused["userErrors"] == [
-        {"field": ["input", "rules", "outOfOfficeDefaultDays"], "code": "OUT_OF_RANGE"}
-    ]
+    refused = await create(gql, rules=rules)
+    assert refused["userErrors"] == [{"field": ["input", "rules", field], "code": "OUT_OF_RANGE"}]
     assert await snapshot(db, workspace.actor.workspace_id) == before
 
 

@@ -12,14 +12,15 @@ import pytest
 
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Weekday
+from seqgql.domain.rules import Ruleset
 from seqgql.domain.selection import Selection
 from seqgql.domain.sequence import SendingWindow
 from seqgql.outbound.transport import ConfigurationError, TransientFailure
-from seqgql.services.enrollments import pause
+from seqgql.services.enrollments import add_contacts, pause
 from seqgql.services.sequences import set_sequence_active
-from tests.helpers.bulk import moment
+from tests.helpers.bulk import enrollment_of, moment
 from tests.helpers.engine import DAY, EMAILS, Delivery, ScriptedTransport
-from tests.helpers.factories import gid
+from tests.helpers.factories import gid, make_contacts
 from tests.helpers.graphql_client import GraphQLClient
 
 pytestmark = pytest.mark.isolated_clock
@@ -53,12 +54,14 @@ async def test_a_sent_step_and_the_next_one_waiting(
 
 async def test_outside_the_sending_window(delivery: Delivery, gql: GraphQLClient) -> None:
     window = SendingWindow(days=(Weekday.MONDAY,), start="09:00", end="17:00", time_zone="UTC")
-    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    monday = delivery.clock.now()  # an isolated clock starts on a Monday, 09:00 UTC
+    saturday = monday + timedelta(days=5, hours=1)
     delivery.clock.set(saturday)
     _, (pk,) = await delivery.enrolled(1, window=window)
     await delivery.engine(ScriptedTransport()).run_until_idle()
-    monday = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    assert shown(await next_send(gql, pk)) == (monday, 1, "EMAIL", "SENDING_WINDOW")
+    assert shown(await next_send(gql, pk)) == (
+        monday + timedelta(days=7), 1, "EMAIL", "SENDING_WINDOW",
+    )  # fmt: skip
 
 
 async def test_over_the_daily_limit(
@@ -115,3 +118,27 @@ async def test_nothing_to_send(delivery: Delivery, gql: GraphQLClient) -> None:
     )
     assert data["finishEnrollments"]["changedCount"] == 1
     assert await next_send(gql, pk) is None
+
+
+async def test_a_contact_cap_holds_a_step_until_tomorrow(
+    delivery: Delivery, gql: GraphQLClient, clock: FrozenClock
+) -> None:
+    free = await delivery.sequence()  # no cap: sends first (lower enrollment id)
+    capped = await delivery.sequence(rules=Ruleset(max_messages_per_contact_per_day=1))
+    (contact,) = await make_contacts(delivery.db, clock, delivery.actor, 1)
+    for seq in (free, capped):
+        assert not (await add_contacts(delivery.db, clock, delivery.actor, seq, [contact])).errors
+    first, held = await delivery_ids(delivery, [free, capped], contact)
+    transport = ScriptedTransport()
+    engine = delivery.engine(transport)
+    await engine.run_until_idle()
+    assert transport.accepted_for([first, held]) == [first]
+    tomorrow = datetime.combine(clock.now().date() + timedelta(days=1), datetime.min.time(), UTC)
+    assert shown(await next_send(gql, held)) == (tomorrow, 1, "EMAIL", "CONTACT_DAILY_CAP")
+    clock.set(tomorrow)
+    await engine.run_until_idle()
+    assert transport.accepted_for([first, held]) == [first, held]
+
+
+async def delivery_ids(delivery: Delivery, sequences: list[int], contact: int) -> list[int]:
+    return [await enrollment_of(delivery.db, seq, contact) for seq in sequences]

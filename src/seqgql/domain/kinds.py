@@ -119,12 +119,13 @@ class ResumeMode(enum.StrEnum):
 
 
 class WaitingFor(enum.StrEnum):
-    """Why a step is not sent yet. The engine stores the first five when it schedules or
+    """Why a step is not sent yet. The engine stores the first six when it schedules or
     defers a step; the last two are read from the enrollment's and sequence's state."""
 
     WAIT = "WAIT"  # the step's own wait after the previous one
     SENDING_WINDOW = "SENDING_WINDOW"
     DAILY_LIMIT = "DAILY_LIMIT"
+    CONTACT_DAILY_CAP = "CONTACT_DAILY_CAP"
     RETRY_BACKOFF = "RETRY_BACKOFF"
     TRANSPORT_UNAVAILABLE = "TRANSPORT_UNAVAILABLE"
     SEQUENCE_INACTIVE = "SEQUENCE_INACTIVE"

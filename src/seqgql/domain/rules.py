@@ -10,6 +10,7 @@ from seqgql.domain.errors import ErrorCode, UserError, error
 from seqgql.domain.kinds import ActiveElsewhere
 
 MAX_OUT_OF_OFFICE_DAYS = 365
+MAX_CONTACT_CAP = 100
 # Email domains many companies' people share: no company is read from them.
 PUBLIC_MAIL_DOMAINS = frozenset(
     {"gmail.com", "googlemail.com", "yahoo.com", "outlook.com", "hotmail.com", "live.com",
@@ -32,6 +33,9 @@ class Ruleset:
     # what addContactsToSequence does with contacts active in another sequence, when the
     # call does not say
     active_elsewhere: ActiveElsewhere = ActiveElsewhere.ENROLL
+    # a step waits for the next day once its contact was sent this many messages today
+    # (UTC), by any sequence; None: no cap
+    max_messages_per_contact_per_day: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,11 +50,18 @@ class Ruleset:
         return cls(**values)
 
     def errors(self, path: list[str | int]) -> list[UserError]:
+        errors = []
         days = self.out_of_office_default_days
         if days is not None and not 1 <= days <= MAX_OUT_OF_OFFICE_DAYS:
             message = f"must be from 1 to {MAX_OUT_OF_OFFICE_DAYS} days ({days} given)"
-            return [error([*path, "outOfOfficeDefaultDays"], ErrorCode.OUT_OF_RANGE, message)]
-        return []
+            errors.append(error([*path, "outOfOfficeDefaultDays"], ErrorCode.OUT_OF_RANGE, message))
+        cap = self.max_messages_per_contact_per_day
+        if cap is not None and not 1 <= cap <= MAX_CONTACT_CAP:
+            message = f"must be from 1 to {MAX_CONTACT_CAP} ({cap} given)"
+            errors.append(
+                error([*path, "maxMessagesPerContactPerDay"], ErrorCode.OUT_OF_RANGE, message)
+            )
+        return errors
 
 
 def company_of(email: str | None) -> str | None:

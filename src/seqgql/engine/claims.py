@@ -46,6 +46,7 @@ class DueRow(NamedTuple):
     body: str | None
     step_count: int
     next_wait: int | None  # the following step's wait, in minutes
+    rules: dict[str, Any] | None  # the sequence's (domain.rules.Ruleset)
 
 
 def _claim_query(due_ids: list[int]) -> sa.Select[Any]:
@@ -65,6 +66,7 @@ def _claim_query(due_ids: list[int]) -> sa.Select[Any]:
         "body": step.c.body,
         "step_count": step_count,
         "next_wait": following.c.wait_minutes,
+        "rules": sequences.c.rules,
     }
     assert tuple(columns) == DueRow._fields
     return (

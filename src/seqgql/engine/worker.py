@@ -30,9 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
 from seqgql.domain.kinds import WaitingFor
+from seqgql.domain.schedule import next_send_time
+from seqgql.domain.sequence import SendingWindow
 from seqgql.domain.status import Action
 from seqgql.engine.changes import change_claimed, resume_due
 from seqgql.engine.claims import DueRow, claim_due
+from seqgql.engine.contact_caps import ContactCaps
 from seqgql.engine.intents import GroupCommit, mark_sending, renew, take_back
 from seqgql.engine.limits import DailyLimits, next_day_opening
 from seqgql.engine.outcomes import Done, RetryRules, changes_status, record_outcomes
@@ -166,12 +169,20 @@ class Engine:
         """Status changes and waits; the messages the daily limits allow, to be sent."""
         limits = DailyLimits(ctx.now)
         await limits.load(conn, [row for row, _ in plan.sends])
+        caps = ContactCaps(ctx.now)
+        await caps.load(conn, [row for row, _ in plan.sends])
         sends = []
         waits = dict.fromkeys(plan.reschedule, WaitingFor.SENDING_WINDOW)
         for row, message in plan.sends:
-            if limits.take(row):
+            if not caps.take(row):
+                opening = next_send_time(caps.tomorrow(), _window(row), row.time_zone)
+                plan.reschedule[row.id] = opening
+                waits[row.id] = WaitingFor.CONTACT_DAILY_CAP
+                stats.held += 1
+            elif limits.take(row):
                 sends.append((row, message))
             else:
+                caps.give_back(row)
                 plan.reschedule[row.id] = next_day_opening(row, ctx.now)
                 waits[row.id] = WaitingFor.DAILY_LIMIT
                 stats.held += 1
@@ -292,3 +303,7 @@ class _Halt:
 
     def is_set(self) -> bool:
         return self.halted or (self.stop is not None and self.stop.is_set())
+
+
+def _window(row: DueRow) -> SendingWindow | None:
+    return SendingWindow.from_json(row.sending_window) if row.sending_window else None

@@ -398,7 +398,7 @@ _W = WaitingFor
 describe(
     WaitingFor,
     "WaitingFor",
-    "What an enrollment's next step waits for. The engine records the first five when it "
+    "What an enrollment's next step waits for. The engine records the first six when it "
     "schedules or defers a step (not guessed afterwards); the last two come from the "
     "enrollment's and the sequence's state.",
     {
@@ -407,6 +407,8 @@ describe(
         "the window's next opening, in the contact's time zone.",
         _W.DAILY_LIMIT: "The sender (the user who enrolled the contact) reached the "
         "sequence's daily limit: it goes in the next day's window.",
+        _W.CONTACT_DAILY_CAP: "The contact was sent the sequence rule's "
+        "`maxMessagesPerContactPerDay` today (UTC), by any sequence: it goes tomorrow.",
         _W.RETRY_BACKOFF: "The last attempt failed for a reason that may pass (the mail "
         "server was busy, a timeout): it is tried again after a backoff.",
         _W.TRANSPORT_UNAVAILABLE: "The transport is not usable (e.g. the SMTP login is "

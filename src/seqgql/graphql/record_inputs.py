@@ -88,12 +88,19 @@ class SequenceRulesInput:
         "sequence (default ENROLL).",
     )
 
+    max_messages_per_contact_per_day: int | None = strawberry.field(
+        default=None,
+        description="At most this many messages a day (UTC) to one contact, by any "
+        "sequence, before this sequence's steps wait for tomorrow (1 to 100); null: no cap.",
+    )
+
     def to_spec(self) -> Ruleset:
         return Ruleset(
             finish_on_reply=self.finish_on_reply,
             out_of_office_default_days=self.out_of_office_default_days,
             finish_company_on_reply=self.finish_company_on_reply,
             active_elsewhere=self.active_elsewhere,
+            max_messages_per_contact_per_day=self.max_messages_per_contact_per_day,
         )
 
 

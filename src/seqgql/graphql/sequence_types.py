@@ -110,6 +110,12 @@ class SequenceRules:
         "decides carries the rule's name, `activeElsewhere`."
     )
 
+    max_messages_per_contact_per_day: int | None = strawberry.field(
+        description="A step waits for the next day (`waitingFor: CONTACT_DAILY_CAP`) once "
+        "its contact was sent this many messages today (UTC), by any sequence: 1 to 100. "
+        "Null (the default): no cap."
+    )
+
     @classmethod
     def of(cls, rules: Ruleset) -> SequenceRules:
         return cls(
@@ -117,6 +123,7 @@ class SequenceRules:
             out_of_office_default_days=rules.out_of_office_default_days,
             finish_company_on_reply=rules.finish_company_on_reply,
             active_elsewhere=rules.active_elsewhere,
+            max_messages_per_contact_per_day=rules.max_messages_per_contact_per_day,
         )
 
 
