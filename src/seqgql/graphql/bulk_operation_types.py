@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.utils.str_converters import to_camel_case
 
+from seqgql.graphql.context import loaded
 from seqgql.graphql.enums import BulkActionKind, SkipReason
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.relay import (
@@ -54,10 +55,7 @@ class SkippedGroup:
         "in; null for the other reasons."
     )
     async def sequence(self, info: ContextInfo) -> SequenceType | None:
-        if self.sequence_pk is None:
-            return None
-        row = await info.context.loaders.sequences.load(self.sequence_pk)
-        return SequenceType.from_row(row) if row else None
+        return await loaded(info.context.loaders.sequences, self.sequence_pk, SequenceType.from_row)
 
     @classmethod
     def from_result(cls, group: SkippedGroupResult) -> SkippedGroup:
@@ -102,10 +100,7 @@ class BulkOperationType(Node):
         description="The user whose API token made the call; null if that user no longer exists."
     )
     async def actor(self, info: ContextInfo) -> UserType | None:
-        if self.actor_pk is None:
-            return None
-        row = await info.context.loaders.users.load(self.actor_pk)
-        return UserType.from_row(row) if row else None
+        return await loaded(info.context.loaders.users, self.actor_pk, UserType.from_row)
 
     @strawberry.field(
         description="The status changes it made, one per enrollment changed, in the order "

@@ -140,3 +140,16 @@ class Context:
     @property
     def workspace_id(self) -> int:
         return self.actor.workspace_id
+
+
+T = TypeVar("T")
+
+
+async def loaded(
+    loader: DataLoader[int, Row | None], pk: int | None, build: Callable[[Row], T]
+) -> T | None:
+    """The node a batch loader finds for ``pk`` (None: no id, or no such row)."""
+    if pk is None:
+        return None
+    row = await loader.load(pk)
+    return build(row) if row is not None else None

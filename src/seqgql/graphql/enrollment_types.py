@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from seqgql.graphql.activity_types import ActivityConnection, ActivityType
+from seqgql.graphql.context import loaded
 from seqgql.graphql.enums import EnrollmentOutcome, EnrollmentStatus, PhoneType, StatusReason
 from seqgql.graphql.next_send_types import NextSend, Schedule, next_send
 from seqgql.graphql.node import KNOWN_VALUE, ContextInfo, Node
@@ -214,10 +215,9 @@ class EnrollmentType(Node):
         "to; null otherwise."
     )
     async def moved_to(self, info: ContextInfo) -> EnrollmentType | None:
-        if self.moved_to_pk is None:
-            return None
-        row = await info.context.loaders.enrollments.load(self.moved_to_pk)
-        return EnrollmentType.from_row(row) if row else None
+        return await loaded(
+            info.context.loaders.enrollments, self.moved_to_pk, EnrollmentType.from_row
+        )
 
     @strawberry.field(description="What was sent and what came back, oldest first.")
     async def activities(

@@ -9,6 +9,7 @@ import strawberry
 
 from seqgql.domain import errors as domain_errors
 from seqgql.graphql.bulk_operation_types import BulkOperationType, SkippedGroup
+from seqgql.graphql.context import loaded
 from seqgql.graphql.enrollment_types import ContactType, EnrollmentType
 from seqgql.graphql.enums import ErrorCode, SkipReason
 from seqgql.graphql.group_types import GroupType
@@ -83,10 +84,9 @@ class RecordedOperation:
 
     @strawberry.field(description=BULK_OPERATION)
     async def bulk_operation(self, info: ContextInfo) -> BulkOperationType | None:
-        if self.operation_pk is None:
-            return None
-        row = await info.context.loaders.operations.load(self.operation_pk)
-        return BulkOperationType.from_row(row) if row else None
+        return await loaded(
+            info.context.loaders.operations, self.operation_pk, BulkOperationType.from_row
+        )
 
     @strawberry.field(
         description="The enrollments whose status the call changed, as they are now, lowest "

@@ -11,7 +11,7 @@ import strawberry
 from seqgql.domain.rules import Ruleset
 from seqgql.domain.sequence import SendingWindow as SendingWindowSpec
 from seqgql.events.log import EventCursor
-from seqgql.graphql.context import Context
+from seqgql.graphql.context import Context, loaded
 from seqgql.graphql.enums import ActiveElsewhere, EnrollmentStatus, StepChannel, Weekday
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.relay import Connection, global_id, listing_connection
@@ -168,10 +168,9 @@ class SequenceType(Node):
         "restartEnrollments); null for an original."
     )
     async def cloned_from(self, info: ContextInfo) -> SequenceType | None:
-        if self.cloned_from_pk is None:
-            return None
-        row = await info.context.loaders.sequences.load(self.cloned_from_pk)
-        return SequenceType.from_row(row) if row else None
+        return await loaded(
+            info.context.loaders.sequences, self.cloned_from_pk, SequenceType.from_row
+        )
 
     @strawberry.field(description="Its steps, in order.")
     async def steps(self, info: ContextInfo) -> list[Step]:

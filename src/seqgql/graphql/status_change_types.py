@@ -8,6 +8,7 @@ from datetime import datetime
 import strawberry
 
 from seqgql.events.log import EventCursor
+from seqgql.graphql.context import loaded
 from seqgql.graphql.enrollment_types import EnrollmentType
 from seqgql.graphql.enums import EnrollmentStatus, StatusReason
 from seqgql.graphql.node import ContextInfo
@@ -63,10 +64,7 @@ class EnrollmentStatusChange:
         "webhook's token user); null for the engine's changes and deleted users."
     )
     async def actor(self, info: ContextInfo) -> UserType | None:
-        if self.actor_pk is None:
-            return None
-        row = await info.context.loaders.users.load(self.actor_pk)
-        return UserType.from_row(row) if row else None
+        return await loaded(info.context.loaders.users, self.actor_pk, UserType.from_row)
 
     @classmethod
     def from_row(cls, row: Row) -> EnrollmentStatusChange:
