@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from seqgql.clock import FrozenClock
-from seqgql.domain.kinds import Weekday
+from seqgql.domain.kinds import Weekday, WhileActiveElsewhere
 from seqgql.domain.rules import Ruleset
 from seqgql.domain.selection import Selection
 from seqgql.domain.sequence import SendingWindow
 from seqgql.outbound.transport import ConfigurationError, TransientFailure
+from seqgql.persistence.tables import events
 from seqgql.services.enrollments import add_contacts, pause
 from seqgql.services.sequences import set_sequence_active
 from tests.helpers.bulk import enrollment_of, moment
@@ -142,3 +144,34 @@ async def test_a_contact_cap_holds_a_step_until_tomorrow(
 
 async def delivery_ids(delivery: Delivery, sequences: list[int], contact: int) -> list[int]:
     return [await enrollment_of(delivery.db, seq, contact) for seq in sequences]
+
+
+@pytest.mark.parametrize(("choice", "expected"), [
+    ("SKIP", ("NOT_SENT", "BLOCKED_BY_RULE")), ("PAUSE", ("PAUSED", "MANUAL")),
+])  # fmt: skip
+async def test_a_contact_active_elsewhere_is_kept_from_a_step_by_the_rule(
+    delivery: Delivery, clock: FrozenClock, choice: str, expected: tuple[str, str]
+) -> None:
+    other = await delivery.sequence()
+    guarded = await delivery.sequence(
+        rules=Ruleset(while_active_elsewhere=WhileActiveElsewhere(choice))
+    )
+    busy, free = await make_contacts(delivery.db, clock, delivery.actor, 2)
+    assert not (await add_contacts(delivery.db, clock, delivery.actor, other, [busy])).errors
+    added = await add_contacts(delivery.db, clock, delivery.actor, guarded, [busy, free])
+    assert not added.errors
+    kept, sent = await delivery_ids(delivery, [guarded], busy) + await delivery_ids(
+        delivery, [guarded], free
+    )
+    transport = ScriptedTransport()
+    await delivery.engine(transport).run_until_idle()
+    assert transport.accepted_for([kept, sent]) == [sent]  # the free contact's step went
+    states = await delivery.states([kept])
+    assert (states[kept].status, states[kept].reason) == expected
+    async with delivery.db.read() as conn:
+        rules = await conn.execute(
+            sa.select(events.c.rule).where(
+                events.c.enrollment_id == kept, events.c.to_status == expected[0]
+            )
+        )
+        assert [r.rule for r in rules] == ["whileActiveElsewhere"]

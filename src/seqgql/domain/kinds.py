@@ -140,6 +140,14 @@ class ActiveElsewhere(enum.StrEnum):
     MOVE = "MOVE"
 
 
+class WhileActiveElsewhere(enum.StrEnum):
+    """What the engine does with a step due for a contact active in another sequence."""
+
+    SEND = "SEND"
+    SKIP = "SKIP"
+    PAUSE = "PAUSE"
+
+
 class Unreachable(enum.StrEnum):
     """Why a message on a channel cannot reach a contact."""
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from seqgql.domain.errors import ErrorCode, UserError, error
-from seqgql.domain.kinds import ActiveElsewhere
+from seqgql.domain.kinds import ActiveElsewhere, WhileActiveElsewhere
 
 MAX_OUT_OF_OFFICE_DAYS = 365
 MAX_CONTACT_CAP = 100
@@ -33,6 +33,8 @@ class Ruleset:
     # what addContactsToSequence does with contacts active in another sequence, when the
     # call does not say
     active_elsewhere: ActiveElsewhere = ActiveElsewhere.ENROLL
+    # what the engine does with a step due for a contact active in another sequence
+    while_active_elsewhere: WhileActiveElsewhere = WhileActiveElsewhere.SEND
     # a step waits for the next day once its contact was sent this many messages today
     # (UTC), by any sequence; None: no cap
     max_messages_per_contact_per_day: int | None = None
@@ -47,6 +49,10 @@ class Ruleset:
         values = {k: v for k, v in (data or {}).items() if k in known}
         if "active_elsewhere" in values:
             values["active_elsewhere"] = ActiveElsewhere(values["active_elsewhere"])
+        if "while_active_elsewhere" in values:
+            values["while_active_elsewhere"] = WhileActiveElsewhere(
+                values["while_active_elsewhere"]
+            )
         return cls(**values)
 
     def errors(self, path: list[str | int]) -> list[UserError]:

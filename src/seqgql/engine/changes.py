@@ -34,6 +34,7 @@ async def change_claimed(
     reason: StatusReason | None,
     rows: list[DueRow],
     aside: dict[int, float],
+    rule_name: str | None = None,
 ) -> tuple[set[int], int]:
     """Change what can be changed now: the ids changed, and how many were deferred
     (their ids go ``aside``, with the moment until which they give way to other rows).
@@ -60,6 +61,7 @@ async def change_claimed(
         allowed_from=rule.allowed_from,
         to=rule.to_status,
         reason=reason or rule.to_reason,
+        rule=rule_name,
     )
     if changed != len(ids):  # changed by someone while their message was out
         log.info("%s changed %d of %d enrollments", action, changed, len(ids))

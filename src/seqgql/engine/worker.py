@@ -29,10 +29,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
-from seqgql.domain.kinds import WaitingFor
+from seqgql.domain.kinds import WaitingFor, WhileActiveElsewhere
 from seqgql.domain.schedule import next_send_time
 from seqgql.domain.sequence import SendingWindow
-from seqgql.domain.status import Action
+from seqgql.domain.status import Action, StatusReason
 from seqgql.engine.changes import change_claimed, resume_due
 from seqgql.engine.claims import DueRow, claim_due
 from seqgql.engine.contact_caps import ContactCaps
@@ -40,6 +40,7 @@ from seqgql.engine.intents import GroupCommit, mark_sending, renew, take_back
 from seqgql.engine.limits import DailyLimits, next_day_opening
 from seqgql.engine.outcomes import Done, RetryRules, changes_status, record_outcomes
 from seqgql.engine.planning import Plan, plan
+from seqgql.engine.rule_blocks import RULE, blocked_by_rule
 from seqgql.engine.stats import BatchStats, count_steps
 from seqgql.outbound.sending import Result, Stopping, deliver
 from seqgql.outbound.transport import QUICK_RETRY, OutboundMessage, RetryPolicy, Transport
@@ -167,6 +168,17 @@ class Engine:
         self, conn: AsyncConnection, ctx: ChangeContext, plan: Plan, stats: BatchStats
     ) -> list[tuple[DueRow, OutboundMessage]]:
         """Status changes and waits; the messages the daily limits allow, to be sent."""
+        blocked = await blocked_by_rule(conn, [row for row, _ in plan.sends])
+        if blocked:
+            held = {r.id for rows in blocked.values() for r in rows}
+            plan.sends = [(row, m) for row, m in plan.sends if row.id not in held]
+            for choice, (rule_action, rule_reason) in _RULE_CHANGES.items():
+                if kept := blocked.get(choice):
+                    changed, deferred = await change_claimed(
+                        conn, ctx, rule_action, rule_reason, kept, self._aside, rule_name=RULE
+                    )
+                    stats.not_sent += len(changed)
+                    stats.deferred += deferred
         limits = DailyLimits(ctx.now)
         await limits.load(conn, [row for row, _ in plan.sends])
         caps = ContactCaps(ctx.now)
@@ -307,3 +319,10 @@ class _Halt:
 
 def _window(row: DueRow) -> SendingWindow | None:
     return SendingWindow.from_json(row.sending_window) if row.sending_window else None
+
+
+# what the rule whileActiveElsewhere does to a step it keeps from sending
+_RULE_CHANGES = {
+    WhileActiveElsewhere.SKIP: (Action.SKIP_STEP, StatusReason.BLOCKED_BY_RULE),
+    WhileActiveElsewhere.PAUSE: (Action.PAUSE, StatusReason.MANUAL),
+}

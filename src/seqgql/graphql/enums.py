@@ -26,6 +26,7 @@ from seqgql.domain.kinds import (
     StepChannel,
     WaitingFor,
     Weekday,
+    WhileActiveElsewhere,
 )
 from seqgql.domain.selection import OrderDirection
 from seqgql.domain.selection import OrderField as EnrollmentOrderField
@@ -420,6 +421,22 @@ describe(
 )
 
 
+describe(
+    WhileActiveElsewhere,
+    "WhileActiveElsewhere",
+    "What the engine does with a step due for a contact ACTIVE, PAUSED or NOT_SENT in "
+    "another sequence (the sequence rule `whileActiveElsewhere`).",
+    {
+        WhileActiveElsewhere.SEND: "Send it anyway (the default).",
+        WhileActiveElsewhere.SKIP: "Do not send it: the enrollment becomes NOT_SENT, reason "
+        "BLOCKED_BY_RULE, its event naming the rule; resume it once the other sequence is "
+        "done.",
+        WhileActiveElsewhere.PAUSE: "Do not send it: the enrollment becomes PAUSED (MANUAL), "
+        "its event naming the rule.",
+    },
+)
+
+
 __all__ = [
     "ActiveElsewhere",
     "ActivityKind",
@@ -439,4 +456,5 @@ __all__ = [
     "StepChannel",
     "WaitingFor",
     "Weekday",
+    "WhileActiveElsewhere",
 ]

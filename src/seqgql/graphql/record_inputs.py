@@ -7,7 +7,13 @@ import strawberry
 from seqgql.domain.rules import Ruleset
 from seqgql.domain.sequence import SendingWindow as WindowSpec
 from seqgql.domain.sequence import StepSpec
-from seqgql.graphql.enums import ActiveElsewhere, PhoneType, StepChannel, Weekday
+from seqgql.graphql.enums import (
+    ActiveElsewhere,
+    PhoneType,
+    StepChannel,
+    Weekday,
+    WhileActiveElsewhere,
+)
 
 
 @strawberry.input(description="One step of a sequence; its position is its place in the list.")
@@ -88,6 +94,11 @@ class SequenceRulesInput:
         "sequence (default ENROLL).",
     )
 
+    while_active_elsewhere: WhileActiveElsewhere = strawberry.field(
+        default=WhileActiveElsewhere.SEND,
+        description="What the engine does with a step due for a contact active in another "
+        "sequence (default SEND).",
+    )
     max_messages_per_contact_per_day: int | None = strawberry.field(
         default=None,
         description="At most this many messages a day (UTC) to one contact, by any "
@@ -100,6 +111,7 @@ class SequenceRulesInput:
             out_of_office_default_days=self.out_of_office_default_days,
             finish_company_on_reply=self.finish_company_on_reply,
             active_elsewhere=self.active_elsewhere,
+            while_active_elsewhere=self.while_active_elsewhere,
             max_messages_per_contact_per_day=self.max_messages_per_contact_per_day,
         )
 

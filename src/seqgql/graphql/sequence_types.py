@@ -12,7 +12,13 @@ from seqgql.domain.rules import Ruleset
 from seqgql.domain.sequence import SendingWindow as SendingWindowSpec
 from seqgql.events.log import EventCursor
 from seqgql.graphql.context import Context, loaded
-from seqgql.graphql.enums import ActiveElsewhere, EnrollmentStatus, StepChannel, Weekday
+from seqgql.graphql.enums import (
+    ActiveElsewhere,
+    EnrollmentStatus,
+    StepChannel,
+    Weekday,
+    WhileActiveElsewhere,
+)
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.relay import Connection, global_id, listing_connection
 from seqgql.graphql.step_count_types import EndedCounts, StepCount, step_count_list
@@ -110,6 +116,12 @@ class SequenceRules:
         "decides carries the rule's name, `activeElsewhere`."
     )
 
+    while_active_elsewhere: WhileActiveElsewhere = strawberry.field(
+        description="What the engine does with a step due for a contact ACTIVE, PAUSED or "
+        "NOT_SENT in another sequence: send it (the default), skip it (NOT_SENT, "
+        "BLOCKED_BY_RULE) or pause the enrollment; the event's `rule` is "
+        "`whileActiveElsewhere`."
+    )
     max_messages_per_contact_per_day: int | None = strawberry.field(
         description="A step waits for the next day (`waitingFor: CONTACT_DAILY_CAP`) once "
         "its contact was sent this many messages today (UTC), by any sequence: 1 to 100. "
@@ -123,6 +135,7 @@ class SequenceRules:
             out_of_office_default_days=rules.out_of_office_default_days,
             finish_company_on_reply=rules.finish_company_on_reply,
             active_elsewhere=rules.active_elsewhere,
+            while_active_elsewhere=rules.while_active_elsewhere,
             max_messages_per_contact_per_day=rules.max_messages_per_contact_per_day,
         )
 
