@@ -22,7 +22,7 @@ from seqgql.services.enrollments.bulk_action import (
     transition_action,
 )
 from seqgql.services.enrollments.operation import BulkOperation
-from seqgql.services.enrollments.resolution import resolve_selection
+from seqgql.services.enrollments.resolution import resolve_selection, skip_where
 from seqgql.services.enrollments.results import BulkResult, Skips
 
 e = enrollments.c
@@ -92,10 +92,7 @@ async def _add_to_group(op: BulkOperation, options: GroupOptions) -> BulkResult:
     )
     already = sa.and_(resolved.predicate, member)
     skips = Skips()
-    skipped_count = (await conn.execute(sa.select(sa.func.count()).where(already))).scalar_one()
-    if skipped_count:
-        sample = await conn.execute(sa.select(e.id).where(already).order_by(e.id).limit(100))
-        skips.add(SkipReason.ALREADY_IN_GROUP, skipped_count, [r.id for r in sample])
+    await skip_where(conn, already, SkipReason.ALREADY_IN_GROUP, skips)
     new_members = (
         sa.select(
             sa.literal(group_id, sa.BigInteger),

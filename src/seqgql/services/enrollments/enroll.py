@@ -31,6 +31,7 @@ from seqgql.domain.status import (
 from seqgql.persistence.tables import contacts, enrollments, events, steps
 from seqgql.services.enrollments.bulk_action import BulkAction, check_step
 from seqgql.services.enrollments.operation import BulkOperation
+from seqgql.services.enrollments.resolution import skip_where
 from seqgql.services.enrollments.results import BulkResult, Skips
 from seqgql.services.enrollments.transitions import (
     change_status,
@@ -226,10 +227,14 @@ async def enroll_in(
     in_sequence = sa.and_(e.sequence_id == sequence_id, e.contact_id.in_(contact_ids))
     enrolled = sa.and_(in_sequence, e.status.in_(sorted(ENROLLED_STATUSES)))
     done = sa.and_(in_sequence, e.status.in_(sorted(transition(Action.REENROLL).allowed_from)))
-    await _skip(op, enrolled, SkipReason.ALREADY_ENROLLED, skips)
+    await skip_where(
+        op.conn, enrolled, SkipReason.ALREADY_ENROLLED, skips, of=e.contact_id, kind="Contact"
+    )
     if start_at_step is None:
         exhausted = sa.and_(done, e.last_sent_step >= step_count)
-        await _skip(op, exhausted, SkipReason.ALL_STEPS_SENT, skips)
+        await skip_where(
+            op.conn, exhausted, SkipReason.ALL_STEPS_SENT, skips, of=e.contact_id, kind="Contact"
+        )
         restartable = sa.and_(done, e.last_sent_step < step_count)
         restart_step: Any = e.last_sent_step + 1
     else:  # the step asked for, sent before or not
@@ -336,14 +341,3 @@ async def enroll_in(
         conn, op.change, sequence_id, base, sa.and_(in_sequence, no_events_yet)
     )
     return changed, skips
-
-
-async def _skip(
-    op: BulkOperation, predicate: sa.ColumnElement[bool], reason: SkipReason, skips: Skips
-) -> None:
-    count = (await op.conn.execute(sa.select(sa.func.count()).where(predicate))).scalar_one()
-    if count:
-        sample = await op.conn.execute(
-            sa.select(e.contact_id).where(predicate).order_by(e.contact_id).limit(100)
-        )
-        skips.add(reason, count, [r.contact_id for r in sample], kind="Contact")

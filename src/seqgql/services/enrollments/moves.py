@@ -16,7 +16,8 @@ from seqgql.persistence.tables import enrollments
 from seqgql.services.enrollments.bulk_action import BulkAction, check_step, select_for
 from seqgql.services.enrollments.enroll import enroll_in, remove_as_moved
 from seqgql.services.enrollments.operation import BulkOperation
-from seqgql.services.enrollments.results import MAX_SKIPPED_IDS, BulkResult, Skips
+from seqgql.services.enrollments.resolution import skip_where
+from seqgql.services.enrollments.results import BulkResult
 from seqgql.services.enrollments.transitions import change_status, lock_sequences
 from seqgql.services.sequences.catalog import require_sequence
 
@@ -48,7 +49,7 @@ async def _move_to_step(op: BulkOperation, options: StepMoveOptions) -> BulkResu
         e.status.in_(sorted(rule.allowed_from)),
         e.current_step == options.step,
     )
-    await skip_where(op, there, SkipReason.ALREADY_AT_STEP, skips)
+    await skip_where(op.conn, there, SkipReason.ALREADY_AT_STEP, skips)
     changed = await change_status(
         op.conn,
         op.change,
@@ -94,19 +95,9 @@ async def _move(op: BulkOperation, options: MoveOptions) -> BulkResult:
         (in_target, SkipReason.ALREADY_ENROLLED),
         (~in_target, SkipReason.ALL_STEPS_SENT),
     ):
-        await skip_where(op, sa.and_(left, why), reason, skips)
+        await skip_where(op.conn, sa.and_(left, why), reason, skips)
     return BulkResult(changed_count=moved, skipped=skips.groups())
 
 
 move_to_step = BulkAction(BulkActionKind.MOVE_STEP, StepMoveOptions, _move_to_step)
 move = BulkAction(BulkActionKind.MOVE, MoveOptions, _move)
-
-
-async def skip_where(
-    op: BulkOperation, where: sa.ColumnElement[bool], reason: SkipReason, skips: Skips
-) -> None:
-    """Report the enrollments matching ``where`` as skipped for ``reason``."""
-    count = (await op.conn.execute(sa.select(sa.func.count()).where(where))).scalar_one()
-    if count:
-        sample = sa.select(e.id).where(where).order_by(e.id).limit(MAX_SKIPPED_IDS)
-        skips.add(reason, count, [r.id for r in await op.conn.execute(sample)])

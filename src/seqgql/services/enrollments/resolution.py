@@ -183,3 +183,20 @@ async def sample_ids(
     for row in rows:
         found.setdefault(EnrollmentStatus(row.status), []).append(row.id)
     return found
+
+
+async def skip_where(
+    conn: AsyncConnection,
+    where: sa.ColumnElement[bool],
+    reason: SkipReason,
+    skips: Skips,
+    *,
+    of: sa.ColumnElement[int] = e.id,
+    kind: str = "Enrollment",
+) -> None:
+    """Report what matches ``where`` as skipped for ``reason``: how many, and up to 100
+    ids (of ``of``: the enrollments, or their contacts with ``kind="Contact"``)."""
+    count = (await conn.execute(sa.select(sa.func.count()).where(where))).scalar_one()
+    if count:
+        sample = sa.select(of).where(where).order_by(of).limit(MAX_SKIPPED_IDS)
+        skips.add(reason, count, [r[0] for r in await conn.execute(sample)], kind=kind)

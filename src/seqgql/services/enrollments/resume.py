@@ -21,7 +21,7 @@ from seqgql.persistence.tables import activities, contacts, enrollments, steps
 from seqgql.persistence.types import UTCDateTime
 from seqgql.services.enrollments.bulk_action import BulkAction, check_step, in_future, select_for
 from seqgql.services.enrollments.operation import BulkOperation
-from seqgql.services.enrollments.resolution import ResolvedSelection
+from seqgql.services.enrollments.resolution import ResolvedSelection, skip_where
 from seqgql.services.enrollments.results import MAX_SKIPPED_IDS, BulkResult, Skips
 from seqgql.services.enrollments.transitions import change_status
 
@@ -129,12 +129,7 @@ async def _schedule(op: BulkOperation, selection: Selection, resume_at: datetime
     resolved, skips = await select_for(op, selection, Action.RESUME)
     retries = transition(Action.RESUME).if_reachable
     retried = sa.and_(resolved.predicate, e.status.in_(sorted(retries)))
-    count = (await op.conn.execute(sa.select(sa.func.count()).where(retried))).scalar_one()
-    if count:
-        sample = await op.conn.execute(
-            sa.select(e.id).where(retried).order_by(e.id).limit(MAX_SKIPPED_IDS)
-        )
-        skips.add(SkipReason.INVALID_TRANSITION, count, [r.id for r in sample])
+    await skip_where(op.conn, retried, SkipReason.INVALID_TRANSITION, skips)
     paused = sa.and_(resolved.predicate, e.status == EnrollmentStatus.PAUSED)
     result = await op.conn.execute(
         enrollments.update()

@@ -18,8 +18,8 @@ from seqgql.domain.kinds import ActivityKind, BulkActionKind
 from seqgql.domain.status import EnrollmentStatus, SkipReason, StatusReason
 from seqgql.persistence.tables import activities, bulk_operations, enrollments, events
 from seqgql.services.enrollments.bulk_action import BulkAction
-from seqgql.services.enrollments.moves import skip_where
 from seqgql.services.enrollments.operation import BulkOperation
+from seqgql.services.enrollments.resolution import skip_where
 from seqgql.services.enrollments.results import BulkResult, Skips
 from seqgql.services.enrollments.resume import kept_wait
 from seqgql.services.enrollments.transitions import change_status, lock_sequences
@@ -85,7 +85,7 @@ async def _undo(op: BulkOperation, options: UndoOptions) -> BulkResult:
     ]
     await lock_sequences(conn, sequence_ids)
     skips = Skips()
-    await skip_where(op, sa.and_(e.id.in_(touched), ~unchanged), SkipReason.CHANGED_SINCE, skips)
+    await skip_where(conn, sa.and_(e.id.in_(touched), ~unchanged), SkipReason.CHANGED_SINCE, skips)
 
     def earlier(column: str) -> sa.ScalarSelect[Any]:
         return event_of(column, first=True)
