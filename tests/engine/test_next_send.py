@@ -5,6 +5,7 @@ turned off) (issue 12, point 6)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,9 @@ from seqgql.persistence.tables import events
 from seqgql.services.enrollments import add_contacts, pause
 from seqgql.services.sequences import set_sequence_active
 from tests.helpers.bulk import enrollment_of, moment
-from tests.helpers.engine import DAY, EMAILS, Delivery, ScriptedTransport
+from tests.helpers.engine import (
+    DAY, EMAILS, Delivery, GatedTransport, ScriptedTransport, run_at_once,
+)  # fmt: skip
 from tests.helpers.factories import gid, make_contacts
 from tests.helpers.graphql_client import GraphQLClient
 
@@ -175,3 +178,45 @@ async def test_a_contact_active_elsewhere_is_kept_from_a_step_by_the_rule(
             )
         )
         assert [r.rule for r in rules] == ["whileActiveElsewhere"]
+
+
+@pytest.mark.postgres_only
+async def test_workers_sending_at_once_never_exceed_a_contact_cap(
+    delivery: Delivery, database_url: str, clock: FrozenClock
+) -> None:
+    capped = [
+        await delivery.sequence(rules=Ruleset(max_messages_per_contact_per_day=2)) for _ in range(8)
+    ]
+    (contact,) = await make_contacts(delivery.db, clock, delivery.actor, 1)
+    for seq in capped:
+        assert not (await add_contacts(delivery.db, clock, delivery.actor, seq, [contact])).errors
+    ids = await delivery_ids(delivery, capped, contact)
+    transports = [ScriptedTransport(pause=True) for _ in range(4)]
+    await run_at_once(database_url, clock, transports, connect_first=True, batch_size=1)
+    sent = [pk for t in transports for pk in t.accepted_for(ids)]
+    assert len(sent) == 2 and len(await delivery.sent_steps(ids)) == 2
+    waiting = [s.waiting_for for pk, s in (await delivery.states(ids)).items() if pk not in sent]
+    assert waiting == ["CONTACT_DAILY_CAP"] * 6
+
+
+async def test_a_message_in_flight_counts_against_a_contact_cap(
+    delivery: Delivery, clock: FrozenClock
+) -> None:
+    first, second = [
+        await delivery.sequence(rules=Ruleset(max_messages_per_contact_per_day=1)) for _ in range(2)
+    ]
+    (contact,) = await make_contacts(delivery.db, clock, delivery.actor, 1)
+    assert not (await add_contacts(delivery.db, clock, delivery.actor, first, [contact])).errors
+    out = await delivery_ids(delivery, [first], contact)
+    gated = GatedTransport(signal_after=1)
+    running = asyncio.create_task(delivery.engine(gated).run_until_idle())
+    await asyncio.wait_for(gated.all_in_flight.wait(), 10)  # taken, not yet recorded as SENT
+    assert not (await add_contacts(delivery.db, clock, delivery.actor, second, [contact])).errors
+    held = await delivery_ids(delivery, [second], contact)
+    other = ScriptedTransport()
+    await delivery.engine(other).run_until_idle()
+    assert other.accepted_for(held) == []
+    assert (await delivery.states(held))[held[0]].waiting_for == "CONTACT_DAILY_CAP"
+    gated.gate.set()
+    await running
+    assert [m.enrollment_id for m in gated.accepted] == out

@@ -51,6 +51,7 @@ class State:
     last_sent_step: int
     next_run_at: datetime | None
     send_attempts: int
+    waiting_for: str | None = None
 
 
 Change = tuple[int, str, str | None, str, str | None]
@@ -111,11 +112,13 @@ class Delivery:
         async with self.db.read() as conn:
             rows = await conn.execute(
                 sa.select(e.id, e.status, e.reason, e.current_step, e.last_sent_step,
-                          e.next_run_at, e.send_attempts).where(e.id.in_(ids))
+                          e.next_run_at, e.send_attempts, e.waiting_for)
+                .where(e.id.in_(ids))
             )  # fmt: skip
             return {
                 r.id: State(str(r.status), None if r.reason is None else str(r.reason),
-                            r.current_step, r.last_sent_step, r.next_run_at, r.send_attempts)
+                            r.current_step, r.last_sent_step, r.next_run_at, r.send_attempts,
+                            None if r.waiting_for is None else str(r.waiting_for))
                 for r in rows
             }  # fmt: skip
 

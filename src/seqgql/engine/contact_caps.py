@@ -1,10 +1,13 @@
 """The sequence rule `maxMessagesPerContactPerDay`: a step waits for the next day once its
 contact was sent that many messages today (UTC), by any sequence.
 
-Today's count is read from the contact's SENT activities (one grouped statement per batch,
-only when a claimed row's sequence has the rule), plus what this batch takes. Two workers
-sending to the same contact at the same instant from different sequences may both pass:
-the cap holds per worker, not across them."""
+Today's count is the contact's SENT activities of the day plus its messages in flight (a
+step another worker has taken and is sending: ``sending_key`` set, recorded as SENT in the
+same transaction that clears it), read in two grouped statements per batch, only when a
+claimed row's sequence has the rule, plus what this batch takes. On PostgreSQL a batch
+first takes a transaction lock per capped contact (in id order, so workers never
+deadlock): workers sending to the same contact at once take turns, and the cap holds
+across them. SQLite has one writer at a time, which does the same."""
 
 from __future__ import annotations
 
@@ -19,6 +22,15 @@ from seqgql.domain.kinds import ActivityKind
 from seqgql.domain.rules import Ruleset
 from seqgql.engine.claims import DueRow
 from seqgql.persistence.tables import activities, enrollments
+
+
+# pg_advisory_xact_lock(namespace, key): the namespace keeps these locks apart from any
+# other advisory lock; ids beyond 32 bits share a key (a wait, never a wrong count)
+_LOCK_NAMESPACE = 0x5E9C
+_LOCK_CONTACTS = sa.text(
+    "SELECT count(pg_advisory_xact_lock(:ns, CAST(c % 2147483647 AS integer))) "
+    "FROM unnest(CAST(:ids AS bigint[])) AS c"
+)
 
 
 def _cap(row: DueRow) -> int | None:
@@ -37,20 +49,33 @@ class ContactCaps:
         self.sent: dict[int, int] = defaultdict(int)
 
     async def load(self, conn: AsyncConnection, rows: Iterable[DueRow]) -> None:
-        """Read today's sends to the contacts of the capped rows."""
-        contacts = sorted({r.contact_id for r in rows if _cap(r) is not None})
+        """Lock the contacts of the capped rows and read what they were sent today."""
+        batch = list(rows)
+        contacts = sorted({r.contact_id for r in batch if _cap(r) is not None})
         if not contacts:
             return
+        if conn.dialect.name == "postgresql":
+            await conn.execute(_LOCK_CONTACTS, {"ns": _LOCK_NAMESPACE, "ids": contacts})
         e, a = enrollments.c, activities.c
-        counted = await conn.execute(
-            sa.select(e.contact_id, sa.func.count())
+        sent_today = (
+            sa.select(e.contact_id)
             .select_from(activities.join(enrollments, e.id == a.enrollment_id))
             .where(
                 e.contact_id.in_(contacts),
                 a.kind == ActivityKind.SENT,
                 a.at >= start_of_day(self.now),
             )
-            .group_by(e.contact_id)
+        )
+        in_flight = sa.select(e.contact_id).where(
+            e.contact_id.in_(contacts),
+            e.sending_key.is_not(None),
+            e.id.not_in([r.id for r in batch]),  # a lapsed lease of this batch: retaken
+        )
+        # one statement, one snapshot: a send recorded meanwhile is counted once, either
+        # still in flight or already SENT
+        both = sa.union_all(sent_today, in_flight).subquery()
+        counted = await conn.execute(
+            sa.select(both.c.contact_id, sa.func.count()).group_by(both.c.contact_id)
         )
         for contact_id, count in counted:
             self.sent[contact_id] = count
