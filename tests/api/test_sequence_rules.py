@@ -174,3 +174,47 @@ async def test_the_active_elsewhere_rule_decides_when_the_call_does_not(
     assert {(e["node"]["toStatus"], e["node"]["rule"]) for e in events["events"]["edges"]} == {
         ("ACTIVE", None), ("REMOVED", None),
     }  # fmt: skip
+
+
+LIMITS = "sequence { dailyLimitPerSender rules { dailyLimitPerSender } } userErrors { field code }"
+
+
+async def test_the_per_sender_daily_limit_is_one_of_the_rules(
+    gql: GraphQLClient, db: Database, workspace: Workspace
+) -> None:
+    name = {"name": "Limited", "steps": STEPS}
+    made = await mutate(
+        gql, "createSequence", {**name, "rules": {"dailyLimitPerSender": 30}}, LIMITS
+    )
+    assert made == {
+        "sequence": {"dailyLimitPerSender": 30, "rules": {"dailyLimitPerSender": 30}},
+        "userErrors": [],
+    }
+    seq = (await mutate(gql, "createSequence", name, "sequence { id }"))["sequence"]["id"]
+
+    async def update(**fields: Any) -> dict[str, Any]:
+        return await mutate(gql, "updateSequence", {"sequenceId": seq, **fields}, LIMITS)
+
+    assert (await update(rules={"dailyLimitPerSender": 5}))["sequence"]["dailyLimitPerSender"] == 5
+    # rules without the limit leave it as it is; the sequence's own field changes it too
+    assert (await update(rules={"finishOnReply": False}))["sequence"]["rules"] == {
+        "dailyLimitPerSender": 5
+    }
+    assert (await update(dailyLimitPerSender=7))["sequence"]["rules"] == {"dailyLimitPerSender": 7}
+    assert (await update(rules={"dailyLimitPerSender": None}))["sequence"] == {
+        "dailyLimitPerSender": None, "rules": {"dailyLimitPerSender": None},
+    }  # fmt: skip
+    same = await update(dailyLimitPerSender=9, rules={"dailyLimitPerSender": 9})
+    assert same["sequence"]["dailyLimitPerSender"] == 9
+    before = await snapshot(db, workspace.actor.workspace_id)
+    for fields, code in [
+        ({"dailyLimitPerSender": 9, "rules": {"dailyLimitPerSender": 10}}, "INVALID"),
+        ({"rules": {"dailyLimitPerSender": 0}}, "OUT_OF_RANGE"),
+        ({"rules": {"dailyLimitPerSender": 10**6}}, "OUT_OF_RANGE"),
+    ]:
+        refused = await update(**fields)
+        assert refused["userErrors"] == [
+            {"field": ["input", "rules", "dailyLimitPerSender"], "code": code}
+        ]
+        assert refused["sequence"] is None
+    assert await snapshot(db, workspace.actor.workspace_id) == before

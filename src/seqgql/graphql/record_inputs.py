@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.types.unset import UnsetType
 
+from seqgql.domain.errors import ErrorCode, UserError, error
 from seqgql.domain.rules import Ruleset
 from seqgql.domain.sequence import SendingWindow as WindowSpec
-from seqgql.domain.sequence import StepSpec
+from seqgql.domain.sequence import StepSpec, check_daily_limit
 from seqgql.graphql.enums import (
     ActiveElsewhere,
     PhoneType,
@@ -104,6 +106,13 @@ class SequenceRulesInput:
         description="At most this many messages a day (UTC) to one contact, by any "
         "sequence, before this sequence's steps wait for tomorrow (1 to 100); null: no cap.",
     )
+    daily_limit_per_sender: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The sequence's per-sender daily limit, the same setting as the "
+        "sequence input's `dailyLimitPerSender` (give it in one place, or the same value in "
+        "both): " + DAILY_LIMIT_DESCRIPTION + " null removes it; left out: unchanged (no "
+        "limit for a new sequence).",
+    )
 
     def to_spec(self) -> Ruleset:
         return Ruleset(
@@ -114,6 +123,23 @@ class SequenceRulesInput:
             while_active_elsewhere=self.while_active_elsewhere,
             max_messages_per_contact_per_day=self.max_messages_per_contact_per_day,
         )
+
+
+def chosen_daily_limit(
+    given: int | UnsetType | None, rules: SequenceRulesInput | None
+) -> int | UnsetType | UserError | None:
+    """The daily limit per sender an input sets (UNSET: none given), from the sequence
+    input or its rules; an error if the two give different values."""
+    in_rules = strawberry.UNSET if rules is None else rules.daily_limit_per_sender
+    if isinstance(in_rules, UnsetType):
+        return given
+    path: list[str | int] = ["input", "rules", "dailyLimitPerSender"]
+    if not isinstance(given, UnsetType) and given != in_rules:
+        message = f"differs from input.dailyLimitPerSender ({given}); give it in one place"
+        return error(path, ErrorCode.INVALID, message)
+    for refused in check_daily_limit(in_rules, path):
+        return refused
+    return in_rules
 
 
 @strawberry.input(description="A new sequence: its name, steps and sending rules.")

@@ -127,9 +127,15 @@ class SequenceRules:
         "its contact was sent this many messages today (UTC), by any sequence: 1 to 100. "
         "Null (the default): no cap."
     )
+    daily_limit_per_sender: int | None = strawberry.field(
+        description="At most this many steps sent per sender (the user who enrolled the "
+        "contact) per day; over it, a step waits for the next day (`waitingFor: "
+        "DAILY_LIMIT`). The same setting as the sequence's `dailyLimitPerSender`. Null: no "
+        "limit."
+    )
 
     @classmethod
-    def of(cls, rules: Ruleset) -> SequenceRules:
+    def of(cls, rules: Ruleset, daily_limit_per_sender: int | None) -> SequenceRules:
         return cls(
             finish_on_reply=rules.finish_on_reply,
             out_of_office_default_days=rules.out_of_office_default_days,
@@ -137,6 +143,7 @@ class SequenceRules:
             active_elsewhere=rules.active_elsewhere,
             while_active_elsewhere=rules.while_active_elsewhere,
             max_messages_per_contact_per_day=rules.max_messages_per_contact_per_day,
+            daily_limit_per_sender=daily_limit_per_sender,
         )
 
 
@@ -225,7 +232,7 @@ class SequenceType(Node):
             archived=row.archived,
             active=row.active,
             reply_window_minutes=row.reply_window_minutes,
-            rules=SequenceRules.of(Ruleset.from_json(row.rules)),
+            rules=SequenceRules.of(Ruleset.from_json(row.rules), row.daily_limit_per_sender),
             sending_window=SendingWindow.from_json(row.sending_window)
             if row.sending_window
             else None,

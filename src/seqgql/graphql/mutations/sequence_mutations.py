@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry.types.unset import UnsetType
 
+from seqgql.domain.errors import UserError
 from seqgql.graphql.context import Context
 from seqgql.graphql.inputs import IdDecoder
 from seqgql.graphql.node import ContextInfo
@@ -18,6 +20,7 @@ from seqgql.graphql.record_inputs import (
     CreateSequenceInput,
     DeactivateSequenceInput,
     UpdateSequenceInput,
+    chosen_daily_limit,
 )
 from seqgql.graphql.sequence_types import SequenceType
 from seqgql.services import sequences
@@ -53,6 +56,10 @@ class SequenceMutations:
         input: Annotated[CreateSequenceInput, strawberry.argument(description="The new sequence.")],
     ) -> SequencePayload:
         ctx = info.context
+        given = input.daily_limit_per_sender  # null: none (for a new sequence, as if left out)
+        limit = chosen_daily_limit(strawberry.UNSET if given is None else given, input.rules)
+        if isinstance(limit, UserError):
+            return SequencePayload.refused([limit])
         result = await sequences.create_sequence(
             ctx.db,
             ctx.clock,
@@ -61,7 +68,7 @@ class SequenceMutations:
             step_specs=[s.to_spec() for s in input.steps],
             window=input.sending_window.to_spec() if input.sending_window else None,
             reply_window_minutes=input.reply_window_minutes,
-            daily_limit_per_sender=input.daily_limit_per_sender,
+            daily_limit_per_sender=None if isinstance(limit, UnsetType) else limit,
             rules=input.rules.to_spec() if input.rules else None,
         )
         return await _payload(ctx, result)
@@ -83,6 +90,9 @@ class SequenceMutations:
         if isinstance(pk, SequencePayload):
             return pk
         window = input.sending_window
+        limit = chosen_daily_limit(input.daily_limit_per_sender, input.rules)
+        if isinstance(limit, UserError):
+            return SequencePayload.refused([limit])
         result = await sequences.update_sequence(
             ctx.db,
             ctx.clock,
@@ -92,11 +102,7 @@ class SequenceMutations:
             step_specs=[s.to_spec() for s in input.steps] if input.steps is not None else None,
             window=UNSET if window is strawberry.UNSET else (window.to_spec() if window else None),
             reply_window_minutes=input.reply_window_minutes,
-            daily_limit_per_sender=(
-                UNSET
-                if input.daily_limit_per_sender is strawberry.UNSET
-                else input.daily_limit_per_sender
-            ),
+            daily_limit_per_sender=UNSET if isinstance(limit, UnsetType) else limit,
             rules=input.rules.to_spec() if input.rules else None,
         )
         return await _payload(ctx, result)
