@@ -150,7 +150,7 @@ async def delivery_ids(delivery: Delivery, sequences: list[int], contact: int) -
 
 
 @pytest.mark.parametrize(("choice", "expected"), [
-    ("SKIP", ("NOT_SENT", "BLOCKED_BY_RULE")), ("PAUSE", ("PAUSED", "MANUAL")),
+    ("SKIP", ("NOT_SENT", "BLOCKED_BY_RULE")), ("PAUSE", ("PAUSED", "ACTIVE_IN_OTHER_SEQUENCE")),
 ])  # fmt: skip
 async def test_a_contact_active_elsewhere_is_kept_from_a_step_by_the_rule(
     delivery: Delivery, clock: FrozenClock, choice: str, expected: tuple[str, str]
@@ -220,3 +220,60 @@ async def test_a_message_in_flight_counts_against_a_contact_cap(
     gated.gate.set()
     await running
     assert [m.enrollment_id for m in gated.accepted] == out
+
+
+async def test_a_pause_of_the_rule_ends_once_the_contact_is_in_no_other_sequence(
+    delivery: Delivery, clock: FrozenClock, gql: GraphQLClient
+) -> None:
+    other = await delivery.sequence()
+    guarded = await delivery.sequence(
+        rules=Ruleset(while_active_elsewhere=WhileActiveElsewhere.PAUSE)
+    )
+    (contact,) = await make_contacts(delivery.db, clock, delivery.actor, 1)
+    for seq in (other, guarded):
+        assert not (await add_contacts(delivery.db, clock, delivery.actor, seq, [contact])).errors
+    busy, kept = await delivery_ids(delivery, [other, guarded], contact)
+    transport = ScriptedTransport()
+    engine = delivery.engine(transport)
+    await engine.run_until_idle()
+    assert transport.accepted_for([busy, kept]) == [busy]
+    assert (await delivery.states([kept]))[kept].reason == "ACTIVE_IN_OTHER_SEQUENCE"
+    clock.advance(timedelta(hours=1))
+    await engine.run_until_idle()  # still busy in the other sequence: still paused
+    assert (await delivery.states([kept]))[kept].status == "PAUSED"
+    finished = await gql.execute(
+        """mutation($id: ID!) { finishEnrollments(input: {selection: {ids: [$id]},
+        reason: MEETING_BOOKED}) { changedCount } }""",
+        {"id": gid("Enrollment", busy)},
+    )
+    assert finished["finishEnrollments"]["changedCount"] == 1
+    await engine.run_until_idle()
+    assert transport.accepted_for([busy, kept]) == [busy, kept]  # resumed, its step sent
+    assert (await delivery.states([kept]))[kept].status == "ACTIVE"
+    async with delivery.db.read() as conn:
+        changes = await conn.execute(
+            sa.select(events.c.from_status, events.c.to_status, events.c.rule)
+            .where(events.c.enrollment_id == kept, events.c.from_status.is_not(None))
+            .order_by(events.c.id)
+        )
+        assert [tuple(map(str, r)) for r in changes] == [
+            ("ACTIVE", "PAUSED", "whileActiveElsewhere"),
+            ("PAUSED", "ACTIVE", "whileActiveElsewhere"),
+        ]
+
+
+async def test_two_sequences_pausing_for_each_other_never_both_wait(
+    delivery: Delivery, clock: FrozenClock
+) -> None:
+    rules = Ruleset(while_active_elsewhere=WhileActiveElsewhere.PAUSE)
+    first, second = [await delivery.sequence(rules=rules) for _ in range(2)]
+    (contact,) = await make_contacts(delivery.db, clock, delivery.actor, 1)
+    for seq in (first, second):
+        assert not (await add_contacts(delivery.db, clock, delivery.actor, seq, [contact])).errors
+    ids = await delivery_ids(delivery, [first, second], contact)
+    transport = ScriptedTransport()
+    await delivery.engine(transport).run_until_idle()
+    states = await delivery.states(ids)
+    # the first due pauses for the other; the other, no longer facing a busy contact, sends
+    assert sorted(s.status for s in states.values()) == ["ACTIVE", "PAUSED"]
+    assert len(transport.accepted_for(ids)) == 1

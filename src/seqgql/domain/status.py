@@ -26,6 +26,7 @@ class StatusReason(enum.StrEnum):
     # PAUSED
     MANUAL = "MANUAL"
     OUT_OF_OFFICE = "OUT_OF_OFFICE"
+    ACTIVE_IN_OTHER_SEQUENCE = "ACTIVE_IN_OTHER_SEQUENCE"
     # FINISHED
     REPLIED = "REPLIED"
     MEETING_BOOKED = "MEETING_BOOKED"
@@ -63,7 +64,9 @@ class FinishReason(enum.StrEnum):
 
 REASONS_BY_STATUS: dict[EnrollmentStatus, frozenset[StatusReason]] = {
     EnrollmentStatus.ACTIVE: frozenset(),
-    EnrollmentStatus.PAUSED: frozenset({StatusReason.MANUAL, StatusReason.OUT_OF_OFFICE}),
+    EnrollmentStatus.PAUSED: frozenset(
+        {StatusReason.MANUAL, StatusReason.OUT_OF_OFFICE, StatusReason.ACTIVE_IN_OTHER_SEQUENCE}
+    ),
     EnrollmentStatus.FINISHED: frozenset(
         {StatusReason(r.value) for r in FinishReason}
         | {StatusReason.COMPLETED_NO_RESPONSE, StatusReason.COMPANY_REPLIED}
@@ -203,6 +206,9 @@ TRANSITIONS: dict[Action, Transition] = {
 # Statuses of a contact "active in another sequence" (addContactsToSequence's
 # ifActiveElsewhere): still going through it, not finished.
 ACTIVE_ELSEWHERE = frozenset({_S.ACTIVE, _S.PAUSED, _S.NOT_SENT})
+# What the rule whileActiveElsewhere counts as busy in another sequence: ACTIVE_ELSEWHERE,
+# except an enrollment that rule paused itself (two sequences pausing for each other
+# would wait forever); see busy_elsewhere in engine.rule_blocks.
 
 # Statuses in which an enrollment takes part in a sequence: adding its contact
 # again is refused as ALREADY_ENROLLED rather than re-enrolled.

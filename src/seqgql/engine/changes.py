@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from seqgql.domain.kinds import ResumeMode
 from seqgql.domain.status import Action, EnrollmentStatus, StatusReason, transition
 from seqgql.engine.claims import DueRow, try_lock
+from seqgql.engine.rule_blocks import RULE, ready_to_resume
 from seqgql.persistence.tables import enrollments, sequences
 from seqgql.services.enrollments.resume import resumed_values
 from seqgql.services.enrollments.transitions import ChangeContext, change_status
@@ -69,9 +70,20 @@ async def change_claimed(
 
 
 async def resume_due(conn: AsyncConnection, ctx: ChangeContext) -> int:
-    """PAUSED enrollments whose resume-at has come go back to ACTIVE, on their step, due
-    when it would have been (the wait left at the pause, counted from now)."""
-    ready = sa.and_(e.status == EnrollmentStatus.PAUSED, e.resume_at <= ctx.now)
+    """PAUSED enrollments whose resume-at has come, and those the rule whileActiveElsewhere
+    paused whose contact is now busy in no other sequence, go back to ACTIVE, on their step,
+    due when it would have been (the wait left at the pause, counted from now)."""
+    dated = sa.and_(e.status == EnrollmentStatus.PAUSED, e.resume_at <= ctx.now)
+    freed = [r[0] for r in await conn.execute(ready_to_resume())]
+    resumed = await _resume(conn, ctx, dated, None)
+    if freed:
+        resumed += await _resume(conn, ctx, e.id.in_(freed), RULE)
+    return resumed
+
+
+async def _resume(
+    conn: AsyncConnection, ctx: ChangeContext, ready: sa.ColumnElement[bool], rule: str | None
+) -> int:
     # not in a sequence turned off or archived: it changes no status
     running = sa.select(sequences.c.id).where(
         sequences.c.active.is_(True), sequences.c.archived.is_(False)
@@ -83,15 +95,16 @@ async def resume_due(conn: AsyncConnection, ctx: ChangeContext) -> int:
     locked = await try_lock(conn, seq_ids)
     if not locked:
         return 0
-    rule = transition(Action.RESUME)
-    assert rule.to_status is not None
+    transition_rule = transition(Action.RESUME)
+    assert transition_rule.to_status is not None
     return await change_status(
         conn,
         ctx,
         sequence_ids=locked,
         where=sa.and_(ready, e.sequence_id.in_(locked)),
-        allowed_from=rule.allowed_from,
-        to=rule.to_status,
+        allowed_from=transition_rule.allowed_from,
+        to=transition_rule.to_status,
         reason=None,
         values=resumed_values(ResumeMode.KEEP_REMAINING_WAIT, ctx.now),
+        rule=rule,
     )

@@ -23,7 +23,6 @@ from seqgql.domain.rules import Ruleset
 from seqgql.engine.claims import DueRow
 from seqgql.persistence.tables import activities, enrollments
 
-
 # pg_advisory_xact_lock(namespace, key): the namespace keeps these locks apart from any
 # other advisory lock; ids beyond 32 bits share a key (a wait, never a wrong count)
 _LOCK_NAMESPACE = 0x5E9C

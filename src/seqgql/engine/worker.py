@@ -324,5 +324,5 @@ def _window(row: DueRow) -> SendingWindow | None:
 # what the rule whileActiveElsewhere does to a step it keeps from sending
 _RULE_CHANGES = {
     WhileActiveElsewhere.SKIP: (Action.SKIP_STEP, StatusReason.BLOCKED_BY_RULE),
-    WhileActiveElsewhere.PAUSE: (Action.PAUSE, StatusReason.MANUAL),
+    WhileActiveElsewhere.PAUSE: (Action.PAUSE, StatusReason.ACTIVE_IN_OTHER_SEQUENCE),
 }

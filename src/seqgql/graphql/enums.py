@@ -88,7 +88,8 @@ _R = StatusReason
 describe(
     StatusReason,
     "StatusReason",
-    "Why an enrollment is in its status: PAUSED (MANUAL, OUT_OF_OFFICE), FINISHED (the "
+    "Why an enrollment is in its status: PAUSED (MANUAL, OUT_OF_OFFICE, "
+    "ACTIVE_IN_OTHER_SEQUENCE), FINISHED (the "
     "FinishReason values, COMPLETED_NO_RESPONSE), NOT_SENT (MISSING_EMAIL, MISSING_PHONE, "
     "BLOCKED_BY_RULE), OMITTED (OPTED_OUT, LANDLINE).",
     {
@@ -97,6 +98,10 @@ describe(
         _R.OUT_OF_OFFICE: "PAUSED by an out-of-office reply (an OUT_OF_OFFICE delivery "
         "report); it resumes at the start of the return date, in the contact's time zone, "
         "when the report gave one.",
+        _R.ACTIVE_IN_OTHER_SEQUENCE: "PAUSED by the engine under the sequence's rule "
+        "whileActiveElsewhere (PAUSE): a step fell due while the contact was ACTIVE, PAUSED "
+        "or NOT_SENT in another sequence. It resumes by itself once the contact is in no "
+        "other sequence (or by resumeEnrollments).",
         _R.REPLIED: "FINISHED: the contact replied (a REPLIED delivery report), or a user "
         "marked it so.",
         _R.MEETING_BOOKED: "FINISHED by a user: a meeting was booked.",

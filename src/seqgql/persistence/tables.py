@@ -177,6 +177,13 @@ class Enrollment(SQLModel, table=True):
         sa.Index("ix_enrollments_seq_step", "sequence_id", "current_step"),
         sa.Index("ix_enrollments_seq_enrolled_by", "sequence_id", "enrolled_by_id"),
         sa.Index("ix_enrollments_contact", "contact_id"),
+        # the pauses of the rule whileActiveElsewhere, which the engine looks at every batch
+        sa.Index(
+            "ix_enrollments_paused_elsewhere",
+            "contact_id",
+            postgresql_where=sa.text("reason = 'ACTIVE_IN_OTHER_SEQUENCE'"),
+            sqlite_where=sa.text("reason = 'ACTIVE_IN_OTHER_SEQUENCE'"),
+        ),
         sa.Index("ix_enrollments_seq_changed", "sequence_id", "status_changed_at", "id"),
         sa.Index("ix_enrollments_seq_status_id", "sequence_id", "status", "id"),
         sa.Index(
