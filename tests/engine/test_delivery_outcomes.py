@@ -143,7 +143,9 @@ async def test_a_step_still_failing_waits_longer_each_time_then_goes_out(
     assert got[flaky].next_run_at == clock.now() + timedelta(days=7)
     rows = await delivery.activity_rows(ids)
     assert sorted(sent_steps(rows)) == [(ids[0], 1), (ids[1], 1)]
-    assert [kind for _, kind, _, _ in rows] == ["SENT", "SENT"]  # the failures left no trace
+    # each deferral is an activity of the step (history only); the status never changed
+    deferrals = [(pk, kind, step) for pk, kind, step, _ in rows if kind == "DEFERRED"]
+    assert deferrals == [(flaky, "DEFERRED", 1)] * 2
     assert await delivery.status_changes(seq) == []
 
 
@@ -173,7 +175,7 @@ async def test_a_step_that_never_goes_through_fails_after_the_last_attempt(
     assert transport.calls[ids[0]] == 3 * 2  # three batches of two quick tries
     assert transport.accepted == []
     rows = await delivery.activity_rows(ids)
-    assert [(kind, step) for _, kind, step, _ in rows] == [("FAILED", 1)]
+    assert [(kind, step) for _, kind, step, _ in rows] == [("DEFERRED", 1)] * 2 + [("FAILED", 1)]
     assert "connection timed out" in rows[0][3]
     assert await delivery.status_changes(seq) == [(ids[0], "ACTIVE", None, "FAILED", None)]
 

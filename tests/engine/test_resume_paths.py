@@ -255,7 +255,8 @@ async def test_status_changes_wait_while_a_bulk_action_holds_the_sequence(
     delivery: Delivery, database_url: str, db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
     """The engine does not wait for the sequence's lock: it sends what needs no status
-    change, leaves the rest due, and changes them in a later batch."""
+    change, leaves the rest due, and changes them in a later batch; the sends are recorded
+    (their activities are events of the sequence) once the lock is free."""
     one_step = [StepSpec(StepChannel.EMAIL, 0, "Only step", "Hi")]
     seq = await delivery.sequence(one_step, reply_window_minutes=60)
     done = await delivery.enroll(seq, 3, prefix="Done")
@@ -277,16 +278,23 @@ async def test_status_changes_wait_while_a_bulk_action_holds_the_sequence(
             await conn.execute(
                 sa.select(sequences.c.id).where(sequences.c.id == seq).with_for_update()
             )
-            stats = await asyncio.wait_for(engine.run_once(), HANG_GUARD_SECONDS)
-            assert stats.deferred == len(done)
+            batch = asyncio.create_task(engine.run_once())
+            for _ in range(HANG_GUARD_SECONDS * 100):
+                if sorted(transport.accepted_for(fresh)) == fresh:
+                    break
+                await asyncio.sleep(0.01)
+            assert sorted(transport.accepted_for(fresh)) == fresh  # sending needs no lock
             got = await delivery.states(done + paused + fresh)
             assert {got[pk].status for pk in done} == {"ACTIVE"}
             assert got[paused[0]].status == "PAUSED"
-            assert {got[pk].last_sent_step for pk in fresh} == {1}  # sending needs no lock
-            assert sorted(transport.accepted_for(fresh)) == fresh
+            assert {got[pk].last_sent_step for pk in fresh} == {0}  # recorded once it is free
             assert await delivery.status_changes(seq) == changes_before
     finally:
         await bulk_action.dispose()
+    stats = await asyncio.wait_for(batch, HANG_GUARD_SECONDS)
+    assert stats.deferred == len(done)
+    got = await delivery.states(fresh)
+    assert {got[pk].last_sent_step for pk in fresh} == {1}
 
     await engine.run_until_idle()
     got = await delivery.states(done + paused)

@@ -227,4 +227,4 @@ async def test_three_workers_send_every_step_exactly_once(
             )
         ).scalar_one()
     assert recorded == 3000
-    assert last == 3000  # enrollments only: sending writes no status events
+    assert last == 6000  # each enrollment's event, and each SENT activity's

@@ -110,8 +110,11 @@ async def snapshot(db: Database, workspace_id: int) -> dict[str, list[tuple[Any,
 
 
 async def event_count(db: Database, workspace_id: int) -> int:
+    """The workspace's status changes in the event log (its activities not counted)."""
     async with db.read() as conn:
-        query = sa.select(sa.func.count()).where(events.c.workspace_id == workspace_id)
+        query = sa.select(sa.func.count()).where(
+            events.c.workspace_id == workspace_id, events.c.to_status.is_not(None)
+        )
         return int((await conn.execute(query)).scalar_one())
 
 

@@ -61,6 +61,7 @@ class ActivityKind(enum.StrEnum):
     OUT_OF_OFFICE = "OUT_OF_OFFICE"
     OPTED_OUT = "OPTED_OUT"
     NOTE = "NOTE"
+    DEFERRED = "DEFERRED"
 
 
 class DeliveryEventKind(enum.StrEnum):
@@ -74,6 +75,7 @@ class DeliveryEventKind(enum.StrEnum):
     FAILED = "FAILED"
     OUT_OF_OFFICE = "OUT_OF_OFFICE"
     OPTED_OUT = "OPTED_OUT"
+    DEFERRED = "DEFERRED"
 
     @property
     def activity_kind(self) -> ActivityKind:

@@ -24,7 +24,7 @@ log = logging.getLogger("seqgql.engine")
 
 # A row whose change waited for a busy sequence gives way to other due rows this long
 # (seconds of real time).
-_ASIDE_SECONDS = 2.0
+ASIDE_SECONDS = 2.0
 e = enrollments.c
 
 
@@ -47,7 +47,7 @@ async def change_claimed(
     locked = await try_lock(conn, list(by_sequence))
     ids = [i for s in locked for i in by_sequence[s]]
     deferred = len(rows) - len(ids)
-    until = time.monotonic() + _ASIDE_SECONDS
+    until = time.monotonic() + ASIDE_SECONDS
     for s in set(by_sequence) - set(locked):
         aside.update(dict.fromkeys(by_sequence[s], until))
     if not ids:

@@ -23,7 +23,8 @@ from seqgql.engine.recording import record_sent
 from seqgql.engine.stats import BatchStats
 from seqgql.outbound.sending import Outcome, Result, failure_kind
 from seqgql.outbound.transport import OutboundMessage
-from seqgql.persistence.tables import activities, enrollments
+from seqgql.persistence.tables import enrollments
+from seqgql.services.enrollments.activity_log import NewActivity, record_activities
 from seqgql.services.enrollments.transitions import ChangeContext
 
 e = enrollments.c
@@ -49,9 +50,18 @@ class RetryRules:
     retry_after_minutes: int = 5  # doubles with each transient failure of the step
 
 
+def writes_events(item: Done) -> bool:
+    """Whether recording this outcome writes events (and so needs its sequence's lock):
+    sent or deferred (an activity), refused (a status change and an activity)."""
+    return item[2].outcome in _LOGGED
+
+
+_LOGGED = frozenset({Outcome.SENT, Outcome.RETRY, Outcome.REFUSED})
+
+
 def changes_status(item: Done, rules: RetryRules) -> bool:
-    """Whether recording this outcome changes the enrollment's status (and so needs its
-    sequence's lock): refused, or the last transient failure allowed."""
+    """Whether recording this outcome changes the enrollment's status: refused, or the
+    last transient failure allowed."""
     row, _, result = item
     if result.outcome is Outcome.REFUSED:
         return True
@@ -93,6 +103,7 @@ async def record_outcomes(
 
     given_up: list[Done] = []
     retry = []
+    deferred: list[NewActivity] = []
     for item in by_outcome[Outcome.RETRY]:
         row = item[0]
         if changes_status(item, rules):
@@ -100,6 +111,7 @@ async def record_outcomes(
         else:
             backoff = rules.retry_after_minutes * 2**row.send_attempts
             retry.append({"eid": row.id, "at": ctx.now + timedelta(minutes=backoff)})
+            deferred.append(_activity(row, ActivityKind.DEFERRED, ctx, item[2]))
     if retry:
         await conn.execute(
             enrollments.update()
@@ -113,6 +125,7 @@ async def record_outcomes(
             retry,
         )
         stats.retried += len(retry)
+        await record_activities(conn, deferred)
     # refused for good: an email bounced, an SMS failed; never got through: failed
     bounced: list[Done] = []
     failed = list(given_up)  # given up after transient failures, then refused SMS
@@ -154,20 +167,17 @@ async def _refuse(
     stats.deferred += deferred
     kind = ActivityKind.BOUNCED if action is Action.BOUNCE else ActivityKind.FAILED
     activity = [
-        {
-            "workspace_id": row.workspace_id,
-            "enrollment_id": row.id,
-            "kind": kind,
-            "step": row.current_step,
-            "at": ctx.now,
-            "detail": (result.detail or "")[:500],
-        }
-        for row, _, result in refused
-        if row.id in changed
+        _activity(row, kind, ctx, result) for row, _, result in refused if row.id in changed
     ]
-    if activity:
-        await conn.execute(activities.insert(), activity)
+    await record_activities(conn, activity)
     if action is Action.BOUNCE:
         stats.bounced += len(activity)
     else:
         stats.failed += len(activity)
+
+
+def _activity(row: DueRow, kind: ActivityKind, ctx: ChangeContext, result: Result) -> NewActivity:
+    detail = (result.detail or "")[:500]
+    return NewActivity(
+        row.workspace_id, row.sequence_id, row.id, kind, ctx.now, row.current_step, detail
+    )

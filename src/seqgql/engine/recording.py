@@ -1,8 +1,8 @@
-"""Recording sent steps: one SENT activity each, the step marked sent, the next one
-scheduled (or, after the last, the reply window). On PostgreSQL each is one statement
-over arrays, whatever the batch size: an executemany costs a round of work per row.
-A send changes no status (no event) but moves the enrollment's steps: its sequence is
-noted as changed, so that subscribers to its step counts hear of it once this commits."""
+"""Recording sent steps: one SENT activity each (with its event in the sequence's log,
+``services.enrollments.activity_log``), the step marked sent, the next one scheduled (or,
+after the last, the reply window). On PostgreSQL the update is one statement over arrays,
+whatever the batch size: an executemany costs a round of work per row. The caller holds
+the sends' sequences (see ``engine.intents.take_back``)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,12 @@ from seqgql.domain.kinds import ActivityKind, WaitingFor
 from seqgql.domain.schedule import step_due
 from seqgql.engine.claims import DueRow
 from seqgql.outbound.transport import OutboundMessage
-from seqgql.persistence.database import mark_sequences_changed
-from seqgql.persistence.tables import activities, enrollments
+from seqgql.persistence.tables import enrollments
 from seqgql.persistence.types import UTCDateTime
+from seqgql.services.enrollments.activity_log import NewActivity, record_activities
 
 e = enrollments.c
 
-_SENT_ACTIVITIES_PG = sa.text("""
-    INSERT INTO activities (workspace_id, enrollment_id, kind, step, at, detail)
-    SELECT v.workspace_id, v.enrollment_id, :kind, v.step, :now, v.detail
-    FROM unnest(CAST(:ws AS bigint[]), CAST(:ids AS bigint[]), CAST(:steps AS integer[]),
-                CAST(:details AS text[])) AS v(workspace_id, enrollment_id, step, detail)
-""").bindparams(sa.bindparam("now", type_=UTCDateTime()))
 _ADVANCE_PG = sa.text("""
     UPDATE enrollments AS e
     SET last_sent_step = v.sent, current_step = v.next_step, next_run_at = v.at,
@@ -47,7 +41,6 @@ async def record_sent(
     if not sends:
         return 0
     rows = [row for row, _ in sends]
-    mark_sequences_changed(conn, {row.sequence_id for row in rows})
     details = [message.subject or message.body[:200] for _, message in sends]
     updates = []
     for row in rows:
@@ -64,18 +57,17 @@ async def record_sent(
                 "at": step_due(now, wait),
             }
         )
+    await record_activities(
+        conn,
+        [
+            NewActivity(
+                row.workspace_id, row.sequence_id, row.id, ActivityKind.SENT, now,
+                row.current_step, detail,
+            )
+            for row, detail in zip(rows, details, strict=True)
+        ],
+    )  # fmt: skip
     if conn.dialect.name == "postgresql":
-        await conn.execute(
-            _SENT_ACTIVITIES_PG,
-            {
-                "ws": [row.workspace_id for row in rows],
-                "ids": [row.id for row in rows],
-                "steps": [row.current_step for row in rows],
-                "details": details,
-                "kind": ActivityKind.SENT.value,
-                "now": now,
-            },
-        )
         advanced = await conn.execute(
             _ADVANCE_PG,
             {
@@ -87,20 +79,6 @@ async def record_sent(
             },
         )
         return advanced.rowcount
-    await conn.execute(
-        activities.insert(),
-        [
-            {
-                "workspace_id": row.workspace_id,
-                "enrollment_id": row.id,
-                "kind": ActivityKind.SENT,
-                "step": row.current_step,
-                "at": now,
-                "detail": detail,
-            }
-            for row, detail in zip(rows, details, strict=True)
-        ],
-    )
     await conn.execute(
         enrollments.update()
         .where(e.id == sa.bindparam("eid"), e.current_step == sa.bindparam("sent"))

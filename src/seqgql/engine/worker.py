@@ -33,12 +33,12 @@ from seqgql.domain.kinds import WaitingFor, WhileActiveElsewhere
 from seqgql.domain.schedule import next_send_time
 from seqgql.domain.sequence import SendingWindow
 from seqgql.domain.status import Action, StatusReason
-from seqgql.engine.changes import change_claimed, resume_due
-from seqgql.engine.claims import DueRow, claim_due
+from seqgql.engine.changes import ASIDE_SECONDS, change_claimed, resume_due
+from seqgql.engine.claims import DueRow, claim_due, try_lock
 from seqgql.engine.contact_caps import ContactCaps
 from seqgql.engine.intents import GroupCommit, mark_sending, renew, take_back
 from seqgql.engine.limits import DailyLimits, next_day_opening
-from seqgql.engine.outcomes import Done, RetryRules, changes_status, record_outcomes
+from seqgql.engine.outcomes import Done, RetryRules, record_outcomes, writes_events
 from seqgql.engine.planning import Plan, plan
 from seqgql.engine.rule_blocks import RULE, blocked_by_rule
 from seqgql.engine.stats import BatchStats, count_steps
@@ -116,10 +116,13 @@ class Engine:
             ctx = ChangeContext(workspace_id=0, actor_id=None, bulk_operation_id=None, now=now)
             stats.resumed += await resume_due(conn, ctx)
             rows = await self._claim(conn, now)
+            external = getattr(self.transport, "external", True)
+            if rows and not external:
+                rows = await self._with_sequences_held(conn, rows, stats)
             if not rows:
                 return
             sends = await self._apply(conn, ctx, plan(rows, now), stats)
-            if sends and not getattr(self.transport, "external", True):
+            if sends and not external:
                 # nothing leaves the process: the batch's transaction records it all
                 results = await self._send(sends, stop)
                 done = [(r, m, res) for (r, m), res in zip(sends, results, strict=True)]
@@ -137,7 +140,9 @@ class Engine:
             stats = await self.run_once()
             total.add(stats)
             if stats.processed == 0 and stats.resumed == 0:
-                break
+                if not stats.deferred:
+                    break
+                await asyncio.sleep(_BUSY_WAIT)  # another holds their sequence: in a moment
         return total
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
@@ -152,6 +157,19 @@ class Engine:
             if stats.processed == 0 and stats.resumed == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_seconds)
+
+    async def _with_sequences_held(
+        self, conn: AsyncConnection, rows: list[DueRow], stats: BatchStats
+    ) -> list[DueRow]:
+        """The rows whose sequences this transaction could lock at once (it records their
+        sends, which write events); the others give way for a moment: a bulk action holds
+        their sequence, and may be waiting for these very rows."""
+        held = set(await try_lock(conn, sorted({row.sequence_id for row in rows})))
+        until = time.monotonic() + ASIDE_SECONDS
+        busy = [row for row in rows if row.sequence_id not in held]
+        self._aside.update(dict.fromkeys((row.id for row in busy), until))
+        stats.deferred += len(busy)
+        return [row for row in rows if row.sequence_id in held]
 
     async def _claim(self, conn: AsyncConnection, now: datetime) -> list[DueRow]:
         """Claim a batch of due rows. DueRows whose status change was deferred lately are set
@@ -237,7 +255,7 @@ class Engine:
         """Record these outcomes, those a bulk action holds a moment later, through a
         database blip (then give up: the steps keep their keys, and are taken up again
         once their lease has run out)."""
-        changing = {d[0].id for d in done if changes_status(d, self.rules)}
+        changing = {d[0].id for d in done if writes_events(d)}
         waits = iter(_RECORD_RETRY)
         give_up = time.monotonic() + self.send_lease_seconds
         while done:

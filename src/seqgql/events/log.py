@@ -1,4 +1,5 @@
-"""Reading the event log: by per-sequence number, with opaque resumable cursors."""
+"""Reading the event log (status changes and activities): by per-sequence number, with
+opaque resumable cursors."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from seqgql.persistence.database import Database
-from seqgql.persistence.tables import events, sequences
+from seqgql.persistence.tables import activities, events, sequences
 from seqgql.persistence.types import Row
 
 BATCH = 500
@@ -54,6 +55,7 @@ async def last_number(db: Database, workspace_id: int, sequence_id: int) -> int 
 async def events_after(
     db: Database, sequence_id: int, number: int, limit: int = BATCH
 ) -> list[Row]:
+    """The sequence's events after ``number``, in order: status changes and activities."""
     async with db.read() as conn:
         rows = await conn.execute(
             sa.select(events)
@@ -62,3 +64,28 @@ async def events_after(
             .limit(limit)
         )
         return list(rows)
+
+
+async def activity_events_after(
+    db: Database, sequence_id: int, number: int, limit: int = BATCH
+) -> tuple[int, list[Row]]:
+    """The sequence's activities after ``number`` among its next ``limit`` events, each with
+    its activity's detail; and the number of the last event looked at (``number`` when
+    there was none), from where to read on."""
+    async with db.read() as conn:
+        window = (
+            sa.select(events)
+            .where(events.c.sequence_id == sequence_id, events.c.number > number)
+            .order_by(events.c.number)
+            .limit(limit)
+            .subquery()
+        )
+        rows = list(
+            await conn.execute(
+                sa.select(window, activities.c.detail)
+                .outerjoin(activities, activities.c.id == window.c.activity_id)
+                .order_by(window.c.number)
+            )
+        )
+    last = rows[-1].number if rows else number
+    return last, [r for r in rows if r.activity is not None]

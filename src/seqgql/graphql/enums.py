@@ -245,6 +245,8 @@ describe(
         _A.OUT_OF_OFFICE: "An automatic out-of-office reply came (a delivery report).",
         _A.OPTED_OUT: "The contact asked to stop receiving messages (a delivery report).",
         _A.NOTE: "A note about the enrollment. Nothing in this API writes one yet.",
+        _A.DEFERRED: "A message did not go through for now and will be tried again: the "
+        "engine's retry after a transient failure, or a provider's report (deferred).",
     },
 )
 
@@ -267,6 +269,8 @@ describe(
         "when one is given.",
         _D.OPTED_OUT: "The contact asked to stop: their global `optedOut` is set, and "
         "ACTIVE, PAUSED, NOT_SENT, BOUNCED or FAILED becomes OPTED_OUT.",
+        _D.DEFERRED: "The provider holds the message and will try again; the status does "
+        "not change.",
     },
 )
 

@@ -32,8 +32,9 @@ class EnrollmentStatusChange:
     )
     occurred_at: datetime = strawberry.field(description="When the change was made.")
     number: int = strawberry.field(
-        description="The change's number in its sequence: 1, 2, 3... without gaps, in the "
-        "order the changes were made."
+        description="The change's number in its sequence's event log, in the order the "
+        "changes were made: 1, 2, 3... without gaps over status changes and activities "
+        "(`enrollmentActivity`) together, so status changes alone may skip numbers."
     )
     from_step: int | None = strawberry.field(
         description="The current step before the change (null: none, or a change recorded "

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import strawberry
 
-from seqgql.graphql.enums import StepChannel
+from seqgql.graphql.enums import ActivityKind, StepChannel
 from seqgql.persistence.types import Row
 from seqgql.services.sequences.step_counts import EndedTally, StepCounts
+
+KINDS = [k for k in ActivityKind if k is not ActivityKind.NOTE]
 
 
 @strawberry.type(
@@ -71,6 +73,12 @@ class EndedCounts:
         )
 
 
+@strawberry.type(description="How many activities of one kind a step's messages met.")
+class ActivityCount:
+    kind: ActivityKind = strawberry.field(description="The kind of activity.")
+    count: int = strawberry.field(description="How many were recorded for the step.")
+
+
 AT_LAST_SENT = " whose last step sent (a message the transport accepted) is this one"
 
 
@@ -125,6 +133,13 @@ class StepCount:
         description="All that ended here: `finished.total`, `bounced`, `failed`, "
         "`optedOut`, `omitted` and `removed` together."
     )
+    activities: list[ActivityCount] = strawberry.field(
+        description="What this step's messages met, per kind of activity, every kind "
+        "listed (zero where none): SENT (each time the step went out), DELIVERED, OPENED, "
+        "CLICKED, REPLIED, BOUNCED, DEFERRED... as recorded by the engine and by delivery "
+        "reports (a report counts at the last step sent to its enrollment). Live with "
+        "`sequenceStepCounts`."
+    )
 
 
 def step_count_list(steps: list[Row], counts: StepCounts) -> list[StepCount]:
@@ -149,6 +164,7 @@ def step_count_list(steps: list[Row], counts: StepCounts) -> list[StepCount]:
                 omitted=ended.omitted,
                 removed=ended.removed,
                 ended=ended.total,
+                activities=[ActivityCount(kind=k, count=at.activities.get(k, 0)) for k in KINDS],
             )
         )
     return found

@@ -10,9 +10,16 @@ from typing import Annotated, TypeVar
 
 import strawberry
 
-from seqgql.events.log import BadCursor, EventCursor, events_after, last_number
+from seqgql.events.log import (
+    BadCursor,
+    EventCursor,
+    activity_events_after,
+    events_after,
+    last_number,
+)
+from seqgql.graphql.activity_event_types import EnrollmentActivityEvent
 from seqgql.graphql.context import Context, Loaders
-from seqgql.graphql.enums import EnrollmentStatus
+from seqgql.graphql.enums import ActivityKind, EnrollmentStatus
 from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.positions import position_of
 from seqgql.graphql.public_errors import PublicError
@@ -82,6 +89,26 @@ async def _coalesced(
 
 
 SEQUENCE_ID = "The sequence to follow (its global id)."
+SINCE = (
+    "A cursor of this sequence's event log (a message's `cursor` from this subscription "
+    "or the other one, or `Sequence.eventCursor`): what came after it comes first. Null: "
+    "from now on."
+)
+
+
+def _since(pk: int, position: int, since: str | None) -> int:
+    """Where to start reading the sequence's log: after ``since``, else its last event."""
+    if since is None:
+        return position
+    try:
+        cursor = EventCursor.decode(since)
+    except BadCursor as exc:
+        raise PublicError(str(exc), code="INVALID_CURSOR", argument="since") from exc
+    if cursor.sequence_id != pk or cursor.number > position:
+        raise PublicError(
+            "`since` is not a cursor of this sequence", code="INVALID_CURSOR", argument="since"
+        )
+    return cursor.number
 
 
 @strawberry.type(
@@ -113,18 +140,7 @@ class Subscription:
     ) -> AsyncGenerator[EnrollmentStatusChange, None]:
         ctx = info.context
         pk, position = await _sequence(ctx, sequence_id)
-        if since is not None:
-            try:
-                cursor = EventCursor.decode(since)
-            except BadCursor as exc:
-                raise PublicError(str(exc), code="INVALID_CURSOR", argument="since") from exc
-            if cursor.sequence_id != pk or cursor.number > position:
-                raise PublicError(
-                    "`since` is not a cursor of this sequence",
-                    code="INVALID_CURSOR",
-                    argument="since",
-                )
-            position = cursor.number
+        position = _since(pk, position, since)
         wanted = set(statuses) if statuses else None
         followed = position_of(ctx)  # a shared feed, or a catch-up run (``positions``)
         until = followed.until if followed else None
@@ -139,12 +155,47 @@ class Subscription:
                 if until is not None and row.number > until:
                     return
                 position = row.number
+                if row.to_status is None:
+                    continue  # an activity (enrollmentActivity)
                 if wanted is None or row.to_status in wanted:
                     if followed:
                         followed.report(row.number)
                     yield EnrollmentStatusChange.from_row(row)
             if not rows:
                 await ctx.bus.wait(pk, ctx.poll_seconds, woken)
+
+    @strawberry.subscription(
+        description="Every activity in a sequence, in order: steps sent, deliveries, opens, "
+        "clicks, replies, bounces, deferrals, out-of-office replies, opt-outs. With `since`, "
+        "first replays the activities after it: nothing is lost and nothing is seen twice "
+        "across reconnects."
+    )
+    async def enrollment_activity(
+        self,
+        info: ContextInfo,
+        sequence_id: Annotated[strawberry.ID, strawberry.argument(description=SEQUENCE_ID)],
+        kinds: Annotated[
+            list[ActivityKind] | None,
+            strawberry.argument(description="Only activities of these kinds; null or empty: all."),
+        ] = None,
+        since: Annotated[str | None, strawberry.argument(description=SINCE)] = None,
+    ) -> AsyncGenerator[EnrollmentActivityEvent, None]:
+        ctx = info.context
+        pk, position = await _sequence(ctx, sequence_id)
+        position = _since(pk, position, since)
+        wanted = set(kinds) if kinds else None
+        while True:
+            woken = ctx.bus.waiter(pk)  # before the read: a commit during it wakes us too
+            read = functools.partial(activity_events_after, ctx.db, pk, position)
+            last, rows = await patiently(read)
+            if rows:
+                _refresh(ctx)
+            for row in rows:
+                if wanted is None or row.activity in wanted:
+                    yield EnrollmentActivityEvent.from_row(row)
+            if last == position:
+                await ctx.bus.wait(pk, ctx.poll_seconds, woken)
+            position = last
 
     @strawberry.subscription(
         description="Counts per status: sent on subscribe, then when they change "

@@ -303,7 +303,10 @@ class BulkOperation(SQLModel, table=True):
 
 
 class Event(SQLModel, table=True):
-    """The append-only log of status changes; numbers are gapless per sequence."""
+    """The append-only log of status changes and activities; numbers are gapless per
+    sequence. A status change has a ``to_status``; an activity (a message sent, a
+    provider's report) has an ``activity`` kind and ``activity_id`` instead, its step in
+    ``to_step``."""
 
     __tablename__ = "events"
     __table_args__ = (
@@ -326,7 +329,9 @@ class Event(SQLModel, table=True):
     from_reason: StatusReason | None = Field(
         default=None, sa_column=enum_column(StatusReason, nullable=True)
     )
-    to_status: EnrollmentStatus = Field(sa_column=enum_column(EnrollmentStatus))
+    to_status: EnrollmentStatus | None = Field(
+        default=None, sa_column=enum_column(EnrollmentStatus, nullable=True)
+    )
     to_reason: StatusReason | None = Field(
         default=None, sa_column=enum_column(StatusReason, nullable=True)
     )
@@ -345,6 +350,12 @@ class Event(SQLModel, table=True):
     version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
     # the sequence rule that made the change (domain.rules), if one did
     rule: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    # an activity's event: its kind and row (activities.id; no foreign key, like the ids
+    # above)
+    activity: ActivityKind | None = Field(
+        default=None, sa_column=enum_column(ActivityKind, nullable=True)
+    )
+    activity_id: int | None = Field(default=None, sa_column=ref_column(nullable=True))
 
 
 class SenderDay(SQLModel, table=True):

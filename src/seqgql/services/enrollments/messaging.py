@@ -14,8 +14,9 @@ from seqgql.domain.selection import Selection
 from seqgql.domain.status import SkipReason
 from seqgql.outbound.sending import Outcome, deliver, failure_kind
 from seqgql.outbound.transport import OutboundMessage, Transport
-from seqgql.persistence.tables import activities, contacts, enrollments
+from seqgql.persistence.tables import contacts, enrollments
 from seqgql.persistence.types import Row
+from seqgql.services.enrollments.activity_log import NewActivity, record_activities
 from seqgql.services.enrollments.bulk_action import BulkAction
 from seqgql.services.enrollments.operation import BulkOperation
 from seqgql.services.enrollments.resolution import resolve_selection
@@ -46,7 +47,9 @@ async def _send_message(op: BulkOperation, options: MessageOptions) -> BulkResul
     resolved = await resolve_selection(op.conn, op.actor, options.selection)
     rows = (
         await op.conn.execute(
-            sa.select(e.id, e.contact_id, c.email, c.phone, c.phone_type, c.opted_out)
+            sa.select(
+                e.id, e.sequence_id, e.contact_id, c.email, c.phone, c.phone_type, c.opted_out
+            )
             .join(contacts, c.id == e.contact_id)
             .where(resolved.predicate)
             .order_by(e.id)
@@ -65,13 +68,13 @@ async def _send_message(op: BulkOperation, options: MessageOptions) -> BulkResul
         )
     skips = Skips()
     messages: dict[int, OutboundMessage] = {}  # one per contact, however often selected
-    recorded: list[int] = []  # every selected enrollment of a contact messaged
+    recorded: list[tuple[int, int]] = []  # every selected enrollment (and its sequence)
     for row in rows:
         reason = _cannot_send(row, options.channel)
         if reason is not None:
             skips.add(reason, 1, [row.id])
             continue
-        recorded.append(row.id)
+        recorded.append((row.id, row.sequence_id))
         if row.contact_id not in messages:
             address = row.email if options.channel is StepChannel.EMAIL else row.phone
             messages[row.contact_id] = OutboundMessage(
@@ -83,43 +86,41 @@ async def _send_message(op: BulkOperation, options: MessageOptions) -> BulkResul
                 options.subject,
                 key=f"{row.id}.message.{op.change.bulk_operation_id}",
             )
-    if recorded:
-        await op.conn.execute(
-            activities.insert(),
-            [
-                {
-                    "workspace_id": op.actor.workspace_id,
-                    "enrollment_id": enrollment_id,
-                    "kind": ActivityKind.SENT,
-                    "step": None,
-                    "at": op.change.now,
-                    "detail": options.body,
-                }
-                for enrollment_id in recorded
-            ],
-        )
+    await record_activities(
+        op.conn,
+        [
+            NewActivity(
+                op.actor.workspace_id, sequence_id, enrollment_id, ActivityKind.SENT,
+                op.change.now, None, options.body, op.actor.user_id,
+            )
+            for enrollment_id, sequence_id in recorded
+        ],
+    )  # fmt: skip
 
     async def deliver_after_commit() -> None:
         sent = list(messages.values())
         results = await deliver(options.transport, sent, concurrency=1)
+        sequence_of = dict(recorded)
         failures = []
         for message, result in zip(sent, results, strict=True):
             if result.outcome is Outcome.SENT:
                 continue
             log.warning("message to contact %s not sent: %s", message.contact_id, result.detail)
             failures.append(
-                {
-                    "workspace_id": op.actor.workspace_id,
-                    "enrollment_id": message.enrollment_id,
-                    "kind": failure_kind(result.outcome, message.channel),
-                    "step": None,
-                    "at": op.clock.now(),
-                    "detail": (result.detail or "")[:500],
-                }
+                NewActivity(
+                    op.actor.workspace_id,
+                    sequence_of[message.enrollment_id],
+                    message.enrollment_id,
+                    failure_kind(result.outcome, message.channel),
+                    op.clock.now(),
+                    None,
+                    (result.detail or "")[:500],
+                    op.actor.user_id,
+                )
             )
         if failures:
             async with op.db.write() as conn:
-                await conn.execute(activities.insert(), failures)
+                await record_activities(conn, failures)
 
     op.after_commit.append(deliver_after_commit)
     return BulkResult(changed_count=len(messages), skipped=skips.groups())

@@ -23,8 +23,9 @@ from seqgql.domain.status import (
     transition,
 )
 from seqgql.persistence.database import Database
-from seqgql.persistence.tables import activities, contacts, enrollments, sequences
+from seqgql.persistence.tables import contacts, enrollments, sequences
 from seqgql.services.actor import Actor
+from seqgql.services.enrollments.activity_log import NewActivity, record_activities
 from seqgql.services.enrollments.bulk_action import BulkAction
 from seqgql.services.enrollments.operation import BulkOperation
 from seqgql.services.enrollments.results import BulkResult, Skips
@@ -92,16 +93,17 @@ async def _record(op: BulkOperation, options: ReportOptions) -> BulkResult:
         raise InputErrors(
             [error(["input", "enrollmentId"], ErrorCode.NOT_FOUND, "no such enrollment")]
         )
-    await op.conn.execute(
-        activities.insert().values(
-            workspace_id=op.actor.workspace_id,
-            enrollment_id=options.enrollment_id,
-            kind=options.kind.activity_kind,
-            step=row.last_sent_step or None,
-            at=options.occurred_at or now,
-            detail=options.detail,
-        )
+    activity = NewActivity(
+        op.actor.workspace_id,
+        row.sequence_id,
+        options.enrollment_id,
+        options.kind.activity_kind,
+        options.occurred_at or now,
+        row.last_sent_step or None,
+        options.detail,
+        op.actor.user_id,
     )
+    await record_activities(op.conn, [activity])
     if options.kind is DeliveryEventKind.OPTED_OUT:
         await op.conn.execute(
             contacts.update().where(contacts.c.id == row.contact_id).values(opted_out=True)

@@ -10,10 +10,13 @@ Where an enrollment is counted:
   step when it was sent none;
 
 so each enrollment is counted once. ``reached`` counts, at each step, the enrollments
-whose last step sent is that one or a later one, whatever their status.
+whose last step sent is that one or a later one, whatever their status. ``activities``
+counts what the step's messages met (sent, delivered, opened, clicked, replied, bounced,
+deferred...), from the activities in the event log.
 
-One statement reads any number of sequences: their enrollments grouped by status,
-outcome, current step and last step sent (a few rows per step), tallied here.
+Two statements read any number of sequences: their enrollments grouped by status,
+outcome, current step and last step sent (a few rows per step), tallied here, and their
+activities grouped by step and kind.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from seqgql.domain.kinds import ActivityKind
 from seqgql.domain.status import EnrollmentStatus, Outcome
 from seqgql.persistence.database import Database
-from seqgql.persistence.tables import enrollments
+from seqgql.persistence.tables import enrollments, events
 
 _S = EnrollmentStatus
 _e = enrollments.c
@@ -85,6 +89,7 @@ class StepTally:
     not_sent: int = 0
     awaiting_reply: int = 0  # ACTIVE with every step sent, this one the last
     ended: EndedTally = field(default_factory=EndedTally)
+    activities: dict[ActivityKind, int] = field(default_factory=dict)  # of this step
 
 
 @dataclass(slots=True)
@@ -159,4 +164,25 @@ async def step_counts_by_sequence(
                     count,
                 )
             )
-    return {sequence_id: tally(found) for sequence_id, found in groups.items()}
+        found = {sequence_id: tally(alike) for sequence_id, alike in groups.items()}
+        activity = await conn.execute(activity_counts_statement(workspace_id, sequence_ids))
+        for sequence_id, step, kind, count in activity:
+            at = found.setdefault(sequence_id, StepCounts()).steps.setdefault(step, StepTally())
+            at.activities[ActivityKind(kind)] = count
+    return found
+
+
+def activity_counts_statement(workspace_id: int, sequence_ids: list[int]) -> sa.Select[Any]:
+    """The sequences' activities of a step (their events in the log) counted per step and
+    kind; sendMessage messages (no step) are not counted."""
+    v = events.c
+    return (
+        sa.select(v.sequence_id, v.to_step, v.activity, sa.func.count())
+        .where(
+            v.workspace_id == workspace_id,
+            v.sequence_id.in_(sequence_ids),
+            v.activity.is_not(None),
+            v.to_step.is_not(None),
+        )
+        .group_by(v.sequence_id, v.to_step, v.activity)
+    )
