@@ -240,6 +240,8 @@ describe(
         _A.OUT_OF_OFFICE: "An automatic out-of-office reply came (a delivery report).",
         _A.OPTED_OUT: "The contact asked to stop receiving messages (a delivery report).",
         _A.NOTE: "A note about the enrollment. Nothing in this API writes one yet.",
+        _A.DEFERRED: "The message's delivery is delayed (a delivery status notification "
+        "saying the receiving server will retry, or a report): the status does not change.",
     },
 )
 
@@ -262,6 +264,8 @@ describe(
         "when one is given.",
         _D.OPTED_OUT: "The contact asked to stop: their global `optedOut` is set, and "
         "ACTIVE, PAUSED, NOT_SENT, BOUNCED or FAILED becomes OPTED_OUT.",
+        _D.DEFERRED: "Delivery is delayed (a transient failure; the receiving server "
+        "retries); the status does not change.",
     },
 )
 
