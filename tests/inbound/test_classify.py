@@ -18,7 +18,7 @@ CORPUS = Path(__file__).parent / "corpus"
 RECEIVED = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
 B, D, OOO = InboundKind.BOUNCE, InboundKind.DELAYED, InboundKind.OUT_OF_OFFICE
 U, R, A = InboundKind.UNSUBSCRIBE, InboundKind.REPLY, InboundKind.AUTOMATED
-ADA = ("ada@acme.test",)
+ADA = ("ada@acme.example.com",)
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,9 @@ EXPECTED: dict[str, Expected] = {
     # delivery status notifications, permanent and transient, in the main formats
     "postfix_bounce.eml": Expected(B, "Action: failed; Status: 5.1.1", failed=ADA),
     "postfix_delayed.eml": Expected(D, "Action: delayed; Status: 4.4.1", failed=ADA),
-    "gmail_bounce.eml": Expected(B, "Status: 5.1.1; Final-Recipient: ada@acme.test", failed=ADA),
+    "gmail_bounce.eml": Expected(
+        B, "Status: 5.1.1; Final-Recipient: ada@acme.example.com", failed=ADA
+    ),
     "gmail_delay_text.eml": Expected(
         D, "subject 'Delivery Status Notification (Delay)'", failed=ADA
     ),
@@ -43,7 +45,9 @@ EXPECTED: dict[str, Expected] = {
     "outlook_undeliverable_text.eml": Expected(
         B, "subject 'Undeliverable: Hi Ada'; from Microsoft Outlook", failed=ADA
     ),
-    "exim_bounce.eml": Expected(B, "X-Failed-Recipients: ada@acme.test; status 5.1.1", failed=ADA),
+    "exim_bounce.eml": Expected(
+        B, "X-Failed-Recipients: ada@acme.example.com; status 5.1.1", failed=ADA
+    ),
     "exim_delayed.eml": Expected(
         D, "status 4.7.1; text 'not yet been delivered'", refs=(), failed=ADA
     ),
@@ -56,7 +60,7 @@ EXPECTED: dict[str, Expected] = {
         date(2026, 12, 3),
     ),
     "ooo_en_exchange_nodate.eml": Expected(
-        OOO, "header X-MS-Exchange-Inbox-Rules-Loop: ada@acme.test; no return date found"
+        OOO, "header X-MS-Exchange-Inbox-Rules-Loop: ada@acme.example.com; no return date found"
     ),
     "ooo_gmail_vacation.eml": Expected(OOO, "from 'until december 8'", date(2026, 12, 9)),
     "ooo_de_date.eml": Expected(
@@ -118,7 +122,7 @@ def test_each_message_of_the_corpus(name: str) -> None:
     assert tuple(dict.fromkeys(r.enrollment_id for r in got.references)) == expected.refs
     assert got.failed_recipients == expected.failed
     if expected.kind in (OOO, U, R):
-        assert got.sender == "ada@acme.test" or expected.refs == ()
+        assert got.sender == "ada@acme.example.com" or expected.refs == ()
 
 
 def test_an_activity_detail_is_the_evidence_then_the_reply() -> None:
@@ -151,19 +155,19 @@ def test_what_is_not_an_email_is_refused(raw: bytes) -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        b"From: ada@acme.test\nContent-Type: multipart/report; boundary=x\n\n--x\n"
+        b"From: ada@acme.example.com\nContent-Type: multipart/report; boundary=x\n\n--x\n"
         b"Content-Type: message/delivery-status\n\n\x00\xff",
-        b"From: =?utf-8?q?=ZZ?= <ada@acme.test>\nSubject: =?bogus?b?!!!?=\n\nhi",
-        b"From: ada@acme.test\nDate: not a date at all\nIn-Reply-To: <seqgql.x.y@z>\n\n"
+        b"From: =?utf-8?q?=ZZ?= <ada@acme.example.com>\nSubject: =?bogus?b?!!!?=\n\nhi",
+        b"From: ada@acme.example.com\nDate: not a date at all\nIn-Reply-To: <seqgql.x.y@z>\n\n"
         + b"x" * 300_000,
-        b"From: ada@acme.test\nContent-Type: text/plain; charset=utf-7\n"
+        b"From: ada@acme.example.com\nContent-Type: text/plain; charset=utf-7\n"
         b"Content-Transfer-Encoding: base64\n\n!!!not base64",
-        b"From: ada@acme.test\nContent-Type: multipart/mixed; boundary=\n\n--\n--",
+        b"From: ada@acme.example.com\nContent-Type: multipart/mixed; boundary=\n\n--\n--",
     ],
 )
 def test_odd_messages_classify_without_an_error(raw: bytes) -> None:
     got = classify(raw, received_at=RECEIVED)
-    assert got.sender == "ada@acme.test"
+    assert got.sender == "ada@acme.example.com"
     assert "\x00" not in got.detail
 
 

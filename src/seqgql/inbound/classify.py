@@ -23,8 +23,10 @@ from seqgql.inbound.unsubscribe import unsubscribe_request
 from seqgql.outbound.smtp import SentMessageRef, sent_message_refs
 
 MAX_MESSAGE_ID_CHARS = 998
-# a Date this far from the moment of receipt is not believed (the receipt is used)
+# a Date older than this before the receipt, or later than the other after it, is not
+# believed (the receipt is used)
 _DATE_SKEW = timedelta(days=30)
+_DATE_AHEAD = timedelta(days=1)
 
 
 class NotAMessage(ValueError):
@@ -60,7 +62,7 @@ def classify(raw: bytes, *, received_at: datetime) -> Classification:
         raise NotAMessage("not an email: it has neither a From nor a Message-ID header")
     subject = header(message, "Subject")[:500]
     moment = sent_at(message)
-    if moment is None or abs(moment - received_at) > _DATE_SKEW:
+    if moment is None or not -_DATE_SKEW <= moment - received_at <= _DATE_AHEAD:
         moment = received_at
     threading = " ".join(headers(message, "In-Reply-To") + headers(message, "References"))
     base = Classification(InboundKind.REPLY, "", message_id, from_address, subject, moment)
