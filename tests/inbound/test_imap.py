@@ -95,7 +95,8 @@ async def test_replies_bounces_and_absences_read_from_the_mailbox(
     task = asyncio.create_task(poller.run_forever(stop))
     try:
         for _ in range(1200):  # at most a minute: the poller gets there in milliseconds
-            if (await enrollment_view(gql, cleo))["status"] == "PAUSED":
+            read = await mailbox_cursor(db, dovecot.settings.cursor_key)
+            if read is not None and read.last_uid == len(answers):
                 break
             await asyncio.sleep(0.05)
     finally:
