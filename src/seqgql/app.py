@@ -96,6 +96,13 @@ def create_app(
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = AuthenticatedGraphQL(view, tokens, limits)
+    inbound_hook = InboundEmailHook(
+        db,
+        clock,
+        tokens,
+        BodyLimits(settings.inbound_max_bytes, settings.body_timeout_seconds),
+        rate_limiter,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -147,17 +154,10 @@ def create_app(
             # CSV files, for spreadsheets (JSON errors, each route answers its methods)
             Route("/export/enrollments.csv", EnrollmentExport(db, tokens, schema, rate_limiter)),
             Route("/import/contacts.csv", ContactImport(db, clock, tokens, limits, rate_limiter)),
-            # raw MIME from a mail provider's inbound parsing (SendGrid, Mailgun, Postmark)
-            Route(
-                "/hooks/inbound-email",
-                InboundEmailHook(
-                    db,
-                    clock,
-                    tokens,
-                    BodyLimits(settings.inbound_max_bytes, settings.body_timeout_seconds),
-                    rate_limiter,
-                ),
-            ),
+            # raw MIME from a mail provider's inbound parsing (SendGrid, Postmark; Mailgun
+            # posts the raw message to a URL ending in "mime")
+            Route("/hooks/inbound-email", inbound_hook),
+            Route("/hooks/inbound-email/mime", inbound_hook),
         ],
         middleware=[
             Middleware(RequestIds),

@@ -9,8 +9,9 @@ token: what a webhook URL with credentials sends
 The message, whole (raw MIME), as the body in one of the shapes providers post:
 ``message/rfc822`` (or ``text/plain``, ``application/octet-stream``: the bytes as they
 are); a form (``multipart/form-data``) with the field ``email`` (SendGrid Inbound Parse
-with "POST the raw, full MIME message") or ``body-mime`` (a Mailgun route forwarding to a
-URL ending in ``mime``); JSON with ``RawEmail`` (Postmark inbound with raw content on).
+with "POST the raw, full MIME message") or ``body-mime`` (a Mailgun route forwarding to
+``/hooks/inbound-email/mime``: Mailgun posts the raw message to a URL ending in
+``mime``); JSON with ``RawEmail`` (Postmark inbound with raw content on).
 
 Answers 200 ``{"kind", "decision", "enrollmentId", "duplicate", "detail"}`` (a message
 already read answers as the first time, ``duplicate: true``, and changes nothing; one

@@ -252,7 +252,7 @@ async def test_the_shapes_providers_post(
             )
         elif shape == "mailgun":
             sent = await http.post(
-                "/hooks/inbound-email",
+                "/hooks/inbound-email/mime",
                 headers=headers,
                 files={"body-mime": ("message.mime", raw, "message/rfc822")},
                 data={"recipient": "outreach@example.com"},
