@@ -32,6 +32,8 @@ from seqgql.graphql.persisted import PersistedQueries
 from seqgql.graphql.rate_limiting import EXPOSED_HEADERS
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import GraphQLView
+from seqgql.inbound.polling import InboxPoller
+from seqgql.inbound_webhook import InboundEmailHook
 from seqgql.observability.metrics import SUBSCRIBERS
 from seqgql.observability.request_ids import RequestIds
 from seqgql.outbound.routing import transport_from_settings
@@ -94,6 +96,13 @@ def create_app(
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = AuthenticatedGraphQL(view, tokens, limits)
+    inbound_hook = InboundEmailHook(
+        db,
+        clock,
+        tokens,
+        BodyLimits(settings.inbound_max_bytes, settings.body_timeout_seconds),
+        rate_limiter,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -101,18 +110,23 @@ def create_app(
             await upgrade_async(settings.database_url)
         await broadcast.start()
         stop = asyncio.Event()
-        engine_task = None
+        tasks: list[asyncio.Task[None]] = []
         if settings.engine_in_process:
             engine = Engine.from_settings(db, clock, transport, settings)
-            engine_task = asyncio.create_task(
-                engine.run_forever(stop, settings.engine_idle_seconds), name="seqgql-engine"
+            tasks.append(
+                asyncio.create_task(
+                    engine.run_forever(stop, settings.engine_idle_seconds), name="seqgql-engine"
+                )
             )
+            poller = InboxPoller.from_settings(db, clock, settings)
+            if poller is not None:
+                tasks.append(asyncio.create_task(poller.run_forever(stop), name="seqgql-imap"))
         try:
             yield
         finally:
             stop.set()
-            if engine_task is not None:
-                await engine_task
+            for task in tasks:
+                await task
             await view.close()
             await rate_limiter.close()
             await broadcast.stop()
@@ -140,6 +154,10 @@ def create_app(
             # CSV files, for spreadsheets (JSON errors, each route answers its methods)
             Route("/export/enrollments.csv", EnrollmentExport(db, tokens, schema, rate_limiter)),
             Route("/import/contacts.csv", ContactImport(db, clock, tokens, limits, rate_limiter)),
+            # raw MIME from a mail provider's inbound parsing (SendGrid, Postmark; Mailgun
+            # posts the raw message to a URL ending in "mime")
+            Route("/hooks/inbound-email", inbound_hook),
+            Route("/hooks/inbound-email/mime", inbound_hook),
         ],
         middleware=[
             Middleware(RequestIds),

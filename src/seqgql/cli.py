@@ -279,6 +279,7 @@ def _worker(settings: Settings) -> int:
     from seqgql.engine.worker import Engine
     from seqgql.events.broadcast import create_broadcast
     from seqgql.events.bus import EventBus
+    from seqgql.inbound.polling import InboxPoller
     from seqgql.observability import logs
     from seqgql.outbound.routing import transport_from_settings
 
@@ -299,13 +300,16 @@ def _worker(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        engine = Engine.from_settings(
-            db, SystemClock(), transport_from_settings(settings), settings
-        )
+        clock = SystemClock()
+        engine = Engine.from_settings(db, clock, transport_from_settings(settings), settings)
+        poller = InboxPoller.from_settings(db, clock, settings)
         tune_gc()
         print("seqgql worker running; Ctrl+C stops it", file=sys.stderr, flush=True)
         try:
-            await engine.run_forever(stop, settings.engine_idle_seconds)
+            work = [engine.run_forever(stop, settings.engine_idle_seconds)]
+            if poller is not None:
+                work.append(poller.run_forever(stop))
+            await asyncio.gather(*work)
         finally:
             await broadcast.stop()
             await db.dispose()

@@ -10,6 +10,8 @@ a query) is served to anyone; it asks for a token."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import logging
 from dataclasses import dataclass
 
@@ -110,13 +112,17 @@ class AuthenticatedGraphQL:
         request.scope[ACTOR_SCOPE_KEY] = await authenticated_actor(self.tokens, request)
 
 
-async def authenticated_actor(tokens: TokenCache, request: Request) -> Actor:
+async def authenticated_actor(
+    tokens: TokenCache, request: Request, *, basic: bool = False
+) -> Actor:
     """Who the request's bearer token acts for (its query string checked for NUL
     characters first); raises ``Refused``: 401 without a valid token, 503 when the
-    database cannot tell."""
+    database cannot tell. With ``basic``, HTTP Basic credentials whose password is the
+    token count too (what a webhook URL ``https://user:token@host/...`` sends)."""
     if (where := nul_in(dict(request.query_params))) is not None:
         raise Refused(nul_refused(where))
-    token = bearer_token(request.headers.get("authorization"))
+    authorization = request.headers.get("authorization")
+    token = bearer_token(authorization) or (basic_password(authorization) if basic else None)
     if token is None:
         raise Refused(
             error_response(
@@ -145,6 +151,19 @@ async def authenticated_actor(tokens: TokenCache, request: Request) -> Actor:
             )
         )
     return actor
+
+
+def basic_password(value: str | None) -> str | None:
+    """The password of HTTP Basic credentials, if that is what ``value`` holds."""
+    scheme, _, encoded = (value or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    password = decoded.partition(":")[2].strip()
+    return password or None
 
 
 def nul_refused(where: str) -> Response:

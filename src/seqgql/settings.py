@@ -82,6 +82,31 @@ class Settings(BaseSettings):
         default=None, description="Require STARTTLS (true), never (false), or when offered"
     )
     smtp_timeout_seconds: float = 30.0
+    imap_host: str | None = Field(
+        default=None,
+        description="Read replies, bounces and out-of-office answers from this IMAP server "
+        "(the sending mailbox): polled by `seqgql worker` (and by `serve` where it runs the "
+        "engine)",
+    )
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_tls: bool = Field(default=True, description="Implicit TLS (port 993); false: plain")
+    imap_mailbox: str = Field(default="INBOX", description="The folder read")
+    imap_poll_seconds: float = Field(
+        default=60.0, gt=0, description="How often the mailbox is read for new messages"
+    )
+    imap_workspace: str | None = Field(
+        default=None,
+        description="The name of the workspace the mailbox's messages are for (required with "
+        "IMAP_HOST)",
+    )
+    inbound_max_bytes: int = Field(
+        default=10_000_000,
+        gt=0,
+        description="Largest email POST /hooks/inbound-email accepts, in bytes (413 "
+        "PAYLOAD_TOO_LARGE over it); larger messages in the IMAP mailbox are skipped",
+    )
     introspection: bool = True
     graphql_fast_path: bool = Field(
         default=True,
@@ -185,6 +210,12 @@ class Settings(BaseSettings):
     def _smtp_needs_from(self) -> Settings:
         if self.smtp_host and not self.smtp_from:
             raise ValueError("SMTP_FROM is required when SMTP_HOST is set")
+        return self
+
+    @model_validator(mode="after")
+    def _imap_needs_a_login(self) -> Settings:
+        if self.imap_host and not (self.imap_username and self.imap_workspace):
+            raise ValueError("IMAP_USERNAME and IMAP_WORKSPACE are required with IMAP_HOST")
         return self
 
     @field_validator("allowed_origins", "allowed_headers", mode="before")

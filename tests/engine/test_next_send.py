@@ -23,7 +23,12 @@ from seqgql.services.enrollments import add_contacts, pause
 from seqgql.services.sequences import set_sequence_active
 from tests.helpers.bulk import enrollment_of, moment
 from tests.helpers.engine import (
-    DAY, EMAILS, Delivery, GatedTransport, ScriptedTransport, run_at_once,
+    DAY,
+    EMAILS,
+    Delivery,
+    GatedTransport,
+    ScriptedTransport,
+    run_at_once,
 )  # fmt: skip
 from tests.helpers.factories import gid, make_contacts
 from tests.helpers.graphql_client import GraphQLClient

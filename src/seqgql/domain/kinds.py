@@ -75,7 +75,7 @@ class DeliveryEventKind(enum.StrEnum):
     FAILED = "FAILED"
     OUT_OF_OFFICE = "OUT_OF_OFFICE"
     OPTED_OUT = "OPTED_OUT"
-    DEFERRED = "DEFERRED"
+    DEFERRED = "DEFERRED"  # delivery delayed (a transient failure): no status change
 
     @property
     def activity_kind(self) -> ActivityKind:
@@ -93,6 +93,31 @@ _DELIVERY_ACTIONS: dict[DeliveryEventKind, Action] = {
     DeliveryEventKind.FAILED: Action.FAIL,
     DeliveryEventKind.OUT_OF_OFFICE: Action.OUT_OF_OFFICE,
     DeliveryEventKind.OPTED_OUT: Action.OPT_OUT,
+}
+
+
+class InboundKind(enum.StrEnum):
+    """What an inbound email is (``seqgql.inbound.classify``)."""
+
+    REPLY = "REPLY"  # a person answered
+    OUT_OF_OFFICE = "OUT_OF_OFFICE"  # an automatic absence reply
+    UNSUBSCRIBE = "UNSUBSCRIBE"  # a person asked to stop
+    BOUNCE = "BOUNCE"  # a delivery status notification: not delivered, for good
+    DELAYED = "DELAYED"  # a delivery status notification: not delivered yet
+    AUTOMATED = "AUTOMATED"  # a program's message that is no reply: changes nothing
+
+    @property
+    def delivery_event(self) -> DeliveryEventKind | None:
+        """The report it makes about the message it answers, if any."""
+        return _INBOUND_EVENTS.get(self)
+
+
+_INBOUND_EVENTS: dict[InboundKind, DeliveryEventKind] = {
+    InboundKind.REPLY: DeliveryEventKind.REPLIED,
+    InboundKind.OUT_OF_OFFICE: DeliveryEventKind.OUT_OF_OFFICE,
+    InboundKind.UNSUBSCRIBE: DeliveryEventKind.OPTED_OUT,
+    InboundKind.BOUNCE: DeliveryEventKind.BOUNCED,
+    InboundKind.DELAYED: DeliveryEventKind.DEFERRED,
 }
 
 

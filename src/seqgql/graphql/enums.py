@@ -246,7 +246,8 @@ describe(
         _A.OPTED_OUT: "The contact asked to stop receiving messages (a delivery report).",
         _A.NOTE: "A note about the enrollment. Nothing in this API writes one yet.",
         _A.DEFERRED: "A message did not go through for now and will be tried again: the "
-        "engine's retry after a transient failure, or a provider's report (deferred).",
+        "engine's retry after a transient failure, a delivery status notification saying the "
+        "receiving server will retry, or a provider's report. The status does not change.",
     },
 )
 
@@ -269,8 +270,8 @@ describe(
         "when one is given.",
         _D.OPTED_OUT: "The contact asked to stop: their global `optedOut` is set, and "
         "ACTIVE, PAUSED, NOT_SENT, BOUNCED or FAILED becomes OPTED_OUT.",
-        _D.DEFERRED: "The provider holds the message and will try again; the status does "
-        "not change.",
+        _D.DEFERRED: "Delivery is delayed (a transient failure; the receiving server "
+        "retries); the status does not change.",
     },
 )
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -71,6 +72,47 @@ def message_id(message: OutboundMessage, domain: str, *, idempotency_key: str | 
     content = f"{message.subject or ''}\x00{message.body}".encode()
     digest = hashlib.sha256(content).hexdigest()[:32]
     return f"<seqgql.{message.enrollment_id}.{digest}@{domain}>"
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessageRef:
+    """What a Message-ID made by ``message_id`` says of the message it names: the
+    enrollment, and the step and attempt (a sequence step) or the bulk operation (a
+    sendMessage message); neither for an id derived from the content."""
+
+    enrollment_id: int
+    step: int | None = None
+    attempt: int | None = None
+    bulk_operation_id: int | None = None
+
+
+# <seqgql.{enrollment}.{step}.{attempt}@domain>, <seqgql.{enrollment}.message.{operation}@
+# domain>, <seqgql.{enrollment}.{content digest}@domain>: the ids ``message_id`` makes
+_SENT_ID = re.compile(
+    r"<seqgql\.(?P<enrollment>[0-9]{1,18})\."
+    r"(?:(?P<step>[0-9]{1,9})\.(?P<attempt>[0-9]{1,9})"
+    r"|message\.(?P<operation>[0-9]{1,18}|None)"
+    r"|[0-9a-f]{32})"
+    r"@[^<>@\s]{1,255}>",
+    re.IGNORECASE,
+)
+
+
+def sent_message_refs(text: str) -> list[SentMessageRef]:
+    """Every Message-ID of ours in ``text`` (a header such as In-Reply-To or References,
+    or the text of a bounce), in order, each once; ids of other senders are left out."""
+    found: list[SentMessageRef] = []
+    for match in _SENT_ID.finditer(text):
+        step, attempt, operation = match["step"], match["attempt"], match["operation"]
+        ref = SentMessageRef(
+            int(match["enrollment"]),
+            int(step) if step else None,
+            int(attempt) if attempt else None,
+            int(operation) if operation and operation != "None" else None,
+        )
+        if ref not in found:
+            found.append(ref)
+    return found
 
 
 def build_email(

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from seqgql.domain.kinds import (
     ActivityKind,
     BulkActionKind,
+    InboundKind,
     PhoneType,
     Role,
     StepChannel,
@@ -385,6 +386,45 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: datetime = Field(sa_column=time_column())
 
 
+class InboundMessage(SQLModel, table=True):
+    """An email read from the mailbox or posted to the inbound webhook, once per workspace
+    and Message-ID (a message read again changes nothing), with what was decided."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "message_key", name="uq_inbound_messages_key"),
+        sa.Index("ix_inbound_messages_enrollment", "enrollment_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    # SHA-256 (hex) of the Message-ID, or of the whole message when it has none
+    message_key: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    message_id: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    received_at: datetime = Field(sa_column=time_column())
+    source: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))  # IMAP, WEBHOOK
+    sender: str | None = Field(default=None, sa_column=sa.Column(sa.String(320)))
+    subject: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    kind: InboundKind = Field(sa_column=enum_column(InboundKind))
+    enrollment_id: int | None = Field(
+        default=None, sa_column=fk_column("enrollments.id", nullable=True)
+    )
+    # APPLIED (status changed), RECORDED (activity only), UNMATCHED, IGNORED
+    decision: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    detail: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # evidence, matching
+
+
+class InboundCursor(SQLModel, table=True):
+    """How far the IMAP poller has read a mailbox: its UIDVALIDITY and the last UID read."""
+
+    __tablename__ = "inbound_cursors"
+
+    mailbox: str = Field(sa_column=sa.Column(sa.String(400), primary_key=True))
+    uid_validity: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    last_uid: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    updated_at: datetime = Field(sa_column=time_column())
+
+
 def _table(model: type[SQLModel]) -> sa.Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, sa.Table)
@@ -405,3 +445,5 @@ bulk_operations = _table(BulkOperation)
 events = _table(Event)
 idempotency_keys = _table(IdempotencyKey)
 sender_days = _table(SenderDay)
+inbound_messages = _table(InboundMessage)
+inbound_cursors = _table(InboundCursor)

@@ -55,7 +55,10 @@ class ReportOptions:
     detail: str | None = None
 
 
-async def _record(op: BulkOperation, options: ReportOptions) -> BulkResult:
+async def apply_report(op: BulkOperation, options: ReportOptions) -> BulkResult:
+    """Record the report as activity and apply what it implies to the status, inside the
+    bulk operation ``op`` (the work of ``record_delivery_event``; inbound mail runs it in
+    the transaction that remembers the message)."""
     now = op.change.now
     if options.return_date is not None and options.kind is not DeliveryEventKind.OUT_OF_OFFICE:
         raise InputErrors(
@@ -165,7 +168,7 @@ async def _finish_company(op: BulkOperation, sequence_id: int, replied: int, com
     )
 
 
-_report = BulkAction(BulkActionKind.DELIVERY_EVENT, ReportOptions, _record)
+_report = BulkAction(BulkActionKind.DELIVERY_EVENT, ReportOptions, apply_report)
 
 
 async def record_delivery_event(
