@@ -121,6 +121,22 @@ _INBOUND_EVENTS: dict[InboundKind, DeliveryEventKind] = {
 }
 
 
+class ReportDecision(enum.StrEnum):
+    """What was done with a report that came back (an inbound email, a provider's event)."""
+
+    APPLIED = "APPLIED"  # the enrollment's status changed
+    RECORDED = "RECORDED"  # an activity was recorded; the status stayed (see the detail)
+    UNMATCHED = "UNMATCHED"  # no enrollment matched: nothing changed
+    IGNORED = "IGNORED"  # nothing to report (not a reply, an event we do not act on)
+
+
+class EmailProvider(enum.StrEnum):
+    """An email provider whose event webhook reports on the messages sent through it."""
+
+    SENDGRID = "SENDGRID"
+    MAILGUN = "MAILGUN"
+
+
 class BulkActionKind(enum.StrEnum):
     """The kinds of bulk operation recorded in the operation log."""
 

@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from seqgql.clock import Clock
+from seqgql.domain.kinds import ReportDecision
 from seqgql.inbound.classify import NotAMessage
 from seqgql.inbound.imap import ImapError, ImapSettings, Mailbox
 from seqgql.persistence.database import Database, first_line, is_unavailable
@@ -27,7 +28,7 @@ from seqgql.services.inbound_cursors import (
     save_mailbox_cursor,
     workspace_actor,
 )
-from seqgql.services.inbound_mail import Decision, Source, process_inbound
+from seqgql.services.inbound_mail import Source, process_inbound
 from seqgql.settings import Settings
 
 log = logging.getLogger("seqgql.inbound")
@@ -138,7 +139,7 @@ class InboxPoller:
             stats.skipped += 1
             return
         stats.read += 1
-        if result.decision is Decision.APPLIED and not result.duplicate:
+        if result.decision is ReportDecision.APPLIED and not result.duplicate:
             stats.changed += 1
         log.info(
             "inbound mail: UID %d: %s, %s, enrollment %s%s",

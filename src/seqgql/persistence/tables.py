@@ -11,8 +11,10 @@ from sqlmodel import Field, SQLModel
 from seqgql.domain.kinds import (
     ActivityKind,
     BulkActionKind,
+    EmailProvider,
     InboundKind,
     PhoneType,
+    ReportDecision,
     Role,
     StepChannel,
     WaitingFor,
@@ -414,6 +416,35 @@ class InboundMessage(SQLModel, table=True):
     detail: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # evidence, matching
 
 
+class ProviderEvent(SQLModel, table=True):
+    """An event an email provider's webhook posted (SendGrid, Mailgun), once per workspace,
+    provider and the provider's event id (a retry changes nothing twice), with what was
+    decided. Mailgun's signature token is kept too: one seen before is a replay."""
+
+    __tablename__ = "provider_events"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "workspace_id", "provider", "event_id", name="uq_provider_events_event_id"
+        ),
+        sa.UniqueConstraint("workspace_id", "provider", "token", name="uq_provider_events_token"),
+        sa.Index("ix_provider_events_enrollment", "enrollment_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    provider: EmailProvider = Field(sa_column=enum_column(EmailProvider))
+    event_id: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    token: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    event: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))  # the provider's name
+    received_at: datetime = Field(sa_column=time_column())
+    occurred_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    enrollment_id: int | None = Field(
+        default=None, sa_column=fk_column("enrollments.id", nullable=True)
+    )
+    decision: ReportDecision = Field(sa_column=enum_column(ReportDecision))
+    detail: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # evidence, matching
+
+
 class InboundCursor(SQLModel, table=True):
     """How far the IMAP poller has read a mailbox: its UIDVALIDITY and the last UID read."""
 
@@ -447,3 +478,4 @@ idempotency_keys = _table(IdempotencyKey)
 sender_days = _table(SenderDay)
 inbound_messages = _table(InboundMessage)
 inbound_cursors = _table(InboundCursor)
+provider_events = _table(ProviderEvent)

@@ -25,20 +25,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seqgql.clock import Clock
-from seqgql.domain.kinds import BulkActionKind, InboundKind
-from seqgql.domain.status import ACTIVE_ELSEWHERE
+from seqgql.domain.kinds import BulkActionKind, InboundKind, ReportDecision
 from seqgql.inbound.classify import Classification, classify
 from seqgql.persistence.database import Database
-from seqgql.persistence.tables import contacts, enrollments, inbound_messages
+from seqgql.persistence.tables import inbound_messages
 from seqgql.services.actor import Actor
 from seqgql.services.enrollments.operation import BulkOperation, run_bulk
 from seqgql.services.enrollments.provider_reports import ReportOptions, apply_report
 from seqgql.services.enrollments.results import BulkResult
+from seqgql.services.message_matching import Clues, Match, match_enrollments
 
 # the most of an activity's detail (evidence and a reply's text)
 MAX_DETAIL_CHARS = 5_000
 _REPORTS = (InboundKind.BOUNCE, InboundKind.DELAYED)
-e = enrollments.c
 m = inbound_messages.c
 
 
@@ -47,26 +46,13 @@ class Source(enum.StrEnum):
     WEBHOOK = "WEBHOOK"
 
 
-class Decision(enum.StrEnum):
-    APPLIED = "APPLIED"  # the enrollment's status changed
-    RECORDED = "RECORDED"  # an activity was recorded; the status stayed (see the detail)
-    UNMATCHED = "UNMATCHED"  # no enrollment matched: nothing changed
-    IGNORED = "IGNORED"  # not a reply (an automated message): nothing changed
-
-
 @dataclass(frozen=True, slots=True)
 class InboundResult:
     kind: InboundKind
-    decision: Decision
+    decision: ReportDecision
     enrollment_id: int | None
     detail: str  # the evidence, how it was matched, what was done
     duplicate: bool = False  # read before: this is what was decided then
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    enrollment_id: int
-    how: str  # e.g. "In-Reply-To/References <seqgql.4.1.0@…> from the contact's address"
 
 
 async def process_inbound(
@@ -96,7 +82,7 @@ async def process_inbound(
     }
     try:
         if match is None or event is None:
-            decision = Decision.UNMATCHED if match is None else Decision.IGNORED
+            decision = ReportDecision.UNMATCHED if match is None else ReportDecision.IGNORED
             detail = _detail(classified, match, notes, decision)
             async with db.write() as conn:
                 await conn.execute(
@@ -131,7 +117,7 @@ async def _apply(
     async def work(op: BulkOperation) -> BulkResult:
         inserted = await op.conn.execute(
             inbound_messages.insert()
-            .values(**row, decision=Decision.RECORDED, detail=activity)
+            .values(**row, decision=ReportDecision.RECORDED, detail=activity)
             .returning(m.id)
         )
         message_pk = inserted.scalar_one()
@@ -143,7 +129,7 @@ async def _apply(
             detail=activity,
         )
         result = await apply_report(op, options)
-        decision = Decision.APPLIED if result.changed_count else Decision.RECORDED
+        decision = ReportDecision.APPLIED if result.changed_count else ReportDecision.RECORDED
         detail = activity
         if result.skipped:
             detail = f"{activity}\n\nstatus unchanged: {result.skipped[0].reason.value}"
@@ -172,9 +158,11 @@ async def _apply(
         detail = f"{activity}\n\nnot applied: {result.errors[0].message}"
         async with db.write() as conn:
             await conn.execute(
-                inbound_messages.insert().values(**row, decision=Decision.IGNORED, detail=detail)
+                inbound_messages.insert().values(
+                    **row, decision=ReportDecision.IGNORED, detail=detail
+                )
             )
-        return InboundResult(classified.kind, Decision.IGNORED, match.enrollment_id, detail)
+        return InboundResult(classified.kind, ReportDecision.IGNORED, match.enrollment_id, detail)
     return InboundResult(
         classified.kind, outcome["decision"], match.enrollment_id, outcome["detail"]
     )
@@ -183,60 +171,33 @@ async def _apply(
 async def match_enrollment(
     conn: AsyncConnection, workspace_id: int, classified: Classification
 ) -> tuple[Match | None, list[str]]:
-    """The enrollment the message is about, and notes on ids that did not count."""
+    """The enrollment the message is about (``message_matching``: by the Message-IDs of
+    ours it answers, counted only when their contact sent it or, for a delivery notice, is
+    a recipient it failed for; else by that address), and notes on ids that did not count."""
     reporting = classified.kind in _REPORTS
     wanted = classified.failed_recipients if reporting else (classified.sender,)
-    addresses = [a for a in wanted if a]
-    role = "a recipient it failed for" if reporting else "the sender"
-    notes: list[str] = []
-    ids = list(dict.fromkeys(r.enrollment_id for r in classified.references))[:20]
-    if ids:
-        rows = await conn.execute(
-            sa.select(e.id, sa.func.lower(contacts.c.email).label("email"))
-            .join(contacts, contacts.c.id == e.contact_id)
-            .where(e.id.in_(ids), e.workspace_id == workspace_id)
-        )
-        emails = {r.id: r.email for r in rows}
-        for pk in ids:
-            if pk in emails and emails[pk] in addresses:
-                return Match(pk, f"Message-ID of enrollment {pk}, its contact {role}"), notes
-        if emails:
-            notes.append(
-                f"Message-ID of enrollment {', '.join(map(str, emails))} not counted: its "
-                f"contact is not {role}"
-            )
-    if not addresses:
-        return None, notes
-    found = (
-        await conn.execute(
-            sa.select(e.id, contacts.c.email)
-            .join(contacts, contacts.c.id == e.contact_id)
-            .where(
-                e.workspace_id == workspace_id,
-                contacts.c.workspace_id == workspace_id,
-                sa.func.lower(contacts.c.email).in_(addresses),
-                e.status.in_(ACTIVE_ELSEWHERE),
-            )
-            .order_by(e.enrolled_at.desc(), e.id.desc())
-            .limit(1)
-        )
-    ).first()
-    if found is None:
-        return None, notes
-    how = f"{role} {found.email.lower()}: the contact's most recent enrollment still going"
-    return Match(found.id, how), notes
+    clues = Clues(
+        [r.enrollment_id for r in classified.references],
+        [a for a in wanted if a],
+        "a recipient it failed for" if reporting else "the sender",
+    )
+    [matched] = await match_enrollments(conn, workspace_id, [clues])
+    return matched.match, matched.notes
 
 
 def _detail(
-    classified: Classification, match: Match | None, notes: list[str], decision: Decision | None
+    classified: Classification,
+    match: Match | None,
+    notes: list[str],
+    decision: ReportDecision | None,
 ) -> str:
     lines = [classified.evidence]
     if match is not None:
         lines.append(f"matched by {match.how}")
     lines.extend(notes)
-    if decision is Decision.UNMATCHED:
+    if decision is ReportDecision.UNMATCHED:
         lines.append("no enrollment matched: nothing changed")
-    elif decision is Decision.IGNORED:
+    elif decision is ReportDecision.IGNORED:
         lines.append("not a reply: nothing changed")
     text = "; ".join(lines)
     if classified.reply_text:
@@ -264,5 +225,5 @@ async def _earlier(conn: AsyncConnection, workspace_id: int, key: str) -> Inboun
     if row is None:
         return None
     return InboundResult(
-        InboundKind(row.kind), Decision(row.decision), row.enrollment_id, row.detail, True
+        InboundKind(row.kind), ReportDecision(row.decision), row.enrollment_id, row.detail, True
     )
