@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from seqgql.domain.status import (
 )
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import contacts, enrollments, sequences
+from seqgql.persistence.types import Row
 from seqgql.services.actor import Actor
 from seqgql.services.enrollments.activity_log import NewActivity, record_activities
 from seqgql.services.enrollments.bulk_action import BulkAction
@@ -34,6 +36,9 @@ from seqgql.services.reads import like_escaped
 
 # How far in the future a provider's timestamp may be (clock skew), at most.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+# enrollments per IN list: well within both drivers' limits on parameters
+_CHUNK = 1_000
+_OPTED_OUT = DeliveryEventKind.OPTED_OUT
 
 e = enrollments.c
 
@@ -55,27 +60,40 @@ class ReportOptions:
     detail: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    """What became of one report of ``apply_reports``."""
+
+    changed: bool = False  # the status changed
+    skip: SkipReason | None = None  # why the status stayed, when it should have changed
+    error: UserError | None = None  # refused: nothing recorded
+
+
 async def apply_report(op: BulkOperation, options: ReportOptions) -> BulkResult:
     """Record the report as activity and apply what it implies to the status, inside the
     bulk operation ``op`` (the work of ``record_delivery_event``; inbound mail runs it in
-    the transaction that remembers the message)."""
+    the transaction that remembers the message). Raises InputErrors for a refused one."""
+    [outcome] = await apply_reports(op, [options])
+    if outcome.error is not None:
+        raise InputErrors([outcome.error])
+    if outcome.skip is not None:
+        skips = Skips()
+        skips.add(outcome.skip, 1, [options.enrollment_id])
+        return BulkResult(skipped=skips.groups())
+    return BulkResult(changed_count=int(outcome.changed))
+
+
+async def apply_reports(op: BulkOperation, reports: Sequence[ReportOptions]) -> list[ReportOutcome]:
+    """``apply_report`` for many reports at once (a provider's batch of events), in the
+    order given: their activities recorded in one go, then the status changes they imply
+    one by one. A refused report (a foreign enrollment, a moment in the future) records
+    nothing and leaves the others be."""
     now = op.change.now
-    if options.return_date is not None and options.kind is not DeliveryEventKind.OUT_OF_OFFICE:
-        raise InputErrors(
-            [
-                error(
-                    ["input", "returnDate"],
-                    ErrorCode.INVALID,
-                    "a return date goes only with OUT_OF_OFFICE",
-                )
-            ]
-        )
-    if options.occurred_at is not None and options.occurred_at > now + MAX_CLOCK_SKEW:
-        raise InputErrors(
-            [error(["input", "occurredAt"], ErrorCode.INVALID, "must not be in the future")]
-        )
-    row = (
-        await op.conn.execute(
+    errors = {i: _refusal(r, now) for i, r in enumerate(reports)}
+    wanted = sorted({r.enrollment_id for i, r in enumerate(reports) if errors[i] is None})
+    rows: dict[int, Row] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        found = await op.conn.execute(
             sa.select(
                 e.id,
                 e.sequence_id,
@@ -89,37 +107,68 @@ async def apply_report(op: BulkOperation, options: ReportOptions) -> BulkResult:
             )
             .join(contacts, contacts.c.id == e.contact_id)
             .join(sequences, sequences.c.id == e.sequence_id)
-            .where(e.id == options.enrollment_id, e.workspace_id == op.actor.workspace_id)
+            .where(
+                e.id.in_(wanted[start : start + _CHUNK]), e.workspace_id == op.actor.workspace_id
+            )
         )
-    ).first()
-    if row is None:
-        raise InputErrors(
-            [error(["input", "enrollmentId"], ErrorCode.NOT_FOUND, "no such enrollment")]
-        )
-    activity = NewActivity(
-        op.actor.workspace_id,
-        row.sequence_id,
-        options.enrollment_id,
-        options.kind.activity_kind,
-        options.occurred_at or now,
-        row.last_sent_step or None,
-        options.detail,
-        op.actor.user_id,
+        rows.update({row.id: row for row in found})
+    missing = error(["input", "enrollmentId"], ErrorCode.NOT_FOUND, "no such enrollment")
+    for i, r in enumerate(reports):
+        if errors[i] is None and r.enrollment_id not in rows:
+            errors[i] = missing
+    valid = [(i, r, rows[r.enrollment_id]) for i, r in enumerate(reports) if errors[i] is None]
+    await record_activities(
+        op.conn,
+        [
+            NewActivity(
+                op.actor.workspace_id,
+                row.sequence_id,
+                r.enrollment_id,
+                r.kind.activity_kind,
+                r.occurred_at or now,
+                row.last_sent_step or None,
+                r.detail,
+                op.actor.user_id,
+            )
+            for _, r, row in valid
+        ],
     )
-    await record_activities(op.conn, [activity])
-    if options.kind is DeliveryEventKind.OPTED_OUT:
+    opted_out = sorted({row.contact_id for _, r, row in valid if r.kind is _OPTED_OUT})
+    for start in range(0, len(opted_out), _CHUNK):
         await op.conn.execute(
-            contacts.update().where(contacts.c.id == row.contact_id).values(opted_out=True)
+            contacts.update()
+            .where(contacts.c.id.in_(opted_out[start : start + _CHUNK]))
+            .values(opted_out=True)
         )
+    outcomes = {i: ReportOutcome(error=problem) for i, problem in errors.items() if problem}
+    statuses = {row.id: row.status for _, _, row in valid}
+    for i, r, row in valid:
+        outcomes[i] = await _apply_status(op, r, row, statuses)
+    return [outcomes[i] for i in range(len(reports))]
+
+
+def _refusal(options: ReportOptions, now: datetime) -> UserError | None:
+    if options.return_date is not None and options.kind is not DeliveryEventKind.OUT_OF_OFFICE:
+        return error(
+            ["input", "returnDate"], ErrorCode.INVALID, "a return date goes only with OUT_OF_OFFICE"
+        )
+    if options.occurred_at is not None and options.occurred_at > now + MAX_CLOCK_SKEW:
+        return error(["input", "occurredAt"], ErrorCode.INVALID, "must not be in the future")
+    return None
+
+
+async def _apply_status(
+    op: BulkOperation, options: ReportOptions, row: Row, statuses: dict[int, EnrollmentStatus]
+) -> ReportOutcome:
+    """The status change the report implies, if any (``statuses``: each enrollment's as
+    the reports before left it)."""
     action = options.kind.action
     rules = Ruleset.from_json(row.rules)
     if action is None or (action is Action.REPLY and not rules.finish_on_reply):
-        return BulkResult()  # recorded as activity; the steps go on
-    skips = Skips()
-    reason = skip_reason(action, row.status)
+        return ReportOutcome()  # recorded as activity; the steps go on
+    reason = skip_reason(action, statuses[row.id])
     if reason is not None:
-        skips.add(reason, 1, [options.enrollment_id])
-        return BulkResult(skipped=skips.groups())
+        return ReportOutcome(skip=reason)
     rule = transition(action)
     assert rule.to_status is not None
     await lock_sequences(op.conn, [row.sequence_id])
@@ -142,10 +191,12 @@ async def apply_report(op: BulkOperation, options: ReportOptions) -> BulkResult:
         reason=rule.to_reason,
         values=values,
     )
+    if changed:
+        statuses[row.id] = rule.to_status
     company = company_of(row.email)
     if action is Action.REPLY and changed and rules.finish_company_on_reply and company:
         await _finish_company(op, row.sequence_id, options.enrollment_id, company)
-    return BulkResult(changed_count=changed)
+    return ReportOutcome(changed=changed > 0)
 
 
 async def _finish_company(op: BulkOperation, sequence_id: int, replied: int, company: str) -> int:
