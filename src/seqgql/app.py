@@ -24,6 +24,7 @@ from strawberry.subscriptions import (
 from seqgql.clock import Clock, SystemClock
 from seqgql.csv_export import EnrollmentExport
 from seqgql.csv_import import ContactImport
+from seqgql.domain.kinds import EmailProvider
 from seqgql.engine.worker import Engine
 from seqgql.events.broadcast import create_broadcast
 from seqgql.events.bus import EventBus
@@ -40,6 +41,7 @@ from seqgql.outbound.routing import transport_from_settings
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade_async
+from seqgql.provider_webhooks import ProviderEventHook, event_sources
 from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter, redis_url_of
 from seqgql.settings import Settings
@@ -103,6 +105,11 @@ def create_app(
         BodyLimits(settings.inbound_max_bytes, settings.body_timeout_seconds),
         rate_limiter,
     )
+    event_limits = BodyLimits(settings.provider_events_max_bytes, settings.body_timeout_seconds)
+    event_hooks = {
+        provider: ProviderEventHook(provider, source, db, clock, tokens, event_limits, rate_limiter)
+        for provider, source in event_sources(settings).items()
+    }
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -158,6 +165,9 @@ def create_app(
             # posts the raw message to a URL ending in "mime")
             Route("/hooks/inbound-email", inbound_hook),
             Route("/hooks/inbound-email/mime", inbound_hook),
+            # email providers' events about the messages sent (signed; see the README)
+            Route("/hooks/sendgrid", event_hooks[EmailProvider.SENDGRID]),
+            Route("/hooks/mailgun", event_hooks[EmailProvider.MAILGUN]),
         ],
         middleware=[
             Middleware(RequestIds),

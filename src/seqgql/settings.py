@@ -107,6 +107,23 @@ class Settings(BaseSettings):
         description="Largest email POST /hooks/inbound-email accepts, in bytes (413 "
         "PAYLOAD_TOO_LARGE over it); larger messages in the IMAP mailbox are skipped",
     )
+    sendgrid_webhook_public_key: str | None = Field(
+        default=None,
+        description="The verification key of SendGrid's Signed Event Webhook (Mail Settings "
+        "-> Event Webhook), as SendGrid shows it: POST /hooks/sendgrid takes only events "
+        "signed with it",
+    )
+    mailgun_webhook_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Mailgun's webhook signing key (Sending -> Webhooks): POST /hooks/mailgun "
+        "takes only events signed with it",
+    )
+    provider_events_max_bytes: int = Field(
+        default=5_000_000,
+        gt=0,
+        description="Largest body POST /hooks/sendgrid and /hooks/mailgun accept, in bytes "
+        "(413 PAYLOAD_TOO_LARGE over it)",
+    )
     introspection: bool = True
     graphql_fast_path: bool = Field(
         default=True,

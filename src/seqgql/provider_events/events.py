@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from seqgql.domain.kinds import DeliveryEventKind, EmailProvider
 from seqgql.outbound.smtp import sent_message_refs
@@ -29,6 +29,10 @@ class Unsigned(Exception):
 
 class Unreadable(Exception):
     """The body is not what the provider posts (not JSON, not the documented shape)."""
+
+
+class TooManyEvents(Unreadable):
+    """More events in one request than ``MAX_EVENTS_PER_POST``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,17 @@ class Batch:
     events: list[ProviderEvent] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     token: str | None = None
+
+
+class EventSource(Protocol):
+    """A provider's webhook requests, read."""
+
+    @property
+    def provider(self) -> EmailProvider: ...
+
+    def read(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Batch:
+        """The request's events; raises ``Unsigned`` or ``Unreadable``."""
+        ...
 
 
 def text(value: Any, limit: int = MAX_DETAIL_CHARS) -> str | None:

@@ -40,6 +40,7 @@ from seqgql.provider_events.events import (
     MAX_EVENTS_PER_POST,
     Batch,
     ProviderEvent,
+    TooManyEvents,
     Unreadable,
     Unsigned,
     address,
@@ -106,7 +107,7 @@ class SendGridEvents:
         if not isinstance(parsed, list):
             raise Unreadable("the body must be a JSON array of events")
         if len(parsed) > MAX_EVENTS_PER_POST:
-            raise Unreadable(f"at most {MAX_EVENTS_PER_POST:,} events per request")
+            raise TooManyEvents(f"at most {MAX_EVENTS_PER_POST:,} events per request")
         batch = Batch()
         for position, item in enumerate(parsed):
             event = _event(item)
