@@ -97,7 +97,11 @@ class SendGridEvents:
         signature, timestamp = headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER)
         if not signature or not timestamp:
             raise Unsigned(f"the headers {SIGNATURE_HEADER} and {TIMESTAMP_HEADER} are required")
-        if not self._verified(body, signature, timestamp):
+        try:
+            payload = body.decode("utf-8")  # what SendGrid's helper verifies
+        except UnicodeDecodeError:
+            raise Unreadable("the body is not UTF-8 (so no JSON SendGrid posts)") from None
+        if not self._verified(payload, signature, timestamp):
             raise Unsigned("the signature does not match the body (or another key signed it)")
         fresh(moment(timestamp) if timestamp.isdigit() else None, now)
         try:
@@ -117,11 +121,10 @@ class SendGridEvents:
                 batch.events.append(event)
         return batch
 
-    def _verified(self, body: bytes, signature: str, timestamp: str) -> bool:
+    def _verified(self, payload: str, signature: str, timestamp: str) -> bool:
         try:
-            payload = body.decode("utf-8")
             return bool(self._webhook.verify_signature(payload, signature, timestamp, self._key))
-        except Exception:  # a signature that is no base64 or no DER, a body no UTF-8
+        except Exception:  # a signature that is no base64, or no DER
             return False
 
 
