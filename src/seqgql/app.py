@@ -32,10 +32,11 @@ from seqgql.graphql.persisted import PersistedQueries
 from seqgql.graphql.rate_limiting import EXPOSED_HEADERS
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import GraphQLView
+from seqgql.hooks.twilio_hooks import twilio_routes
 from seqgql.observability.metrics import SUBSCRIBERS
 from seqgql.observability.request_ids import RequestIds
 from seqgql.outbound.routing import transport_from_settings
-from seqgql.outbound.transport import Transport
+from seqgql.outbound.transport import Transport, close_transport
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade_async
 from seqgql.services.auth import TokenCache
@@ -114,6 +115,7 @@ def create_app(
             if engine_task is not None:
                 await engine_task
             await view.close()
+            await close_transport(transport)
             await rate_limiter.close()
             await broadcast.stop()
             await db.dispose()
@@ -140,6 +142,18 @@ def create_app(
             # CSV files, for spreadsheets (JSON errors, each route answers its methods)
             Route("/export/enrollments.csv", EnrollmentExport(db, tokens, schema, rate_limiter)),
             Route("/import/contacts.csv", ContactImport(db, clock, tokens, limits, rate_limiter)),
+            # Twilio's webhooks, signed with the account's Auth Token
+            *(
+                twilio_routes(
+                    db,
+                    clock,
+                    settings.twilio_auth_token.get_secret_value(),
+                    settings.public_base_url,
+                    limits,
+                )
+                if settings.twilio_auth_token
+                else []
+            ),
         ],
         middleware=[
             Middleware(RequestIds),

@@ -281,6 +281,7 @@ def _worker(settings: Settings) -> int:
     from seqgql.events.bus import EventBus
     from seqgql.observability import logs
     from seqgql.outbound.routing import transport_from_settings
+    from seqgql.outbound.transport import close_transport
 
     logging.config.dictConfig(logs.config(settings.log_level, settings.log_format))
     if settings.worker_metrics_port is not None:
@@ -299,14 +300,14 @@ def _worker(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        engine = Engine.from_settings(
-            db, SystemClock(), transport_from_settings(settings), settings
-        )
+        transport = transport_from_settings(settings)
+        engine = Engine.from_settings(db, SystemClock(), transport, settings)
         tune_gc()
         print("seqgql worker running; Ctrl+C stops it", file=sys.stderr, flush=True)
         try:
             await engine.run_forever(stop, settings.engine_idle_seconds)
         finally:
+            await close_transport(transport)
             await broadcast.stop()
             await db.dispose()
 
