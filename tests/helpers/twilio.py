@@ -26,7 +26,10 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 from twilio.request_validator import RequestValidator
 
+from seqgql.graphql.relay import to_global_id
 from seqgql.outbound.twilio_sms import TwilioSettings
+from seqgql.settings import Settings
+from tests.helpers.graphql_client import GraphQLClient
 from tests.helpers.processes import free_port
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -233,3 +236,38 @@ def inbound_fields(sender: str, body: str, sid: str | None = None) -> dict[str, 
         "NumSegments": "1",
         "ApiVersion": "2010-04-01",
     }
+
+
+def app_settings(database_url: str, twilio_url: str, **overrides: Any) -> Settings:
+    """An app's settings sending SMS through the server at ``twilio_url`` (the account's
+    Auth Token, from FROM_NUMBER), reached by Twilio at PUBLIC_BASE_URL."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "auto_migrate": False,
+        "run_engine": False,
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_from_number": FROM_NUMBER,
+        "twilio_api_base_url": twilio_url,
+        "public_base_url": PUBLIC_BASE_URL,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+ENROLLMENT = """status reason currentStep
+  contact { phone phoneType optedOut }
+  activities(first: 100) { edges { node { kind step detail } } }"""
+
+
+async def enrollment(gql: GraphQLClient, pk: int) -> dict[str, Any]:
+    """An enrollment as the API shows it: status, reason, step, contact, activities (as
+    (kind, step, detail) lists)."""
+    query = f"query($id: ID!) {{ node(id: $id) {{ ... on Enrollment {{ {ENROLLMENT} }} }} }}"
+    data = await gql.execute(query, {"id": to_global_id("Enrollment", pk)})
+    found: dict[str, Any] = data["node"]
+    found["activities"] = [
+        (e["node"]["kind"], e["node"]["step"], e["node"]["detail"])
+        for e in found["activities"]["edges"]
+    ]
+    return found

@@ -71,13 +71,12 @@ def message_key_parts(key: str) -> tuple[int, int | None] | None:
     step, "<enrollment>.message.<operation>" for sendMessage, or "<enrollment>"); None
     for anything else."""
     parts = key.split(".")
-    if not all(p.isascii() and (p.isdigit() or p == "message") for p in parts):
-        return None
+    if not all(p.isascii() and len(p) <= 18 and (p.isdigit() or p == "message") for p in parts):
+        return None  # 18 digits: every id a 64-bit column holds
     if len(parts) == 1 and parts[0].isdigit():
         return int(parts[0]), None
     if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit():
         return None
-    step = None if parts[1] == "message" else int(parts[1])
-    if len(parts[0]) > 18 or (step is not None and step > 10_000):
-        return None
-    return int(parts[0]), step
+    if parts[1] != "message" and len(parts[1]) > 9:
+        return None  # no step position is that large
+    return int(parts[0]), None if parts[1] == "message" else int(parts[1])
