@@ -43,6 +43,7 @@ from seqgql.services.enrollments.provider_reports import record_delivery_event
 from seqgql.services.enrollments.sms_reports import (
     answered_enrollments,
     apply_keyword,
+    has_contact_with_phone,
     provider_actor,
     workspace_named,
     workspace_of_enrollment,
@@ -138,7 +139,9 @@ class TwilioInboundHook(_Hook):
             phone = sender
         actor = provider_actor(workspace_id)
         keyword = keyword_of(body, form.get("OptOutType"))
-        if keyword is not None:
+        if not await has_contact_with_phone(self.db, workspace_id, phone):
+            log.info("a text from a number no contact of workspace %s has", workspace_id)
+        elif keyword is not None:
             await apply_keyword(
                 self.db, self.clock, actor, phone, keyword, body, idempotency_key=f"twilio:{sid}"
             )

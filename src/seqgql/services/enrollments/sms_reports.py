@@ -63,6 +63,12 @@ async def workspace_of_enrollment(db: Database, enrollment_id: int) -> int | Non
         return (await conn.execute(query)).scalar()
 
 
+async def has_contact_with_phone(db: Database, workspace_id: int, phone: str) -> bool:
+    async with db.read() as conn:
+        query = sa.select(c.id).where(c.workspace_id == workspace_id, c.phone == phone).limit(1)
+        return (await conn.execute(query)).first() is not None
+
+
 async def answered_enrollments(db: Database, workspace_id: int, phone: str) -> list[int]:
     """The enrollments a text from ``phone`` answers: one per contact with that phone."""
     async with db.read() as conn:
