@@ -190,3 +190,10 @@ async def test_hostile_requests_get_4xx_and_change_nothing(
         "unknown enrollment": 404, "json": 415, "get": 405,
     }  # fmt: skip
     assert await snapshot(db, workspace.actor.workspace_id) == before
+
+
+async def test_without_an_auth_token_the_hooks_are_not_served(http: httpx.AsyncClient) -> None:
+    fields = status_fields("SM" + "c" * 32, "delivered")
+    for path in ("/hooks/twilio/status?message=1.1.0", "/hooks/twilio/any/inbound"):
+        response = await http.post(path, data=fields, headers={"X-Twilio-Signature": "x"})
+        assert response.status_code == 404

@@ -4,18 +4,23 @@ sends, and how each answer becomes the engine's outcome."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
+from pydantic import ValidationError
 
 from seqgql.domain.kinds import StepChannel
+from seqgql.outbound.routing import ChannelRouter, transport_from_settings
 from seqgql.outbound.transport import (
     ConfigurationError,
     OutboundMessage,
     PermanentFailure,
+    RecordingTransport,
     TransientFailure,
     send_with_retry,
 )
 from seqgql.outbound.twilio_sms import TwilioTransport
+from seqgql.settings import Settings
 from tests.helpers.processes import free_port
 from tests.helpers.twilio import (
     ACCOUNT_SID,
@@ -179,7 +184,34 @@ async def test_a_server_that_does_not_answer_in_time_is_a_transient_failure(
 
 
 async def test_it_sends_only_sms(transport: TwilioTransport) -> None:
-    from dataclasses import replace
-
     with pytest.raises(ValueError, match="SMS"):
         await transport.send(replace(MESSAGE, channel=StepChannel.EMAIL))
+
+
+def test_the_settings_send_sms_through_twilio_and_email_as_before() -> None:
+    settings = Settings(
+        twilio_account_sid=ACCOUNT_SID, twilio_api_key_sid=API_KEY_SID,
+        twilio_api_key_secret=API_KEY_SECRET, twilio_messaging_service_sid=MESSAGING_SERVICE_SID,
+    )  # fmt: skip
+    router = transport_from_settings(settings)
+    assert isinstance(router, ChannelRouter)
+    sms = router.by_channel[StepChannel.SMS]
+    assert isinstance(sms, TwilioTransport)
+    assert (sms.settings.username, sms.settings.password) == (API_KEY_SID, API_KEY_SECRET)
+    assert sms.settings.status_callback_base is None
+    assert StepChannel.EMAIL not in router.by_channel
+    assert isinstance(transport_from_settings(Settings()), RecordingTransport)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"twilio_from_number": FROM_NUMBER}, "TWILIO_AUTH_TOKEN"),
+        ({"twilio_auth_token": "t"}, "TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER"),
+        ({"twilio_api_key_sid": API_KEY_SID, "twilio_from_number": FROM_NUMBER},
+         "TWILIO_API_KEY_SECRET"),
+    ],
+)  # fmt: skip
+def test_incomplete_twilio_settings_are_refused(values: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(twilio_account_sid=ACCOUNT_SID, **values)  # type: ignore[arg-type]
