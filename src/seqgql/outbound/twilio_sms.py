@@ -45,6 +45,7 @@ from seqgql.outbound.transport import (
 log = logging.getLogger(__name__)
 
 STATUS_HOOK_PATH = "/hooks/twilio/status"
+TWILIO_API = "https://api.twilio.com"
 # Twilio error codes that say our own setup is wrong, not the recipient
 _OUR_SETUP = frozenset({20003, 20005, 20404, 21212, 21606, 21659, *range(21701, 21713)})
 _NETWORK_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
@@ -57,7 +58,7 @@ class TwilioSettings:
     password: str = field(repr=False)  # the Auth Token or the API key's secret
     messaging_service_sid: str | None = None
     from_number: str | None = None
-    api_base_url: str = "https://api.twilio.com"
+    api_base_url: str = TWILIO_API
     status_callback_base: str | None = None  # this server as Twilio reaches it
     timeout: float = 30.0
 
@@ -73,10 +74,13 @@ class _HttpClient(AsyncHttpClient):  # type: ignore[misc]  # twilio ships no typ
 
     def __init__(self, base_url: str, timeout: float) -> None:
         super().__init__(log, True, timeout)
-        self.base = urlsplit(base_url.rstrip("/"))
+        # Twilio's own address is left as the package makes it (TWILIO_EDGE/TWILIO_REGION)
+        self.base = None if base_url.rstrip("/") == TWILIO_API else urlsplit(base_url.rstrip("/"))
         self.session: aiohttp.ClientSession | None = None
 
     def _rebased(self, url: str) -> str:
+        if self.base is None:
+            return url
         parts = urlsplit(url)
         return urlunsplit(
             (self.base.scheme, self.base.netloc, self.base.path + parts.path, parts.query, "")
@@ -118,7 +122,8 @@ class _HttpClient(AsyncHttpClient):  # type: ignore[misc]  # twilio ships no typ
 def _failure(exc: TwilioRestException | TwilioServiceException) -> Exception:
     status = int(exc.status)
     code = exc.code if isinstance(exc.code, int) else None
-    reason = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or exc.title)
+    said = [getattr(exc, name, None) for name in ("msg", "detail", "title")]
+    reason = str(next((text for text in said if text), "refused"))
     reason = reason.removeprefix("Unable to create record: ")
     described = f"Twilio error {code}: {reason}" if code else f"HTTP {status}: {reason}"
     if status == 401 or status == 404 or code in _OUR_SETUP:
