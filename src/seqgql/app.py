@@ -32,12 +32,13 @@ from seqgql.graphql.persisted import PersistedQueries
 from seqgql.graphql.rate_limiting import EXPOSED_HEADERS
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import GraphQLView
+from seqgql.hooks.twilio_hooks import twilio_routes
 from seqgql.inbound.polling import InboxPoller
 from seqgql.inbound_webhook import InboundEmailHook
 from seqgql.observability.metrics import SUBSCRIBERS
 from seqgql.observability.request_ids import RequestIds
 from seqgql.outbound.routing import transport_from_settings
-from seqgql.outbound.transport import Transport
+from seqgql.outbound.transport import Transport, close_transport
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade_async
 from seqgql.services.auth import TokenCache
@@ -128,6 +129,7 @@ def create_app(
             for task in tasks:
                 await task
             await view.close()
+            await close_transport(transport)
             await rate_limiter.close()
             await broadcast.stop()
             await db.dispose()
@@ -158,6 +160,18 @@ def create_app(
             # posts the raw message to a URL ending in "mime")
             Route("/hooks/inbound-email", inbound_hook),
             Route("/hooks/inbound-email/mime", inbound_hook),
+            # Twilio's webhooks, signed with the account's Auth Token
+            *(
+                twilio_routes(
+                    db,
+                    clock,
+                    settings.twilio_auth_token.get_secret_value(),
+                    settings.public_base_url,
+                    limits,
+                )
+                if settings.twilio_auth_token
+                else []
+            ),
         ],
         middleware=[
             Middleware(RequestIds),

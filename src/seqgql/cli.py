@@ -282,6 +282,7 @@ def _worker(settings: Settings) -> int:
     from seqgql.inbound.polling import InboxPoller
     from seqgql.observability import logs
     from seqgql.outbound.routing import transport_from_settings
+    from seqgql.outbound.transport import close_transport
 
     logging.config.dictConfig(logs.config(settings.log_level, settings.log_format))
     if settings.worker_metrics_port is not None:
@@ -301,7 +302,8 @@ def _worker(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         clock = SystemClock()
-        engine = Engine.from_settings(db, clock, transport_from_settings(settings), settings)
+        transport = transport_from_settings(settings)
+        engine = Engine.from_settings(db, clock, transport, settings)
         poller = InboxPoller.from_settings(db, clock, settings)
         tune_gc()
         print("seqgql worker running; Ctrl+C stops it", file=sys.stderr, flush=True)
@@ -311,6 +313,7 @@ def _worker(settings: Settings) -> int:
                 work.append(poller.run_forever(stop))
             await asyncio.gather(*work)
         finally:
+            await close_transport(transport)
             await broadcast.stop()
             await db.dispose()
 

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     smtp_host: str | None = Field(
         default=None,
         description="Send EMAIL steps through this SMTP server (default: record them, send "
-        "nothing). SMS steps are always recorded only.",
+        "nothing)",
     )
     smtp_port: int = 587
     smtp_from: str | None = Field(default=None, description="The From address (required)")
@@ -106,6 +106,40 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest email POST /hooks/inbound-email accepts, in bytes (413 "
         "PAYLOAD_TOO_LARGE over it); larger messages in the IMAP mailbox are skipped",
+    )
+    twilio_account_sid: str | None = Field(
+        default=None,
+        description="Send SMS steps and messages through Twilio's Messaging API with this "
+        "account (default: record them, send nothing)",
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        description="The account's Auth Token: logs in (unless an API key is set) and checks "
+        "the signature of Twilio's webhooks (they are not served without it)",
+    )
+    twilio_api_key_sid: str | None = Field(
+        default=None, description="Log in with this API key (SK...) instead of the Auth Token"
+    )
+    twilio_api_key_secret: SecretStr | None = None
+    twilio_messaging_service_sid: str | None = Field(
+        default=None, description="Send from this Messaging Service (MG...)"
+    )
+    twilio_from_number: str | None = Field(
+        default=None,
+        description="Send from this number (E.164) when no Messaging Service is set",
+    )
+    twilio_api_base_url: str = Field(
+        default="https://api.twilio.com",
+        description="Where Twilio's REST API is (tests point it at a local server)",
+    )
+    twilio_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="The most one request to Twilio may take"
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="This server's address as Twilio reaches it (https://seqgql.example.com): "
+        "messages ask Twilio to report delivery to it, and webhook signatures are checked "
+        "against it",
     )
     introspection: bool = True
     graphql_fast_path: bool = Field(
@@ -216,6 +250,24 @@ class Settings(BaseSettings):
     def _imap_needs_a_login(self) -> Settings:
         if self.imap_host and not (self.imap_username and self.imap_workspace):
             raise ValueError("IMAP_USERNAME and IMAP_WORKSPACE are required with IMAP_HOST")
+        return self
+
+    @model_validator(mode="after")
+    def _twilio_needs_credentials_and_sender(self) -> Settings:
+        if not self.twilio_account_sid:
+            return self
+        if self.twilio_api_key_sid and not self.twilio_api_key_secret:
+            raise ValueError("TWILIO_API_KEY_SECRET is required with TWILIO_API_KEY_SID")
+        if not self.twilio_api_key_sid and not self.twilio_auth_token:
+            raise ValueError(
+                "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET) is "
+                "required with TWILIO_ACCOUNT_SID"
+            )
+        if not self.twilio_messaging_service_sid and not self.twilio_from_number:
+            raise ValueError(
+                "TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER is required with "
+                "TWILIO_ACCOUNT_SID"
+            )
         return self
 
     @field_validator("allowed_origins", "allowed_headers", mode="before")
