@@ -1,7 +1,7 @@
 """The benchmarks run as modules from the repository (one shared harness, no sys.path
 edits): each answers --help in a process of its own, and the SQLite one, which needs no
-server, runs a tiny round. The engine bench's transports take the engine's paths they
-are named for."""
+server, runs a tiny round, as do the export and plans ones when PostgreSQL answers. The
+engine bench's transports take the engine's paths they are named for."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from tests.helpers.databases import POSTGRES_URL, postgres_problem
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes", "export"]
+SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes", "export", "plans"]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -51,6 +51,23 @@ def test_the_export_bench_runs_in_a_quick_mode() -> None:
     assert done.returncode == 0, done.stderr
     assert "| what | seconds | rows/s | peak RSS (MB) |" in done.stdout, done.stdout
     assert "| GET /export/enrollments.csv (app under uvicorn) |" in done.stdout
+
+
+def test_the_plans_bench_runs_in_a_quick_mode() -> None:
+    """Ten thousand enrollments on PostgreSQL (skipped without it): it prints its table of
+    cases, every sort and filter of the list served without a sequential scan of
+    enrollments (exit 0)."""
+    if (problem := postgres_problem()) is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.plans", "--scale", "0.01", "--rounds", "1",
+         "--postgres-url", POSTGRES_URL],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| sort NEXT_SEND_AT ASC, last 50 |" in done.stdout, done.stdout
+    assert "| filter resumeScheduled true |" in done.stdout, done.stdout
+    assert "no case scans enrollments sequentially" in done.stdout, done.stdout
 
 
 def test_no_bench_file_edits_the_import_path() -> None:
