@@ -426,6 +426,9 @@ def report(
         f"\nreference: the default page, {reference:.2f} ms; a primary-key lookup of one "
         f"enrollment: {pk_ms:.3f} ms (the reference is {reference / pk_ms:.0f}x that)"
     )
+    if total < 100_000:
+        print("(a small table: PostgreSQL may rightly read it sequentially; the verdict "
+              "means something at the default 1,000,000 rows)")  # fmt: skip
     failed = [r for r in results if r.seq_scan or r.prepared_seq_scan]
     if args.show_plans or failed:
         for r in results if args.show_plans else failed:
