@@ -41,6 +41,7 @@ from seqgql.persistence.migrate import upgrade_async
 from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter, redis_url_of
 from seqgql.settings import Settings
+from seqgql.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("seqgql")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -91,6 +92,7 @@ def create_app(
         ),
         rate_limiter=rate_limiter,
         max_query_cost=settings.rate_limit_max_query_cost,
+        webhook_rules=settings.webhook_rules,
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = AuthenticatedGraphQL(view, tokens, limits)
@@ -101,18 +103,28 @@ def create_app(
             await upgrade_async(settings.database_url)
         await broadcast.start()
         stop = asyncio.Event()
-        engine_task = None
+        tasks = []
+        dispatcher = None
         if settings.engine_in_process:
             engine = Engine.from_settings(db, clock, transport, settings)
-            engine_task = asyncio.create_task(
-                engine.run_forever(stop, settings.engine_idle_seconds), name="seqgql-engine"
-            )
+            dispatcher = Dispatcher.from_settings(db, clock, settings, bus)
+            tasks = [
+                asyncio.create_task(
+                    engine.run_forever(stop, settings.engine_idle_seconds), name="seqgql-engine"
+                ),
+                asyncio.create_task(
+                    dispatcher.run_forever(stop, settings.engine_idle_seconds),
+                    name="seqgql-webhooks",
+                ),
+            ]
         try:
             yield
         finally:
             stop.set()
-            if engine_task is not None:
-                await engine_task
+            for task in tasks:
+                await task
+            if dispatcher is not None:
+                await dispatcher.close()
             await view.close()
             await rate_limiter.close()
             await broadcast.stop()

@@ -281,6 +281,7 @@ def _worker(settings: Settings) -> int:
     from seqgql.events.bus import EventBus
     from seqgql.observability import logs
     from seqgql.outbound.routing import transport_from_settings
+    from seqgql.webhooks.dispatcher import Dispatcher
 
     logging.config.dictConfig(logs.config(settings.log_level, settings.log_format))
     if settings.worker_metrics_port is not None:
@@ -302,11 +303,16 @@ def _worker(settings: Settings) -> int:
         engine = Engine.from_settings(
             db, SystemClock(), transport_from_settings(settings), settings
         )
+        dispatcher = Dispatcher.from_settings(db, SystemClock(), settings, broadcast.bus)
         tune_gc()
         print("seqgql worker running; Ctrl+C stops it", file=sys.stderr, flush=True)
         try:
-            await engine.run_forever(stop, settings.engine_idle_seconds)
+            await asyncio.gather(
+                engine.run_forever(stop, settings.engine_idle_seconds),
+                dispatcher.run_forever(stop, settings.engine_idle_seconds),
+            )
         finally:
+            await dispatcher.close()
             await broadcast.stop()
             await db.dispose()
 
