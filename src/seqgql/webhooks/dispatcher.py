@@ -12,6 +12,7 @@ event bus), when a lane finishes, and every ``idle_seconds``."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import logging
 import secrets
@@ -295,7 +296,9 @@ async def _excerpt(answer: httpx.Response) -> str | None:
         read += len(part)
         if read > _READ_AT_MOST:
             break
-    return _text(kept.decode("utf-8", "replace"), MAX_RESPONSE_EXCERPT) if kept else None
+    # a character cut at the end is left out rather than shown as a replacement
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(bytes(kept), final=False)
+    return _text(text, MAX_RESPONSE_EXCERPT) if kept else None
 
 
 def _text(value: str, length: int = _ERROR_LENGTH) -> str:

@@ -100,21 +100,16 @@ async def claim_lanes(
     if not candidates:
         return []
     endpoint_ids = sorted({r.endpoint_id for r in candidates})
-    held: Counter[int] = Counter(
-        dict(
-            (
-                await conn.execute(
-                    sa.select(lane.endpoint_id, sa.func.count())
-                    .where(
-                        lane.endpoint_id.in_(endpoint_ids),
-                        lane.lease_owner.is_not(None),
-                        lane.lease_until > now,
-                    )
-                    .group_by(lane.endpoint_id)
-                )
-            ).tuples()
+    leased = await conn.execute(
+        sa.select(lane.endpoint_id, sa.func.count().label("n"))
+        .where(
+            lane.endpoint_id.in_(endpoint_ids),
+            lane.lease_owner.is_not(None),
+            lane.lease_until > now,
         )
+        .group_by(lane.endpoint_id)
     )
+    held: Counter[int] = Counter({r.endpoint_id: r.n for r in leased})
     chosen: list[Row] = []
     for row in candidates:
         if len(chosen) < limit and held[row.endpoint_id] < per_endpoint:

@@ -56,9 +56,24 @@ class UpdateWebhookEndpointInput:
     )
 
 
-@strawberry.input(description="Which webhook endpoint.")
-class WebhookEndpointInput:
+@strawberry.input(description="The webhook endpoint to disable.")
+class DisableWebhookEndpointInput:
     id: strawberry.ID = strawberry.field(description="The endpoint's global id.")
+
+
+@strawberry.input(description="The webhook endpoint to enable.")
+class EnableWebhookEndpointInput:
+    id: strawberry.ID = strawberry.field(description="The endpoint's global id.")
+
+
+@strawberry.input(description="The webhook endpoint whose secret to rotate.")
+class RotateWebhookSecretInput:
+    id: strawberry.ID = strawberry.field(description="The endpoint's global id.")
+
+
+WebhookEndpointInput = (
+    DisableWebhookEndpointInput | EnableWebhookEndpointInput | RotateWebhookSecretInput
+)
 
 
 @strawberry.input(
@@ -211,7 +226,9 @@ class WebhookMutations:
     async def disable_webhook_endpoint(
         self,
         info: ContextInfo,
-        input: Annotated[WebhookEndpointInput, strawberry.argument(description="Which one.")],
+        input: Annotated[
+            DisableWebhookEndpointInput, strawberry.argument(description="Which one.")
+        ],
     ) -> WebhookEndpointPayload:
         return await _set_enabled(info.context, input, enabled=False)
 
@@ -223,7 +240,7 @@ class WebhookMutations:
     async def enable_webhook_endpoint(
         self,
         info: ContextInfo,
-        input: Annotated[WebhookEndpointInput, strawberry.argument(description="Which one.")],
+        input: Annotated[EnableWebhookEndpointInput, strawberry.argument(description="Which one.")],
     ) -> WebhookEndpointPayload:
         return await _set_enabled(info.context, input, enabled=True)
 
@@ -236,7 +253,7 @@ class WebhookMutations:
     async def rotate_webhook_secret(
         self,
         info: ContextInfo,
-        input: Annotated[WebhookEndpointInput, strawberry.argument(description="Which one.")],
+        input: Annotated[RotateWebhookSecretInput, strawberry.argument(description="Which one.")],
     ) -> WebhookSecretPayload:
         ctx = info.context
         ids = IdDecoder()
