@@ -93,6 +93,8 @@ class Receiver:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:  # the server closed while it slept: a dropped answer
+            pass
         finally:
             writer.close()
 

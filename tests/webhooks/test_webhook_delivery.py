@@ -165,7 +165,9 @@ async def test_deliveries_of_another_workspace_or_by_non_admins_are_not_shown(
     from tests.helpers.workspace import make_workspace
 
     stranger = await make_workspace(db, clock)
-    theirs, _ = await create_endpoint(GraphQLClient(local_gql.http, stranger.token), "http://127.0.0.1:9/")
+    theirs, _ = await create_endpoint(
+        GraphQLClient(local_gql.http, stranger.token), "http://127.0.0.1:9/"
+    )
     query = "query($id: ID!) { webhookDeliveries(endpointId: $id) { totalCount } }"
     errors = await local_gql.errors(query, {"id": theirs})
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"

@@ -277,7 +277,7 @@ class Dispatcher:
                     await answer.aclose()
         except TimeoutError:
             made.error = f"no answer within {self.timeout:g} s"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError) as exc:
             made.error = _text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         made.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         if made.status_code is not None and not made.succeeded:

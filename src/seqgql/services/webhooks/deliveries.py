@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -74,17 +75,19 @@ async def replay(
     if not await endpoints_by_ids(db, actor.workspace_id, [endpoint_id]):
         return _refused(["endpointId"], ErrorCode.NOT_FOUND, "no such endpoint")
     async with db.write() as conn:
-        first_since = (
-            sa.select(sa.func.min(events.c.number))
-            .where(events.c.sequence_id == lane.sequence_id, events.c.at >= since)
-            .scalar_subquery()
-        )
+        first_since: sa.ColumnElement[Any] = sa.null()
+        if since is not None:  # the sequence's first event at or after it
+            first_since = (
+                sa.select(sa.func.min(events.c.number))
+                .where(events.c.sequence_id == lane.sequence_id, events.c.at >= since)
+                .scalar_subquery()
+            )
         query = (
             sa.select(
                 lane.sequence_id,
                 lane.number,
                 sequences.c.last_event_number,
-                first_since.label("first") if since is not None else sa.null().label("first"),
+                first_since.label("first"),
             )
             .join(sequences, sequences.c.id == lane.sequence_id)
             .where(lane.endpoint_id == endpoint_id)
