@@ -29,7 +29,7 @@ from seqgql.events.bus import EventBus
 from seqgql.persistence.database import Database
 from seqgql.persistence.types import Row
 from seqgql.settings import Settings
-from seqgql.webhooks.connections import webhook_client
+from seqgql.webhooks.connections import GuardedTransport
 from seqgql.webhooks.lanes import (
     Attempt,
     Lane,
@@ -54,7 +54,7 @@ class Dispatcher:
         db: Database,
         clock: Clock,
         *,
-        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         allow_private: bool = False,
         timeout: float = 10.0,
         concurrency: int = 64,
@@ -68,7 +68,9 @@ class Dispatcher:
         self.clock = clock
         # the signatures' timestamps: the real time, whatever ``clock`` says
         self.wall = wall or SystemClock()
-        self.client = client or webhook_client(
+        # httpx's requests and answers, straight to the transport: of a client's layers
+        # (auth, cookies, redirects, proxies from the environment) none applies
+        self.transport = transport or GuardedTransport(
             allow_private=allow_private, max_connections=concurrency
         )
         self.timeout = timeout
@@ -97,7 +99,7 @@ class Dispatcher:
         )
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.transport.aclose()
 
     # ------------------------------------------------------------------ the loops
 
@@ -177,6 +179,7 @@ class Dispatcher:
         """Send the lane's events in order until it is caught up, fails, is taken from
         this worker or the worker stops; returns how many POSTs were made."""
         signer = Signer(list(lane.endpoint.secrets))
+        url = httpx.URL(lane.endpoint.url)  # parsed once for the lane's POSTs
         number, attempts, posts = lane.number, lane.attempts, 0
         try:
             while not self._stopping:
@@ -185,7 +188,7 @@ class Dispatcher:
                 if not rows:
                     break
                 progress = Progress(number=number, attempts=attempts)
-                posts += await self._send_batch(lane, signer, rows, progress)
+                posts += await self._send_batch(lane, url, signer, rows, progress)
                 caught_up = len(rows) < self.batch_size and progress.number == rows[-1].number
                 finished = progress.failed or caught_up or self._stopping
                 held = await self._record(lane, progress, keep=not finished)
@@ -200,7 +203,7 @@ class Dispatcher:
         return posts
 
     async def _send_batch(
-        self, lane: Lane, signer: Signer, rows: list[Row], progress: Progress
+        self, lane: Lane, url: httpx.URL, signer: Signer, rows: list[Row], progress: Progress
     ) -> int:
         """Send these events in order, each once the one before was accepted, into
         ``progress``; stop at a failure, or to renew the lease; how many POSTs."""
@@ -211,7 +214,9 @@ class Dispatcher:
             if message is None or message.type.value not in lane.endpoint.event_types:
                 progress.number = row.number  # not for this endpoint
                 continue
-            attempt = await self._post(lane, signer, message, row.number, progress.attempts + 1)
+            attempt = await self._post(
+                lane, url, signer, message, row.number, progress.attempts + 1
+            )
             posts += 1
             progress.attempts_made.append(attempt)
             if not attempt.succeeded:
@@ -248,7 +253,13 @@ class Dispatcher:
         await self._record(lane, Progress(number=number, attempts=attempts), keep=False)
 
     async def _post(
-        self, lane: Lane, signer: Signer, message: Message, number: int, attempt: int
+        self,
+        lane: Lane,
+        url: httpx.URL,
+        signer: Signer,
+        message: Message,
+        number: int,
+        attempt: int,
     ) -> Attempt:
         headers = signer.headers(message.id, message.body, self.wall.now())
         made = Attempt(
@@ -266,10 +277,8 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                request = self.client.build_request(
-                    "POST", lane.endpoint.url, content=message.body, headers=headers
-                )
-                answer = await self.client.send(request, stream=True)
+                request = httpx.Request("POST", url, content=message.body, headers=headers)
+                answer = await self.transport.handle_async_request(request)
                 try:
                     made.status_code = answer.status_code
                     made.response = await _excerpt(answer)

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from standardwebhooks.webhooks import Webhook
 
+USER_AGENT = "seqgql-webhooks/1"
+
 
 class Signer:
     """Signs with one or two secrets (the current one, and the previous one during a
@@ -27,4 +29,5 @@ class Signer:
             "webhook-timestamp": str(int(at.timestamp())),
             "webhook-signature": signatures,
             "content-type": "application/json",
+            "user-agent": USER_AGENT,
         }
