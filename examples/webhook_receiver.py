@@ -12,6 +12,7 @@ until it gets a 2xx.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -25,7 +26,7 @@ MAX_BODY = 1_000_000
 
 def handler(verifier: Webhook, seen: set[str], lock: Lock) -> type[BaseHTTPRequestHandler]:
     class Receive(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             if length > MAX_BODY:
                 self.send_response(413)
@@ -75,10 +76,8 @@ def main() -> None:
         (args.host, args.port), handler(Webhook(args.secret), set(), Lock())
     )
     print(json.dumps({"listening": f"http://{args.host}:{server.server_port}/"}), flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
