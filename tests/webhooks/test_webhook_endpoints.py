@@ -112,13 +112,17 @@ BAD_URLS = [
     ("https://224.0.0.1/hooks", "PRIVATE_ADDRESS"),
     ("https://0.0.0.0/hooks", "PRIVATE_ADDRESS"),
     ("https://localhost/hooks", "PRIVATE_ADDRESS"),
+    ("https://exa\tmple.com/hooks", "INVALID_URL"),
+    ("https://example.com/ho oks", "INVALID_URL"),
+    ("", "INVALID_URL"),
 ]
 
 
 async def test_urls_webhooks_may_not_go_to_are_refused_naming_the_url(
     gql: GraphQLClient,
 ) -> None:
-    """The default settings: https only, public addresses only (checked by resolving)."""
+    """The default settings: https only, public addresses only (checked by resolving).
+    (A NUL anywhere is refused before, at the gate: INVALID_TEXT.)"""
     for url, code in BAD_URLS:
         refused = await mutate(
             gql, "createWebhookEndpoint", {"url": url, "eventTypes": [STATUS_CHANGED]}, WITH_SECRET
@@ -245,3 +249,34 @@ async def test_unknown_forged_and_foreign_endpoint_ids_answer_alike(
         "query($id: ID!) { webhookDeliveries(endpointId: $id) { totalCount } }", {"id": theirs}
     )
     assert errors[0]["extensions"] == {"code": "NOT_FOUND", "argument": "endpointId"}
+
+
+async def test_hostile_values_are_refused_without_an_internal_error(
+    local_gql: GraphQLClient,
+) -> None:
+    endpoint_id, _ = await create_endpoint(local_gql, LOCAL)
+    for variables in (
+        {"input": {"url": 42, "eventTypes": [STATUS_CHANGED]}},
+        {"input": {"url": LOCAL, "eventTypes": "ENROLLMENT_STATUS_CHANGED!"}},
+        {"input": {"url": LOCAL, "eventTypes": [STATUS_CHANGED], "sequenceIds": [None]}},
+        {"input": {"url": LOCAL * 10_000, "eventTypes": [STATUS_CHANGED]}},
+    ):
+        answer = await local_gql.post(
+            "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: "
+            "$input) { secret userErrors { code } } }",
+            variables,
+        )
+        body = answer.json()
+        codes = [e["extensions"]["code"] for e in body.get("errors", [])] or [
+            e["code"] for e in body["data"]["createWebhookEndpoint"]["userErrors"]
+        ]
+        assert codes and "INTERNAL_SERVER_ERROR" not in codes, body
+    for cursor in ("", "ZXY6MTox=", "ZXY6OTk5OTk5OTk5OTk5OTk5OTk5OTk6MQ==", "x" * 10_000):
+        refused = await mutate(
+            local_gql,
+            "replayWebhookEvents",
+            {"endpointId": endpoint_id, "sinceCursor": cursor},
+            "eventCount userErrors { field code }",
+        )
+        assert refused["eventCount"] == 0 and refused["userErrors"], cursor
+    assert len(await listed(local_gql)) == 1
