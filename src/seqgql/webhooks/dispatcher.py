@@ -46,6 +46,8 @@ log = logging.getLogger("seqgql.webhooks")
 # How much of an answer is read (to keep the connection alive); the first KB is kept.
 _READ_AT_MOST = 64 * 1024
 _ERROR_LENGTH = 500
+# Batches a lane sends before it gives its place to a lane that waits (longest first).
+_TURN_BATCHES = 10
 
 
 class Dispatcher:
@@ -181,6 +183,7 @@ class Dispatcher:
         signer = Signer(list(lane.endpoint.secrets))
         url = httpx.URL(lane.endpoint.url)  # parsed once for the lane's POSTs
         number, attempts, posts = lane.number, lane.attempts, 0
+        batches = 0
         try:
             while not self._stopping:
                 async with self.db.read() as conn:
@@ -190,7 +193,11 @@ class Dispatcher:
                 progress = Progress(number=number, attempts=attempts)
                 posts += await self._send_batch(lane, url, signer, rows, progress)
                 caught_up = len(rows) < self.batch_size and progress.number == rows[-1].number
-                finished = progress.failed or caught_up or self._stopping
+                batches += 1
+                # a long backlog gives way now and then: the endpoint's other lanes waiting
+                # for a place (WEBHOOK_MAX_IN_FLIGHT) get theirs, this one is claimed again
+                turn_over = batches >= _TURN_BATCHES
+                finished = progress.failed or caught_up or turn_over or self._stopping
                 held = await self._record(lane, progress, keep=not finished)
                 number, attempts = progress.number, progress.attempts
                 if finished or not held:
