@@ -12,7 +12,6 @@ event bus), when a lane finishes, and every ``idle_seconds``."""
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import logging
 import secrets
@@ -24,7 +23,7 @@ from typing import Any
 import httpx
 
 from seqgql.clock import Clock, SystemClock
-from seqgql.domain.webhooks import MAX_RESPONSE_EXCERPT, retry_delay
+from seqgql.domain.webhooks import retry_delay
 from seqgql.events.bus import EventBus
 from seqgql.persistence.database import Database
 from seqgql.persistence.types import Row
@@ -40,12 +39,12 @@ from seqgql.webhooks.lanes import (
     record,
 )
 from seqgql.webhooks.messages import Message, webhook_message
+from seqgql.webhooks.posting import post
 from seqgql.webhooks.signing import Signer
 
 log = logging.getLogger("seqgql.webhooks")
-# How much of an answer is read (to keep the connection alive); the first KB is kept.
-_READ_AT_MOST = 64 * 1024
-_ERROR_LENGTH = 500
+# Seconds between looks for sequences created after an endpoint that gets every sequence.
+_LOOK_FOR_SEQUENCES = 1.0
 # Batches a lane sends before it gives its place to a lane that waits (longest first).
 _TURN_BATCHES = 10
 
@@ -84,6 +83,7 @@ class Dispatcher:
         self.owner = secrets.token_hex(8)
         self._stopping = False
         self._running: dict[tuple[int, int], asyncio.Task[int]] = {}
+        self._looked_for_sequences = -_LOOK_FOR_SEQUENCES  # monotonic time
 
     @classmethod
     def from_settings(
@@ -114,6 +114,7 @@ class Dispatcher:
     async def run_until_idle(self, max_rounds: int = 1_000) -> int:
         """Rounds until nothing is due (tests move their clock between calls)."""
         total = 0
+        self._looked_for_sequences = -_LOOK_FOR_SEQUENCES
         for _ in range(max_rounds):
             lanes = await self._claim(self.concurrency)
             if not lanes:
@@ -163,8 +164,11 @@ class Dispatcher:
 
     async def _claim(self, limit: int, exclude: Iterable[tuple[int, int]] = ()) -> list[Lane]:
         now = self.clock.now()
+        look = time.monotonic() - self._looked_for_sequences >= _LOOK_FOR_SEQUENCES
         async with self.db.write() as conn:
-            await add_new_sequences(conn)
+            if look:
+                await add_new_sequences(conn)
+                self._looked_for_sequences = time.monotonic()
             return await claim_lanes(
                 conn,
                 now,
@@ -269,54 +273,17 @@ class Dispatcher:
         attempt: int,
     ) -> Attempt:
         headers = signer.headers(message.id, message.body, self.wall.now())
-        made = Attempt(
+        attempted_at = self.clock.now()
+        answer = await post(self.transport, url, message.body, headers, self.timeout)
+        return Attempt(
             sequence_id=lane.sequence_id,
             event_number=number,
             event_type=message.type.value,
             message_id=message.id,
             attempt=attempt,
-            attempted_at=self.clock.now(),
-            latency_ms=None,
-            status_code=None,
-            response=None,
-            error=None,
+            attempted_at=attempted_at,
+            latency_ms=answer.latency_ms,
+            status_code=answer.status_code,
+            response=answer.response,
+            error=answer.error,
         )
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.timeout):
-                request = httpx.Request("POST", url, content=message.body, headers=headers)
-                answer = await self.transport.handle_async_request(request)
-                try:
-                    made.status_code = answer.status_code
-                    made.response = await _excerpt(answer)
-                finally:
-                    await answer.aclose()
-        except TimeoutError:
-            made.error = f"no answer within {self.timeout:g} s"
-        except (httpx.HTTPError, OSError) as exc:
-            made.error = _text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        made.latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        if made.status_code is not None and not made.succeeded:
-            made.error = f"HTTP {made.status_code}: only a 2xx answer counts as delivered"
-        return made
-
-
-async def _excerpt(answer: httpx.Response) -> str | None:
-    """The start of an answer's body (at most 1 KB, as text); what follows is read (up
-    to 64 KB, so the connection can be kept) and dropped."""
-    kept = bytearray()
-    read = 0
-    async for part in answer.aiter_raw():
-        if len(kept) < MAX_RESPONSE_EXCERPT:
-            kept += part[: MAX_RESPONSE_EXCERPT - len(kept)]
-        read += len(part)
-        if read > _READ_AT_MOST:
-            break
-    # a character cut at the end is left out rather than shown as a replacement
-    text = codecs.getincrementaldecoder("utf-8")("replace").decode(bytes(kept), final=False)
-    return _text(text, MAX_RESPONSE_EXCERPT) if kept else None
-
-
-def _text(value: str, length: int = _ERROR_LENGTH) -> str:
-    """Storable text: no NUL characters (PostgreSQL refuses them), at most ``length``."""
-    return value.replace("\x00", "\ufffd")[:length]
