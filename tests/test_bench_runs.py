@@ -14,7 +14,7 @@ import pytest
 from tests.helpers.databases import POSTGRES_URL, postgres_problem
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes", "export", "plans"]
+SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes", "export", "plans", "webhooks"]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -70,6 +70,24 @@ def test_the_plans_bench_runs_in_a_quick_mode() -> None:
     clean = "no case scans enrollments sequentially" in done.stdout
     assert clean != ("FAILED:" in done.stdout), done.stdout
     assert done.returncode == (0 if clean else 1), done.stderr
+
+
+def test_the_webhooks_bench_runs_in_a_quick_mode() -> None:
+    """600 events on PostgreSQL (skipped without it): it prints its table, the worker's
+    figures beside raw httpx's, having checked that each event was received once and
+    signed (at this size the goals may be missed: exit status 1)."""
+    if (problem := postgres_problem()) is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    quick = ["--events", "600", "--sequences", "3", "--rounds", "1", "--seconds", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.webhooks", *quick, "--postgres-url", POSTGRES_URL],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert "600 distinct webhook-ids" in done.stderr, done.stderr
+    assert "| deliveries/s, the backlog (the system) |" in done.stdout, done.stdout
+    assert "| raw httpx POSTs/s, one connection (reference) |" in done.stdout
+    assert "| commit → receipt p99 (ms) |" in done.stdout
 
 
 def test_no_bench_file_edits_the_import_path() -> None:

@@ -44,6 +44,7 @@ from seqgql.persistence.migrate import upgrade_async
 from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter, redis_url_of
 from seqgql.settings import Settings
+from seqgql.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("seqgql")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -94,6 +95,7 @@ def create_app(
         ),
         rate_limiter=rate_limiter,
         max_query_cost=settings.rate_limit_max_query_cost,
+        webhook_rules=settings.webhook_rules,
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = AuthenticatedGraphQL(view, tokens, limits)
@@ -112,11 +114,19 @@ def create_app(
         await broadcast.start()
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
+        dispatcher = None
         if settings.engine_in_process:
             engine = Engine.from_settings(db, clock, transport, settings)
+            dispatcher = Dispatcher.from_settings(db, clock, settings, bus)
             tasks.append(
                 asyncio.create_task(
                     engine.run_forever(stop, settings.engine_idle_seconds), name="seqgql-engine"
+                )
+            )
+            tasks.append(
+                asyncio.create_task(
+                    dispatcher.run_forever(stop, settings.engine_idle_seconds),
+                    name="seqgql-webhooks",
                 )
             )
             poller = InboxPoller.from_settings(db, clock, settings)
@@ -128,6 +138,8 @@ def create_app(
             stop.set()
             for task in tasks:
                 await task
+            if dispatcher is not None:
+                await dispatcher.close()
             await view.close()
             await close_transport(transport)
             await rate_limiter.close()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from seqgql.domain.webhooks import WebhookRules
 
 DEFAULT_DATABASE_URL = "sqlite:///./seqgql.db"
 # What common GraphQL clients send (Apollo Client, urql, Relay, GraphiQL), and request ids.
@@ -229,6 +232,38 @@ class Settings(BaseSettings):
         description="The most one query may cost: a costlier one is refused before it runs "
         "(QUERY_TOO_COSTLY), whatever is left of the budget; 0: no maximum",
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhook endpoints be plain http:// URLs and resolve to private, "
+        "loopback or link-local addresses (development and tests only): otherwise only "
+        "https URLs of public addresses, checked when saved and on every connection",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long one webhook POST may take, answer included; then it is a "
+        "failed attempt, retried on the schedule",
+    )
+    webhook_concurrency: int = Field(
+        default=64, ge=1, description="Webhook POSTs one worker makes at once, all endpoints"
+    )
+    webhook_max_in_flight: int = Field(
+        default=8,
+        ge=1,
+        description="Webhook POSTs in flight to one endpoint at once, across workers (each "
+        "for a different sequence: one sequence's events go one after the other)",
+    )
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a worker holds the webhook lanes it sends (renewed as it "
+        "goes): a killed worker's lanes are taken up by another after this",
+    )
+    webhook_secret_grace_seconds: int = Field(
+        default=86_400,
+        ge=0,
+        description="How long a rotated webhook secret keeps signing beside the new one",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="Log lines as text or as one JSON object each; both carry the request id",
@@ -239,6 +274,13 @@ class Settings(BaseSettings):
         if self.run_engine is not None:
             return self.run_engine
         return self.database_url.startswith("sqlite")
+
+    @property
+    def webhook_rules(self) -> WebhookRules:
+        return WebhookRules(
+            allow_private=self.webhook_allow_private,
+            secret_grace=timedelta(seconds=self.webhook_secret_grace_seconds),
+        )
 
     @model_validator(mode="after")
     def _smtp_needs_from(self) -> Settings:
