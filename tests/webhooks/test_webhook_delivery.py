@@ -174,3 +174,45 @@ async def test_deliveries_of_another_workspace_or_by_non_admins_are_not_shown(
     errors = await local_gql.errors(query, {"id": "bad"})
     assert errors[0]["extensions"] == {"code": "INVALID_ID", "argument": "endpointId"}
     _ = Receiver
+
+
+async def test_activities_are_event_types_an_endpoint_chooses(
+    local_gql: GraphQLClient,
+    db: Database,
+    clock: FrozenClock,
+    workspace: Workspace,
+    dispatcher: Dispatcher,
+) -> None:
+    seq, ids = await make_enrolled(db, clock, workspace.actor, 2)
+    async with receiver() as opens, receiver() as replies_and_changes:
+        _, open_secret = await create_endpoint(
+            local_gql, opens.url, event_types=["ENROLLMENT_ACTIVITY_OPENED"]
+        )
+        await create_endpoint(
+            local_gql,
+            replies_and_changes.url,
+            event_types=["ENROLLMENT_ACTIVITY_REPLIED", "ENROLLMENT_STATUS_CHANGED"],
+        )
+        for pk, kind, detail in [
+            (ids[0], "DELIVERED", None), (ids[0], "OPENED", "Apple Mail"),
+            (ids[1], "REPLIED", "Sounds good"),
+        ]:  # fmt: skip
+            reported = await mutate(
+                local_gql, "recordDeliveryEvent",
+                {"enrollmentId": gid("Enrollment", pk), "kind": kind, "detail": detail},
+                "userErrors { code }",
+            )  # fmt: skip
+            assert reported["userErrors"] == []
+        await dispatcher.run_until_idle()
+    (opened,) = [r.verified(open_secret) for r in opens.received]
+    assert opened["type"] == "enrollment.activity.opened"
+    data = opened["data"]
+    assert (data["kind"], data["detail"], data["enrollmentId"]) == (
+        "OPENED", "Apple Mail", gid("Enrollment", ids[0]),
+    )  # fmt: skip
+    assert data["activityId"].startswith("QWN0aXZpdHk6")  # "Activity:"
+    assert opens.received[0].id == f"evt_{seq}_{data['number']}"
+    # the reply: its activity, then the status change it made, in the log's order
+    got = [(r.json()["type"], r.json()["data"]["number"]) for r in replies_and_changes.received]
+    assert [t for t, _ in got] == ["enrollment.activity.replied", "enrollment.status_changed"]
+    assert got[1][1] == got[0][1] + 1
