@@ -42,6 +42,7 @@ from tests.helpers.processes import (
 )
 from tests.helpers.smtp import RecordingHandler, smtp_server
 from tests.helpers.tokens import token_cache
+from tests.helpers.twilio import FakeTwilio, twilio_server
 from tests.helpers.workspace import Workspace, make_workspace
 
 
@@ -183,6 +184,18 @@ def smtp_port(smtp_handler: RecordingHandler) -> Iterator[int]:
     """A real SMTP server answering with smtp_handler; its port."""
     with smtp_server(smtp_handler) as port:
         yield port
+
+
+@pytest.fixture
+def fake_twilio() -> FakeTwilio:
+    return FakeTwilio()
+
+
+@pytest.fixture
+def twilio_url(fake_twilio: FakeTwilio) -> Iterator[str]:
+    """A local server speaking Twilio's Messages API as fake_twilio says; its base URL."""
+    with twilio_server(fake_twilio) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The benchmarks run as modules from the repository (one shared harness, no sys.path
 edits): each answers --help in a process of its own, and the SQLite one, which needs no
-server, runs a tiny round. The engine bench's transports take the engine's paths they
-are named for."""
+server, runs a tiny round, as do the export and plans ones when PostgreSQL answers. The
+engine bench's transports take the engine's paths they are named for."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from tests.helpers.databases import POSTGRES_URL, postgres_problem
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes", "export"]
+SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes", "export", "plans", "webhooks"]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -51,6 +51,43 @@ def test_the_export_bench_runs_in_a_quick_mode() -> None:
     assert done.returncode == 0, done.stderr
     assert "| what | seconds | rows/s | peak RSS (MB) |" in done.stdout, done.stdout
     assert "| GET /export/enrollments.csv (app under uvicorn) |" in done.stdout
+
+
+def test_the_plans_bench_runs_in_a_quick_mode() -> None:
+    """Ten thousand enrollments on PostgreSQL (skipped without it): it prints its table of
+    cases and its verdict, and exits 1 exactly when it reports a sequential scan (on so
+    small a table PostgreSQL may rightly choose one; the verdict means something at
+    1,000,000 rows, where bench/README.md shows it)."""
+    if (problem := postgres_problem()) is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.plans", "--scale", "0.01", "--rounds", "1",
+         "--postgres-url", POSTGRES_URL],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert "| sort NEXT_SEND_AT ASC, last 50 | 50 |" in done.stdout, done.stdout + done.stderr
+    assert "| filter resumeScheduled true |" in done.stdout, done.stdout
+    clean = "no case scans enrollments sequentially" in done.stdout
+    assert clean != ("FAILED:" in done.stdout), done.stdout
+    assert done.returncode == (0 if clean else 1), done.stderr
+
+
+def test_the_webhooks_bench_runs_in_a_quick_mode() -> None:
+    """600 events on PostgreSQL (skipped without it): it prints its table, the worker's
+    figures beside raw httpx's, having checked that each event was received once and
+    signed (at this size the goals may be missed: exit status 1)."""
+    if (problem := postgres_problem()) is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    quick = ["--events", "600", "--sequences", "3", "--rounds", "1", "--seconds", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.webhooks", *quick, "--postgres-url", POSTGRES_URL],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert "600 distinct webhook-ids" in done.stderr, done.stderr
+    assert "| deliveries/s, the backlog (the system) |" in done.stdout, done.stdout
+    assert "| raw httpx POSTs/s, one connection (reference) |" in done.stdout
+    assert "| commit → receipt p99 (ms) |" in done.stdout
 
 
 def test_no_bench_file_edits_the_import_path() -> None:

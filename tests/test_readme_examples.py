@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ from tests.helpers.processes import (
     wait_for_port,
 )
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
 # "For integrators": shell examples run as written (each checked below, by its comment)
 _START, _END = README.index("### For integrators"), README.index("### API tokens")
 INTEGRATORS = README[_START:_END]
@@ -49,7 +51,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """`seqgql serve --demo` on a fresh SQLite file: (its base URL, the token it printed)."""
     workdir = tmp_path_factory.mktemp("demo")
     port = free_port()
-    env = seqgql_env(DATABASE_URL=f"sqlite:///{workdir / 'demo.db'}", LOG_LEVEL="warning")
+    env = seqgql_env(
+        DATABASE_URL=f"sqlite:///{workdir / 'demo.db'}",
+        LOG_LEVEL="warning",
+        WEBHOOK_ALLOW_PRIVATE="true",  # the example receiver listens on 127.0.0.1
+    )
     process = seqgql("serve", "--demo", "--port", str(port), env=env, cwd=workdir,
                      stdout=subprocess.PIPE)  # fmt: skip
     try:
@@ -268,3 +274,62 @@ def test_the_csv_examples_answer_as_the_readme_says(demo: tuple[str, str], tmp_p
     for row in rows[1:]:
         assert "ada" in " ".join(row[9:12]).lower() and row[1] in ("ACTIVE", "PAUSED"), row
     assert json.loads(outputs[1]) == {"created": 1, "contactIds": [], "dryRun": True}
+
+
+LIVE_DEMO = "U2VxdWVuY2U6Mw=="  # the demo's "Live demo (minutes)": no other check reads it
+WEBHOOKS = README[README.index("### Webhooks") : README.index("## Performance")]
+
+
+def test_the_example_webhook_receiver_verifies_what_serve_sends(
+    demo: tuple[str, str], tmp_path: Path
+) -> None:
+    """examples/webhook_receiver.py, started as the README says with the secret of a new
+    endpoint, prints a verified line for each change of the sequence, as the README shows
+    it (`serve` sends webhooks itself in embedded mode)."""
+    base, token = demo
+    headers = {"authorization": f"Bearer {token}"}
+    port = free_port()
+    created = httpx.post(
+        f"{base}/graphql",
+        headers=headers,
+        timeout=30,
+        json={
+            "query": "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint("
+            "input: $input) { secret webhookEndpoint { id } userErrors { code message } } }",
+            "variables": {"input": {"url": f"http://127.0.0.1:{port}/",
+                                    "eventTypes": ["ENROLLMENT_STATUS_CHANGED"],
+                                    "sequenceIds": [LIVE_DEMO]}},
+        },
+    ).json()["data"]["createWebhookEndpoint"]  # fmt: skip
+    assert created["userErrors"] == [], created
+    command = re.search(r"```sh\n(WEBHOOK_SECRET=.*?)\n```", WEBHOOKS, flags=re.S)
+    assert command is not None
+    script = command.group(1).replace("whsec_...", created["secret"])
+    script = script.replace("--port 8001", f"--port {port}").replace(
+        ".venv/bin/python", sys.executable
+    )
+    receiver = subprocess.Popen(
+        ["bash", "-c", f"exec env {script}"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert receiver.stdout is not None
+        assert "listening" in receiver.stdout.readline()
+        paused = httpx.post(
+            f"{base}/graphql",
+            headers=headers,
+            timeout=30,
+            json={"query": "mutation($input: PauseEnrollmentsInput!) { pauseEnrollments("
+                  "input: $input) { changedCount } }",
+                  "variables": {"input": {"selection": {"sequenceId": LIVE_DEMO,
+                                                        "filter": {"statuses": ["ACTIVE"]}}}}},
+        ).json()["data"]["pauseEnrollments"]  # fmt: skip
+        assert paused["changedCount"] >= 1
+        line = receiver.stdout.readline()
+    finally:
+        receiver.terminate()
+        receiver.communicate(timeout=10)
+    shown = WEBHOOKS.rsplit("```\n", 2)[-2].strip()  # the block after the command
+    pattern = r"evt_\d+_\d+ enrollment\.status_changed: enrollment \S+ \w+ -> \w+( \(\w+\))?"
+    assert re.fullmatch(pattern, shown), shown
+    assert re.fullmatch(pattern, line.strip()), line
+    assert line.startswith("evt_3_")

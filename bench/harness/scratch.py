@@ -163,6 +163,8 @@ async def generate(
     they would be in a real table. Secondary indexes are dropped during the load and
     rebuilt after; FK triggers are skipped (session_replication_role) for the load only.
     With ``events``, each enrollment gets its enroll event (numbers 1..n per sequence).
+    A status other than ACTIVE was reached after enrolling (status_changed_at): a FINISHED
+    one when it finished, the others anywhere between then and now.
     """
     ws = tenant.workspace_id
     n_contacts = max(s.enrollments for s in sequences)
@@ -249,7 +251,13 @@ async def generate(
                      THEN now() + (y.r2 * interval '3 days') END,
                 CASE WHEN y.status = 'FINISHED'
                      THEN y.enrolled_at + interval '9 days' END,
-                y.enrolled_at, y.enrolled_at,
+                y.enrolled_at,
+                CASE WHEN y.status = 'ACTIVE' THEN y.enrolled_at
+                     WHEN y.status = 'FINISHED'
+                     THEN LEAST(y.enrolled_at + interval '9 days', now())
+                     ELSE y.enrolled_at
+                          + (now() - y.enrolled_at) * ((y.k * 7919 % 1000) / 1000.0)::float8
+                END,
                 CASE WHEN y.status = 'FINISHED' THEN CASE WHEN y.r2 < 0.5 THEN 'RESPONDED'
                                                           ELSE 'NO_RESPONSE' END END,
                 0

@@ -33,18 +33,20 @@ from seqgql.graphql.persisted import PersistedQueries
 from seqgql.graphql.rate_limiting import EXPOSED_HEADERS
 from seqgql.graphql.schema import build_schema
 from seqgql.graphql.view import GraphQLView
+from seqgql.hooks.twilio_hooks import twilio_routes
 from seqgql.inbound.polling import InboxPoller
 from seqgql.inbound_webhook import InboundEmailHook
 from seqgql.observability.metrics import SUBSCRIBERS
 from seqgql.observability.request_ids import RequestIds
 from seqgql.outbound.routing import transport_from_settings
-from seqgql.outbound.transport import Transport
+from seqgql.outbound.transport import Transport, close_transport
 from seqgql.persistence.database import Database
 from seqgql.persistence.migrate import upgrade_async
 from seqgql.provider_webhooks import ProviderEventHook, event_sources
 from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter, redis_url_of
 from seqgql.settings import Settings
+from seqgql.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("seqgql")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -95,6 +97,7 @@ def create_app(
         ),
         rate_limiter=rate_limiter,
         max_query_cost=settings.rate_limit_max_query_cost,
+        webhook_rules=settings.webhook_rules,
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = AuthenticatedGraphQL(view, tokens, limits)
@@ -118,11 +121,19 @@ def create_app(
         await broadcast.start()
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
+        dispatcher = None
         if settings.engine_in_process:
             engine = Engine.from_settings(db, clock, transport, settings)
+            dispatcher = Dispatcher.from_settings(db, clock, settings, bus)
             tasks.append(
                 asyncio.create_task(
                     engine.run_forever(stop, settings.engine_idle_seconds), name="seqgql-engine"
+                )
+            )
+            tasks.append(
+                asyncio.create_task(
+                    dispatcher.run_forever(stop, settings.engine_idle_seconds),
+                    name="seqgql-webhooks",
                 )
             )
             poller = InboxPoller.from_settings(db, clock, settings)
@@ -134,7 +145,10 @@ def create_app(
             stop.set()
             for task in tasks:
                 await task
+            if dispatcher is not None:
+                await dispatcher.close()
             await view.close()
+            await close_transport(transport)
             await rate_limiter.close()
             await broadcast.stop()
             await db.dispose()
@@ -168,6 +182,18 @@ def create_app(
             # email providers' events about the messages sent (signed; see the README)
             Route("/hooks/sendgrid", event_hooks[EmailProvider.SENDGRID]),
             Route("/hooks/mailgun", event_hooks[EmailProvider.MAILGUN]),
+            # Twilio's webhooks, signed with the account's Auth Token
+            *(
+                twilio_routes(
+                    db,
+                    clock,
+                    settings.twilio_auth_token.get_secret_value(),
+                    settings.public_base_url,
+                    limits,
+                )
+                if settings.twilio_auth_token
+                else []
+            ),
         ],
         middleware=[
             Middleware(RequestIds),

@@ -282,6 +282,8 @@ def _worker(settings: Settings) -> int:
     from seqgql.inbound.polling import InboxPoller
     from seqgql.observability import logs
     from seqgql.outbound.routing import transport_from_settings
+    from seqgql.outbound.transport import close_transport
+    from seqgql.webhooks.dispatcher import Dispatcher
 
     logging.config.dictConfig(logs.config(settings.log_level, settings.log_format))
     if settings.worker_metrics_port is not None:
@@ -301,16 +303,23 @@ def _worker(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         clock = SystemClock()
-        engine = Engine.from_settings(db, clock, transport_from_settings(settings), settings)
+        transport = transport_from_settings(settings)
+        engine = Engine.from_settings(db, clock, transport, settings)
         poller = InboxPoller.from_settings(db, clock, settings)
+        dispatcher = Dispatcher.from_settings(db, clock, settings, broadcast.bus)
         tune_gc()
         print("seqgql worker running; Ctrl+C stops it", file=sys.stderr, flush=True)
         try:
-            work = [engine.run_forever(stop, settings.engine_idle_seconds)]
+            work = [
+                engine.run_forever(stop, settings.engine_idle_seconds),
+                dispatcher.run_forever(stop, settings.engine_idle_seconds),
+            ]
             if poller is not None:
                 work.append(poller.run_forever(stop))
             await asyncio.gather(*work)
         finally:
+            await dispatcher.close()
+            await close_transport(transport)
             await broadcast.stop()
             await db.dispose()
 

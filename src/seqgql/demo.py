@@ -14,6 +14,7 @@ from seqgql.domain.kinds import (
     Role,
     StepChannel,
     Weekday,
+    WhileActiveElsewhere,
 )
 from seqgql.domain.rules import Ruleset
 from seqgql.domain.selection import Selection
@@ -193,10 +194,13 @@ async def _controls(
         actor,
         name="Spring campaign (turned off)",
         step_specs=[StepSpec(StepChannel.EMAIL, 0, "Spring is here, {{first_name}}.", "Hi")],
+        daily_limit_per_sender=50,
         rules=Ruleset(
             out_of_office_default_days=7,
             finish_company_on_reply=True,
             active_elsewhere=ActiveElsewhere.SKIP,
+            while_active_elsewhere=WhileActiveElsewhere.PAUSE,
+            max_messages_per_contact_per_day=2,
         ),
     )
     assert off.sequence_id is not None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from seqgql.domain.webhooks import WebhookRules
 
 DEFAULT_DATABASE_URL = "sqlite:///./seqgql.db"
 # What common GraphQL clients send (Apollo Client, urql, Relay, GraphiQL), and request ids.
@@ -71,7 +74,7 @@ class Settings(BaseSettings):
     smtp_host: str | None = Field(
         default=None,
         description="Send EMAIL steps through this SMTP server (default: record them, send "
-        "nothing). SMS steps are always recorded only.",
+        "nothing)",
     )
     smtp_port: int = 587
     smtp_from: str | None = Field(default=None, description="The From address (required)")
@@ -123,6 +126,40 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest body POST /hooks/sendgrid and /hooks/mailgun accept, in bytes "
         "(413 PAYLOAD_TOO_LARGE over it)",
+    )
+    twilio_account_sid: str | None = Field(
+        default=None,
+        description="Send SMS steps and messages through Twilio's Messaging API with this "
+        "account (default: record them, send nothing)",
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        description="The account's Auth Token: logs in (unless an API key is set) and checks "
+        "the signature of Twilio's webhooks (they are not served without it)",
+    )
+    twilio_api_key_sid: str | None = Field(
+        default=None, description="Log in with this API key (SK...) instead of the Auth Token"
+    )
+    twilio_api_key_secret: SecretStr | None = None
+    twilio_messaging_service_sid: str | None = Field(
+        default=None, description="Send from this Messaging Service (MG...)"
+    )
+    twilio_from_number: str | None = Field(
+        default=None,
+        description="Send from this number (E.164) when no Messaging Service is set",
+    )
+    twilio_api_base_url: str = Field(
+        default="https://api.twilio.com",
+        description="Where Twilio's REST API is (tests point it at a local server)",
+    )
+    twilio_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="The most one request to Twilio may take"
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="This server's address as Twilio reaches it (https://seqgql.example.com): "
+        "messages ask Twilio to report delivery to it, and webhook signatures are checked "
+        "against it",
     )
     introspection: bool = True
     graphql_fast_path: bool = Field(
@@ -212,6 +249,38 @@ class Settings(BaseSettings):
         description="The most one query may cost: a costlier one is refused before it runs "
         "(QUERY_TOO_COSTLY), whatever is left of the budget; 0: no maximum",
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhook endpoints be plain http:// URLs and resolve to private, "
+        "loopback or link-local addresses (development and tests only): otherwise only "
+        "https URLs of public addresses, checked when saved and on every connection",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long one webhook POST may take, answer included; then it is a "
+        "failed attempt, retried on the schedule",
+    )
+    webhook_concurrency: int = Field(
+        default=64, ge=1, description="Webhook POSTs one worker makes at once, all endpoints"
+    )
+    webhook_max_in_flight: int = Field(
+        default=8,
+        ge=1,
+        description="Webhook POSTs in flight to one endpoint at once, across workers (each "
+        "for a different sequence: one sequence's events go one after the other)",
+    )
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a worker holds the webhook lanes it sends (renewed as it "
+        "goes): a killed worker's lanes are taken up by another after this",
+    )
+    webhook_secret_grace_seconds: int = Field(
+        default=86_400,
+        ge=0,
+        description="How long a rotated webhook secret keeps signing beside the new one",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="Log lines as text or as one JSON object each; both carry the request id",
@@ -223,6 +292,13 @@ class Settings(BaseSettings):
             return self.run_engine
         return self.database_url.startswith("sqlite")
 
+    @property
+    def webhook_rules(self) -> WebhookRules:
+        return WebhookRules(
+            allow_private=self.webhook_allow_private,
+            secret_grace=timedelta(seconds=self.webhook_secret_grace_seconds),
+        )
+
     @model_validator(mode="after")
     def _smtp_needs_from(self) -> Settings:
         if self.smtp_host and not self.smtp_from:
@@ -233,6 +309,24 @@ class Settings(BaseSettings):
     def _imap_needs_a_login(self) -> Settings:
         if self.imap_host and not (self.imap_username and self.imap_workspace):
             raise ValueError("IMAP_USERNAME and IMAP_WORKSPACE are required with IMAP_HOST")
+        return self
+
+    @model_validator(mode="after")
+    def _twilio_needs_credentials_and_sender(self) -> Settings:
+        if not self.twilio_account_sid:
+            return self
+        if self.twilio_api_key_sid and not self.twilio_api_key_secret:
+            raise ValueError("TWILIO_API_KEY_SECRET is required with TWILIO_API_KEY_SID")
+        if not self.twilio_api_key_sid and not self.twilio_auth_token:
+            raise ValueError(
+                "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET) is "
+                "required with TWILIO_ACCOUNT_SID"
+            )
+        if not self.twilio_messaging_service_sid and not self.twilio_from_number:
+            raise ValueError(
+                "TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER is required with "
+                "TWILIO_ACCOUNT_SID"
+            )
         return self
 
     @field_validator("allowed_origins", "allowed_headers", mode="before")

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from seqgql.clock import FrozenClock
-from seqgql.domain.kinds import BulkActionKind, DeliveryEventKind, Role
+from seqgql.domain.kinds import ActivityKind, BulkActionKind, DeliveryEventKind, Role
 from seqgql.domain.selection import EnrollmentFilter, Selection
 from seqgql.domain.status import EnrollmentStatus, FinishReason, is_valid_state
 from seqgql.outbound.transport import RecordingTransport
@@ -67,9 +67,13 @@ class Log:
         return rows
 
     async def expect(
-        self, expected: list[Change], *, actor: Actor, operation: int | None, clock: FrozenClock
-    ) -> list[Any]:
-        rows = await self.new()
+        self, expected: list[Change], *, actor: Actor, operation: int | None, clock: FrozenClock,
+        activities: tuple[ActivityKind, ...] = (),
+    ) -> list[Any]:  # fmt: skip
+        logged = await self.new()
+        rows = [r for r in logged if r.to_status is not None]  # status changes
+        # a delivery report's activity is an event too, numbered with them
+        assert [r.activity for r in logged if r.to_status is None] == list(activities)
         assert changes(rows) == sorted(expected)
         for r in rows:
             assert r.actor_id == actor.user_id
@@ -164,7 +168,9 @@ async def test_every_status_change_writes_one_event(
         clock.advance(timedelta(minutes=7))
         outcome = await record_delivery_event(db, clock, admin, pk, kind, **extra)
         assert outcome.status_changed and not outcome.errors
-        rows = await log.expect([change], actor=admin, operation=None, clock=clock)
+        rows = await log.expect(
+            [change], actor=admin, operation=None, clock=clock, activities=(kind.activity_kind,)
+        )
         async with db.read() as conn:
             op = (
                 await conn.execute(
@@ -187,7 +193,7 @@ async def test_every_status_change_writes_one_event(
     assert await log_is_consistent(db, [seq, result.sequence_id])
 
 
-async def test_actions_that_change_no_status_write_no_event(
+async def test_actions_that_change_no_status_write_no_status_event(
     db: Database, clock: FrozenClock, workspace: Workspace
 ) -> None:
     actor = workspace.actor
@@ -212,9 +218,14 @@ async def test_actions_that_change_no_status_write_no_event(
         lambda: pause(db, clock, actor, sel(*ids[:2])),
         lambda: restart(db, clock, actor, sel(*ids), dry_run=True),
     ]
-    for call in calls:
+    activities = [(), (), (ActivityKind.SENT,) * 3, (ActivityKind.DELIVERED,),
+                  (ActivityKind.OPENED,), (ActivityKind.CLICKED,), (), (), ()]  # fmt: skip
+    for call, logged in zip(calls, activities, strict=True):
         await call()
-        assert await log.new() == []
+        # no status change; an activity recorded is an event of the log
+        assert [(r.to_status, r.activity) for r in await log.new()] == [
+            (None, kind) for kind in logged
+        ]
     assert len(transport.sent) == 3
 
 
@@ -241,7 +252,8 @@ async def log_is_consistent(db: Database, sequence_ids: list[int]) -> bool:
             }
             chains: dict[int, list[Any]] = {}
             for r in rows:
-                chains.setdefault(r.enrollment_id, []).append(r)
+                if r.to_status is not None:  # a status change, not an activity
+                    chains.setdefault(r.enrollment_id, []).append(r)
             assert set(chains) == set(current)  # every enrollment was born with an event
             for pk, chain in chains.items():
                 assert (chain[0].from_status, chain[0].from_reason) == (None, None)
@@ -305,7 +317,11 @@ async def test_numbers_stay_gapless_across_many_random_operations(
             outcome = await record_delivery_event(db, clock, actor, pk, kind)
             assert not outcome.errors
             written = [r for log in logs.values() for r in await log.new()]
-            assert len(written) == int(outcome.status_changed), (round_no, kind)
+            changed = [r for r in written if r.to_status is not None]
+            assert len(changed) == int(outcome.status_changed), (round_no, kind)
+            # its activity, then whatever it changed (finishCompanyOnReply: more)
+            assert written[0].activity is kind.activity_kind, (round_no, kind)
+            assert len(written) - len(changed) == 1, (round_no, kind)
             continue
         assert not result.errors, (round_no, result.errors)
         written = [r for log in logs.values() for r in await log.new()]

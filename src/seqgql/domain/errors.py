@@ -24,6 +24,8 @@ class ErrorCode(enum.StrEnum):
     ARCHIVED = "ARCHIVED"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     FORBIDDEN = "FORBIDDEN"
+    INVALID_URL = "INVALID_URL"
+    PRIVATE_ADDRESS = "PRIVATE_ADDRESS"
 
 
 @dataclass(frozen=True, slots=True)

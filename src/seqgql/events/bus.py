@@ -14,8 +14,12 @@ from collections.abc import Iterable
 class EventBus:
     def __init__(self) -> None:
         self._waiters: dict[int, asyncio.Event] = {}
+        self._any: asyncio.Event | None = None
 
     def notify(self, sequence_ids: Iterable[int]) -> None:
+        if self._any is not None:
+            self._any.set()
+            self._any = None
         for sequence_id in sequence_ids:
             event = self._waiters.pop(sequence_id, None)
             if event is not None:
@@ -33,6 +37,13 @@ class EventBus:
         if event is None:
             event = self._waiters[sequence_id] = asyncio.Event()
         return event
+
+    def any_waiter(self) -> asyncio.Event:
+        """What the next notification of any sequence sets (the webhook worker waits on
+        it); take it before reading, as with ``waiter``."""
+        if self._any is None:
+            self._any = asyncio.Event()
+        return self._any
 
     async def wait(
         self, sequence_id: int, seconds: float, waiter: asyncio.Event | None = None

@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from seqgql.clock import Clock
 from seqgql.domain.status import EnrollmentStatus
+from seqgql.domain.webhooks import WebhookRules
 from seqgql.events.bus import EventBus
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database, patiently
@@ -136,6 +137,8 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
     # what this request was charged of its token's rate limits (``rate_limiting``)
     rate_limit: Allowance | None = None
+    # where webhook endpoints may point, how long a rotated secret still signs
+    webhook_rules: WebhookRules = field(default_factory=WebhookRules)
 
     @property
     def workspace_id(self) -> int:

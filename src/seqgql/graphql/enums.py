@@ -334,6 +334,10 @@ describe(
         _E.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used before for a different "
         "request (another action, or other input).",
         _E.FORBIDDEN: "Your role may not do this: a VIEWER cannot change anything.",
+        _E.INVALID_URL: "Not a URL a webhook can be sent to: not https://, not a URL, with "
+        "credentials or a #fragment, or a host name that does not resolve.",
+        _E.PRIVATE_ADDRESS: "The URL's host is, or resolves to, a private, loopback, "
+        "link-local or reserved address: webhooks go to public addresses only.",
     },
 )
 

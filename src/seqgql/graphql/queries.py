@@ -34,6 +34,7 @@ from seqgql.graphql.relay import (
 from seqgql.graphql.scheduled_types import ScheduleQueries
 from seqgql.graphql.sequence_types import SequenceConnection, SequenceType, sequence_list
 from seqgql.graphql.user_types import UserConnection, UserType
+from seqgql.graphql.webhook_types import WebhookQueries, webhook_node
 from seqgql.services.enrollments.history import activity_by_id
 from seqgql.services.enrollments.page import enrollment_page
 from seqgql.services.users import user_listing
@@ -78,6 +79,8 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
     }
     if type_name == "ApiToken":
         return await api_token_node(ctx, pk)
+    if type_name in ("WebhookEndpoint", "WebhookDelivery"):
+        return await webhook_node(ctx, type_name, pk)
     if type_name == "Activity":
         row = await activity_by_id(ctx.db, ctx.workspace_id, pk)
         return ActivityType.from_row(row) if row else None
@@ -92,7 +95,7 @@ async def _node(ctx: Context, type_name: str, pk: int) -> Node | None:
     description="What can be read; every read is confined to the workspace of the caller's "
     "API token (another workspace's object answers like a missing one)."
 )
-class Query(ApiTokenQueries, RateLimitQueries, ScheduleQueries):
+class Query(ApiTokenQueries, RateLimitQueries, ScheduleQueries, WebhookQueries):
     @strawberry.field(description="Any object by its global id; null when not found.")
     async def node(
         self,

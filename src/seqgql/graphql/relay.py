@@ -29,6 +29,8 @@ NODE_TYPES = (
     "Activity",
     "BulkOperation",
     "ApiToken",
+    "WebhookEndpoint",
+    "WebhookDelivery",
 )
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _DATABASE_ID = re.compile(r"[1-9][0-9]{0,18}")  # written as this API writes it

@@ -32,6 +32,7 @@ from seqgql.graphql.sequence_types import SequenceType
 from seqgql.graphql.subscriptions import Subscription
 from seqgql.graphql.user_types import UserType
 from seqgql.graphql.validation_rules import NoNulInText
+from seqgql.graphql.webhook_types import WebhookDeliveryType, WebhookEndpointType
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -100,6 +101,8 @@ def build_schema(
             UserType,
             ActivityType,
             BulkOperationType,
+            WebhookEndpointType,
+            WebhookDeliveryType,
         ],
         extensions=extensions,
         execution_context_class=execution_context_class,

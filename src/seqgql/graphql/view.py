@@ -26,6 +26,7 @@ from strawberry.types.unset import UnsetType
 
 from seqgql.clock import Clock
 from seqgql.domain.kinds import Role
+from seqgql.domain.webhooks import WebhookRules
 from seqgql.events.bus import EventBus
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.feeds import FeedHub
@@ -80,6 +81,7 @@ class GraphQLView(GraphQL[Context, None]):
         persisted: PersistedQueries | None = None,
         rate_limiter: RateLimiter | None = None,
         max_query_cost: int = 0,
+        webhook_rules: WebhookRules | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
@@ -94,6 +96,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.transport = transport
         self.feeds = FeedHub(max_tokens=MAX_TOKENS)
         self.persisted = persisted or PersistedQueries()
+        self.webhook_rules = webhook_rules or WebhookRules()
         self._watchers: set[asyncio.Task[None]] = set()  # one per open websocket
 
     def context_for(self, actor: Actor) -> Context:
@@ -105,6 +108,7 @@ class GraphQLView(GraphQL[Context, None]):
             loaders=Loaders(self.db, actor.workspace_id),
             bus=self.bus,
             poll_seconds=self.poll_seconds,
+            webhook_rules=self.webhook_rules,
         )
 
     async def get_context(

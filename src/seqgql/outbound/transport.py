@@ -35,9 +35,17 @@ class OutboundMessage:
 class Transport(Protocol):
     """Sends one message. A transport may say ``external = False`` (nothing leaves the
     process) and ``parallel = False`` (sending never waits: no point in doing it in tasks);
-    both are true when not said."""
+    both are true when not said. One that holds a connection has ``aclose()``."""
 
     async def send(self, message: OutboundMessage) -> None: ...
+
+
+async def close_transport(transport: Transport) -> None:
+    """Let go of what a transport holds (an HTTP session), if it holds anything: it says
+    so with an ``aclose`` method."""
+    close = getattr(transport, "aclose", None)
+    if close is not None:
+        await close()
 
 
 class RecordingTransport:

@@ -20,6 +20,7 @@ from seqgql.domain.kinds import (
     WaitingFor,
 )
 from seqgql.domain.status import EnrollmentStatus, Outcome, StatusReason
+from seqgql.domain.webhooks import DeliveryStatus, DisabledReason
 from seqgql.persistence.types import enum_column, fk_column, id_column, ref_column, time_column
 
 metadata = SQLModel.metadata
@@ -456,6 +457,82 @@ class InboundCursor(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=time_column())
 
 
+class WebhookEndpoint(SQLModel, table=True):
+    """Where a workspace's events are sent (Standard Webhooks), and with what secret."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (sa.Index("ix_webhook_endpoints_workspace_id_id", "workspace_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=fk_column("workspaces.id"))
+    url: str = Field(sa_column=sa.Column(sa.String(2000), nullable=False))
+    # the event types sent (domain.webhooks.WebhookEventType values)
+    event_types: list[str] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    # the sequences whose events are sent (their ids); null: every sequence of the
+    # workspace, those created later included
+    sequence_ids: list[int] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(none_as_null=True), nullable=True)
+    )
+    # kept as is: it signs every message (whsec_...)
+    secret: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    # the secret before the last rotation, signing beside it until previous_secret_until
+    previous_secret: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    previous_secret_until: datetime | None = Field(
+        default=None, sa_column=time_column(nullable=True)
+    )
+    enabled: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False))
+    disabled_reason: DisabledReason | None = Field(
+        default=None, sa_column=enum_column(DisabledReason, nullable=True)
+    )
+    disabled_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    # the first failed attempt since the last success (null: the last attempt succeeded)
+    failing_since: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    created_at: datetime = Field(sa_column=time_column())
+    updated_at: datetime = Field(sa_column=time_column())
+
+
+class WebhookLane(SQLModel, table=True):
+    """An endpoint's place in one sequence's event log: the events up to ``number`` are
+    delivered (or not for it); the next one is sent when ``next_attempt_at`` has come
+    (null: at once) by the worker holding the lane until ``lease_until``."""
+
+    __tablename__ = "webhook_lanes"
+
+    endpoint_id: int = Field(sa_column=fk_column("webhook_endpoints.id", primary_key=True))
+    sequence_id: int = Field(sa_column=fk_column("sequences.id", primary_key=True, index=True))
+    number: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))
+    # failed attempts of the event after ``number``
+    attempts: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    lease_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One attempt to deliver one event to one endpoint, and what came of it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (sa.Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    workspace_id: int = Field(sa_column=ref_column())
+    endpoint_id: int = Field(sa_column=fk_column("webhook_endpoints.id"))
+    sequence_id: int = Field(sa_column=ref_column())
+    event_number: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    event_type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    message_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    attempt: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    status: DeliveryStatus = Field(sa_column=enum_column(DeliveryStatus))
+    status_code: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    latency_ms: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    # the start of the receiver's answer (at most 1 KB), or what went wrong before one
+    response: str | None = Field(default=None, sa_column=sa.Column(sa.String(1024)))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
+    attempted_at: datetime = Field(sa_column=time_column())
+    # when the next attempt is due (null: none; delivered, given up or endpoint disabled)
+    next_attempt_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+
+
 def _table(model: type[SQLModel]) -> sa.Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, sa.Table)
@@ -479,3 +556,6 @@ sender_days = _table(SenderDay)
 inbound_messages = _table(InboundMessage)
 inbound_cursors = _table(InboundCursor)
 provider_events = _table(ProviderEvent)
+webhook_endpoints = _table(WebhookEndpoint)
+webhook_lanes = _table(WebhookLane)
+webhook_deliveries = _table(WebhookDelivery)

@@ -9,6 +9,7 @@ from seqgql.graphql.mutations.contact_mutations import ContactMutations
 from seqgql.graphql.mutations.enrollment_mutations import EnrollmentMutations
 from seqgql.graphql.mutations.sequence_mutations import SequenceMutations
 from seqgql.graphql.mutations.undo_mutations import UndoMutations
+from seqgql.graphql.mutations.webhook_mutations import WebhookMutations
 
 
 @strawberry.type(
@@ -17,6 +18,11 @@ from seqgql.graphql.mutations.undo_mutations import UndoMutations
     "mean a malformed request."
 )
 class Mutation(
-    SequenceMutations, ContactMutations, EnrollmentMutations, UndoMutations, ApiTokenMutations
+    SequenceMutations,
+    ContactMutations,
+    EnrollmentMutations,
+    UndoMutations,
+    ApiTokenMutations,
+    WebhookMutations,
 ):
     pass

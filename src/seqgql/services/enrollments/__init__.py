@@ -8,7 +8,9 @@ What each module holds:
 - ``moves``: moving enrollments to another step, or to another sequence; ``undo``:
   putting back what a bulk operation changed.
 - ``messaging``: sending one message now to a few selected contacts.
-- ``provider_reports``: what a mail/SMS provider reports (reply, bounce, out of office...).
+- ``provider_reports``: what a mail/SMS provider reports (reply, bounce, out of office...);
+  ``sms_reports``: whose a Twilio webhook is, the enrollments a text answers, the carrier
+  keywords (opt out, opt in, help); ``landlines``: a text that reached no mobile phone.
 - ``operation``: the frame every bulk action runs in (one transaction, dry runs,
   idempotency keys, the operation record); ``results`` what an action reports.
 - ``resolution``: checking a selection and the skip reasons for what it leaves alone.

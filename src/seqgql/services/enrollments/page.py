@@ -170,6 +170,11 @@ async def enrollment_page(
     search = bool(flt.search and flt.search.strip())
     params = {"workspace_id": actor.workspace_id, "sequence_id": sequence_id}
     params.update(filter_params(flt))
+    if order.field is OrderField.CURRENT_STEP and flt.steps:
+        # the steps asked for, also as a range of the sort key: the index of the order
+        # (ix_enrollments_seq_step_order) is then read from the first of them to the last,
+        # not from the first step of the sequence
+        params["steps_low"], params["steps_high"] = min(flt.steps), max(flt.steps)
     given: tuple[tuple[CursorArgument, str | None], ...] = (
         ("after", request.after),
         ("before", request.before),
@@ -206,6 +211,9 @@ async def enrollment_page(
         if by_contact or search:
             source = enrollments.join(contacts, contacts.c.id == e.contact_id)
         ws, seq = actor.workspace_id, sequence_id
+        steps_range: list[sa.ColumnElement[bool]] = []
+        if "steps_low" in params:
+            steps_range.append(key.between(param("steps_low", None), param("steps_high", None)))
         sort_key: sa.ColumnElement[Any]
         pk: sa.ColumnElement[Any]
         if with_counts:
@@ -217,7 +225,8 @@ async def enrollment_page(
                 .where(
                     sequence_filter(
                         ws, seq, flt.without_statuses(), contacts_joined=True, param=param
-                    )
+                    ),
+                    *steps_range,
                 )
                 .cte("matched")
                 .prefix_with("MATERIALIZED" if search else "NOT MATERIALIZED", dialect="postgresql")
@@ -229,7 +238,10 @@ async def enrollment_page(
             ids = (
                 sa.select(pk)
                 .select_from(source)
-                .where(sequence_filter(ws, seq, flt, contacts_joined=True, param=param))
+                .where(
+                    sequence_filter(ws, seq, flt, contacts_joined=True, param=param),
+                    *steps_range,
+                )
             )
         keyset = sa.tuple_(sort_key, pk)
         for bound in bounds:

@@ -1,0 +1,2 @@
+"""Webhook endpoints managed (``endpoints``) and their deliveries read and replayed
+(``deliveries``)."""
