@@ -22,21 +22,22 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive
 
-from seqgql.clock import Clock
 from seqgql.csv_export import flag, sequence_pk, unavailable, unknown_parameters
 from seqgql.domain.errors import ErrorCode
 from seqgql.domain.spreadsheets import MalformedCsv, TooManyRows, read_csv
-from seqgql.gateway import BodyLimits, Refused, authenticated_actor, charged, read_body
+from seqgql.gateway import (
+    Refused,
+    WritingRoute,
+    read_body,
+)
 from seqgql.graphql.over_http import error_response
 from seqgql.graphql.relay import to_global_id
-from seqgql.persistence.database import Database, is_unavailable
-from seqgql.services.auth import TokenCache
+from seqgql.persistence.database import is_unavailable
 from seqgql.services.contacts.bulk_import import MAX_IMPORT_ROWS, ImportResult, import_contacts
 from seqgql.services.contacts.csv_rows import BadHeader, RowError, contact_rows
 from seqgql.services.enrollments.operation import MAX_IDEMPOTENCY_KEY_LENGTH
-from seqgql.services.rate_limits import RateLimiter
 
 PARAMETERS = frozenset({"sequenceId", "dryRun", "idempotencyKey"})
 CSV_MEDIA_TYPES = frozenset({"text/csv", "application/csv"})
@@ -44,42 +45,11 @@ CSV_MEDIA_TYPES = frozenset({"text/csv", "application/csv"})
 MAX_LISTED_ERRORS = 1_000
 
 
-class ContactImport:
+class ContactImport(WritingRoute):
     """The route's ASGI app (see the module)."""
 
-    def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        tokens: TokenCache,
-        limits: BodyLimits,
-        limiter: RateLimiter,
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.tokens = tokens
-        self.limits = limits
-        self.limiter = limiter
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        try:
-            response = await self._answer(request, receive)
-        except Refused as refused:
-            response = refused.response
-        await response(scope, receive, send)
-
-    async def _answer(self, request: Request, receive: Receive) -> Response:
-        if request.method != "POST":
-            raise Refused(
-                error_response(
-                    405, "import with POST", "METHOD_NOT_ALLOWED", headers={"Allow": "POST"}
-                )
-            )
-        actor = await authenticated_actor(self.tokens, request)
-        if not actor.can_mutate:
-            raise Refused(error_response(403, "this API token may only read", "FORBIDDEN"))
-        headers = await charged(self.limiter, actor)
+    async def answer(self, request: Request, receive: Receive) -> Response:
+        actor, headers = await self.posted(request, "import with POST")
         unknown_parameters(request, PARAMETERS)
         sequence_id = sequence_pk(request, required=False)
         dry_run = flag(request, "dryRun")

@@ -20,12 +20,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from seqgql.clock import Clock
 from seqgql.domain.validation import nul_in, nul_message
 from seqgql.graphql.over_http import error_response
 from seqgql.graphql.public_errors import UNAVAILABLE
 from seqgql.graphql.rate_limiting import RateLimited, rate_limit_headers
 from seqgql.graphql.view import ACTOR_SCOPE_KEY, bearer_token
-from seqgql.persistence.database import first_line, is_unavailable
+from seqgql.persistence.database import Database, first_line, is_unavailable
 from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import RateLimiter
@@ -244,3 +245,48 @@ async def charged(limiter: RateLimiter, actor: Actor) -> dict[str, str]:
             )
         )
     return headers
+
+
+class WritingRoute:
+    """The ASGI app of a route that takes a POST from a token that may write (a file, an
+    email, a provider's events): the answer is ``answer``'s, or a refusal's. ``posted``
+    checks the method, the token (with ``basic``, also as the password of HTTP Basic
+    credentials: providers can put only those in a URL) and the rate limit."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        tokens: TokenCache,
+        limits: BodyLimits,
+        limiter: RateLimiter,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.tokens = tokens
+        self.limits = limits
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self.answer(request, receive)
+        except Refused as refused:
+            response = refused.response
+        await response(scope, receive, send)
+
+    async def answer(self, request: Request, receive: Receive) -> Response:
+        raise NotImplementedError
+
+    async def posted(
+        self, request: Request, what: str, *, basic: bool = False
+    ) -> tuple[Actor, dict[str, str]]:
+        """The writer who posted ``what`` and the rate-limit headers of the answer."""
+        if request.method != "POST":
+            raise Refused(
+                error_response(405, what, "METHOD_NOT_ALLOWED", headers={"Allow": "POST"})
+            )
+        actor = await authenticated_actor(self.tokens, request, basic=basic)
+        if not actor.can_mutate:
+            raise Refused(error_response(403, "this API token may only read", "FORBIDDEN"))
+        return actor, await charged(self.limiter, actor)

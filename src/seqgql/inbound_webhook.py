@@ -28,18 +28,19 @@ import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Message, Receive
 
-from seqgql.clock import Clock
 from seqgql.csv_export import unavailable
-from seqgql.gateway import BodyLimits, Refused, authenticated_actor, charged, read_body
+from seqgql.gateway import (
+    Refused,
+    WritingRoute,
+    read_body,
+)
 from seqgql.graphql.over_http import error_response
 from seqgql.graphql.relay import to_global_id
 from seqgql.inbound.classify import NotAMessage
-from seqgql.persistence.database import Database, is_unavailable
-from seqgql.services.auth import TokenCache
+from seqgql.persistence.database import is_unavailable
 from seqgql.services.inbound_mail import InboundResult, Source, process_inbound
-from seqgql.services.rate_limits import RateLimiter
 
 log = logging.getLogger("seqgql.inbound")
 RAW_MEDIA_TYPES = frozenset({"message/rfc822", "text/plain", "application/octet-stream", ""})
@@ -49,42 +50,11 @@ FORM_FIELDS = ("email", "body-mime")
 JSON_MEMBER = "RawEmail"
 
 
-class InboundEmailHook:
+class InboundEmailHook(WritingRoute):
     """The route's ASGI app (see the module)."""
 
-    def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        tokens: TokenCache,
-        limits: BodyLimits,
-        limiter: RateLimiter,
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.tokens = tokens
-        self.limits = limits
-        self.limiter = limiter
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        try:
-            response = await self._answer(request, receive)
-        except Refused as refused:
-            response = refused.response
-        await response(scope, receive, send)
-
-    async def _answer(self, request: Request, receive: Receive) -> Response:
-        if request.method != "POST":
-            raise Refused(
-                error_response(
-                    405, "post the email", "METHOD_NOT_ALLOWED", headers={"Allow": "POST"}
-                )
-            )
-        actor = await authenticated_actor(self.tokens, request, basic=True)
-        if not actor.can_mutate:
-            raise Refused(error_response(403, "this API token may only read", "FORBIDDEN"))
-        headers = await charged(self.limiter, actor)
+    async def answer(self, request: Request, receive: Receive) -> Response:
+        actor, headers = await self.posted(request, "post the email", basic=True)
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media not in RAW_MEDIA_TYPES | FORM_MEDIA_TYPES | {"application/json"}:
             raise Refused(

@@ -26,12 +26,17 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive
 
 from seqgql.clock import Clock
 from seqgql.csv_export import unavailable
 from seqgql.domain.kinds import EmailProvider
-from seqgql.gateway import BodyLimits, Refused, authenticated_actor, charged, read_body
+from seqgql.gateway import (
+    BodyLimits,
+    Refused,
+    WritingRoute,
+    read_body,
+)
 from seqgql.graphql.over_http import error_response
 from seqgql.persistence.database import Database, is_unavailable
 from seqgql.provider_events.events import (
@@ -69,7 +74,7 @@ def event_sources(settings: Settings) -> dict[EmailProvider, EventSource | None]
     }
 
 
-class ProviderEventHook:
+class ProviderEventHook(WritingRoute):
     """One provider's route (see the module); ``source`` None: its key is not set."""
 
     def __init__(
@@ -82,33 +87,12 @@ class ProviderEventHook:
         limits: BodyLimits,
         limiter: RateLimiter,
     ) -> None:
+        super().__init__(db, clock, tokens, limits, limiter)
         self.provider = provider
         self.source = source
-        self.db = db
-        self.clock = clock
-        self.tokens = tokens
-        self.limits = limits
-        self.limiter = limiter
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        try:
-            response = await self._answer(request, receive)
-        except Refused as refused:
-            response = refused.response
-        await response(scope, receive, send)
-
-    async def _answer(self, request: Request, receive: Receive) -> Response:
-        if request.method != "POST":
-            raise Refused(
-                error_response(
-                    405, "post the events", "METHOD_NOT_ALLOWED", headers={"Allow": "POST"}
-                )
-            )
-        actor = await authenticated_actor(self.tokens, request, basic=True)
-        if not actor.can_mutate:
-            raise Refused(error_response(403, "this API token may only read", "FORBIDDEN"))
-        headers = await charged(self.limiter, actor)
+    async def answer(self, request: Request, receive: Receive) -> Response:
+        actor, headers = await self.posted(request, "post the events", basic=True)
         if self.source is None:
             setting = _SETTINGS[self.provider]
             raise Refused(
