@@ -1,29 +1,33 @@
-"""The webhooks' HTTP client: HTTP/1.1 POSTs (h11, over asyncio streams) on kept-alive
-connections, a pool of them per origin.
+"""The webhooks' HTTP client: HTTP/1.1 POSTs over asyncio streams, on kept-alive
+connections, a pool of them per origin; answers read by httptools' parser (llhttp, the
+parser of Node.js and of uvicorn), a request written here (its every byte is ours).
 
 Each new connection goes to an address checked at that moment (``addresses``), so a name
 that changes its answer after the endpoint was saved (DNS rebinding) still cannot reach a
 private address; TLS is verified against the URL's host name. A connection is used by one
-POST at a time and kept for the next only after a complete answer that does not close
-it; an answer's body is read up to ``read_at_most`` bytes (its start kept), a longer one
-closes the connection. Redirects are answers like any other: never followed. Deadlines
-are the caller's (the whole exchange is cancelled: its connection is closed)."""
+POST at a time and kept for the next only after a complete answer that does not close it
+(``Connection: close``, HTTP/1.0, a body ended by closing). At most ``read_at_most``
+bytes of an answer are read (the start of its body kept): a longer one closes the
+connection. Redirects are answers like any other: never followed. Deadlines are the
+caller's (a cancelled exchange closes its connection)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from collections import deque
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-import h11
+import httptools
 
 from seqgql.domain.webhook_urls import BadUrl, destination
 from seqgql.webhooks.addresses import RefusedAddress, Unresolvable, allowed_addresses
 
 _CHUNK = 64 * 1024
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # what a request target may hold as it is (anything else, non-ASCII included, is %-encoded)
 _SAFE = "!$%&'()*+,/:;=?@~"
 
@@ -86,12 +90,11 @@ class Response:
 
 
 class _Connection:
-    __slots__ = ("h11", "idle_since", "reader", "writer")
+    __slots__ = ("idle_since", "reader", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.h11 = h11.Connection(h11.CLIENT)
         self.idle_since = 0.0
 
     def reusable(self, now: float, expiry: float) -> bool:
@@ -214,61 +217,81 @@ class Client:
         body: bytes,
     ) -> tuple[Response, bool]:
         """The answer, and whether the connection may be used again."""
-        conn = connection.h11
-        head = [
-            (b"host", target.host_header),
-            (b"content-length", str(len(body)).encode()),
-            *headers,
+        lines = [
+            b"POST %s HTTP/1.1\r\nhost: %s\r\ncontent-length: %d"
+            % (target.path, target.host_header, len(body))
         ]
+        for name, value in headers:
+            if b"\n" in value or b"\r" in value or not _TOKEN.fullmatch(name):
+                raise ConnectError(f"a header that cannot be sent: {name!r}")
+            lines.append(name + b": " + value)
         try:
-            data = conn.send(h11.Request(method=b"POST", target=target.path, headers=head))
-            data += conn.send(h11.Data(data=body)) + conn.send(h11.EndOfMessage())
-        except h11.LocalProtocolError as exc:
-            raise ConnectError(f"a request that cannot be sent: {exc}") from None
-        try:
-            connection.writer.write(data)
+            connection.writer.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
             await connection.writer.drain()
         except OSError as exc:
             raise NetworkError(f"sending: {exc or type(exc).__name__}") from exc
-        status = 0
-        start = bytearray()
-        read = 0
-        while True:
-            event = await self._next_event(connection)
-            if isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.Data):
-                if len(start) < self.keep:
-                    start += event.data[: self.keep - len(start)]
-                read += len(event.data)
-                if read > self.read_at_most:  # read no further: this connection ends
-                    return Response(status, bytes(start)), False
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise RemoteProtocolError("the server closed the connection without answering")
-            elif not isinstance(event, h11.InformationalResponse):  # h11.PAUSED: a switch
-                raise RemoteProtocolError("the server switched protocols")
-            # an informational (1xx) answer: the real one follows
-        reusable = conn.our_state is h11.DONE and conn.their_state is h11.DONE
-        if reusable:
-            conn.start_next_cycle()
-        return Response(status, bytes(start)), reusable
-
-    async def _next_event(self, connection: _Connection) -> object:
-        conn = connection.h11
-        while True:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise RemoteProtocolError(str(exc)) from None
-            if event is not h11.NEED_DATA:
-                return event
+        answer = _Answer(self.keep)
+        parser = httptools.HttpResponseParser(answer)
+        answer.parser = parser
+        received = 0
+        while not answer.complete:
             try:
                 data = await connection.reader.read(_CHUNK)
             except OSError as exc:
                 raise NetworkError(f"reading: {exc or type(exc).__name__}") from exc
+            if not data:  # the server closed the connection
+                if answer.status and not answer.framed:  # a body that ends there
+                    break
+                raise RemoteProtocolError("the server closed the connection without a whole answer")
+            received += len(data)
             try:
-                conn.receive_data(data)
-            except h11.RemoteProtocolError as exc:
-                raise RemoteProtocolError(str(exc)) from None
+                parser.feed_data(data)
+            except httptools.HttpParserUpgrade:
+                raise RemoteProtocolError("the server switched protocols") from None
+            except httptools.HttpParserError as exc:
+                if not answer.complete:  # (bytes after a whole answer: it is kept)
+                    raise RemoteProtocolError(f"not an HTTP/1.1 answer ({exc})") from None
+                answer.extra = True
+            if received > self.read_at_most:  # read no further: this connection ends
+                if not answer.status:
+                    raise RemoteProtocolError(f"an answer's head over {self.read_at_most:,} bytes")
+                return Response(answer.status, bytes(answer.start)), False
+        reusable = answer.complete and not answer.extra and parser.should_keep_alive()
+        return Response(answer.status, bytes(answer.start)), reusable
+
+
+class _Answer:
+    """What the parser found in an answer (its callbacks)."""
+
+    __slots__ = ("complete", "extra", "framed", "keep", "parser", "start", "status")
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.parser: httptools.HttpResponseParser | None = None
+        self.status = 0
+        self.framed = False  # a Content-Length or chunks: not ended by closing
+        self.start = bytearray()
+        self.complete = False
+        self.extra = False  # bytes followed the answer: the connection is not reused
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.extra = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() in (b"content-length", b"transfer-encoding"):
+            self.framed = True
+
+    def on_headers_complete(self) -> None:
+        assert self.parser is not None
+        self.status = self.parser.get_status_code()
+
+    def on_body(self, body: bytes) -> None:
+        if len(self.start) < self.keep:
+            self.start += body[: self.keep - len(self.start)]
+
+    def on_message_complete(self) -> None:
+        if 100 <= self.status < 200:  # informational: the real answer follows
+            self.status, self.framed = 0, False
+        elif not self.complete:
+            self.complete = True
