@@ -179,18 +179,18 @@ async def work(url: str, concurrency: int, per_endpoint: int, profile: str | Non
 # =========================================================================== the reference
 
 
-async def reference(url: str, count: int, connections: int, size: int, client: str) -> None:
+async def reference(url: str, count: int, connections: int, size: int, which: str) -> None:
     """``count`` POSTs of a ``size``-byte JSON body, from ``connections`` kept-alive
     connections each posting one after the other, with raw httpx or the worker's own
     client (``seqgql.webhooks.http11``); prints the seconds taken."""
     body = json.dumps({"type": "enrollment.status_changed", "data": "x" * (size - 60)}).encode()
     headers = {"webhook-id": "evt_0_0", "webhook-timestamp": "0", "webhook-signature": "v1,x",
                "content-type": "application/json"}  # fmt: skip
-    if client == "h11":
-        await reference_h11(url, count, connections, body, headers)
+    if which == "ours":
+        await reference_ours(url, count, connections, body, headers)
         return
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    # TCP_NODELAY, as the webhook worker's connections have it
+    # TCP_NODELAY, as the webhook worker's connections have it (asyncio sets it)
     transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=[NO_DELAY])
     async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
         await client.post(url, content=body, headers=headers)  # the connection's opening
@@ -206,7 +206,7 @@ async def reference(url: str, count: int, connections: int, size: int, client: s
         print(f"SECONDS {time.perf_counter() - started:.4f}", flush=True)
 
 
-async def reference_h11(
+async def reference_ours(
     url: str, count: int, connections: int, body: bytes, headers: dict[str, str]
 ) -> None:
     from seqgql.webhooks.http11 import Client, Target
@@ -244,8 +244,8 @@ class Round:
     offered: float = 0.0  # events/s committed while keeping up
     serial: float = 0.0  # raw httpx POSTs/s, one connection
     parallel: float = 0.0  # raw httpx POSTs/s, per_endpoint connections
-    h11_serial: float = 0.0  # the worker's client alone (h11), one connection
-    h11_parallel: float = 0.0  # the same, per_endpoint connections
+    client_serial: float = 0.0  # the worker's own client (webhooks.http11), one connection
+    client_parallel: float = 0.0  # the same, per_endpoint connections
     checked: str = ""
 
 
@@ -375,7 +375,7 @@ async def keeping_up(setup: Setup, http: httpx.AsyncClient, args: argparse.Names
 
 async def references(setup: Setup, args: argparse.Namespace, run: Round) -> None:
     count = min(setup.events, REFERENCE_POSTS)
-    for client in ("httpx", "h11"):
+    for client in ("httpx", "ours"):
         for connections in (1, args.per_endpoint):
             process = await start_module(
                 "bench.webhooks", "--reference", "--receiver", f"{setup.receiver_url}/hook",
@@ -387,7 +387,7 @@ async def references(setup: Setup, args: argparse.Namespace, run: Round) -> None
             await process.wait()
             rate = count / seconds
             field = "serial" if connections == 1 else "parallel"
-            setattr(run, field if client == "httpx" else f"h11_{field}", rate)
+            setattr(run, field if client == "httpx" else f"client_{field}", rate)
 
 
 async def one_round(setup: Setup, args: argparse.Namespace, number: int, secret: str) -> Round:
@@ -422,8 +422,8 @@ async def one_round(setup: Setup, args: argparse.Namespace, number: int, secret:
         if number % 2 == 1 and args.references:
             await references(setup, args, run)
         log(f"  raw httpx: {run.serial:,.0f} POSTs/s on one connection, {run.parallel:,.0f} "
-            f"on {args.per_endpoint}; raw h11: {run.h11_serial:,.0f}, "
-            f"{run.h11_parallel:,.0f}")  # fmt: skip
+            f"on {args.per_endpoint}; the worker's client: {run.client_serial:,.0f}, "
+            f"{run.client_parallel:,.0f}")  # fmt: skip
     return run
 
 
@@ -523,13 +523,13 @@ def report(rounds: list[Round], setup: Setup, args: argparse.Namespace) -> bool:
             ",.0f",
         ),
         (
-            "raw h11 POSTs/s, one connection (reference: the worker's client)",
-            [r.h11_serial for r in rounds],
+            "raw POSTs/s of the worker's HTTP client, one connection (reference)",
+            [r.client_serial for r in rounds],
             ",.0f",
         ),
         (
-            f"raw h11 POSTs/s, {args.per_endpoint} connections (reference)",
-            [r.h11_parallel for r in rounds],
+            f"raw POSTs/s of the worker's HTTP client, {args.per_endpoint} connections (reference)",
+            [r.client_parallel for r in rounds],
             ",.0f",
         ),
         ("worker CPU seconds (backlog + keeping up)", [r.worker_cpu for r in rounds], ".1f"),
@@ -571,7 +571,7 @@ def parse() -> argparse.Namespace:
         "--no-references",
         dest="references",
         action="store_false",
-        help="leave the raw httpx and h11 references out",
+        help="leave the raw httpx and raw client references out",
     )
     # the processes this script starts
     parser.add_argument("--receive", action="store_true", help=argparse.SUPPRESS)

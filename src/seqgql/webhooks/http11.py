@@ -244,6 +244,8 @@ class Client:
                     break
                 raise RemoteProtocolError("the server closed the connection without a whole answer")
             received += len(data)
+            if not answer.status and received > self.read_at_most:
+                raise RemoteProtocolError(f"an answer's head over {self.read_at_most:,} bytes")
             try:
                 parser.feed_data(data)
             except httptools.HttpParserUpgrade:
@@ -253,17 +255,15 @@ class Client:
                     raise RemoteProtocolError(f"not an HTTP/1.1 answer ({exc})") from None
                 answer.extra = True
             if received > self.read_at_most:  # read no further: this connection ends
-                if not answer.status:
-                    raise RemoteProtocolError(f"an answer's head over {self.read_at_most:,} bytes")
                 return Response(answer.status, bytes(answer.start)), False
-        reusable = answer.complete and not answer.extra and parser.should_keep_alive()
+        reusable = answer.complete and answer.keep_alive and not answer.extra
         return Response(answer.status, bytes(answer.start)), reusable
 
 
 class _Answer:
     """What the parser found in an answer (its callbacks)."""
 
-    __slots__ = ("complete", "extra", "framed", "keep", "parser", "start", "status")
+    __slots__ = ("complete", "extra", "framed", "keep", "keep_alive", "parser", "start", "status")
 
     def __init__(self, keep: int) -> None:
         self.keep = keep
@@ -272,6 +272,7 @@ class _Answer:
         self.framed = False  # a Content-Length or chunks: not ended by closing
         self.start = bytearray()
         self.complete = False
+        self.keep_alive = False  # the connection may carry another request
         self.extra = False  # bytes followed the answer: the connection is not reused
 
     def on_message_begin(self) -> None:
@@ -294,4 +295,6 @@ class _Answer:
         if 100 <= self.status < 200:  # informational: the real answer follows
             self.status, self.framed = 0, False
         elif not self.complete:
-            self.complete = True
+            assert self.parser is not None
+            self.complete = True  # (asked now: the parser forgets once the answer is over)
+            self.keep_alive = self.parser.should_keep_alive()
