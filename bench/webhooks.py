@@ -165,7 +165,7 @@ async def work(url: str, concurrency: int, per_endpoint: int, profile: str | Non
         await asyncio.to_thread(sys.stdin.readline)
         stop.set()
         await running
-        if profiler is not None:
+        if profiler is not None and profile:
             profiler.stop()
             text = profiler.output_text(show_all=False)
             await asyncio.to_thread(Path(profile).write_text, text)
