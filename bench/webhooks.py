@@ -67,7 +67,8 @@ NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class Receiver:
-    """POST: keep (webhook-id, time); GET /stats, GET /dump, POST /reset {secret}."""
+    """POST /hook: keep (webhook-id, time); GET /stats, GET /dump, POST /reset {secret};
+    anything else (the references' POSTs): 204."""
 
     def __init__(self) -> None:
         self.got: list[tuple[str, float]] = []
@@ -378,7 +379,7 @@ async def references(setup: Setup, args: argparse.Namespace, run: Round) -> None
     for client in ("httpx", "ours"):
         for connections in (1, args.per_endpoint):
             process = await start_module(
-                "bench.webhooks", "--reference", "--receiver", f"{setup.receiver_url}/hook",
+                "bench.webhooks", "--reference", "--receiver", f"{setup.receiver_url}/reference",
                 "--events", str(count), "--connections", str(connections),
                 "--size", str(setup.body_size), "--client", client,
                 stdout=asyncio.subprocess.PIPE,

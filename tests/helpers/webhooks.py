@@ -47,7 +47,8 @@ class Receiver:
     ``delay``: seconds before each answer; ``body``: what each answer holds;
     ``headers``: extra answer headers; ``raw``: the bytes of every answer instead (the
     connection closed after them when ``close``); ``tls``: served over TLS (the URL's
-    host is then ``localhost``)."""
+    host is then ``localhost``); ``idle_timeout``: seconds after which it closes a
+    connection that sends nothing (as servers' keep-alive timeouts do)."""
 
     statuses: list[int] = field(default_factory=list)
     status: int = 200
@@ -57,6 +58,7 @@ class Receiver:
     raw: bytes | None = None
     close: bool = False
     tls: ssl.SSLContext | None = None
+    idle_timeout: float | None = None
     received: list[Received] = field(default_factory=list)
     connections: int = 0  # connections opened to it
     port: int = 0
@@ -83,7 +85,7 @@ class Receiver:
         self.connections += 1
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_timeout)
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1]
                 headers = {}
@@ -112,6 +114,7 @@ class Receiver:
             ConnectionError,
             asyncio.LimitOverrunError,
             ssl.SSLError,
+            TimeoutError,
         ):
             pass
         except asyncio.CancelledError:  # the server closed while it slept: a dropped answer

@@ -1,12 +1,13 @@
 """The worker's HTTP/1.1 client against real servers: one kept-alive connection carries a
 sequence's POSTs, an answer that closes (or HTTP/1.0, or a body ended by closing, or
-one over 64 KB) is honoured with a new connection; answers in chunks, after a 100
-Continue, are read; a broken answer (not HTTP, cut short, closed, a head too large) is a
-failed attempt with its reason, never a worker error. TLS is verified against the URL's
-host name (trustme's certificates)."""
+one over 64 KB) is honoured with a new connection, as is a connection its server closed
+while idle; answers in chunks, after a 100 Continue, are read; a broken answer (not
+HTTP, cut short, closed, a head too large) is a failed attempt with its reason, never a
+worker error. TLS is verified against the URL's host name (trustme's certificates)."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any
 
@@ -50,6 +51,29 @@ async def test_a_kept_alive_connection_carries_the_posts_and_a_closing_answer_is
     assert len(kept.received) == 5 and kept.connections == 1
     assert len(closing.received) == 5 and closing.connections == 5
     assert {d["status"] for d in await deliveries(local_gql, closing_id)} == {"SUCCEEDED"}
+
+
+async def test_a_connection_its_server_closed_while_idle_is_not_used_again(
+    local_gql: GraphQLClient,
+    db: Database,
+    clock: FrozenClock,
+    workspace: Workspace,
+    dispatcher: Dispatcher,
+) -> None:
+    """The server's keep-alive timeout (uvicorn's is 5 s) ran out between two events:
+    the second goes over a new connection, delivered at its first attempt."""
+    first, _ = await make_enrolled(db, clock, workspace.actor, 2)
+    second, _ = await make_enrolled(db, clock, workspace.actor, 2)
+    async with receiver(idle_timeout=0.1) as hooks:
+        endpoint_id, _ = await create_endpoint(local_gql, hooks.url)
+        await pause_all(local_gql, first)
+        assert await dispatcher.run_until_idle() == 2
+        await asyncio.sleep(0.4)
+        await pause_all(local_gql, second)
+        assert await dispatcher.run_until_idle() == 2
+    assert len(hooks.received) == 4 and hooks.connections == 2
+    listed = await deliveries(local_gql, endpoint_id)
+    assert len(listed) == 4 and {d["status"] for d in listed} == {"SUCCEEDED"}
 
 
 BIG = b"x" * 200_000

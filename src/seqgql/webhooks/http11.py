@@ -129,6 +129,7 @@ class Client:
         self.read_at_most = read_at_most
         self._ssl = ssl_context
         self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
+        self._swept = time.monotonic()
         self._closed = False
 
     def _tls(self) -> ssl.SSLContext:
@@ -180,8 +181,24 @@ class Client:
         if len(idle) >= self.max_idle:
             connection.close()
             return
-        connection.idle_since = time.monotonic()
+        connection.idle_since = now = time.monotonic()
         idle.append(connection)
+        if now - self._swept > self.keepalive_expiry:
+            self._sweep(now)
+
+    def _sweep(self, now: float) -> None:
+        """Close the connections kept too long or closed by their server (of endpoints
+        no longer posted to, too)."""
+        self._swept = now
+        for origin, idle in list(self._idle.items()):
+            kept = [c for c in idle if c.reusable(now, self.keepalive_expiry)]
+            for connection in idle:
+                if connection not in kept:
+                    connection.close()
+            if kept:
+                self._idle[origin] = deque(kept)
+            else:
+                del self._idle[origin]
 
     async def _connect(self, target: Target) -> _Connection:
         try:
