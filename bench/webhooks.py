@@ -33,9 +33,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -51,19 +53,22 @@ from bench.harness.scratch import (
     scratch_database,
 )
 from bench.harness.servers import start_module, stop_process
-from seqgql.webhooks.connections import NO_DELAY
 
 GOAL_RATE = 2_000.0  # deliveries/s, one worker
 GOAL_P99 = 1.0  # seconds from commit to receipt
 TIMEOUT = 900.0
 REFERENCE_POSTS = 20_000  # POSTs per reference run (enough for a steady rate)
+# httpx sends headers and body in two writes: without this the body waits for the
+# headers' ACK (Nagle), which halves one connection's rate on loopback
+NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 # =========================================================================== the receiver
 
 
 class Receiver:
-    """POST: keep (webhook-id, time); GET /stats, GET /dump, POST /reset {secret}."""
+    """POST /hook: keep (webhook-id, time); GET /stats, GET /dump, POST /reset {secret};
+    anything else (the references' POSTs): 204."""
 
     def __init__(self) -> None:
         self.got: list[tuple[str, float]] = []
@@ -127,8 +132,10 @@ async def receive() -> None:
 # =========================================================================== the worker
 
 
-async def work(url: str, concurrency: int, per_endpoint: int) -> None:
-    """One webhook worker: READY, then deliver from GO until EXIT."""
+async def work(url: str, concurrency: int, per_endpoint: int, profile: str | None) -> None:
+    """One webhook worker: READY, then deliver from GO until EXIT (sampled by
+    pyinstrument, ``pip install pyinstrument``, its report written to ``profile``, if
+    given)."""
     from seqgql.clock import SystemClock
     from seqgql.events.broadcast import create_broadcast
     from seqgql.events.bus import EventBus
@@ -147,12 +154,22 @@ async def work(url: str, concurrency: int, per_endpoint: int) -> None:
         print("READY", flush=True)
         if (await asyncio.to_thread(sys.stdin.readline)).strip() != "GO":
             return
+        profiler = None
+        if profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0005, async_mode="disabled")
+            profiler.start()
         stop = asyncio.Event()
         running = asyncio.create_task(dispatcher.run_forever(stop, 1.0))
         cpu = time.process_time()
         await asyncio.to_thread(sys.stdin.readline)
         stop.set()
         await running
+        if profiler is not None and profile:
+            profiler.stop()
+            text = profiler.output_text(show_all=False)
+            await asyncio.to_thread(Path(profile).write_text, text)
         print(f"DONE {time.process_time() - cpu:.2f}", flush=True)
     finally:
         await dispatcher.close()
@@ -163,14 +180,18 @@ async def work(url: str, concurrency: int, per_endpoint: int) -> None:
 # =========================================================================== the reference
 
 
-async def reference(url: str, count: int, connections: int, size: int) -> None:
+async def reference(url: str, count: int, connections: int, size: int, which: str) -> None:
     """``count`` POSTs of a ``size``-byte JSON body, from ``connections`` kept-alive
-    connections each posting one after the other; prints the seconds taken."""
+    connections each posting one after the other, with raw httpx or the worker's own
+    client (``seqgql.webhooks.http11``); prints the seconds taken."""
     body = json.dumps({"type": "enrollment.status_changed", "data": "x" * (size - 60)}).encode()
     headers = {"webhook-id": "evt_0_0", "webhook-timestamp": "0", "webhook-signature": "v1,x",
                "content-type": "application/json"}  # fmt: skip
+    if which == "ours":
+        await reference_ours(url, count, connections, body, headers)
+        return
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    # TCP_NODELAY, as the webhook worker's connections have it
+    # TCP_NODELAY, as the webhook worker's connections have it (asyncio sets it)
     transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=[NO_DELAY])
     async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
         await client.post(url, content=body, headers=headers)  # the connection's opening
@@ -184,6 +205,30 @@ async def reference(url: str, count: int, connections: int, size: int) -> None:
         started = time.perf_counter()
         await asyncio.gather(*(one_connection() for _ in range(connections)))
         print(f"SECONDS {time.perf_counter() - started:.4f}", flush=True)
+
+
+async def reference_ours(
+    url: str, count: int, connections: int, body: bytes, headers: dict[str, str]
+) -> None:
+    from seqgql.webhooks.http11 import Client, Target
+
+    raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+    target = Target.parse(url)
+    http = Client(allow_private=True, max_idle=connections)
+    try:
+        await http.post(target, raw, body)  # the connection's opening
+        left = iter(range(count - 1))
+
+        async def one_connection() -> None:
+            for _ in left:
+                answer = await http.post(target, raw, body)
+                assert 200 <= answer.status < 300, answer
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_connection() for _ in range(connections)))
+        print(f"SECONDS {time.perf_counter() - started:.4f}", flush=True)
+    finally:
+        await http.aclose()
 
 
 # =========================================================================== measuring
@@ -200,6 +245,8 @@ class Round:
     offered: float = 0.0  # events/s committed while keeping up
     serial: float = 0.0  # raw httpx POSTs/s, one connection
     parallel: float = 0.0  # raw httpx POSTs/s, per_endpoint connections
+    client_serial: float = 0.0  # the worker's own client (webhooks.http11), one connection
+    client_parallel: float = 0.0  # the same, per_endpoint connections
     checked: str = ""
 
 
@@ -329,19 +376,19 @@ async def keeping_up(setup: Setup, http: httpx.AsyncClient, args: argparse.Names
 
 async def references(setup: Setup, args: argparse.Namespace, run: Round) -> None:
     count = min(setup.events, REFERENCE_POSTS)
-    for connections in (1, args.per_endpoint):
-        process = await start_module(
-            "bench.webhooks", "--reference", "--receiver", f"{setup.receiver_url}/hook",
-            "--events", str(count), "--connections", str(connections),
-            "--size", str(setup.body_size), stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        seconds = float(await read_line(process, "SECONDS", TIMEOUT))
-        await process.wait()
-        rate = count / seconds
-        if connections == 1:
-            run.serial = rate
-        else:
-            run.parallel = rate
+    for client in ("httpx", "ours"):
+        for connections in (1, args.per_endpoint):
+            process = await start_module(
+                "bench.webhooks", "--reference", "--receiver", f"{setup.receiver_url}/reference",
+                "--events", str(count), "--connections", str(connections),
+                "--size", str(setup.body_size), "--client", client,
+                stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            seconds = float(await read_line(process, "SECONDS", TIMEOUT))
+            await process.wait()
+            rate = count / seconds
+            field = "serial" if connections == 1 else "parallel"
+            setattr(run, field if client == "httpx" else f"client_{field}", rate)
 
 
 async def one_round(setup: Setup, args: argparse.Namespace, number: int, secret: str) -> Round:
@@ -352,12 +399,14 @@ async def one_round(setup: Setup, args: argparse.Namespace, number: int, secret:
             await reset(pg, setup, http, secret)
         finally:
             await pg.close()
-        if number % 2 == 0:
+        if number % 2 == 0 and args.references:
             await references(setup, args, run)
         pipe = asyncio.subprocess.PIPE
         worker = await start_module(
             "bench.webhooks", "--work", "--database-url", setup.url,
-            "--per-endpoint", str(args.per_endpoint), stdin=pipe, stdout=pipe,
+            "--per-endpoint", str(args.per_endpoint),
+            *(["--profile", f"{args.profile}.{number}"] if args.profile else []),
+            stdin=pipe, stdout=pipe,
         )  # fmt: skip
         try:
             await read_line(worker, "READY", 120)
@@ -371,10 +420,11 @@ async def one_round(setup: Setup, args: argparse.Namespace, number: int, secret:
             run.worker_cpu = float(await read_line(worker, "DONE", 120))
         finally:
             await stop_process(worker)
-        if number % 2 == 1:
+        if number % 2 == 1 and args.references:
             await references(setup, args, run)
         log(f"  raw httpx: {run.serial:,.0f} POSTs/s on one connection, {run.parallel:,.0f} "
-            f"on {args.per_endpoint}")  # fmt: skip
+            f"on {args.per_endpoint}; the worker's client: {run.client_serial:,.0f}, "
+            f"{run.client_parallel:,.0f}")  # fmt: skip
     return run
 
 
@@ -473,6 +523,16 @@ def report(rounds: list[Round], setup: Setup, args: argparse.Namespace) -> bool:
             [r.parallel for r in rounds],
             ",.0f",
         ),
+        (
+            "raw POSTs/s of the worker's HTTP client, one connection (reference)",
+            [r.client_serial for r in rounds],
+            ",.0f",
+        ),
+        (
+            f"raw POSTs/s of the worker's HTTP client, {args.per_endpoint} connections (reference)",
+            [r.client_parallel for r in rounds],
+            ",.0f",
+        ),
         ("worker CPU seconds (backlog + keeping up)", [r.worker_cpu for r in rounds], ".1f"),
         ("events/s committed while keeping up", [r.offered for r in rounds], ",.0f"),
         ("commit → receipt p50 (ms)", [r.p50 * 1000 for r in rounds], ",.0f"),
@@ -503,6 +563,17 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--chunk", type=int, default=50, help="enrollments per pause then")
     parser.add_argument("--per-endpoint", type=int, default=8,
                         help="WEBHOOK_MAX_IN_FLIGHT: lanes of one endpoint at once")  # fmt: skip
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="the worker's cProfile statistics, written to PATH.<round>",
+    )
+    parser.add_argument(
+        "--no-references",
+        dest="references",
+        action="store_false",
+        help="leave the raw httpx and raw client references out",
+    )
     # the processes this script starts
     parser.add_argument("--receive", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--work", action="store_true", help=argparse.SUPPRESS)
@@ -511,6 +582,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--receiver", help=argparse.SUPPRESS)
     parser.add_argument("--connections", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=700, help=argparse.SUPPRESS)
+    parser.add_argument("--client", default="httpx", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -519,10 +591,16 @@ if __name__ == "__main__":
     if arguments.receive:
         asyncio.run(receive())
     elif arguments.work:
-        asyncio.run(work(arguments.database_url, 64, arguments.per_endpoint))
+        asyncio.run(work(arguments.database_url, 64, arguments.per_endpoint, arguments.profile))
     elif arguments.reference:
         asyncio.run(
-            reference(arguments.receiver, arguments.events, arguments.connections, arguments.size)
+            reference(
+                arguments.receiver,
+                arguments.events,
+                arguments.connections,
+                arguments.size,
+                arguments.client,
+            )
         )
     else:
         asyncio.run(main(arguments))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,24 +45,34 @@ class Received:
 class Receiver:
     """``statuses``: the answers to the next requests, in order (then ``status``);
     ``delay``: seconds before each answer; ``body``: what each answer holds;
-    ``headers``: extra answer headers."""
+    ``headers``: extra answer headers; ``raw``: the bytes of every answer instead (the
+    connection closed after them when ``close``); ``tls``: served over TLS (the URL's
+    host is then ``localhost``); ``idle_timeout``: seconds after which it closes a
+    connection that sends nothing (as servers' keep-alive timeouts do)."""
 
     statuses: list[int] = field(default_factory=list)
     status: int = 200
     delay: float = 0.0
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    close: bool = False
+    tls: ssl.SSLContext | None = None
+    idle_timeout: float | None = None
     received: list[Received] = field(default_factory=list)
+    connections: int = 0  # connections opened to it
     port: int = 0
     _server: asyncio.Server | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
+        if self.tls is not None:
+            return f"https://localhost:{self.port}/hooks/seqgql"
         return f"http://127.0.0.1:{self.port}/hooks/seqgql"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -71,9 +82,10 @@ class Receiver:
                 await asyncio.wait_for(self._server.wait_closed(), 2)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_timeout)
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1]
                 headers = {}
@@ -87,11 +99,23 @@ class Receiver:
                 status = self.statuses.pop(0) if self.statuses else self.status
                 if self.delay:
                     await asyncio.sleep(self.delay)
+                if self.raw is not None:
+                    writer.write(self.raw)
+                    await writer.drain()
+                    if self.close:
+                        break
+                    continue
                 lines = [f"HTTP/1.1 {status} X", f"content-length: {len(self.body)}"]
                 lines += [f"{k}: {v}" for k, v in self.headers.items()]
                 writer.write("\r\n".join([*lines, "", ""]).encode() + self.body)
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        except (
+            asyncio.IncompleteReadError,
+            ConnectionError,
+            asyncio.LimitOverrunError,
+            ssl.SSLError,
+            TimeoutError,
+        ):
             pass
         except asyncio.CancelledError:  # the server closed while it slept: a dropped answer
             pass

@@ -20,15 +20,13 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
 from seqgql.clock import Clock, SystemClock
 from seqgql.domain.webhooks import retry_delay
 from seqgql.events.bus import EventBus
 from seqgql.persistence.database import Database
 from seqgql.persistence.types import Row
 from seqgql.settings import Settings
-from seqgql.webhooks.connections import GuardedTransport
+from seqgql.webhooks.http11 import Client, Target
 from seqgql.webhooks.lanes import (
     Attempt,
     Lane,
@@ -55,7 +53,7 @@ class Dispatcher:
         db: Database,
         clock: Clock,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        client: Client | None = None,
         allow_private: bool = False,
         timeout: float = 10.0,
         concurrency: int = 64,
@@ -69,11 +67,7 @@ class Dispatcher:
         self.clock = clock
         # the signatures' timestamps: the real time, whatever ``clock`` says
         self.wall = wall or SystemClock()
-        # httpx's requests and answers, straight to the transport: of a client's layers
-        # (auth, cookies, redirects, proxies from the environment) none applies
-        self.transport = transport or GuardedTransport(
-            allow_private=allow_private, max_connections=concurrency
-        )
+        self.client = client or Client(allow_private=allow_private, max_idle=concurrency)
         self.timeout = timeout
         self.concurrency = concurrency
         self.per_endpoint = per_endpoint
@@ -101,7 +95,7 @@ class Dispatcher:
         )
 
     async def close(self) -> None:
-        await self.transport.aclose()
+        await self.client.aclose()
 
     # ------------------------------------------------------------------ the loops
 
@@ -185,7 +179,7 @@ class Dispatcher:
         """Send the lane's events in order until it is caught up, fails, is taken from
         this worker or the worker stops; returns how many POSTs were made."""
         signer = Signer(list(lane.endpoint.secrets))
-        url = httpx.URL(lane.endpoint.url)  # parsed once for the lane's POSTs
+        target = Target.parse(lane.endpoint.url)  # parsed once for the lane's POSTs
         number, attempts, posts = lane.number, lane.attempts, 0
         batches = 0
         try:
@@ -195,7 +189,7 @@ class Dispatcher:
                 if not rows:
                     break
                 progress = Progress(number=number, attempts=attempts)
-                posts += await self._send_batch(lane, url, signer, rows, progress)
+                posts += await self._send_batch(lane, target, signer, rows, progress)
                 caught_up = len(rows) < self.batch_size and progress.number == rows[-1].number
                 batches += 1
                 # a long backlog gives way now and then: the endpoint's other lanes waiting
@@ -214,7 +208,7 @@ class Dispatcher:
         return posts
 
     async def _send_batch(
-        self, lane: Lane, url: httpx.URL, signer: Signer, rows: list[Row], progress: Progress
+        self, lane: Lane, target: Target, signer: Signer, rows: list[Row], progress: Progress
     ) -> int:
         """Send these events in order, each once the one before was accepted, into
         ``progress``; stop at a failure, or to renew the lease; how many POSTs."""
@@ -226,7 +220,7 @@ class Dispatcher:
                 progress.number = row.number  # not for this endpoint
                 continue
             attempt = await self._post(
-                lane, url, signer, message, row.number, progress.attempts + 1
+                lane, target, signer, message, row.number, progress.attempts + 1
             )
             posts += 1
             progress.attempts_made.append(attempt)
@@ -266,7 +260,7 @@ class Dispatcher:
     async def _post(
         self,
         lane: Lane,
-        url: httpx.URL,
+        target: Target,
         signer: Signer,
         message: Message,
         number: int,
@@ -274,7 +268,7 @@ class Dispatcher:
     ) -> Attempt:
         headers = signer.headers(message.id, message.body, self.wall.now())
         attempted_at = self.clock.now()
-        answer = await post(self.transport, url, message.body, headers, self.timeout)
+        answer = await post(self.client, target, message.body, headers, self.timeout)
         return Attempt(
             sequence_id=lane.sequence_id,
             event_number=number,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from standardwebhooks.webhooks import Webhook
 
-USER_AGENT = "seqgql-webhooks/1"
+USER_AGENT = b"seqgql-webhooks/1"
 
 
 class Signer:
@@ -19,15 +19,15 @@ class Signer:
     def __init__(self, secrets: list[str]) -> None:
         self._keys = [Webhook(secret) for secret in secrets]
 
-    def headers(self, message_id: str, body: bytes, at: datetime) -> dict[str, str]:
+    def headers(self, message_id: str, body: bytes, at: datetime) -> list[tuple[bytes, bytes]]:
         """The headers of one attempt made at ``at`` (the wall clock's time: receivers
         refuse a timestamp more than 5 minutes from their own)."""
         text = body.decode()
         signatures = " ".join(key.sign(message_id, at, text) for key in self._keys)
-        return {
-            "webhook-id": message_id,
-            "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": signatures,
-            "content-type": "application/json",
-            "user-agent": USER_AGENT,
-        }
+        return [
+            (b"webhook-id", message_id.encode()),
+            (b"webhook-timestamp", str(int(at.timestamp())).encode()),
+            (b"webhook-signature", signatures.encode()),
+            (b"content-type", b"application/json"),
+            (b"user-agent", USER_AGENT),
+        ]
