@@ -110,7 +110,8 @@ EXPECTED_TARGET: dict[Action, tuple[EnrollmentStatus | None, StatusReason | None
 
 EXPECTED_REASONS: dict[EnrollmentStatus, set[StatusReason]] = {
     S.ACTIVE: set(),
-    S.PAUSED: {R.MANUAL, R.OUT_OF_OFFICE},
+    # ACTIVE_IN_OTHER_SEQUENCE: the rule whileActiveElsewhere (issue 12, point 7)
+    S.PAUSED: {R.MANUAL, R.OUT_OF_OFFICE, R.ACTIVE_IN_OTHER_SEQUENCE},
     S.FINISHED: {
         R.REPLIED,
         R.MEETING_BOOKED,
