@@ -138,7 +138,9 @@ async def test_a_mutation_on_one_app_reaches_a_subscriber_on_another(
         reader.router.lifespan_context(reader),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=writer), base_url="http://w") as http,
     ):
-        await asyncio.wait_for(reader.state.broadcast.connected.wait(), 5)
+        # the broker's first connection (both apps also start their engine and webhook
+        # dispatcher: on a busy machine that can take seconds)
+        await asyncio.wait_for(reader.state.broadcast.connected.wait(), 20)
         async with connect(reader, workspace.token) as ws:
             await ack(ws)
             await subscribe(ws, "1", CHANGES, {"seq": gid("Sequence", seq)})
