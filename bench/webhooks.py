@@ -13,8 +13,10 @@ behind the endpoint. Each round:
   timed from GO to the receipt of the last of the 100,000 (each checked received once);
 - keeping up: the same worker, caught up, while this process commits pauses of
   `--chunk` enrollments at `--rate` events/s (by default half the rate the worker just
-  showed: a load it keeps up with) for `--seconds`: each event's latency is its receipt
-  time minus its pause's commit time (one machine, one clock);
+  showed: a load it keeps up with) for `--seconds`, each pause taking enrollments of
+  `--per-endpoint` sequences in turn (the load spread over as many lanes as the endpoint
+  may run at once, as the backlog's was): each event's latency is its receipt time minus
+  its pause's commit time (one machine, one clock);
 - references, in processes of their own: 20,000 POSTs of a message of the same size with
   raw httpx (TCP_NODELAY, as the worker's connections), one after the other on one
   kept-alive connection (the ceiling of one sequence: its events go one at a time), and
@@ -338,8 +340,10 @@ async def keeping_up(setup: Setup, http: httpx.AsyncClient, args: argparse.Names
     committed: dict[str, float] = {}
     try:
         ids = await pg.fetch(
+            # each pause takes enrollments of every latency sequence (round robin), so the
+            # load is spread over as many lanes as the endpoint may run at once
             "SELECT id, sequence_id FROM enrollments WHERE sequence_id = ANY($1::bigint[]) "
-            "ORDER BY sequence_id, id",
+            "ORDER BY row_number() OVER (PARTITION BY sequence_id ORDER BY id), sequence_id",
             setup.latency,
         )
         chunks = [ids[i : i + args.chunk] for i in range(0, len(ids), args.chunk)]
@@ -443,7 +447,7 @@ async def prepare(url: str, args: argparse.Namespace, receiver_url: str) -> tupl
 
     per_sequence = args.events // args.sequences
     latency_total = max(args.chunk, int((args.rate or 2 * GOAL_RATE) * args.seconds))
-    latency_sequences = 4
+    latency_sequences = args.per_endpoint  # one lane each: as many as may run at once
     specs = [SequenceSpec(per_sequence, mix="active") for _ in range(args.sequences)]
     specs += [SequenceSpec(latency_total // latency_sequences + args.chunk, mix="active")
               for _ in range(latency_sequences)]  # fmt: skip

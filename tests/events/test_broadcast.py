@@ -114,7 +114,7 @@ async def _cut_listeners(broker_url: str) -> None:
     try:
         killed = await conn.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = $1",
+            "WHERE application_name = $1 AND datname = current_database()",
             LISTENER_NAME,
         )
         assert killed >= 1
