@@ -115,6 +115,7 @@ class GraphiQLPage:
             {"Authorization": f"Bearer {self.token_for(request)}"}, option=orjson.OPT_INDENT_2
         ).decode()
         return {
+            "headers": headers,  # the Headers pane's, in every tab (a new one too)
             "tabs": [
                 {"query": WELCOME, "headers": headers},
                 {

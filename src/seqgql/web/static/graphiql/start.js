@@ -25,6 +25,7 @@
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultTabs: config.tabs,
+      defaultHeaders: config.headers,
       defaultEditorToolsVisibility: "headers",
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,
