@@ -61,7 +61,7 @@ async def subscribe(
     )
 
 
-async def next_data(ws: AsyncWebSocketSession, seconds: float = 5) -> dict[str, Any]:
+async def next_data(ws: AsyncWebSocketSession, seconds: float = 20) -> dict[str, Any]:
     """The data of the next "next" message (pings skipped); fails after ``seconds``."""
     while True:
         message = await asyncio.wait_for(ws.receive_json(), seconds)
@@ -74,7 +74,7 @@ async def next_data(ws: AsyncWebSocketSession, seconds: float = 5) -> dict[str, 
 
 async def receive_changes(
     app: Starlette | str, token: str, sequence: str, count: int, *,
-    since: str | None = None, seconds: float = 5,
+    since: str | None = None, seconds: float = 20,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Subscribe to ``sequence``'s changes (after ``since``) and take the next ``count``,
     each within ``seconds``."""
