@@ -46,6 +46,7 @@ from seqgql.provider_webhooks import ProviderEventHook, event_sources
 from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter, redis_url_of
 from seqgql.settings import Settings
+from seqgql.web.routes import graphiql_page, web_routes
 from seqgql.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("seqgql")
@@ -60,7 +61,10 @@ def create_app(
     *,
     clock: Clock | None = None,
     transport: Transport | None = None,
+    demo_token: str | None = None,
 ) -> Starlette:
+    """The app; ``demo_token`` (from ``serve --demo`` on a loopback address, never from
+    the environment) fills GraphiQL's headers pane for requests on a loopback address."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     transport = transport or transport_from_settings(settings)
@@ -98,6 +102,7 @@ def create_app(
         rate_limiter=rate_limiter,
         max_query_cost=settings.rate_limit_max_query_cost,
         webhook_rules=settings.webhook_rules,
+        ide_page=graphiql_page(demo_token),
     )
     limits = BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds)
     graphql = AuthenticatedGraphQL(view, tokens, limits)
@@ -172,6 +177,7 @@ def create_app(
             Route("/metrics", metrics),
             Route("/graphql", graphql),  # the view answers other methods (405, JSON)
             WebSocketRoute("/graphql", graphql),
+            *web_routes(settings),  # the package's static assets (GraphiQL's files)
             # CSV files, for spreadsheets (JSON errors, each route answers its methods)
             Route("/export/enrollments.csv", EnrollmentExport(db, tokens, schema, rate_limiter)),
             Route("/import/contacts.csv", ContactImport(db, clock, tokens, limits, rate_limiter)),

@@ -236,8 +236,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from seqgql.app import create_app
     from seqgql.observability import logs
 
+    demo_token = None
     if args.demo:
         from seqgql.demo import seed_demo
+        from seqgql.web.graphiql import is_loopback
 
         upgrade(settings.database_url)
 
@@ -257,7 +259,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             f"  (send it as the header  Authorization: Bearer {token})\n",
             flush=True,
         )
-    app = create_app(settings)
+        if is_loopback(args.host):  # GraphiQL fills it in (for loopback requests only)
+            demo_token = token
+    app = create_app(settings, demo_token=demo_token)
     tune_gc()
     serving.run(
         app,

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -82,9 +83,11 @@ class GraphQLView(GraphQL[Context, None]):
         rate_limiter: RateLimiter | None = None,
         max_query_cost: int = 0,
         webhook_rules: WebhookRules | None = None,
+        ide_page: Callable[[Request], Response] | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
+        self.ide_page = ide_page  # GraphiQL's page (seqgql.web.graphiql), else Strawberry's
         limiter = rate_limiter or RateLimiter(Budget(0, 0, 0), clock)
         assert isinstance(self.schema, strawberry.Schema)
         self.metering = Metering(self.schema._schema, limiter, max_query_cost)
@@ -175,6 +178,11 @@ class GraphQLView(GraphQL[Context, None]):
         return super().should_render_graphql_ide(request) and (
             request.query_params.get("extensions") is None
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        if self.ide_page is not None:
+            return self.ide_page(request)
+        return await super().render_graphql_ide(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,0 +1,26 @@
+"""The routes of what a browser loads, for ``create_app``: the package's assets at their
+hashed URLs (GraphiQL's page itself is answered by the /graphql view, through
+``graphiql_page``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from seqgql.settings import Settings
+from seqgql.web.assets import package_assets
+from seqgql.web.graphiql import GraphiQLPage
+
+
+def web_routes(settings: Settings) -> list[BaseRoute]:
+    """Every route of the browser side: the assets under ``/assets/``."""
+    return package_assets().routes()
+
+
+def graphiql_page(demo_token: str | None = None) -> Callable[[Request], Response]:
+    """What a browser's GET /graphql answers: GraphiQL from the package, ``demo_token``
+    (what ``serve --demo`` on a loopback address passes) filled in for loopback requests."""
+    return GraphiQLPage(package_assets(), demo_token=demo_token).response

@@ -1,0 +1,68 @@
+"""Browser tests: Debian's chromium, driven by Playwright, against a started
+`seqgql serve --demo` on SQLite (one per session; the tests run once, not per database).
+
+Fixtures: ``demo`` (the server and its token), ``browser`` (chromium, offline but for
+127.0.0.1), ``page`` (a fresh context and page, watched: a request to another host, a
+console error, an uncaught error or a CSP violation fails the test), ``page_watch`` (what
+was seen), ``screenshot`` (``screenshot(name)`` saves a PNG)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.helpers.browser import (
+    DemoServer,
+    PageWatch,
+    demo_server,
+    launch_chromium,
+    require_chromium,
+    save_screenshot,
+)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """`seqgql serve --demo` on a fresh SQLite file, for the session's browser tests."""
+    require_chromium()
+    with demo_server(tmp_path_factory.mktemp("browser-demo")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page_watch() -> PageWatch:
+    return PageWatch()
+
+
+@pytest.fixture
+def page(browser: Browser, page_watch: PageWatch) -> Iterator[Page]:
+    """A page in a fresh context (no storage shared between tests), watched; on leaving,
+    the test fails if the page sent a request to another host or reported an error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page_watch.attach(context, page)
+    try:
+        yield page
+        page_watch.assert_clean(page)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot(page: Page) -> Callable[[str], Path]:
+    """``screenshot(name)``: the page as ``<name>.png`` (see ``screenshot_folder``)."""
+    return lambda name: save_screenshot(page, name)
