@@ -1,7 +1,7 @@
 // Bulk actions on the selected contacts: options, the dry run's answer, then the real call
 // (with an idempotency key: a retried click does nothing twice), the skipped reasons after,
 // and Undo where the API offers it (undoBulkOperation).
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { request } from "./api.js";
 import { ACTIONS, UNDO } from "./documents.js";
@@ -102,6 +102,8 @@ export function BulkDialog({ action, count, selection, meta, token, onClose, onD
   const [problem, setProblem] = useState(null);
   const [busy, setBusy] = useState(false);
   const key = useMemo(uuid, []);
+  const confirm = useRef(null);
+  useEffect(() => { if (preview) confirm.current?.focus(); }, [preview]);
 
   const run = async (dryRun) => {
     const lacking = missing(action, options);
@@ -136,7 +138,7 @@ export function BulkDialog({ action, count, selection, meta, token, onClose, onD
         <div class="actions">
           <button type="button" onClick=${onClose}>Cancel</button>
           ${preview
-            ? html`<button type="submit" class="primary" disabled=${busy || preview.changedCount === 0} data-autofocus>
+            ? html`<button type="submit" class="primary" ref=${confirm} disabled=${busy || preview.changedCount === 0}>
                 Confirm: ${action.verb} ${formatNumber(preview.changedCount)}</button>`
             : html`<button type="submit" class="primary" disabled=${busy}>Preview (dry run)</button>`}
         </div>

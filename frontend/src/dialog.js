@@ -17,7 +17,9 @@ export function Modal({ title, onClose, children, className = "", describedBy })
     (first || dialog.querySelector("button"))?.focus();
     return () => {
       if (dialog.open) dialog.close();
-      if (opener && opener.isConnected) opener.focus();
+      // back to what opened it; if that is gone (the selection bar after an action), the main content
+      const target = opener && opener.isConnected ? opener : document.getElementById("main");
+      target?.focus();
     };
   }, []);
   const cancel = (event) => {
