@@ -103,10 +103,10 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
         coding, _, params = part.strip().partition(";")
         if coding.strip().lower() not in ("gzip", "*"):
             continue
-        quality = re.search(r"q\s*=\s*([0-9.]+)", params)
+        quality = re.search(r"\bq\s*=\s*([^;\s]*)", params)
         try:
             return quality is None or float(quality.group(1)) > 0
-        except ValueError:
+        except ValueError:  # a weight that is not a number: not an acceptance
             return False
     return False
 

@@ -20,9 +20,22 @@
     subscriptionUrl: websocketUrl(url),
   });
 
-  var root = ReactDOM.createRoot(document.getElementById("graphiql"));
+  // CodeMirror's input is a bare <textarea>: it gets the name of the editor around it
+  // (GraphiQL names the sections: "Query Editor", "Headers", "Result Window").
+  var container = document.getElementById("graphiql");
+  function labelEditors() {
+    container.querySelectorAll("textarea:not([aria-label])").forEach(function (area) {
+      var named = area.closest("[aria-label]");
+      area.setAttribute("aria-label", named ? named.getAttribute("aria-label") : "Editor");
+    });
+  }
+  new MutationObserver(labelEditors).observe(container, { childList: true, subtree: true });
+
+  var root = ReactDOM.createRoot(container);
   root.render(
-    React.createElement(GraphiQL, {
+    React.createElement(
+      GraphiQL,
+      {
       fetcher: fetcher,
       defaultTabs: config.tabs,
       defaultHeaders: config.headers,
@@ -31,6 +44,9 @@
       shouldPersistHeaders: false,
       inputValueDeprecation: true,
       plugins: [GraphiQLPluginExplorer.explorerPlugin()],
-    }),
+      },
+      // the title, in place of GraphiQL's logo (a link off this server)
+      React.createElement(GraphiQL.Logo, null, "seqgql"),
+    ),
   );
 })();
