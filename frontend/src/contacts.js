@@ -164,12 +164,12 @@ export function ContactsTab({ token, live, sequenceId, canEdit }) {
         <${Funnel} steps=${steps} />
         <section class="changes" aria-labelledby="changes-title">
           <h2 id="changes-title">Live changes</h2>
-          <ol role="log" aria-live="polite" class="change-log">
+          <div role="log" aria-live="polite" aria-labelledby="changes-title"><ol class="change-log">
             ${changes.length === 0 && html`<li class="muted">None since you opened this page.</li>`}
             ${changes.map((c) => html`<li data-number=${c.number} data-enrollment=${c.enrollment.id}>
               <strong>${c.enrollment.contact.name}</strong>: ${c.fromStatus ? statusLabel(c.fromStatus) : "new"} → ${statusText(c.toStatus, c.reason)}
               ${c.actor && html` <span class="muted">by ${c.actor.name}</span>`}</li>`)}
-          </ol>
+          </ol></div>
         </section>
       </aside>
     </div>

@@ -286,12 +286,12 @@ mutation Undo($input: UndoBulkOperationInput!) {
         <${$n} steps=${F} />
         <section class="changes" aria-labelledby="changes-title">
           <h2 id="changes-title">Live changes</h2>
-          <ol role="log" aria-live="polite" class="change-log">
+          <div role="log" aria-live="polite" aria-labelledby="changes-title"><ol class="change-log">
             ${L.length===0&&p`<li class="muted">None since you opened this page.</li>`}
             ${L.map(h=>p`<li data-number=${h.number} data-enrollment=${h.enrollment.id}>
               <strong>${h.enrollment.contact.name}</strong>: ${h.fromStatus?_e(h.fromStatus):"new"} → ${he(h.toStatus,h.reason)}
               ${h.actor&&p` <span class="muted">by ${h.actor.name}</span>`}</li>`)}
-          </ol>
+          </ol></div>
         </section>
       </aside>
     </div>
