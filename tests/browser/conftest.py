@@ -4,15 +4,16 @@
 Fixtures: ``demo`` (the server and its token), ``browser`` (chromium, offline but for
 127.0.0.1), ``page`` (a fresh context and page, watched: a request to another host, a
 console error, an uncaught error or a CSP violation fails the test), ``page_watch`` (what
-was seen), ``screenshot`` (``screenshot(name)`` saves a PNG)."""
+was seen), ``screenshot`` (``await screenshot(name)`` saves a PNG). Playwright's async API
+on the suite's event loop (its sync API would hold the loop for the other tests)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 from tests.helpers.browser import (
     DemoServer,
@@ -33,13 +34,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await launch_chromium(playwright)
         try:
             yield chromium
         finally:
-            chromium.close()
+            await chromium.close()
 
 
 @pytest.fixture
@@ -48,21 +49,21 @@ def page_watch() -> PageWatch:
 
 
 @pytest.fixture
-def page(browser: Browser, page_watch: PageWatch) -> Iterator[Page]:
+async def page(browser: Browser, page_watch: PageWatch) -> AsyncIterator[Page]:
     """A page in a fresh context (no storage shared between tests), watched; on leaving,
     the test fails if the page sent a request to another host or reported an error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(15_000)
-    page = context.new_page()
-    page_watch.attach(context, page)
+    page = await context.new_page()
+    await page_watch.attach(context, page)
     try:
         yield page
-        page_watch.assert_clean(page)
+        await page_watch.assert_clean(page)
     finally:
-        context.close()
+        await context.close()
 
 
 @pytest.fixture
-def screenshot(page: Page) -> Callable[[str], Path]:
-    """``screenshot(name)``: the page as ``<name>.png`` (see ``screenshot_folder``)."""
+def screenshot(page: Page) -> Callable[[str], Awaitable[Path]]:
+    """``await screenshot(name)``: the page as ``<name>.png`` (see ``screenshot_folder``)."""
     return lambda name: save_screenshot(page, name)

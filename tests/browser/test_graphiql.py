@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.async_api import Page, expect
 
 from tests.helpers.browser import DemoServer, PageWatch, axe_violations
 
@@ -31,91 +31,101 @@ GRAPHIQL_OWN = (
 )
 
 
-def open_graphiql(page: Page, demo: DemoServer) -> None:
-    response = page.goto(demo.graphql)
+async def open_graphiql(page: Page, demo: DemoServer) -> None:
+    response = await page.goto(demo.graphql)
     assert response is not None and response.ok
-    expect(page.locator(".graphiql-query-editor .CodeMirror")).to_be_visible()
+    await expect(page.locator(".graphiql-query-editor .CodeMirror")).to_be_visible()
 
 
-def editor_text(page: Page, selector: str) -> str:
+async def editor_text(page: Page, selector: str) -> str:
     """The text of the CodeMirror editor under ``selector`` (the visible one)."""
-    text: str = page.locator(f"{selector} .CodeMirror >> visible=true").first.evaluate(
+    text: str = await page.locator(f"{selector} .CodeMirror >> visible=true").first.evaluate(
         "el => el.CodeMirror.getValue()"
     )
     return text
 
 
-def result(page: Page) -> Any:
-    text = editor_text(page, ".result-window")
+async def result(page: Page) -> Any:
+    text = await editor_text(page, ".result-window")
     return json.loads(text) if text.strip() else None
 
 
-def run(page: Page) -> None:
-    page.get_by_role("button", name=re.compile("Execute query")).click()
+async def run(page: Page) -> None:
+    await page.get_by_role("button", name=re.compile("Execute query")).click()
 
 
-def test_graphiql_runs_the_first_tab_offline_under_a_strict_csp(
-    demo: DemoServer, page: Page, page_watch: PageWatch, screenshot: Callable[[str], Path]
+async def test_graphiql_runs_the_first_tab_offline_under_a_strict_csp(
+    demo: DemoServer,
+    page: Page,
+    page_watch: PageWatch,
+    screenshot: Callable[[str], Awaitable[Path]],
 ) -> None:
     loaded: list[str] = []
     page.on("response", lambda r: loaded.append(r.url))
-    response = page.goto(demo.graphql)
+    response = await page.goto(demo.graphql)
     assert response is not None
     policy = response.headers["content-security-policy"]
     script_src = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
     assert script_src.split() == ["script-src", "'self'"]
-    expect(page.locator(".graphiql-query-editor .CodeMirror")).to_be_visible()
+    await expect(page.locator(".graphiql-query-editor .CodeMirror")).to_be_visible()
     # the first tab explains the token and holds the example; the token is filled in
-    first_tab = editor_text(page, ".graphiql-query-editor")
+    first_tab = await editor_text(page, ".graphiql-query-editor")
     assert "API token" in first_tab and "query Sequences" in first_tab
-    headers = json.loads(editor_text(page, ".graphiql-editor-tool"))
+    headers = json.loads(await editor_text(page, ".graphiql-editor-tool"))
     assert headers == {"Authorization": f"Bearer {demo.token}"}
-    run(page)
-    expect(page.locator(".result-window")).to_contain_text("Q4 Outbound")
-    answer = result(page)
+    await run(page)
+    await expect(page.locator(".result-window")).to_contain_text("Q4 Outbound")
+    answer = await result(page)
     names = [e["node"]["name"] for e in answer["data"]["sequences"]["edges"]]
     assert "Live demo (minutes)" in names and "errors" not in answer
     # the explorer plugin is there
-    page.get_by_role("button", name="Show GraphiQL Explorer").click()
-    expect(page.locator(".graphiql-explorer-root")).to_be_visible()
-    screenshot("graphiql-query")  # the README's (docs/screenshots/)
+    await page.get_by_role("button", name="Show GraphiQL Explorer").click()
+    await expect(page.locator(".graphiql-explorer-root")).to_be_visible()
+    await screenshot("graphiql-query")  # the README's (docs/screenshots/)
     scripts = [u.removeprefix(demo.base) for u in loaded if "/assets/" in u]
     assert len(scripts) == 8 and all(HASHED_ASSET.match(u) for u in scripts), scripts
     assert all(u.startswith(demo.base) or u.startswith("data:") for u in loaded)
-    page_watch.assert_clean(page)
+    await page_watch.assert_clean(page)
 
 
-def test_a_subscription_shows_a_change_made_by_another_client(
-    demo: DemoServer, page: Page, page_watch: PageWatch, screenshot: Callable[[str], Path]
+async def test_a_subscription_shows_a_change_made_by_another_client(
+    demo: DemoServer,
+    page: Page,
+    page_watch: PageWatch,
+    screenshot: Callable[[str], Awaitable[Path]],
 ) -> None:
-    sequences = demo.execute("{ sequences(first: 10) { edges { node { id name } } } }")
+    sequences = await demo.execute("{ sequences(first: 10) { edges { node { id name } } } }")
     live = next(
         e["node"]["id"]
         for e in sequences["sequences"]["edges"]
         if e["node"]["name"] == "Webinar follow-up"
     )
-    active = demo.execute(
-        """query($id: ID!) { enrollments(sequenceId: $id, first: 1,
+    active = (
+        await demo.execute(
+            """query($id: ID!) { enrollments(sequenceId: $id, first: 1,
              filter: {statuses: [ACTIVE]}) { edges { node { id } } } }""",
-        {"id": live},
+            {"id": live},
+        )
     )["enrollments"]["edges"]
     assert active, "the demo's webinar sequence has an ACTIVE enrollment"
-    open_graphiql(page, demo)
-    page.get_by_role("tab", name="Counts").get_by_role("button", name="Counts").click()
-    page.get_by_role("button", name="Variables").click()
-    page.locator(".graphiql-editor-tool .CodeMirror >> visible=true").first.evaluate(
+    await open_graphiql(page, demo)
+    await page.get_by_role("tab", name="Counts").get_by_role("button", name="Counts").click()
+    await page.get_by_role("button", name="Variables").click()
+    await page.locator(".graphiql-editor-tool .CodeMirror >> visible=true").first.evaluate(
         "(el, id) => el.CodeMirror.setValue(JSON.stringify({sequenceId: id}))", live
     )
-    run(page)
-    expect(page.locator(".result-window")).to_contain_text("PAUSED")
-    paused_before = paused_count(result(page))
-    changed = demo.execute(
-        """mutation($ids: [ID!]) { pauseEnrollments(input: {selection: {ids: $ids}}) {
+    await run(page)
+    await expect(page.locator(".result-window")).to_contain_text("PAUSED")
+    paused_before = paused_count(await result(page))
+    changed = (
+        await demo.execute(
+            """mutation($ids: [ID!]) { pauseEnrollments(input: {selection: {ids: $ids}}) {
              changedCount userErrors { code } } }""",
-        {"ids": [active[0]["node"]["id"]]},
+            {"ids": [active[0]["node"]["id"]]},
+        )
     )["pauseEnrollments"]
     assert changed == {"changedCount": 1, "userErrors": []}
-    page.wait_for_function(
+    await page.wait_for_function(
         """([before]) => {
              const text = document.querySelector('.result-window .CodeMirror')
                .CodeMirror.getValue();
@@ -124,9 +134,9 @@ def test_a_subscription_shows_a_change_made_by_another_client(
            }""",
         arg=[paused_before],
     )
-    screenshot("graphiql-subscription")
+    await screenshot("graphiql-subscription")
     assert page_watch.websockets == [demo.graphql.replace("http://", "ws://")]
-    page_watch.assert_clean(page)
+    await page_watch.assert_clean(page)
 
 
 def paused_count(answer: Any) -> int:
@@ -134,18 +144,23 @@ def paused_count(answer: Any) -> int:
     return int(next(c["count"] for c in counts if c["status"] == "PAUSED"))
 
 
-def test_axe_finds_no_serious_or_critical_violation(demo: DemoServer, page: Page) -> None:
-    open_graphiql(page, demo)
-    run(page)
-    expect(page.locator(".result-window")).to_contain_text("sequences")
-    assert axe_violations(page, allow=GRAPHIQL_OWN) == []
+async def test_axe_finds_no_serious_or_critical_violation(demo: DemoServer, page: Page) -> None:
+    await open_graphiql(page, demo)
+    await run(page)
+    await expect(page.locator(".result-window")).to_contain_text("sequences")
+    assert await axe_violations(page, allow=GRAPHIQL_OWN) == []
     # each exception is still needed: GraphiQL's markup still breaks that rule
-    found = {v["id"] for v in axe_violations(page)}
+    found = {v["id"] for v in await axe_violations(page)}
     assert {rule for rule, _ in GRAPHIQL_OWN} <= found
 
 
-def test_the_page_names_only_hashed_assets_and_carries_its_policy(demo: DemoServer) -> None:
-    page = httpx.get(demo.graphql, headers={"accept": "text/html"}, timeout=10)
+async def test_the_page_names_only_hashed_assets_and_carries_its_policy(demo: DemoServer) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        await check_page_and_assets(http, demo)
+
+
+async def check_page_and_assets(http: httpx.AsyncClient, demo: DemoServer) -> None:
+    page = await http.get(demo.graphql, headers={"accept": "text/html"})
     assert page.status_code == 200
     policy = dict(
         d.strip().split(" ", 1) for d in page.headers["content-security-policy"].split(";")
@@ -158,6 +173,6 @@ def test_the_page_names_only_hashed_assets_and_carries_its_policy(demo: DemoServ
     urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
     assert len(urls) == 8
     for url in urls:
-        asset = httpx.get(demo.base + url, timeout=10)
+        asset = await http.get(demo.base + url)
         assert asset.status_code == 200 and HASHED_ASSET.match(url)
         assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"

@@ -1,4 +1,5 @@
-"""A real browser for the tests: Debian's chromium driven by Playwright, against a started
+"""A real browser for the tests: Debian's chromium driven by Playwright (its async API, on
+the suite's event loop), against a started
 `seqgql serve --demo`, with no way out to the internet.
 
 - ``demo_server``: `seqgql serve --demo` on a fresh SQLite file and a free port, with the
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Route
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Route
 
 from tests.helpers.processes import free_port, seqgql, seqgql_env, stop_process, wait_for_port
 
@@ -68,15 +69,15 @@ class DemoServer:
     def graphql(self) -> str:
         return f"{self.base}/graphql"
 
-    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """A GraphQL call over HTTP with the demo token, as another client makes it: its
         ``data`` (the test fails on any error)."""
-        answer = httpx.post(
-            self.graphql,
-            json={"query": query, "variables": variables or {}},
-            headers={"authorization": f"Bearer {self.token}"},
-            timeout=30,
-        )
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = await http.post(
+                self.graphql,
+                json={"query": query, "variables": variables or {}},
+                headers={"authorization": f"Bearer {self.token}"},
+            )
         assert answer.status_code == 200, answer.text
         body = answer.json()
         assert "errors" not in body, body["errors"]
@@ -119,10 +120,10 @@ def require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
 
 
-def launch_chromium(playwright: Playwright) -> Browser:
+async def launch_chromium(playwright: Playwright) -> Browser:
     """Debian's chromium, headless, offline but for 127.0.0.1."""
     require_chromium()
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 @dataclass
@@ -134,20 +135,21 @@ class PageWatch:
     page_errors: list[str] = field(default_factory=list)
     websockets: list[str] = field(default_factory=list)
 
-    def attach(self, context: BrowserContext, page: Page) -> None:
-        context.route("**/*", self._route)
-        context.add_init_script(CSP_LISTENER)
+    async def attach(self, context: BrowserContext, page: Page) -> None:
+        """Watch ``page`` (of ``context``; attach before the page loads anything)."""
+        await context.route("**/*", self._route)
+        await context.add_init_script(CSP_LISTENER)
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         page.on("websocket", self._websocket)
 
-    def _route(self, route: Route) -> None:
+    async def _route(self, route: Route) -> None:
         url = route.request.url
         if is_local(url):
-            route.continue_()
+            await route.continue_()
         else:
             self.offsite.append(url)
-            route.abort("blockedbyclient")
+            await route.abort("blockedbyclient")
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -159,19 +161,19 @@ class PageWatch:
             self.offsite.append(socket.url)
 
     @staticmethod
-    def csp_violations(page: Page) -> list[str]:
+    async def csp_violations(page: Page) -> list[str]:
         """The CSP violations the page reported (``securitypolicyviolation`` events)."""
-        found: list[str] = page.evaluate("window.__cspViolations || []")
+        found: list[str] = await page.evaluate("window.__cspViolations || []")
         return found
 
-    def assert_clean(self, page: Page | None = None) -> None:
+    async def assert_clean(self, page: Page | None = None) -> None:
         """No request left 127.0.0.1, no console error, no uncaught error, and (given the
         page) no CSP violation."""
         assert self.offsite == [], f"requests to other hosts: {self.offsite}"
         assert self.console_errors == [], f"console errors: {self.console_errors}"
         assert self.page_errors == [], f"uncaught errors: {self.page_errors}"
         if page is not None and not page.is_closed():
-            assert self.csp_violations(page) == [], "CSP violations"
+            assert await self.csp_violations(page) == [], "CSP violations"
 
 
 def is_local(url: str) -> bool:
@@ -189,24 +191,26 @@ def screenshot_folder() -> Path:
     return folder
 
 
-def save_screenshot(page: Page, name: str) -> Path:
+async def save_screenshot(page: Page, name: str) -> Path:
     """The page as a PNG named ``name`` (letters, digits, - and _ only)."""
     if not re.fullmatch(r"[\w-]+", name):
         raise ValueError(f"a screenshot name of letters, digits, - and _: {name!r}")
     path = screenshot_folder() / f"{name}.png"
-    page.screenshot(path=str(path))
+    await page.screenshot(path=str(path))
     return path
 
 
-def axe_violations(page: Page, *, allow: tuple[tuple[str, str], ...] = ()) -> list[dict[str, Any]]:
+async def axe_violations(
+    page: Page, *, allow: tuple[tuple[str, str], ...] = ()
+) -> list[dict[str, Any]]:
     """The serious and critical accessibility violations axe-core finds on the page, each
     ``{"id", "impact", "help", "targets"}``. ``allow``: (rule id, CSS selector) pairs, each
     a documented exception: a violation of that rule on an element inside that selector is
     left out (nothing else is). The vendored axe-core is run through the DevTools protocol,
     so the page's CSP (no inline script) stays as it is."""
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.evaluate(AXE.read_text())
-    found: list[dict[str, Any]] = page.evaluate(
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.evaluate(AXE.read_text())
+    found: list[dict[str, Any]] = await page.evaluate(
         """async (allow) => {
           const result = await axe.run(document, {resultTypes: ["violations"]});
           const allowed = (rule, target) => allow.some(([id, selector]) => {
