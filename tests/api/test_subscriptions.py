@@ -13,17 +13,23 @@ from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
-from seqgql.app import MAX_SUBSCRIPTIONS_PER_CONNECTION, create_app
-from seqgql.clock import FrozenClock
+from seqgql.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
 from seqgql.events.log import EventCursor
 from seqgql.graphql import subscriptions
 from seqgql.services.enrollments import finish, pause, remove
-from seqgql.settings import Settings
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.graphql_client import GraphQLClient
-from tests.helpers.subscriptions import CHANGES, COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.subscriptions import (
+    CHANGES,
+    COUNTS,
+    ack,
+    connect,
+    next_data,
+    slowly_polling_app,
+    subscribe,
+)
 from tests.helpers.waiting import eventually
 from tests.helpers.workspace import Workspace
 
@@ -180,15 +186,6 @@ def commit_during_a_read(
     return armed
 
 
-def slowly_polling_app(database_url: str, clock: FrozenClock) -> Starlette:
-    """An app whose subscribers look at the log by themselves only every 30 s."""
-    settings = Settings(
-        database_url=database_url, auto_migrate=False, run_engine=False,
-        subscription_poll_seconds=30,
-    )  # fmt: skip
-    return create_app(settings, clock=clock)
-
-
 async def test_a_change_committed_while_a_subscriber_reads_the_log_wakes_it(
     database_url: str, workspace: Workspace, db, clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -222,13 +219,13 @@ async def test_a_change_committed_while_a_counts_subscriber_reads_wakes_it(
     during that look, which then is not left until the next poll."""
     seq, ids = await make_enrolled(db, clock, workspace.actor, 2)
     app = slowly_polling_app(database_url, clock)
-    latest = await subscriptions.last_number(db, workspace.actor.workspace_id, seq)
+    latest = await subscriptions.last_numbers(db, workspace.actor.workspace_id, [seq])
 
     async def pause_one() -> None:
         await pause(app.state.db, clock, workspace.actor, Selection(ids=(ids[0],)))
 
     during_a_read = commit_during_a_read(
-        monkeypatch, "last_number", pause_one, nothing_new=lambda found: found == latest
+        monkeypatch, "last_numbers", pause_one, nothing_new=lambda found: found == latest
     )
     async with app.router.lifespan_context(app), connect(app, workspace.token) as ws:
         await ack(ws)

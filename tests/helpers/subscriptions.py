@@ -13,6 +13,10 @@ from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
+from seqgql.app import create_app
+from seqgql.clock import Clock
+from seqgql.settings import Settings
+
 CHANGES = """
 subscription($seq: ID!, $since: String, $statuses: [EnrollmentStatus!]) {
   enrollmentStatusChanged(sequenceId: $seq, since: $since, statuses: $statuses) {
@@ -26,6 +30,16 @@ COUNTS = """
 subscription($seq: ID!) {
   sequenceStatusCounts(sequenceId: $seq) { total counts { status count } }
 }"""
+
+
+def slowly_polling_app(database_url: str, clock: Clock) -> Starlette:
+    """An app whose subscribers look at the log by themselves only every 30 s: what they
+    see sooner, a notification woke them to."""
+    settings = Settings(
+        database_url=database_url, auto_migrate=False, run_engine=False,
+        subscription_poll_seconds=30,
+    )  # fmt: skip
+    return create_app(settings, clock=clock)
 
 
 @asynccontextmanager

@@ -52,6 +52,20 @@ async def last_number(db: Database, workspace_id: int, sequence_id: int) -> int 
         return (await conn.execute(query)).scalar()
 
 
+async def last_numbers(
+    db: Database, workspace_id: int, sequence_ids: list[int] | None, *, limit: int | None = None
+) -> dict[int, int]:
+    """The last event number of each of these sequences that is in the workspace (of all
+    its sequences when ``sequence_ids`` is None, the first ``limit`` by id), by id."""
+    c = sequences.c
+    query = sa.select(c.id, c.last_event_number).where(c.workspace_id == workspace_id)
+    if sequence_ids is not None:
+        query = query.where(c.id.in_(sequence_ids))
+    async with db.read() as conn:
+        rows = await conn.execute(query.order_by(c.id).limit(limit))
+        return {row.id: row.last_event_number for row in rows}
+
+
 async def events_after(
     db: Database, sequence_id: int, number: int, limit: int = BATCH
 ) -> list[Row]:

@@ -10,22 +10,20 @@ from typing import Annotated, TypeVar
 
 import strawberry
 
-from seqgql.events.log import (
-    BadCursor,
-    EventCursor,
-    activity_events_after,
-    events_after,
-    last_number,
-)
+from seqgql.events.log import activity_events_after, events_after, last_numbers
 from seqgql.graphql.activity_event_types import EnrollmentActivityEvent
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.enums import ActivityKind, EnrollmentStatus
 from seqgql.graphql.node import ContextInfo
 from seqgql.graphql.positions import position_of
-from seqgql.graphql.public_errors import PublicError
-from seqgql.graphql.relay import InvalidId, from_global_id
 from seqgql.graphql.sequence_step_counts import SequenceStepCounts
 from seqgql.graphql.status_change_types import EnrollmentStatusChange, SequenceStatusCounts
+from seqgql.graphql.subscription_args import (
+    MAX_FOLLOWED_SEQUENCES,
+    sequence_of,
+    sequences_of,
+    since_of,
+)
 from seqgql.persistence.database import patiently
 from seqgql.persistence.types import Row
 from seqgql.services.sequences.catalog import status_counts_by_sequence, steps_by_sequence
@@ -33,17 +31,6 @@ from seqgql.services.sequences.step_counts import StepCounts, step_counts_by_seq
 
 # Counts are sent at most this often: a bulk change is a few messages, not one per row.
 COUNTS_INTERVAL_SECONDS = 0.25
-
-
-async def _sequence(ctx: Context, sequence_id: str) -> tuple[int, int]:
-    try:
-        pk = from_global_id(sequence_id, "Sequence")
-    except InvalidId as exc:
-        raise PublicError(str(exc), code="INVALID_ID", argument="sequenceId") from exc
-    last = await patiently(lambda: last_number(ctx.db, ctx.workspace_id, pk))
-    if last is None:
-        raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
-    return pk, last
 
 
 def _refresh(ctx: Context) -> None:
@@ -56,19 +43,21 @@ T = TypeVar("T")
 
 async def _coalesced(
     ctx: Context,
-    pk: int,
-    seen: int,
+    seen: dict[int, int],
     read: Callable[[], Awaitable[T]],
     *,
     on_any_wake: bool = False,
 ) -> AsyncGenerator[T, None]:
     """What ``read()`` finds now, then again each time it differs from what was sent last,
-    looking again when the sequence's event log (at number ``seen`` now) has moved — or,
-    ``on_any_wake``, on any notification for the sequence (the engine's sends move steps
-    without an event; they notify the sequence all the same) — and at most every
-    COUNTS_INTERVAL_SECONDS: a bulk change is a few messages, not one per row."""
+    looking again when the event log of one of the sequences followed (``seen``: each one's
+    last event number now) has moved — or, ``on_any_wake``, on any notification for them
+    (the engine's sends move steps without an event; they notify the sequence all the
+    same) — and at most every COUNTS_INTERVAL_SECONDS: a bulk change is a few messages,
+    not one per row."""
+    seen = dict(seen)
+    pks = list(seen)
     sent: list[T] = []  # what was sent last (none yet)
-    woken = ctx.bus.waiter(pk)  # before each read (see enrollment_status_changed)
+    woken = ctx.bus.waiter_of_any(pks)  # before each read (see enrollment_status_changed)
     while True:
         value = await patiently(read)
         if not sent or value != sent[0]:
@@ -76,12 +65,12 @@ async def _coalesced(
             _refresh(ctx)
             yield value
         while True:
-            await ctx.bus.wait(pk, ctx.poll_seconds, woken)
+            await ctx.bus.wait(pks[0], ctx.poll_seconds, woken)
             notified = woken.is_set()
-            woken = ctx.bus.waiter(pk)
-            latest = await patiently(lambda: last_number(ctx.db, ctx.workspace_id, pk))
-            if latest is not None and latest != seen:
-                seen = latest
+            woken = ctx.bus.waiter_of_any(pks)
+            latest = await patiently(lambda: last_numbers(ctx.db, ctx.workspace_id, pks))
+            if any(latest.get(pk, number) != number for pk, number in seen.items()):
+                seen.update(latest)
                 break
             if on_any_wake and notified:
                 break
@@ -94,21 +83,6 @@ SINCE = (
     "or the other one, or `Sequence.eventCursor`): what came after it comes first. Null: "
     "from now on."
 )
-
-
-def _since(pk: int, position: int, since: str | None) -> int:
-    """Where to start reading the sequence's log: after ``since``, else its last event."""
-    if since is None:
-        return position
-    try:
-        cursor = EventCursor.decode(since)
-    except BadCursor as exc:
-        raise PublicError(str(exc), code="INVALID_CURSOR", argument="since") from exc
-    if cursor.sequence_id != pk or cursor.number > position:
-        raise PublicError(
-            "`since` is not a cursor of this sequence", code="INVALID_CURSOR", argument="since"
-        )
-    return cursor.number
 
 
 @strawberry.type(
@@ -139,8 +113,8 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[EnrollmentStatusChange, None]:
         ctx = info.context
-        pk, position = await _sequence(ctx, sequence_id)
-        position = _since(pk, position, since)
+        pk, position = await sequence_of(ctx, sequence_id)
+        position = since_of(pk, position, since)
         wanted = set(statuses) if statuses else None
         followed = position_of(ctx)  # a shared feed, or a catch-up run (``positions``)
         until = followed.until if followed else None
@@ -181,8 +155,8 @@ class Subscription:
         since: Annotated[str | None, strawberry.argument(description=SINCE)] = None,
     ) -> AsyncGenerator[EnrollmentActivityEvent, None]:
         ctx = info.context
-        pk, position = await _sequence(ctx, sequence_id)
-        position = _since(pk, position, since)
+        pk, position = await sequence_of(ctx, sequence_id)
+        position = since_of(pk, position, since)
         wanted = set(kinds) if kinds else None
         while True:
             woken = ctx.bus.waiter(pk)  # before the read: a commit during it wakes us too
@@ -207,15 +181,52 @@ class Subscription:
         sequence_id: Annotated[strawberry.ID, strawberry.argument(description=SEQUENCE_ID)],
     ) -> AsyncGenerator[SequenceStatusCounts, None]:
         ctx = info.context
-        pk, seen = await _sequence(ctx, sequence_id)
+        pk, seen = await sequence_of(ctx, sequence_id)
 
         async def read() -> dict[EnrollmentStatus, int]:
             found = await status_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
             return found.get(pk, {})
 
-        async with aclosing(_coalesced(ctx, pk, seen, read)) as updates:
+        async with aclosing(_coalesced(ctx, {pk: seen}, read)) as updates:
             async for counts in updates:
                 yield SequenceStatusCounts.of(pk, counts)
+
+    @strawberry.subscription(
+        description="Counts per status of many sequences on one subscription (a list of "
+        "sequences with their counts, beyond the limit of subscriptions per connection): "
+        "one message per sequence on subscribe, in the order named, then one for each "
+        "sequence whose counts change, coalesced like `sequenceStatusCounts` (a few messages "
+        "a second at most)."
+    )
+    async def sequences_status_counts(
+        self,
+        info: ContextInfo,
+        sequence_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description=f"The sequences to follow (global ids, at most "
+                f"{MAX_FOLLOWED_SEQUENCES}; an id given twice is followed once). Null: "
+                f"every sequence of the workspace when subscribing, archived ones included "
+                f"(an error with code TOO_MANY when there are more than "
+                f"{MAX_FOLLOWED_SEQUENCES}). An empty list, a malformed id (INVALID_ID) or a "
+                f"sequence not in the workspace (NOT_FOUND) is refused."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[SequenceStatusCounts, None]:
+        ctx = info.context
+        seen = await sequences_of(ctx, sequence_ids)
+
+        async def read() -> dict[int, dict[EnrollmentStatus, int]]:
+            return await status_counts_by_sequence(ctx.db, ctx.workspace_id, list(seen))
+
+        sent: dict[int, dict[EnrollmentStatus, int]] = {}
+        async with aclosing(_coalesced(ctx, seen, read)) as updates:
+            async for found in updates:
+                for pk in seen:
+                    counts = found.get(pk, {})
+                    if sent.get(pk) != counts:
+                        sent[pk] = counts
+                        yield SequenceStatusCounts.of(pk, counts)
 
     @strawberry.subscription(
         description="Counts per step (Sequence.stepCounts): sent on subscribe, then when "
@@ -228,13 +239,13 @@ class Subscription:
         sequence_id: Annotated[strawberry.ID, strawberry.argument(description=SEQUENCE_ID)],
     ) -> AsyncGenerator[SequenceStepCounts, None]:
         ctx = info.context
-        pk, seen = await _sequence(ctx, sequence_id)
+        pk, seen = await sequence_of(ctx, sequence_id)
 
         async def read() -> tuple[list[Row], StepCounts]:
             steps = await steps_by_sequence(ctx.db, [pk])
             counts = await step_counts_by_sequence(ctx.db, ctx.workspace_id, [pk])
             return steps.get(pk, []), counts.get(pk) or StepCounts()
 
-        async with aclosing(_coalesced(ctx, pk, seen, read, on_any_wake=True)) as updates:
+        async with aclosing(_coalesced(ctx, {pk: seen}, read, on_any_wake=True)) as updates:
             async for steps, counts in updates:
                 yield SequenceStepCounts.of(pk, steps, counts)

@@ -1,6 +1,6 @@
 """The routes of what a browser loads, for ``create_app``: the package's assets at their
-hashed URLs (GraphiQL's page itself is answered by the /graphql view, through
-``graphiql_page``)."""
+hashed URLs and the dashboard's page at /app (GraphiQL's page itself is answered by the
+/graphql view, through ``graphiql_page``)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from seqgql.settings import Settings
 from seqgql.web.assets import package_assets
+from seqgql.web.dashboard import DashboardPage
 from seqgql.web.graphiql import GraphiQLPage
 
 
 def web_routes(settings: Settings) -> list[BaseRoute]:
-    """Every route of the browser side: the assets under ``/assets/``."""
-    return package_assets().routes()
+    """Every route of the browser side: the assets under ``/assets/``, the dashboard."""
+    assets = package_assets()
+    dashboard = DashboardPage(assets)
+    return [*assets.routes(), Route("/app", dashboard.response, methods=["GET", "HEAD"])]
 
 
 def graphiql_page(demo_token: str | None = None) -> Callable[[Request], Response]:
