@@ -16,7 +16,6 @@ import asyncpg
 import httpx
 import pytest
 from httpx_ws import WebSocketDisconnect, aconnect_ws
-from httpx_ws.transport import ASGIWebSocketTransport
 
 from seqgql.app import create_app
 from seqgql.clock import FrozenClock
@@ -30,7 +29,15 @@ from seqgql.services.enrollments import pause
 from seqgql.settings import Settings
 from tests.helpers.databases import POSTGRES_URL
 from tests.helpers.factories import gid, make_enrolled
-from tests.helpers.subscriptions import CHANGES, COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.subscriptions import (
+    CHANGES,
+    COUNTS,
+    ack,
+    connect,
+    in_process_client,
+    next_data,
+    subscribe,
+)
 
 pytestmark = pytest.mark.postgres_only
 VIEWER = {"query": "{ viewer { email } }"}
@@ -171,9 +178,7 @@ async def test_a_websocket_that_connects_during_an_outage_is_told_to_retry_later
     init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-        ) as client,
+        in_process_client(app) as client,
     ):
         with caplog.at_level(logging.WARNING):
             await cut_connections(private_url, refuse=True)

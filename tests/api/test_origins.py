@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from httpx_ws import WebSocketDisconnect, aconnect_ws
-from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
 from seqgql.app import create_app
 from seqgql.clock import FrozenClock
 from seqgql.settings import Settings
+from tests.helpers.subscriptions import in_process_client
 from tests.helpers.workspace import Workspace
 
 ALLOWED = "https://app.example.com"
@@ -60,9 +60,7 @@ async def test_nothing_is_allowed_cross_origin_by_default(app: Starlette) -> Non
 async def _handshake(app: Starlette, origin: str | None, token: str) -> str:
     headers = {"origin": origin} if origin else {}
     async with (
-        httpx.AsyncClient(
-            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-        ) as client,
+        in_process_client(app) as client,
         aconnect_ws(
             "/graphql", client, subprotocols=["graphql-transport-ws"], headers=headers
         ) as ws,

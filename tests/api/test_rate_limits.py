@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 from httpx_ws import aconnect_ws
-from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
 from seqgql.app import create_app
@@ -27,7 +26,14 @@ from seqgql.settings import Settings
 from tests.helpers.clocks import START
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.graphql_client import GraphQLClient
-from tests.helpers.subscriptions import COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.subscriptions import (
+    COUNTS,
+    ack,
+    connect,
+    in_process_client,
+    next_data,
+    subscribe,
+)
 from tests.helpers.workspace import Workspace
 
 RESET = int((START + timedelta(seconds=60)).timestamp())
@@ -304,9 +310,7 @@ async def test_each_subscription_counts_and_one_over_budget_gets_rate_limited(
         # the legacy graphql-ws protocol is charged too (2 of 2 spent by now)
         await gql.execute("{ viewer { id } }")
         async with (
-            httpx.AsyncClient(
-                transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-            ) as client,
+            in_process_client(app) as client,
             aconnect_ws("/graphql", client, subprotocols=["graphql-ws"]) as legacy,
         ):
             init = {"authorization": f"Bearer {workspace.token}"}

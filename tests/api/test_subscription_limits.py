@@ -7,15 +7,20 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
-from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
 from seqgql.clock import FrozenClock
 from seqgql.persistence.database import Database
 from tests.helpers.factories import gid, make_enrolled
-from tests.helpers.subscriptions import COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.subscriptions import (
+    COUNTS,
+    ack,
+    connect,
+    in_process_client,
+    next_data,
+    subscribe,
+)
 from tests.helpers.workspace import Workspace
 
 
@@ -82,9 +87,7 @@ async def test_the_legacy_graphql_ws_protocol_measures_documents_first_too(
         "nul": (COUNTS, {"seq": gid("Sequence", seq) + "\u0000"}, "INVALID_TEXT"),
     }
     async with (
-        httpx.AsyncClient(
-            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-        ) as client,
+        in_process_client(app) as client,
         aconnect_ws("/graphql", client, subprotocols=["graphql-ws"]) as ws,
     ):
         init = {"authorization": f"Bearer {workspace.token}"}

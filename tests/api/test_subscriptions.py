@@ -7,10 +7,8 @@ import operator
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 import pytest
 from httpx_ws import WebSocketDisconnect, aconnect_ws
-from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
 from seqgql.app import MAX_SUBSCRIPTIONS_PER_CONNECTION
@@ -26,6 +24,7 @@ from tests.helpers.subscriptions import (
     COUNTS,
     ack,
     connect,
+    in_process_client,
     next_data,
     slowly_polling_app,
     subscribe,
@@ -129,9 +128,7 @@ async def test_the_legacy_graphql_ws_protocol_works_too(
 ) -> None:
     seq, ids = await make_enrolled(db, clock, workspace.actor, 1)
     async with (
-        httpx.AsyncClient(
-            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-        ) as client,
+        in_process_client(app) as client,
         aconnect_ws("/graphql", client, subprotocols=["graphql-ws"]) as ws,
     ):
         await ws.send_json(

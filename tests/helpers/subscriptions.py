@@ -42,6 +42,13 @@ def slowly_polling_app(database_url: str, clock: Clock) -> Starlette:
     return create_app(settings, clock=clock)
 
 
+def in_process_client(app: Starlette) -> httpx.AsyncClient:
+    """An httpx client calling ``app`` in this process, websockets included. The app gets
+    15 s to accept a websocket (httpx-ws's 1 s default is missed on a loaded machine)."""
+    transport = ASGIWebSocketTransport(app, initial_receive_timeout=15.0)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 @asynccontextmanager
 async def connect(app: Starlette | str, token: str | None) -> AsyncIterator[AsyncWebSocketSession]:
     """A websocket to ``app`` (the ASGI app, or a real server's http://…/graphql address),
@@ -50,10 +57,7 @@ async def connect(app: Starlette | str, token: str | None) -> AsyncIterator[Asyn
         # plain http on loopback: no TLS context to build (that takes ~50 ms of CPU each)
         client, url = httpx.AsyncClient(verify=False), app
     else:
-        client = httpx.AsyncClient(
-            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-        )
-        url = "/graphql"
+        client, url = in_process_client(app), "/graphql"
     async with (
         client,
         aconnect_ws(url, client, subprotocols=["graphql-transport-ws"]) as ws,
