@@ -254,6 +254,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         base = f"http://{args.host}:{args.port}"
         print(
             f"\nseqgql demo workspace is ready.\n"
+            f"  Dashboard: {base}/\n"
             f"  GraphiQL:  {base}/graphql\n"
             f"  API token: {token}\n"
             f"  (send it as the header  Authorization: Bearer {token})\n",

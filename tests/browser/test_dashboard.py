@@ -8,6 +8,7 @@ fixture.) Each test works on a sequence of its own, made through the API."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -168,7 +169,9 @@ async def test_sign_in_filter_select_all_but_one_pause_with_a_date_then_a_change
     await expect(paused).to_contain_text("2031")  # resumes on the date chosen
     await expect(row(page, "Pausable07 Browser")).to_contain_text("Active")
 
-    # another client finishes the one left out: its row and the counts change live
+    # another client finishes the one left out: its row and the counts change live (the
+    # time from the call's answer to the row showing it is printed: `pytest -rP`)
+    asked = time.monotonic()
     await call(
         demo,
         """mutation($ids: [ID!]!) { finishEnrollments(input: {selection: {ids: $ids},
@@ -177,6 +180,8 @@ async def test_sign_in_filter_select_all_but_one_pause_with_a_date_then_a_change
     )
     changed = row(page, "Pausable07 Browser")
     await expect(changed).to_contain_text("Finished, meeting booked", timeout=LIVE)
+    print(f"another client's change shown live {1000 * (time.monotonic() - asked):.0f} ms "
+          "after its call was sent")  # fmt: skip
     await expect(changed).to_have_class("changed")
     await expect(tab_count(page, "FINISHED")).to_have_text("1", timeout=LIVE)
     await expect(tab_count(page, "ACTIVE")).to_have_text("0")

@@ -68,3 +68,12 @@ def test_the_bundle_fits_the_first_load_budget() -> None:
     names = ("dashboard.js", "dashboard.css")
     total = sum(len(gzip.compress((BUNDLE / name).read_bytes())) for name in names)
     assert total < 100_000
+
+
+async def test_the_server_root_leads_a_browser_to_the_dashboard(http: httpx.AsyncClient) -> None:
+    for method in ("GET", "HEAD"):
+        answer = await http.request(method, "/", follow_redirects=False)
+        assert (answer.status_code, answer.headers["location"]) == (307, "/app")
+    assert (await http.post("/")).status_code == 405
+    landed = await http.get("/", follow_redirects=True)
+    assert landed.url.path == "/app" and "dashboard" in landed.text.lower()

@@ -1,13 +1,13 @@
 """The routes of what a browser loads, for ``create_app``: the package's assets at their
-hashed URLs and the dashboard's page at /app (GraphiQL's page itself is answered by the
-/graphql view, through ``graphiql_page``)."""
+hashed URLs and the dashboard's page at /app, where / leads (GraphiQL's page itself is
+answered by the /graphql view, through ``graphiql_page``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from seqgql.settings import Settings
@@ -20,7 +20,15 @@ def web_routes(settings: Settings) -> list[BaseRoute]:
     """Every route of the browser side: the assets under ``/assets/``, the dashboard."""
     assets = package_assets()
     dashboard = DashboardPage(assets)
-    return [*assets.routes(), Route("/app", dashboard.response, methods=["GET", "HEAD"])]
+    return [
+        *assets.routes(),
+        Route("/app", dashboard.response, methods=["GET", "HEAD"]),
+        Route("/", _to_dashboard, methods=["GET", "HEAD"]),  # a browser opening the server
+    ]
+
+
+async def _to_dashboard(_request: Request) -> Response:
+    return RedirectResponse("/app", status_code=307)
 
 
 def graphiql_page(demo_token: str | None = None) -> Callable[[Request], Response]:
