@@ -28,15 +28,21 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy import event
 
+from bench.harness.explain import (
+    EnrollmentStatements,
+    enrollments_indexes,
+    explain,
+    prepared_plan,
+    reads_enrollments_sequentially,
+    top_node,
+)
 from bench.harness.global_id import to_global_id
 from bench.harness.http_client import check
 from bench.harness.report import log
@@ -210,76 +216,6 @@ async def fill(url: str, args: argparse.Namespace) -> tuple[Any, list[int], int]
     return tenant, seq_ids, group_id
 
 
-# =========================================================================== plans
-
-
-def walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("Plans", []):
-        yield from walk(child)
-
-
-def reads_enrollments_sequentially(plan: dict[str, Any]) -> bool:
-    return any(
-        n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "enrollments" for n in walk(plan)
-    )
-
-
-def enrollments_indexes(plan: dict[str, Any]) -> list[str]:
-    names = []
-    for n in walk(plan):
-        index = n.get("Index Name", "")
-        if "enrollments" in index and index not in names:
-            names.append(index)
-    return names
-
-
-def top_node(plan: dict[str, Any]) -> str:
-    """The plan's top node, then its first read of enrollments (what drives the page:
-    the outer side of the joins), with its direction and index."""
-    for n in walk(plan):
-        if n.get("Relation Name") == "enrollments":
-            scan = str(n["Node Type"])
-            if n.get("Scan Direction") == "Backward":
-                scan += " Backward"
-            if "Index Name" in n:
-                scan += f" ({n['Index Name']})"
-            return f"{plan['Node Type']} → {scan}"
-    return str(plan["Node Type"])
-
-
-async def explain(
-    conn: asyncpg.Connection, statement: str, parameters: Any, analyze: bool
-) -> tuple[dict[str, Any], str]:
-    options = "ANALYZE, BUFFERS, " if analyze else ""
-    [row] = await conn.fetch(f"EXPLAIN ({options}FORMAT JSON) {statement}", *parameters)
-    plan = json.loads(row[0])[0]
-    text = await conn.fetch(f"EXPLAIN {statement}", *parameters) if not analyze else []
-    return plan, "\n".join(r[0] for r in text)
-
-
-def sql_literal(value: Any) -> str:
-    """A parameter as an untyped SQL literal (EXPLAIN EXECUTE takes no bound parameters;
-    the prepared statement gives each its type)."""
-    return "NULL" if value is None else "'" + str(value).replace("'", "''") + "'"
-
-
-async def prepared_plan(conn: asyncpg.Connection, statement: str, parameters: Any) -> bool:
-    """Whether the plan of the statement's sixth run as a prepared statement (the app's
-    driver prepares its statements) reads enrollments sequentially: from the sixth run
-    on, PostgreSQL may switch to a generic plan, made without the parameters' values."""
-    values = ", ".join(map(sql_literal, parameters))
-    call = f"EXECUTE bench_plans({values})" if parameters else "EXECUTE bench_plans"
-    await conn.execute(f"PREPARE bench_plans AS {statement}")
-    try:
-        for _ in range(5):
-            await conn.fetch(f"EXPLAIN (FORMAT JSON) {call}")
-        [row] = await conn.fetch(f"EXPLAIN (FORMAT JSON) {call}")
-    finally:
-        await conn.execute("DEALLOCATE bench_plans")
-    return reads_enrollments_sequentially(json.loads(row[0])[0]["Plan"])
-
-
 # =========================================================================== the app
 
 
@@ -291,21 +227,13 @@ class AppClient:
         self.app = make_app(url)
         self.token = token
         self.sequence = to_global_id("Sequence", sequence_id)
-        self.captured: list[tuple[str, Any]] | None = None
-        self.engine = self.app.state.db.engine.sync_engine
-        event.listen(self.engine, "before_cursor_execute", self._capture)
+        self.statements_seen = EnrollmentStatements(self.app.state.db.engine)
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app), base_url="http://bench"
         )
 
-    def _capture(self, _c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if self.captured is not None and (
-            "FROM enrollments" in statement or "JOIN enrollments" in statement
-        ):
-            self.captured.append((statement, parameters))
-
     async def close(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._capture)
+        self.statements_seen.close()
         await self.client.aclose()
         await self.app.state.db.dispose()
 
@@ -332,12 +260,13 @@ class AppClient:
             last = await self.page(case, last=PAGE_SIZE)
             paging = {"last": PAGE_SIZE, "before": last["pageInfo"]["startCursor"]}
         await self.page(case, **paging)  # built and cached once per shape
-        self.captured = []
+        seen = self.statements_seen
+        seen.captured = []
         try:
             answer = await self.page(case, **paging)
-            return self.captured, len(answer["edges"])
+            return seen.captured, len(answer["edges"])
         finally:
-            self.captured = None
+            seen.captured = None
 
 
 async def measure(client: AppClient, conn: asyncpg.Connection, case: Case, rounds: int) -> Result:
