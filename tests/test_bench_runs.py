@@ -5,6 +5,7 @@ engine bench's transports take the engine's paths they are named for."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,10 @@ import pytest
 from tests.helpers.databases import POSTGRES_URL, postgres_problem
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["bulk", "page", "fanout", "engine", "sqlite_writes", "export", "plans", "webhooks"]
+SCRIPTS = [
+    "bulk", "page", "fanout", "engine", "sqlite_writes", "export", "plans", "webhooks",
+    "dashboard",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -70,6 +74,52 @@ def test_the_plans_bench_runs_in_a_quick_mode() -> None:
     clean = "no case scans enrollments sequentially" in done.stdout
     assert clean != ("FAILED:" in done.stdout), done.stdout
     assert done.returncode == (0 if clean else 1), done.stderr
+
+
+def test_the_dashboard_bench_runs_in_a_quick_mode() -> None:
+    """One sequence of ten thousand enrollments on PostgreSQL (skipped without it): the
+    dashboard's own requests answer as the dashboard expects (a full first page, every row
+    counted by the tab bar), and the verdict on the page statements matches the exit
+    status (at this size PostgreSQL may rightly read sequentially)."""
+    if (problem := postgres_problem()) is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.dashboard", "--scale", "0.01", "--rounds", "1",
+         "--deep-page", "5", "--postgres-url", POSTGRES_URL],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    out = done.stdout
+    assert "| reference: first page (All tab) | 25 rows |" in out, out + done.stderr
+    assert "| page 5 (after 4 pages forward) | 25 rows |" in out, out
+    assert "| the page before the last (`last` + `before`) | 25 rows |" in out, out
+    assert "| TAB_COUNTS: no filter | 10,000 counted |" in out, out
+    assert "| SEQUENCE (the funnel: stepCounts) | 3 steps," in out, out
+    clean = "no page statement scans enrollments sequentially" in out
+    assert clean != ("FAILED:" in out), out
+    assert done.returncode == (0 if clean else 1), done.stderr
+
+
+def test_the_dashboard_bench_sends_the_filter_the_dashboard_builds() -> None:
+    """bench/dashboard.py's api_filter sets the same EnrollmentFilter fields as
+    frontend/src/filters.js's apiFilter, and reads every document with its constants
+    filled in."""
+    from bench.dashboard import FRONTEND, Filters, api_filter, documents
+
+    source = (FRONTEND / "filters.js").read_text()
+    body = source[source.index("export function apiFilter") :].split("\n}\n")[0]
+    in_js = set(re.findall(r"filter\.(\w+) =", body))
+    every = Filters(status="PAUSED", step="2", enrolled_by="VXNlcjox", search="ada",
+                    start="2026-01-01", to="2026-01-31")  # fmt: skip
+    assert set(api_filter(every)) == in_js
+    assert api_filter(every)["enrolledBefore"] == "2026-02-01T00:00:00.000Z"
+    assert api_filter(Filters(status="REMOVED")) == {
+        "statuses": ["REMOVED"],
+        "includeRemoved": True,
+    }
+    docs = documents()
+    assert {"PAGE", "TAB_COUNTS", "SEQUENCE", "SEQUENCES"} <= set(docs)
+    assert all("${" not in text for text in docs.values())
+    assert "statusCounts { status count }" in docs["TAB_COUNTS"]
 
 
 def test_the_webhooks_bench_runs_in_a_quick_mode() -> None:
