@@ -256,7 +256,7 @@ async def generate(
                      WHEN y.status = 'FINISHED'
                      THEN LEAST(y.enrolled_at + interval '9 days', now())
                      ELSE y.enrolled_at
-                          + (now() - y.enrolled_at) * ((y.k * 7919 % 1000) / 1000.0)::float8
+                          + (now() - y.enrolled_at) * ((y.k::bigint * 7919 % 1000) / 1000.0)::float8
                 END,
                 CASE WHEN y.status = 'FINISHED' THEN CASE WHEN y.r2 < 0.5 THEN 'RESPONDED'
                                                           ELSE 'NO_RESPONSE' END END,
