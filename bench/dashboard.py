@@ -42,6 +42,7 @@ import httpx
 from bench.harness.explain import (
     EnrollmentStatements,
     enrollments_indexes,
+    enrollments_rows_read,
     explain,
     prepared_plan,
     reads_enrollments_sequentially,
@@ -147,6 +148,7 @@ class Case:
     seq_scan: bool = False
     prepared_seq_scan: bool = False
     pg_ms: float = 0.0  # PostgreSQL's execution time of its statements (EXPLAIN ANALYZE)
+    rows_read: int = 0  # rows of enrollments those statements read (EXPLAIN ANALYZE)
     plans: list[str] = field(default_factory=list)
 
     @property
@@ -289,6 +291,7 @@ async def explain_cases(url: str, token: str, docs: dict[str, str], cases: list[
                     case.prepared_seq_scan |= await prepared_plan(conn, statement, parameters)
                     analyzed, _ = await explain(conn, statement, parameters, analyze=True)
                     case.pg_ms += analyzed["Execution Time"]
+                    case.rows_read += enrollments_rows_read(analyzed["Plan"])
     finally:
         seen.close()
         await conn.close()
@@ -354,21 +357,24 @@ def report(
           f"{source_version(Path(__file__).parent)}\n")  # fmt: skip
     print("| request | answer | p50 ms | range ms | x first page | statements reading "
           "enrollments | plan: top node → first read of enrollments | enrollments indexes | "
-          "Seq Scan on enrollments: 1st / 6th run prepared | PostgreSQL ms |")  # fmt: skip
-    print("|---|---|---:|---:|---:|---:|---|---|---|---:|")
+          "Seq Scan on enrollments: 1st / 6th run prepared | enrollments rows read | "
+          "PostgreSQL ms |")  # fmt: skip
+    print("|---|---|---:|---:|---:|---:|---|---|---|---:|---:|")
     for c in cases:
         scan = "**YES**" if c.seq_scan else "no"
         prepared = "**YES**" if c.prepared_seq_scan else "no"
         print(f"| {c.name} | {c.answer} | {c.p50:.1f} | {min(c.times_ms):.1f}-"
               f"{max(c.times_ms):.1f} | {c.p50 / reference:.1f} | {c.statements} | {c.top} | "
-              f"{', '.join(c.indexes) or '—'} | {scan} / {prepared} | {c.pg_ms:.1f} |")  # fmt: skip
+              f"{', '.join(c.indexes) or '—'} | {scan} / {prepared} | {c.rows_read:,} | "
+              f"{c.pg_ms:.1f} |")  # fmt: skip
     if walked:
         print(f"\nthe walk to page {deep} ({len(walked)} requests with `after`): p50 "
               f"{statistics.median(walked):.1f} ms, first {walked[0]:.1f} ms, last "
               f"{walked[-1]:.1f} ms, max {max(walked):.1f} ms")  # fmt: skip
     print(
         "(TAB_COUNTS leaves the status out of its filter, so a status tab reads the same "
-        "counts as no filter; PostgreSQL ms: one EXPLAIN ANALYZE run of the statements)"
+        "counts as no filter; rows read and PostgreSQL ms: one EXPLAIN ANALYZE run of the "
+        "statements)"
     )
     if n < 100_000:
         print("(a small table: PostgreSQL may rightly read it sequentially; the verdict "

@@ -34,6 +34,17 @@ def enrollments_indexes(plan: dict[str, Any]) -> list[str]:
     return names
 
 
+def enrollments_rows_read(plan: dict[str, Any]) -> int:
+    """From an EXPLAIN ANALYZE plan: the rows its reads of enrollments returned or
+    filtered out, over all their loops (what a statement costs in rows)."""
+    total = 0.0
+    for n in walk(plan):
+        if n.get("Relation Name") == "enrollments":
+            rows = n.get("Actual Rows", 0) + n.get("Rows Removed by Filter", 0)
+            total += rows * n.get("Actual Loops", 1)
+    return round(total)
+
+
 def top_node(plan: dict[str, Any]) -> str:
     """The plan's top node, then its first read of enrollments (what drives the page:
     the outer side of the joins), with its direction and index."""
