@@ -20,7 +20,7 @@ from seqgql.persistence.tables import api_tokens, users
 from seqgql.services.auth import hash_token, issue_token
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.graphql_client import GraphQLClient, mutate
-from tests.helpers.subscriptions import COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.subscriptions import COUNTS, MESSAGE_SECONDS, ack, connect, next_data, subscribe
 from tests.helpers.waiting import eventually
 from tests.helpers.workspace import Workspace
 
@@ -89,7 +89,7 @@ async def test_an_open_websocket_of_a_revoked_token_is_closed_with_4403(
         code = None
         try:
             while True:
-                message = await asyncio.wait_for(ws.receive_json(), 3)
+                message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
                 assert message["type"] in ("ping", "next"), message
         except Exception as exc:  # the close arrives as the session ending
             code = getattr(exc, "code", None)
@@ -123,7 +123,7 @@ async def test_what_runs_on_a_closed_websocket_ends_without_a_traceback(
             await eventually(lambda: bool(log_readers))  # it follows the log from here
             await revoke(db, issued.token)
             with pytest.raises(WebSocketDisconnect) as closed:  # nothing came before it
-                await asyncio.wait_for(ws.receive_json(), 3)
+                await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
             assert closed.value.code == 4403
             assert not any(task.done() for task in log_readers)  # it still runs
             selection = {"selection": {"ids": [gid("Enrollment", ids[0])]}}

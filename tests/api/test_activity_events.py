@@ -16,7 +16,7 @@ from seqgql.persistence.database import Database
 from tests.helpers.engine import ScriptedTransport, engine_for
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.graphql_client import GraphQLClient, mutate
-from tests.helpers.subscriptions import CHANGES, ack, connect, next_data, subscribe
+from tests.helpers.subscriptions import CHANGES, MESSAGE_SECONDS, ack, connect, next_data, subscribe
 from tests.helpers.workspace import Workspace
 
 pytestmark = pytest.mark.isolated_clock
@@ -121,10 +121,12 @@ async def test_a_bad_cursor_or_kind_is_refused(
         await ack(ws)
         for n, (extra, code) in enumerate(cases):
             await subscribe(ws, str(n), ACTIVITY, {"seq": gid("Sequence", seq), **extra})
-            message = await asyncio.wait_for(ws.receive_json(), 5)
+            message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
             if message["type"] == "next":  # raised by the resolver: then "complete"
                 errors = message["payload"]["errors"]
-                assert (await asyncio.wait_for(ws.receive_json(), 5))["type"] == "complete"
+                assert (await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS))[
+                    "type"
+                ] == "complete"
             else:
                 assert message["type"] == "error", message
                 errors = message["payload"]

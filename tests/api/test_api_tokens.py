@@ -27,7 +27,7 @@ from seqgql.services.auth import issue_token
 from seqgql.settings import Settings
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.graphql_client import GraphQLClient, mutate, mutation
-from tests.helpers.subscriptions import COUNTS, ack, connect, next_data, subscribe
+from tests.helpers.subscriptions import COUNTS, MESSAGE_SECONDS, ack, connect, next_data, subscribe
 from tests.helpers.tokens import (
     CREATED,
     LIST,
@@ -62,7 +62,7 @@ async def seconds_until_closed(ws: Any, code: int) -> float:
     closed_with = None
     try:
         while True:
-            message = await asyncio.wait_for(ws.receive_json(), 3)
+            message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
             assert message["type"] in ("ping", "next"), message
     except Exception as exc:  # the close arrives as the session ending
         closed_with = getattr(exc, "code", None)

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from seqgql.app import create_app
 from seqgql.clock import FrozenClock
 from seqgql.settings import Settings
-from tests.helpers.subscriptions import in_process_client
+from tests.helpers.subscriptions import MESSAGE_SECONDS, in_process_client
 from tests.helpers.workspace import Workspace
 
 ALLOWED = "https://app.example.com"
@@ -68,7 +68,7 @@ async def _handshake(app: Starlette, origin: str | None, token: str) -> str:
         await ws.send_json(
             {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
         )
-        message = await asyncio.wait_for(ws.receive_json(), 5)
+        message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
         return str(message["type"])
 
 

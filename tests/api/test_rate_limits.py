@@ -28,6 +28,7 @@ from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.graphql_client import GraphQLClient
 from tests.helpers.subscriptions import (
     COUNTS,
+    MESSAGE_SECONDS,
     ack,
     connect,
     in_process_client,
@@ -299,7 +300,7 @@ async def test_each_subscription_counts_and_one_over_budget_gets_rate_limited(
             await subscribe(ws, "one", COUNTS, variables)  # 2 of 2
             assert (await next_data(ws))["sequenceStatusCounts"]["total"] == 1
             await subscribe(ws, "two", COUNTS, variables)
-            message = await asyncio.wait_for(ws.receive_json(), 5)
+            message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
             assert (message["type"], message["id"]) == ("error", "two"), message
             [error] = message["payload"]
             assert error["extensions"]["code"] == "RATE_LIMITED"
@@ -315,10 +316,12 @@ async def test_each_subscription_counts_and_one_over_budget_gets_rate_limited(
         ):
             init = {"authorization": f"Bearer {workspace.token}"}
             await legacy.send_json({"type": "connection_init", "payload": init})
-            assert (await asyncio.wait_for(legacy.receive_json(), 5))["type"] == "connection_ack"
+            assert (await asyncio.wait_for(legacy.receive_json(), MESSAGE_SECONDS))[
+                "type"
+            ] == "connection_ack"
             payload = {"query": COUNTS, "variables": variables}
             await legacy.send_json({"id": "l1", "type": "start", "payload": payload})
-            message = await asyncio.wait_for(legacy.receive_json(), 5)
+            message = await asyncio.wait_for(legacy.receive_json(), MESSAGE_SECONDS)
             assert (message["type"], message["id"]) == ("error", "l1"), message
             assert message["payload"]["extensions"]["code"] == "RATE_LIMITED"
 
@@ -352,5 +355,5 @@ async def test_a_query_over_a_websocket_is_charged_and_sees_its_rate_limit(
                     "used": used,
                     "requestsRemaining": 5 - int(op_id[1]),
                 }
-                done = await asyncio.wait_for(ws.receive_json(), 5)
+                done = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
                 assert done == {"id": op_id, "type": "complete"}

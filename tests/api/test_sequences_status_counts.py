@@ -14,7 +14,14 @@ from seqgql.domain.selection import Selection
 from seqgql.graphql import subscription_args
 from seqgql.services.enrollments import pause
 from tests.helpers.factories import gid, gids, make_enrolled, make_sequence
-from tests.helpers.subscriptions import ack, connect, next_data, slowly_polling_app, subscribe
+from tests.helpers.subscriptions import (
+    MESSAGE_SECONDS,
+    ack,
+    connect,
+    next_data,
+    slowly_polling_app,
+    subscribe,
+)
 from tests.helpers.workspace import Workspace, make_workspace
 
 MANY_COUNTS = """
@@ -34,7 +41,7 @@ async def next_counts(ws: AsyncWebSocketSession) -> dict[str, Any]:
 async def refusal(ws: AsyncWebSocketSession, variables: dict[str, Any]) -> dict[str, Any]:
     """The one error the subscription is answered with (and no data)."""
     await subscribe(ws, "bad", MANY_COUNTS, variables)
-    message = await asyncio.wait_for(ws.receive_json(), 5)
+    message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
     assert message["type"] in ("error", "next"), message
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     if message["type"] == "next":

@@ -26,7 +26,7 @@ from seqgql.persistence.database import Database
 from seqgql.services import enrollments
 from seqgql.services.actor import Actor
 from tests.helpers.factories import ALL_STATUSES, gid, make_enrolled
-from tests.helpers.subscriptions import CHANGES, COUNTS, ack, connect, subscribe
+from tests.helpers.subscriptions import CHANGES, COUNTS, MESSAGE_SECONDS, ack, connect, subscribe
 from tests.helpers.waiting import eventually
 from tests.helpers.workspace import Workspace, make_workspace
 
@@ -64,7 +64,7 @@ async def live(
 async def receive_text(ws: AsyncWebSocketSession) -> str:
     """The next message as sent (pings skipped)."""
     while True:
-        text = await asyncio.wait_for(ws.receive_text(), 5)
+        text = await asyncio.wait_for(ws.receive_text(), MESSAGE_SECONDS)
         if json.loads(text)["type"] != "ping":
             return text
 

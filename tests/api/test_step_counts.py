@@ -23,7 +23,7 @@ from seqgql.services.enrollments import pause
 from tests.helpers.bulk import ids_of, set_columns
 from tests.helpers.factories import gid, make_enrolled, make_sequence
 from tests.helpers.graphql_client import GraphQLClient, mutate
-from tests.helpers.subscriptions import ack, connect, next_data, subscribe
+from tests.helpers.subscriptions import MESSAGE_SECONDS, ack, connect, next_data, subscribe
 from tests.helpers.workspace import Workspace, make_workspace
 
 STEP = """position channel reached active awaitingReply paused notSent
@@ -126,7 +126,7 @@ async def test_another_workspaces_sequence_is_not_found(
     async with connect(app, workspace.token) as ws:
         await ack(ws)
         await subscribe(ws, "s", STEP_COUNTS, {"seq": gid("Sequence", foreign)})
-        message = await asyncio.wait_for(ws.receive_json(), 5)
+        message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "NOT_FOUND", message
 

@@ -15,6 +15,7 @@ from seqgql.persistence.database import Database
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.subscriptions import (
     COUNTS,
+    MESSAGE_SECONDS,
     ack,
     connect,
     in_process_client,
@@ -25,7 +26,7 @@ from tests.helpers.workspace import Workspace
 
 
 async def error_of(ws: AsyncWebSocketSession, op_id: str) -> dict[str, Any]:
-    message = await asyncio.wait_for(ws.receive_json(), 5)
+    message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
     assert message["type"] == "error" and message["id"] == op_id, message
     [error] = message["payload"]
     return error  # type: ignore[no-any-return]
@@ -92,16 +93,18 @@ async def test_the_legacy_graphql_ws_protocol_measures_documents_first_too(
     ):
         init = {"authorization": f"Bearer {workspace.token}"}
         await ws.send_json({"type": "connection_init", "payload": init})
-        assert (await asyncio.wait_for(ws.receive_json(), 5))["type"] == "connection_ack"
+        assert (await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS))[
+            "type"
+        ] == "connection_ack"
         for op_id, (query, variables, code) in refused.items():
             payload = {"query": query, "variables": variables}
             await ws.send_json({"id": op_id, "type": "start", "payload": payload})
-            message = await asyncio.wait_for(ws.receive_json(), 5)
+            message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
             assert (message["type"], message["id"]) == ("error", op_id), message
             assert message["payload"]["extensions"]["code"] == code
         payload = {"query": COUNTS, "variables": {"seq": gid("Sequence", seq)}}
         await ws.send_json({"id": "ok", "type": "start", "payload": payload})
-        message = await asyncio.wait_for(ws.receive_json(), 5)
+        message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
         assert message["type"] == "data", message
         assert message["payload"]["data"]["sequenceStatusCounts"]["total"] == 1
 

@@ -22,6 +22,7 @@ from tests.helpers.graphql_client import GraphQLClient
 from tests.helpers.subscriptions import (
     CHANGES,
     COUNTS,
+    MESSAGE_SECONDS,
     ack,
     connect,
     in_process_client,
@@ -82,7 +83,7 @@ async def test_counts_sent_on_subscribe_and_on_change(
 async def test_connection_without_token_is_rejected(app: Starlette) -> None:
     async with connect(app, None) as ws:
         with pytest.raises(WebSocketDisconnect) as closed:
-            await asyncio.wait_for(ws.receive_json(), 5)
+            await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
     assert closed.value.code == 4403
 
 
@@ -117,7 +118,7 @@ async def test_a_cursor_of_another_sequence_is_refused(
         foreign = EventCursor(seq_b, 1).encode()
         variables = {"seq": gid("Sequence", seq_a), "since": foreign}
         await subscribe(ws, "1", CHANGES, variables)
-        message = await asyncio.wait_for(ws.receive_json(), 5)
+        message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
         assert message["type"] in ("error", "next")
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert "since" in str(errors)
@@ -134,13 +135,15 @@ async def test_the_legacy_graphql_ws_protocol_works_too(
         await ws.send_json(
             {"type": "connection_init", "payload": {"authorization": f"Bearer {workspace.token}"}}
         )
-        assert (await asyncio.wait_for(ws.receive_json(), 5))["type"] == "connection_ack"
+        assert (await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS))[
+            "type"
+        ] == "connection_ack"
         await ws.send_json({"id": "1", "type": "start", "payload": {
             "query": CHANGES, "variables": {"seq": gid("Sequence", seq)}}})  # fmt: skip
         await asyncio.sleep(0.2)
         await remove(db, clock, workspace.actor, Selection(ids=(ids[0],)))
         while True:
-            message = await asyncio.wait_for(ws.receive_json(), 5)
+            message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
             if message["type"] != "ka":
                 break
         assert message["type"] == "data"
@@ -156,7 +159,7 @@ async def test_subscriptions_per_connection_are_limited(
         await ack(ws)
         for i in range(MAX_SUBSCRIPTIONS_PER_CONNECTION + 1):
             await subscribe(ws, str(i), CHANGES, variables)
-        message = await asyncio.wait_for(ws.receive_json(), 5)
+        message = await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
     assert message["type"] == "error"
     assert message["id"] == str(MAX_SUBSCRIPTIONS_PER_CONNECTION)
     assert "limit" in message["payload"][0]["message"].lower()

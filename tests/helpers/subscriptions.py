@@ -17,6 +17,10 @@ from seqgql.app import create_app
 from seqgql.clock import Clock
 from seqgql.settings import Settings
 
+# How long a test waits for a message it expects: generous, since a loaded machine is slow
+# (waiting longer never lets a wrong answer pass).
+MESSAGE_SECONDS = 20.0
+
 CHANGES = """
 subscription($seq: ID!, $since: String, $statuses: [EnrollmentStatus!]) {
   enrollmentStatusChanged(sequenceId: $seq, since: $since, statuses: $statuses) {
@@ -68,7 +72,7 @@ async def connect(app: Starlette | str, token: str | None) -> AsyncIterator[Asyn
 
 
 async def ack(ws: AsyncWebSocketSession) -> None:
-    assert (await asyncio.wait_for(ws.receive_json(), 5))["type"] == "connection_ack"
+    assert (await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS))["type"] == "connection_ack"
 
 
 async def subscribe(
@@ -79,7 +83,7 @@ async def subscribe(
     )
 
 
-async def next_data(ws: AsyncWebSocketSession, seconds: float = 20) -> dict[str, Any]:
+async def next_data(ws: AsyncWebSocketSession, seconds: float = MESSAGE_SECONDS) -> dict[str, Any]:
     """The data of the next "next" message (pings skipped); fails after ``seconds``."""
     while True:
         message = await asyncio.wait_for(ws.receive_json(), seconds)
@@ -92,7 +96,7 @@ async def next_data(ws: AsyncWebSocketSession, seconds: float = 20) -> dict[str,
 
 async def receive_changes(
     app: Starlette | str, token: str, sequence: str, count: int, *,
-    since: str | None = None, seconds: float = 20,
+    since: str | None = None, seconds: float = MESSAGE_SECONDS,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Subscribe to ``sequence``'s changes (after ``since``) and take the next ``count``,
     each within ``seconds``."""
