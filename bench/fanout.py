@@ -49,7 +49,7 @@ import httpx
 from bench.fanout_report import Change, Phase, Results, report
 from bench.harness.client_processes import Clients
 from bench.harness.global_id import to_global_id
-from bench.harness.measure import Usage, machine_busy, now
+from bench.harness.measure import Usage, machine_busy, now, rss_kib
 from bench.harness.profiler import Profiler
 from bench.harness.report import log, source_version
 from bench.harness.scratch import (
@@ -160,12 +160,15 @@ class Bench:
         """Open --subscribers subscriptions of one kind (see SUBSCRIPTIONS)."""
         query, root = SUBSCRIPTIONS[kind]
         log(f"{name}: opening {self.args.subscribers:,} {root} subscriptions")
+        rss_before = rss_kib(self.server_pid)
         started = now()
         variables = {"seq": to_global_id("Sequence", self.seq)}
         phase.opened, errors = await self.clients.open(
             kind=kind, query=query, variables=variables, **self.open_cmd
         )
         phase.open_seconds = now() - started
+        await asyncio.sleep(1.0)  # let the server start the last subscriptions
+        phase.rss_kib = (rss_before, rss_kib(self.server_pid))
         phase.errors.update(errors)
 
     @contextlib.asynccontextmanager
@@ -195,7 +198,6 @@ async def phase1(bench: Bench) -> None:
     if phase.opened == 0:
         res.notes.append("phase 1: no subscription could be opened")
         return
-    await asyncio.sleep(1.0)  # let the server start the last subscriptions
 
     number = await bench.last_event_number()
     for attempt in range(1, MAX_WARMUPS + 1):

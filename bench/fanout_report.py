@@ -32,6 +32,7 @@ class Phase:
 
     opened: int = 0
     open_seconds: float = 0.0
+    rss_kib: tuple[int, int] = (0, 0)  # the server's resident set before and after opening
     conns: list[Any] = field(default_factory=list)  # per connection, what arrived when
     ended: int = 0  # subscriptions the server ended
     errors: Counter[str] = field(default_factory=Counter)
@@ -146,6 +147,11 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
         print(f"    {res.timeouts} change(s) did not reach every subscriber within "
               f"{args.timeout:g} s")  # fmt: skip
     print(cpu_line(phase.usage))
+    if phase.usage and latencies:
+        server_seconds = phase.usage["server"] * phase.usage["seconds"]
+        print(f"    server CPU per delivery: {server_seconds / len(latencies) * 1e6:.1f} µs "
+              "(everything the server did over the measured part, mutations included)")  # fmt: skip
+    print(memory_line(phase))
     print(gc_line(res.server_log, phase.usage))
     print_errors(phase.errors)
     return (
@@ -154,6 +160,13 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
         and ok == len(phase.conns)
         and len(res.changes) == args.changes
     )
+
+
+def memory_line(phase: Phase) -> str:
+    before, after = phase.rss_kib
+    per = (after - before) / phase.opened if phase.opened else float("nan")
+    return (f"    server memory: {before / 1024:.0f} MiB before opening, {after / 1024:.0f} MiB "
+            f"after: {per:.1f} KiB per subscriber")  # fmt: skip
 
 
 def report_phase2(args: argparse.Namespace, res: Results) -> bool:
@@ -201,6 +214,7 @@ def report_phase2(args: argparse.Namespace, res: Results) -> bool:
         print(f"    {never:,} subscriber(s) never held the final counts (waited "
               f"{args.timeout:g} s after the response)")  # fmt: skip
     print(cpu_line(phase.usage))
+    print(memory_line(phase))
     print(gc_line(res.server_log, phase.usage))
     print_errors(phase.errors)
     return ok

@@ -25,6 +25,15 @@ def process_cpu_seconds(pid: int) -> float:
         return _stat_cpu(f.read().rsplit(")", 1)[1])
 
 
+def rss_kib(pid: int) -> int:
+    """A process's resident set now (VmRSS), in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def postgres_cpu() -> dict[int, float]:
     """CPU seconds (user + system) of every PostgreSQL process on this machine, by pid."""
     seen: dict[int, float] = {}

@@ -4,8 +4,9 @@ shares it gets the same bytes.
 Subscribers with the same workspace, document, variables and operation name see the same
 results, so one *feed* runs the subscription (one event-log read and one execution per
 change) and encodes each result's payload once. Every subscriber has a small bounded
-*mailbox* of payloads still to send; its own task writes them to its websocket, so a slow
-client delays nobody else. A subscriber that falls more than ``max_pending`` payloads
+*mailbox* of payloads still to send; the feed writes each message's frame straight to
+the subscriber's connection while it keeps up, else its own task sends them (``mailbox``),
+so a slow client delays nobody else. A subscriber that falls more than ``max_pending`` payloads
 behind is dropped and its connection closed with code 4413 ("fell behind"): a client then
 resubscribes with its last cursor (``since``) and the event log replays what it missed.
 Counts subscribers only ever need the latest payload, so their mailbox holds one.
@@ -25,6 +26,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -39,6 +41,7 @@ from graphql import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seqgql.caching import LRU
+from seqgql.compat.ws_transport import Frames
 from seqgql.graphql.mailbox import Closed, Mailbox
 from seqgql.graphql.positions import FeedPosition
 
@@ -126,7 +129,7 @@ class Feed:
         self.key = key
         self.latest_only = latest_only
         self.mailboxes: set[Mailbox] = set()
-        self.latest: str | None = None
+        self.latest: bytes | None = None
         self.task: asyncio.Task[None] | None = None
         # a change feed: where its run is, and the number of the change last published
         self.position: FeedPosition | None = None
@@ -143,8 +146,8 @@ class Feed:
             started.cancel()
         return self.position.started.is_set()
 
-    def join(self) -> Mailbox:
-        mailbox = Mailbox(self.latest_only)
+    def join(self, prefix: bytes = b"", frames: Frames | None = None) -> Mailbox:
+        mailbox = Mailbox(self.latest_only, prefix, frames)
         if self.latest_only and self.latest is not None:
             mailbox.put(self.latest)
         self.mailboxes.add(mailbox)
@@ -155,22 +158,21 @@ class Feed:
         if not self.mailboxes:
             self.hub.forget(self)
 
-    def publish(self, payload: str) -> None:
+    def publish(self, payload: bytes) -> None:
         if self.latest_only:
             self.latest = payload
-        for mailbox in list(self.mailboxes):
-            if not mailbox.put(payload):
-                mailbox.close(Closed("behind"))
-                self.mailboxes.discard(mailbox)
+        framed: dict[bytes, bytes] = {}  # the message's frame, by operation id
+        behind = [m for m in self.mailboxes if not m.put(payload, framed)]
+        for mailbox in behind:
+            mailbox.close(Closed("behind"))
+            self.mailboxes.discard(mailbox)
 
     def end(self, reason: Closed) -> None:
         for mailbox in self.mailboxes:
             mailbox.close(reason)
         self.hub.forget(self)
 
-    async def run(
-        self, stream: Callable[[], Awaitable[Any]], encode: Callable[[object], str]
-    ) -> None:
+    async def run(self, stream: Callable[[], Awaitable[Any]]) -> None:
         try:
             source = await stream()
             first = True
@@ -202,6 +204,15 @@ def payload_of(result: ExecutionResult) -> dict[str, object]:
     return payload
 
 
+def encode(payload: dict[str, object]) -> bytes:
+    """A payload as JSON (UTF-8), by orjson; by the standard library for what orjson does
+    not write (an int over 64 bits, say)."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload).encode()
+
+
 class FeedHub:
     """The feeds of one process, by (workspace, document, variables, operation name)."""
 
@@ -226,19 +237,22 @@ class FeedHub:
         key: Key,
         shape: Shape,
         start: Callable[[], Awaitable[Any]],
-        encode: Callable[[object], str],
         position: FeedPosition | None = None,
+        *,
+        prefix: bytes = b"",
+        frames: Frames | None = None,
     ) -> tuple[Feed, Mailbox]:
         """Join the feed of ``key``, started with ``start()`` if there is none (its run
-        reporting to ``position``, when given)."""
+        reporting to ``position``, when given); the mailbox's messages start with
+        ``prefix`` and are written with ``frames`` when it can (``mailbox``)."""
         feed = self.feeds.get(key)
         if feed is None:
             feed = self.feeds[key] = Feed(self, key, shape.field in LATEST_ONLY)
             feed.position = position
-            mailbox = feed.join()
-            feed.task = asyncio.create_task(feed.run(start, encode), name="seqgql-feed")
+            mailbox = feed.join(prefix, frames)
+            feed.task = asyncio.create_task(feed.run(start), name="seqgql-feed")
         else:
-            mailbox = feed.join()
+            mailbox = feed.join(prefix, frames)
         return feed, mailbox
 
     def forget(self, feed: Feed) -> None:

@@ -30,9 +30,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from seqgql.compat.ws_transport import frames_of
 from seqgql.events.log import BadCursor, EventCursor
 from seqgql.graphql.context import Context
-from seqgql.graphql.feeds import FELL_BEHIND, Feed, FeedHub, Shape, payload_of, shape
+from seqgql.graphql.feeds import FELL_BEHIND, Feed, FeedHub, Shape, encode, payload_of, shape
 from seqgql.graphql.mailbox import Closed
 from seqgql.graphql.operation_limits import Refused, check_operation
 from seqgql.graphql.persisted import PersistedQueries
@@ -62,8 +63,6 @@ class FeedSource(Protocol):
     metering: Metering
 
     def context_for(self, actor: Actor) -> Context: ...
-
-    def encode_json_string(self, data: object) -> str: ...
 
 
 async def retry_later_if_unavailable(
@@ -160,22 +159,25 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 operation_name=operation.operation_name,
             )
 
-        feed, mailbox = view.feeds.subscribe(key, found, start, view.encode_json_string, position)
-        joined_at = feed.published  # what the feed had published before this subscriber
-        prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
         socket = context.socket
         assert socket is not None  # set by the view for every websocket
+        prefix = ('{"id":' + json.dumps(operation.id) + ',"type":"next","payload":').encode()
+        feed, mailbox = view.feeds.subscribe(
+            key, found, start, position, prefix=prefix, frames=frames_of(socket.scope)
+        )
+        joined_at = feed.published  # what the feed had published before this subscriber
         caught_up: bool | None = True
         try:
             if found.replays:
                 caught_up = await self._catch_up(operation, view, feed, joined_at, since, prefix)
             while caught_up:
+                mailbox.deliver_directly()  # when nothing is queued, the feed writes
                 try:
                     payload = await mailbox.get()
                 except Closed as closed:
                     await self._closed(operation, closed)
                     return
-                await socket.send_text(prefix + payload + "}")
+                await socket.send_text((prefix + payload + b"}").decode())
         except (WebSocketDisconnect, RuntimeError):
             return  # the client went away; the handler cleans up
         finally:
@@ -190,7 +192,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         feed: Feed,
         joined_at: int | None,
         since: Any,
-        prefix: str,
+        prefix: bytes,
     ) -> bool | None:
         """Send the changes after ``since`` up to where the feed is for this subscriber:
         True when done, False when the run ended it (an error was sent), None when it
@@ -224,8 +226,8 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     return False
                 if not isinstance(result, ExecutionResult):
                     continue
-                payload = view.encode_json_string(payload_of(result))
-                await socket.send_text(prefix + payload + "}")
+                payload = encode(payload_of(result))
+                await socket.send_text((prefix + payload + b"}").decode())
                 if result.errors:
                     await operation.send_operation_message({"id": operation.id, "type": "complete"})
                     return False
