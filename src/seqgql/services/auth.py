@@ -5,6 +5,7 @@ minute (``LAST_USE_RESOLUTION``), never once per request."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -93,6 +94,9 @@ class TokenCache:
         self.clock: Clock = clock or SystemClock()
         self._seen: dict[str, tuple[float, FoundToken]] = {}
         self._recording: set[int] = set()
+        # look-ups under way, by token: callers at the same moment share one read (10,000
+        # websockets opened at once, or looked at again together, are not 10,000 reads)
+        self._reading: dict[str, asyncio.Task[FoundToken | None]] = {}
 
     async def authenticate(self, token: str) -> Actor | None:
         now = time.monotonic()
@@ -102,7 +106,7 @@ class TokenCache:
                 self._seen.pop(token, None)
                 return None
             return known[1].actor
-        found = await look_up(self.db, token)
+        found = await asyncio.shield(self._read(token))
         if found is None:
             self._seen.pop(token, None)
             return None
@@ -121,6 +125,21 @@ class TokenCache:
             self._seen.clear()
         self._seen[token] = (now + self.seconds, found)
         return found.actor
+
+    def _read(self, token: str) -> asyncio.Task[FoundToken | None]:
+        """The look-up of ``token`` under way, or a new one (in its own task: a caller
+        cancelled does not cancel it for the others)."""
+        reading = self._reading.get(token)
+        if reading is None:
+            reading = self._reading[token] = asyncio.create_task(look_up(self.db, token))
+            reading.add_done_callback(lambda done: self._done_reading(token, done))
+        return reading
+
+    def _done_reading(self, token: str, done: asyncio.Task[FoundToken | None]) -> None:
+        if self._reading.get(token) is done:
+            del self._reading[token]
+        if not done.cancelled():
+            done.exception()  # whoever awaited it got it; none left: not "never retrieved"
 
 
 def _first_line(exc: BaseException) -> str:
