@@ -12,7 +12,9 @@ for it in the scope's ``extensions`` (``frames_of`` reads it back). It relies on
 ``uvicorn.protocols.websockets.websockets_sansio_impl.WebSocketsSansIOProtocol`` (what
 uvicorn's "auto" picks when websockets is installed): its ``transport``, ``conn`` (a
 ``websockets.server.ServerProtocol``), ``writable`` (an ``asyncio.Event`` cleared while
-the transport's buffer is over its high-water mark), ``close_sent`` and ``disconnected``.
+the transport's buffer is over its high-water mark), ``close_sent``, ``disconnected``,
+``handshake_complete``, and ``request`` and ``response`` (dropped once accepted: uvicorn
+reads them only for the handshake).
 uvicorn hands every frame the websockets protocol makes to the transport at once, so a
 frame written here never lands inside another. Checked on uvicorn 0.54.0 with websockets
 17.4; under any other server or protocol (a test client, wsproto) ``frames_of`` gives
@@ -76,6 +78,13 @@ class Frames:
         except (OSError, RuntimeError):  # the transport went away meanwhile
             return False
         return True
+
+    def forget_handshake(self) -> None:
+        """Drop the protocol's handshake request and response (their headers, ~4 KiB a
+        connection), which uvicorn no longer reads once the connection is accepted."""
+        protocol = self._protocol
+        if protocol.handshake_complete and protocol.conn.state is State.OPEN:
+            protocol.request = protocol.response = None
 
     def buffered(self) -> int:
         """Bytes written but not yet taken by the kernel."""

@@ -44,6 +44,7 @@ from seqgql.caching import LRU
 from seqgql.compat.ws_transport import Frames
 from seqgql.graphql.mailbox import Closed, Mailbox
 from seqgql.graphql.positions import FeedPosition
+from seqgql.process import freeze_heap
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ log = logging.getLogger(__name__)
 LATEST_ONLY = frozenset({"sequenceStatusCounts"})
 SHAREABLE_FIELDS = frozenset({"enrollmentStatusChanged", "sequenceStatusCounts"})
 FELL_BEHIND = 4413
+# After this many new subscribers and this long without one, the heap is frozen
+# (``process.freeze_heap``): they are long-lived objects the collector need not walk.
+FREEZE_AFTER_SUBSCRIBERS = 100
+FREEZE_AFTER_QUIET_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +226,9 @@ class FeedHub:
         self.feeds: dict[Key, Feed] = {}
         # subscription documents seen lately, parsed (or their syntax errors)
         self._documents: LRU[str, DocumentNode | GraphQLError] = LRU(maxsize=256)
+        self._unfrozen = 0  # subscribers joined since the heap was last frozen
+        self._last_join = 0.0
+        self._freezing: asyncio.TimerHandle | None = None
 
     def parse(self, query: str) -> DocumentNode | GraphQLError:
         """The document (or its syntax error), parsed once while it is in use."""
@@ -236,24 +244,42 @@ class FeedHub:
         self,
         key: Key,
         shape: Shape,
-        start: Callable[[], Awaitable[Any]],
-        position: FeedPosition | None = None,
+        starter: Callable[[], tuple[Callable[[], Awaitable[Any]], FeedPosition | None]],
         *,
         prefix: bytes = b"",
         frames: Frames | None = None,
     ) -> tuple[Feed, Mailbox]:
-        """Join the feed of ``key``, started with ``start()`` if there is none (its run
-        reporting to ``position``, when given); the mailbox's messages start with
-        ``prefix`` and are written with ``frames`` when it can (``mailbox``)."""
+        """Join the feed of ``key``; when there is none, ``starter()`` gives what starts
+        it and the position its run reports to (or None). The mailbox's messages start
+        with ``prefix`` and are written with ``frames`` when it can (``mailbox``)."""
         feed = self.feeds.get(key)
         if feed is None:
+            stream, position = starter()
             feed = self.feeds[key] = Feed(self, key, shape.field in LATEST_ONLY)
             feed.position = position
             mailbox = feed.join(prefix, frames)
-            feed.task = asyncio.create_task(feed.run(start), name="seqgql-feed")
+            feed.task = asyncio.create_task(feed.run(stream), name="seqgql-feed")
         else:
             mailbox = feed.join(prefix, frames)
+        self._joined()
         return feed, mailbox
+
+    def _joined(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._unfrozen += 1
+        self._last_join = loop.time()
+        if self._freezing is None and self._unfrozen >= FREEZE_AFTER_SUBSCRIBERS:
+            self._freezing = loop.call_later(FREEZE_AFTER_QUIET_SECONDS, self._freeze)
+
+    def _freeze(self) -> None:
+        loop = asyncio.get_running_loop()
+        quiet = loop.time() - self._last_join
+        if quiet < FREEZE_AFTER_QUIET_SECONDS:  # still joining: later
+            self._freezing = loop.call_later(FREEZE_AFTER_QUIET_SECONDS - quiet, self._freeze)
+            return
+        self._freezing = None
+        self._unfrozen = 0
+        freeze_heap()
 
     def forget(self, feed: Feed) -> None:
         if self.feeds.get(feed.key) is feed:
@@ -271,6 +297,9 @@ class FeedHub:
         return [len(m) for f in self.feeds.values() for m in f.mailboxes]
 
     async def close(self) -> None:
+        if self._freezing is not None:
+            self._freezing.cancel()
+            self._freezing = None
         for feed in list(self.feeds.values()):
             self.forget(feed)
             if feed.task is not None:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from typing import Any, Protocol
 
@@ -34,10 +34,10 @@ from seqgql.compat.ws_transport import frames_of
 from seqgql.events.log import BadCursor, EventCursor
 from seqgql.graphql.context import Context
 from seqgql.graphql.feeds import FELL_BEHIND, Feed, FeedHub, Shape, encode, payload_of, shape
-from seqgql.graphql.mailbox import Closed
+from seqgql.graphql.mailbox import Closed, Mailbox
 from seqgql.graphql.operation_limits import Refused, check_operation
 from seqgql.graphql.persisted import PersistedQueries
-from seqgql.graphql.positions import follow
+from seqgql.graphql.positions import FeedPosition, follow
 from seqgql.graphql.rate_limiting import Metering
 from seqgql.persistence.database import first_line, is_unavailable
 from seqgql.services.actor import Actor
@@ -144,27 +144,10 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     ) -> None:
         """Take the payloads of the feed everyone asking the same shares (its key leaves
         `since` out); with `since`, catch up on one's own first (``positions``)."""
-        context = self.context
-        key = FeedHub.key(
-            context.workspace_id, operation.query, variables, operation.operation_name
-        )
-        feed_context = view.context_for(context.actor)
-        position = follow(feed_context) if found.field in CATCH_UP else None
-
-        def start() -> Any:
-            return self.schema.stream(
-                operation.query,
-                variable_values=variables,
-                context_value=feed_context,
-                operation_name=operation.operation_name,
-            )
-
-        socket = context.socket
+        feed, mailbox = self._join(operation, view, found, variables)
+        socket = self.context.socket
         assert socket is not None  # set by the view for every websocket
-        prefix = ('{"id":' + json.dumps(operation.id) + ',"type":"next","payload":').encode()
-        feed, mailbox = view.feeds.subscribe(
-            key, found, start, position, prefix=prefix, frames=frames_of(socket.scope)
-        )
+        prefix = mailbox.prefix
         joined_at = feed.published  # what the feed had published before this subscriber
         caught_up: bool | None = True
         try:
@@ -184,6 +167,40 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             feed.leave(mailbox)
         if caught_up is None:  # it cannot join the feed: it runs alone
             await super().run_operation(operation)
+
+    def _join(
+        self,
+        operation: Operation[Context, None],
+        view: FeedSource,
+        found: Shape,
+        variables: dict[str, Any],
+    ) -> tuple[Feed, Mailbox]:
+        """Join the feed of this subscription (started here when there is none). What only
+        starting a feed needs is made then, and not kept by the subscriber."""
+        context = self.context
+        socket = context.socket
+        assert socket is not None  # set by the view for every websocket
+        query, name = operation.query, operation.operation_name
+        key = FeedHub.key(context.workspace_id, query, variables, name)
+        actor = context.actor
+
+        def starter() -> tuple[Callable[[], Awaitable[Any]], FeedPosition | None]:
+            feed_context = view.context_for(actor)
+            position = follow(feed_context) if found.field in CATCH_UP else None
+
+            def stream() -> Awaitable[Any]:
+                return self.schema.stream(
+                    query, variable_values=variables, context_value=feed_context,
+                    operation_name=name,
+                )  # fmt: skip
+
+            return stream, position
+
+        prefix = ('{"id":' + json.dumps(operation.id) + ',"type":"next","payload":').encode()
+        frames = frames_of(socket.scope)
+        if frames is not None:
+            frames.forget_handshake()  # accepted long ago: what it kept is not needed
+        return view.feeds.subscribe(key, found, starter, prefix=prefix, frames=frames)
 
     async def _catch_up(
         self,
