@@ -23,8 +23,8 @@ from seqgql.domain.selection import Selection
 from seqgql.graphql.feeds import FeedHub
 from seqgql.services.enrollments import pause
 from seqgql.settings import Settings
-from tests.events.test_slow_client import consecutive, open_client, serving, subscribe
 from tests.helpers.factories import gid, make_enrolled
+from tests.helpers.raw_websockets import consecutive, open_client, serving, subscribe
 from tests.helpers.waiting import eventually
 from tests.helpers.workspace import Workspace
 
