@@ -222,8 +222,10 @@ def report_phase2(args: argparse.Namespace, res: Results) -> bool:
 
 def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
     print()
-    print(f"fan-out benchmark — one uvicorn process (memory:// broadcast), one sequence of "
-          f"{res.enrollments:,} enrollments;")  # fmt: skip
+    where = ("one uvicorn process (memory:// broadcast)" if args.replicas == 1 else
+             f"{args.replicas} uvicorn processes (Redis broadcast; the subscribers spread "
+             "over them, the mutations sent to the first)")  # fmt: skip
+    print(f"fan-out benchmark — {where}, one sequence of {res.enrollments:,} enrollments;")
     print(f"  {args.subscribers:,} websocket subscribers (graphql-transport-ws) over "
           f"{args.clients} client process(es); {os.cpu_count()} cores shared by server, "
           "clients and PostgreSQL")  # fmt: skip
