@@ -34,13 +34,14 @@ class Mailbox:
     start of the subscriber's "next" message (its operation id in it): a message is
     ``prefix + payload + b"}"``."""
 
-    __slots__ = ("_items", "_ready", "closed", "direct", "frames", "latest_only", "prefix")
+    __slots__ = ("_items", "_waiter", "closed", "direct", "frames", "latest_only", "prefix")
 
     def __init__(
         self, latest_only: bool, prefix: bytes = b"", frames: Frames | None = None
     ) -> None:
-        self._items: deque[bytes] = deque()
-        self._ready = asyncio.Event()
+        # made when first needed: most subscribers never queue anything (~1 KiB each)
+        self._items: deque[bytes] | None = None
+        self._waiter: asyncio.Future[None] | None = None  # set while ``get`` waits
         self.closed: Closed | None = None
         self.latest_only = latest_only
         self.prefix = prefix
@@ -48,7 +49,12 @@ class Mailbox:
         self.direct = False  # the feed writes the frames (see ``deliver_directly``)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) if self._items is not None else 0
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def put(self, payload: bytes, framed: dict[bytes, bytes] | None = None) -> bool:
         """Write or queue a payload; False when the subscriber is too far behind to keep.
@@ -64,12 +70,15 @@ class Mailbox:
             if self.frames.write(frame):
                 return True
             self.direct = False  # the task sends from now on, waiting as it must
+        items = self._items
+        if items is None:
+            items = self._items = deque()
         if self.latest_only:
-            self._items.clear()
-        elif len(self._items) >= MAX_PENDING:
+            items.clear()
+        elif len(items) >= MAX_PENDING:
             return False
-        self._items.append(payload)
-        self._ready.set()
+        items.append(payload)
+        self._wake()
         return True
 
     def deliver_directly(self) -> None:
@@ -82,7 +91,7 @@ class Mailbox:
         if self.closed is None:
             self.closed = reason
             self.direct = False
-            self._ready.set()
+            self._wake()
 
     async def get(self) -> bytes:
         """The next payload; raises Closed once the queue is empty and the feed has ended
@@ -92,5 +101,8 @@ class Mailbox:
                 raise self.closed
             if self._items:
                 return self._items.popleft()
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
