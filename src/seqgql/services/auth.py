@@ -96,7 +96,7 @@ class TokenCache:
         self._recording: set[int] = set()
         # look-ups under way, by token: callers at the same moment share one read (10,000
         # websockets opened at once, or looked at again together, are not 10,000 reads)
-        self._reading: dict[str, asyncio.Task[FoundToken | None]] = {}
+        self._reading: dict[str, asyncio.Future[FoundToken | None]] = {}
 
     async def authenticate(self, token: str) -> Actor | None:
         now = time.monotonic()
@@ -106,7 +106,7 @@ class TokenCache:
                 self._seen.pop(token, None)
                 return None
             return known[1].actor
-        found = await asyncio.shield(self._read(token))
+        found = await self._read(token)
         if found is None:
             self._seen.pop(token, None)
             return None
@@ -126,20 +126,36 @@ class TokenCache:
         self._seen[token] = (now + self.seconds, found)
         return found.actor
 
-    def _read(self, token: str) -> asyncio.Task[FoundToken | None]:
-        """The look-up of ``token`` under way, or a new one (in its own task: a caller
-        cancelled does not cancel it for the others)."""
+    async def _read(self, token: str) -> FoundToken | None:
+        """``look_up(token)``, shared with the callers that ask while it runs. The first
+        caller reads (cancelled, its read is cancelled with it, as an unshared read
+        would be); the others wait for its answer, and read themselves if it was
+        cancelled."""
         reading = self._reading.get(token)
-        if reading is None:
-            reading = self._reading[token] = asyncio.create_task(look_up(self.db, token))
-            reading.add_done_callback(lambda done: self._done_reading(token, done))
-        return reading
-
-    def _done_reading(self, token: str, done: asyncio.Task[FoundToken | None]) -> None:
-        if self._reading.get(token) is done:
-            del self._reading[token]
-        if not done.cancelled():
-            done.exception()  # whoever awaited it got it; none left: not "never retrieved"
+        if reading is not None:
+            try:
+                return await asyncio.shield(reading)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not reading.cancelled() or (task is not None and task.cancelling()):
+                    raise
+            return await look_up(self.db, token)
+        reading = self._reading[token] = asyncio.get_running_loop().create_future()
+        try:
+            found = await look_up(self.db, token)
+        except asyncio.CancelledError:
+            reading.cancel()
+            raise
+        except BaseException as exc:
+            reading.set_exception(exc)
+            reading.exception()  # the waiters get it; none: not "never retrieved"
+            raise
+        else:
+            reading.set_result(found)
+            return found
+        finally:
+            if self._reading.get(token) is reading:
+                del self._reading[token]
 
 
 def _first_line(exc: BaseException) -> str:
