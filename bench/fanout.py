@@ -49,7 +49,7 @@ import httpx
 from bench.fanout_report import Change, Phase, Results, report
 from bench.harness.client_processes import Clients
 from bench.harness.global_id import to_global_id
-from bench.harness.measure import Usage, machine_busy, now, rss_kib
+from bench.harness.measure import Usage, machine_busy, now, process_cpu_seconds, rss_kib
 from bench.harness.profiler import Profiler
 from bench.harness.report import log, source_version
 from bench.harness.scratch import (
@@ -161,6 +161,8 @@ class Bench:
         query, root = SUBSCRIPTIONS[kind]
         log(f"{name}: opening {self.args.subscribers:,} {root} subscriptions")
         rss_before = sum(rss_kib(p) for p in self.server_pids)
+        await self.profiler.start(f"{name.replace(' ', '')}-open")
+        cpu_before = sum(process_cpu_seconds(p) for p in self.server_pids)
         started = now()
         variables = {"seq": to_global_id("Sequence", self.seq)}
         phase.opened, errors = await self.clients.open(
@@ -168,6 +170,8 @@ class Bench:
         )
         phase.open_seconds = now() - started
         await asyncio.sleep(1.0)  # let the server start the last subscriptions
+        phase.open_cpu = sum(process_cpu_seconds(p) for p in self.server_pids) - cpu_before
+        phase.open_profile = await self.profiler.stop()
         phase.rss_kib = (rss_before, sum(rss_kib(p) for p in self.server_pids))
         phase.errors.update(errors)
 

@@ -33,6 +33,8 @@ class Phase:
     opened: int = 0
     open_seconds: float = 0.0
     rss_kib: tuple[int, int] = (0, 0)  # the server's resident set before and after opening
+    open_cpu: float = 0.0  # the server's CPU seconds while the subscriptions opened
+    open_profile: Path | None = None
     conns: list[Any] = field(default_factory=list)  # per connection, what arrived when
     ended: int = 0  # subscriptions the server ended
     errors: Counter[str] = field(default_factory=Counter)
@@ -165,8 +167,10 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
 def memory_line(phase: Phase) -> str:
     before, after = phase.rss_kib
     per = (after - before) / phase.opened if phase.opened else float("nan")
+    cpu = phase.open_cpu / phase.opened * 1000 if phase.opened else float("nan")
     return (f"    server memory: {before / 1024:.0f} MiB before opening, {after / 1024:.0f} MiB "
-            f"after: {per:.1f} KiB per subscriber")  # fmt: skip
+            f"after: {per:.1f} KiB per subscriber;\n      server CPU while opening: "
+            f"{phase.open_cpu:.1f} s, {cpu:.2f} ms per subscription")  # fmt: skip
 
 
 def report_phase2(args: argparse.Namespace, res: Results) -> bool:
@@ -252,6 +256,9 @@ def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
                 print(f"    none; py-spy said: {phase.py_spy_said or '(nothing)'}")
             else:
                 summarize_profile(phase.profile, phase.usage.get("seconds", 1.0))
+            if phase.open_profile is not None:
+                print(f"  py-spy profile of the server, {name}, while the subscriptions opened:")
+                summarize_profile(phase.open_profile, phase.open_seconds + 1.0)
     print()
     print(f"  goal: single changes p99 under {GOAL_P99_MS:g} ms at {args.subscribers:,} "
           f"subscribers (all delivered): {verdict(goal1)}")  # fmt: skip
