@@ -73,8 +73,10 @@ async def test_subscribers_on_two_connections_get_every_change_once_in_order_wit
     variables = {"seq": gid("Sequence", seq)}
     async with serving(app) as port:
         first = await open_client(port, workspace.token)
-        second = await open_client(port, workspace.token)
+        # permessage-deflate negotiated: the frames written directly are sent uncompressed
+        second = await open_client(port, workspace.token, deflate=True)
         try:
+            assert second.protocol.extensions and not first.protocol.extensions
             for ws in (first, second):
                 for op_id in IDS:
                     await subscribe(ws, op_id, variables)

@@ -61,9 +61,12 @@ async def serving(app: Starlette) -> AsyncIterator[int]:
         sock.close()
 
 
-async def open_client(port: int, token: str, *, slow: bool = False) -> ClientConnection:
+async def open_client(
+    port: int, token: str, *, slow: bool = False, deflate: bool = False
+) -> ClientConnection:
     """An acknowledged graphql-transport-ws connection. A slow one reads nothing it is
-    not asked for: at most one frame is queued, and its socket buffers little."""
+    not asked for: at most one frame is queued, and its socket buffers little. ``deflate``:
+    it negotiates permessage-deflate."""
     options: dict[str, Any] = {}
     if slow:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -73,7 +76,8 @@ async def open_client(port: int, token: str, *, slow: bool = False) -> ClientCon
         options = {"sock": sock, "max_queue": 1}
     ws = await connect(
         f"ws://127.0.0.1:{port}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")],
-        compression=None, ping_interval=None, close_timeout=2, **options,
+        compression="deflate" if deflate else None, ping_interval=None, close_timeout=2,
+        **options,
     )  # fmt: skip
     await ws.send(
         json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
