@@ -140,3 +140,32 @@ async def test_a_connection_gone_in_the_middle_of_a_fan_out_costs_the_others_not
     assert len(consecutive(changes)) == ENROLLED
     assert {c["enrollment"]["id"] for c in changes} == {gid("Enrollment", pk) for pk in enrolled}
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def test_an_operation_the_client_completes_gets_nothing_more_and_the_other_goes_on(
+    database_url: str, workspace: Workspace, log_readers, db, clock, transport,
+) -> None:  # fmt: skip
+    seq, enrolled = await make_enrolled(db, clock, workspace.actor, ENROLLED)
+    app = app_for(database_url, clock, transport)
+    hub: FeedHub = app.state.feeds
+    variables = {"seq": gid("Sequence", seq)}
+    async with serving(app) as port:
+        ws = await open_client(port, workspace.token)
+        try:
+            await subscribe(ws, "a", variables)
+            await subscribe(ws, "b", variables)
+            await live_on_one_feed(hub, log_readers, 2)
+            await ws.send(json.dumps({"id": "a", "type": "complete"}))
+            await eventually(lambda: hub.subscriber_count == 1, seconds=10.0)
+
+            reader = asyncio.create_task(read_by_id(ws, ENROLLED))
+            result = await pause(app.state.db, clock, workspace.actor, Selection(sequence_id=seq))
+            assert result.changed_count == ENROLLED
+            received = await asyncio.wait_for(reader, 60)
+        finally:
+            await ws.close()
+
+    assert sorted(received) == ["b"]
+    changes = received["b"]
+    assert len(consecutive(changes)) == ENROLLED
+    assert {c["enrollment"]["id"] for c in changes} == {gid("Enrollment", pk) for pk in enrolled}

@@ -84,6 +84,18 @@ async def retry_later_if_unavailable(
 
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     _closing: asyncio.Task[None] | None = None  # closing a connection that fell behind
+    _joined: dict[str, tuple[Feed, Mailbox]] | None = None  # by operation id
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        """Strawberry's (the operation's task cancelled), and first its mailbox out of its
+        feed at once: the feed writes to it directly, and must write nothing more for an
+        operation the client completed (the task's own cleanup runs a moment later)."""
+        joined = self._joined.pop(operation_id, None) if self._joined else None
+        if joined is not None:
+            feed, mailbox = joined
+            mailbox.direct = False
+            feed.leave(mailbox)
+        await super().cleanup_operation(operation_id)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await retry_later_if_unavailable(self.websocket, super().handle_connection_init(message))
@@ -145,6 +157,9 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         """Take the payloads of the feed everyone asking the same shares (its key leaves
         `since` out); with `since`, catch up on one's own first (``positions``)."""
         feed, mailbox = self._join(operation, view, found, variables)
+        if self._joined is None:
+            self._joined = {}
+        self._joined[operation.id] = (feed, mailbox)
         socket = self.context.socket
         assert socket is not None  # set by the view for every websocket
         prefix = mailbox.prefix
@@ -165,6 +180,8 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return  # the client went away; the handler cleans up
         finally:
             feed.leave(mailbox)
+            if self._joined is not None and self._joined.get(operation.id) == (feed, mailbox):
+                del self._joined[operation.id]
         if caught_up is None:  # it cannot join the feed: it runs alone
             await super().run_operation(operation)
 
