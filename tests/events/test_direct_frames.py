@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections import defaultdict
 from typing import Any
 
@@ -139,7 +140,12 @@ async def test_a_connection_gone_in_the_middle_of_a_fan_out_costs_the_others_not
     changes = received["a"]
     assert len(consecutive(changes)) == ENROLLED
     assert {c["enrollment"]["id"] for c in changes} == {gid("Enrollment", pk) for pk in enrolled}
-    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    # nothing the server said about it (what other tests left to the garbage collector
+    # may log meanwhile, under asyncio's logger)
+    assert not [
+        r for r in caplog.records
+        if r.levelno >= logging.ERROR and r.name.startswith(("seqgql", "uvicorn", "strawberry"))
+    ]  # fmt: skip
 
 
 async def test_an_operation_the_client_completes_gets_nothing_more_and_the_other_goes_on(
