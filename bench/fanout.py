@@ -49,7 +49,7 @@ import httpx
 from bench.fanout_report import Change, Phase, Results, report
 from bench.harness.client_processes import Clients
 from bench.harness.global_id import to_global_id
-from bench.harness.measure import Usage, machine_busy, now
+from bench.harness.measure import Usage, machine_busy, now, process_cpu_seconds, rss_kib
 from bench.harness.profiler import Profiler
 from bench.harness.report import log, source_version
 from bench.harness.scratch import (
@@ -93,12 +93,12 @@ PAUSE_DOC = """mutation Pause($input: PauseEnrollmentsInput!) {
 }"""
 
 
-def serve_app(url: str) -> None:
-    """The server process (``--serve``): the app with memory:// broadcast and no engine;
+def serve_app(url: str, broadcast_url: str) -> None:
+    """The server process (``--serve``): the app with that broadcast and no engine;
     its long GC pauses on stderr; prints where seqgql was imported from."""
     raise_file_limit()
     watch_gc()
-    app = make_app(url, broadcast_url="memory://", run_engine=False)
+    app = make_app(url, broadcast_url=broadcast_url, run_engine=False)
     serve(app, note=str(Path(sys.modules["seqgql"].__file__ or "?").parent))
 
 
@@ -139,7 +139,7 @@ class Bench:
     profiler: Profiler
     seq: int
     workspace_id: int
-    server_pid: int
+    server_pids: list[int]  # the replicas; the first one takes the mutations
     spare: list[int]  # enrollment ids for the single changes and the warm-ups
     open_cmd: dict[str, Any]  # port, token, timeout, concurrency
 
@@ -160,19 +160,26 @@ class Bench:
         """Open --subscribers subscriptions of one kind (see SUBSCRIPTIONS)."""
         query, root = SUBSCRIPTIONS[kind]
         log(f"{name}: opening {self.args.subscribers:,} {root} subscriptions")
+        rss_before = sum(rss_kib(p) for p in self.server_pids)
+        await self.profiler.start(f"{name.replace(' ', '')}-open")
+        cpu_before = sum(process_cpu_seconds(p) for p in self.server_pids)
         started = now()
         variables = {"seq": to_global_id("Sequence", self.seq)}
         phase.opened, errors = await self.clients.open(
             kind=kind, query=query, variables=variables, **self.open_cmd
         )
         phase.open_seconds = now() - started
+        await asyncio.sleep(1.0)  # let the server start the last subscriptions
+        phase.open_cpu = sum(process_cpu_seconds(p) for p in self.server_pids) - cpu_before
+        phase.open_profile = await self.profiler.stop()
+        phase.rss_kib = (rss_before, sum(rss_kib(p) for p in self.server_pids))
         phase.errors.update(errors)
 
     @contextlib.asynccontextmanager
     async def measured(self, phase: Phase, name: str) -> AsyncIterator[Usage]:
         """CPU (and with --profile, py-spy) over the measured part of a phase."""
         await self.profiler.start(name)
-        usage = Usage(self.server_pid, self.clients.pids)
+        usage = Usage(self.server_pids, self.clients.pids)
         try:
             yield usage
         finally:
@@ -195,7 +202,6 @@ async def phase1(bench: Bench) -> None:
     if phase.opened == 0:
         res.notes.append("phase 1: no subscription could be opened")
         return
-    await asyncio.sleep(1.0)  # let the server start the last subscriptions
 
     number = await bench.last_event_number()
     for attempt in range(1, MAX_WARMUPS + 1):
@@ -309,7 +315,7 @@ async def main(args: argparse.Namespace) -> Results:
         tenant = await create_tenant(url)
         [seq] = await generate(url, tenant, [SequenceSpec(size, mix="active")])
         pg = await asyncpg.connect(url)
-        server: asyncio.subprocess.Process | None = None
+        servers: list[asyncio.subprocess.Process] = []
         clients: Clients | None = None
         api: Api | None = None
         try:
@@ -318,18 +324,24 @@ async def main(args: argparse.Namespace) -> Results:
                 seq, args.changes + MAX_WARMUPS,
             )  # fmt: skip
             res.busy_before = await machine_busy(2.0)
-            server, port, res.source = await start_server(
-                "bench.fanout", "--serve", "--database-url", url, log=res.server_log
-            )
+            ports = []
+            for _ in range(args.replicas):
+                server, port, res.source = await start_server(
+                    "bench.fanout", "--serve", "--database-url", url,
+                    "--broadcast-url", broadcast_url(args), log=res.server_log,
+                )  # fmt: skip
+                servers.append(server)
+                ports.append(port)
+                log(f"server pid {server.pid} on 127.0.0.1:{port}")
             res.source += source_version(Path(res.source))
-            log(f"server pid {server.pid} on 127.0.0.1:{port}, seqgql from {res.source}")
+            log(f"seqgql from {res.source}")
             clients = await Clients.start(args.clients, args.subscribers)
-            api = Api(port, tenant.token)
+            api = Api(ports[0], tenant.token)
             bench = Bench(
-                args, res, clients, api, pg, Profiler(args.profile, server.pid),
-                seq=seq, workspace_id=tenant.workspace_id, server_pid=server.pid,
-                spare=[r["id"] for r in single_ids],
-                open_cmd={"port": port, "token": tenant.token, "timeout": args.open_timeout,
+                args, res, clients, api, pg, Profiler(args.profile, servers[0].pid),
+                seq=seq, workspace_id=tenant.workspace_id,
+                server_pids=[s.pid for s in servers], spare=[r["id"] for r in single_ids],
+                open_cmd={"ports": ports, "token": tenant.token, "timeout": args.open_timeout,
                           "concurrency": args.open_concurrency},
             )  # fmt: skip
             await phase1(bench)
@@ -341,10 +353,14 @@ async def main(args: argparse.Namespace) -> Results:
                 await api.http.aclose()
             if clients is not None:
                 await clients.stop()
-            if server is not None:
+            for server in servers:
                 await stop_process(server)
             await pg.close()
     return res
+
+
+def broadcast_url(args: argparse.Namespace) -> str:
+    return "memory://" if args.broadcast == "memory" else args.redis_url
 
 
 async def run_main(args: argparse.Namespace) -> Results:
@@ -384,10 +400,28 @@ def parse_args() -> argparse.Namespace:
         help="record the server with py-spy during phase 1 and the bulk change (raw stacks "
         "in DIR) and print a summary",
     )
+    parser.add_argument(
+        "--replicas", type=int, default=1,
+        help="API processes side by side (the subscribers spread over them, the mutations "
+        "sent to the first); more than one needs --broadcast redis",
+    )  # fmt: skip
+    parser.add_argument(
+        "--broadcast", choices=["memory", "redis"], default="memory",
+        help="how the API processes hear of commits (memory: one process only)",
+    )  # fmt: skip
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
+                        help="the Redis server for --broadcast redis")  # fmt: skip
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--broadcast-url", default="memory://", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not (1 <= args.subscribers <= 20_000 and 1 <= args.changes <= 10_000
+    if args.replicas > 1 and args.broadcast != "redis":
+        parser.error("--replicas above 1 needs --broadcast redis: the processes must hear "
+                     "each other's commits")  # fmt: skip
+    if not 1 <= args.replicas <= args.clients:
+        parser.error("--replicas must be between 1 and --clients (a client process talks "
+                     "to one replica)")  # fmt: skip
+    if not (1 <= args.subscribers <= 40_000 and 1 <= args.changes <= 10_000
             and 1 <= args.bulk <= 10_000_000 and 1 <= args.clients <= 16
             and args.gap >= 0 and args.timeout > 0):  # fmt: skip
         parser.error("a size or time is out of range")
@@ -397,7 +431,7 @@ def parse_args() -> argparse.Namespace:
 if __name__ == "__main__":
     arguments = parse_args()
     if arguments.serve:
-        serve_app(arguments.database_url)
+        serve_app(arguments.database_url, arguments.broadcast_url)
     else:
         began = now()
         results = asyncio.run(run_main(arguments))

@@ -32,6 +32,9 @@ class Phase:
 
     opened: int = 0
     open_seconds: float = 0.0
+    rss_kib: tuple[int, int] = (0, 0)  # the server's resident set before and after opening
+    open_cpu: float = 0.0  # the server's CPU seconds while the subscriptions opened
+    open_profile: Path | None = None
     conns: list[Any] = field(default_factory=list)  # per connection, what arrived when
     ended: int = 0  # subscriptions the server ended
     errors: Counter[str] = field(default_factory=Counter)
@@ -146,6 +149,11 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
         print(f"    {res.timeouts} change(s) did not reach every subscriber within "
               f"{args.timeout:g} s")  # fmt: skip
     print(cpu_line(phase.usage))
+    if phase.usage and latencies:
+        server_seconds = phase.usage["server"] * phase.usage["seconds"]
+        print(f"    server CPU per delivery: {server_seconds / len(latencies) * 1e6:.1f} µs "
+              "(everything the server did over the measured part, mutations included)")  # fmt: skip
+    print(memory_line(phase))
     print(gc_line(res.server_log, phase.usage))
     print_errors(phase.errors)
     return (
@@ -154,6 +162,15 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
         and ok == len(phase.conns)
         and len(res.changes) == args.changes
     )
+
+
+def memory_line(phase: Phase) -> str:
+    before, after = phase.rss_kib
+    per = (after - before) / phase.opened if phase.opened else float("nan")
+    cpu = phase.open_cpu / phase.opened * 1000 if phase.opened else float("nan")
+    return (f"    server memory: {before / 1024:.0f} MiB before opening, {after / 1024:.0f} MiB "
+            f"after: {per:.1f} KiB per subscriber;\n      server CPU while opening: "
+            f"{phase.open_cpu:.1f} s, {cpu:.2f} ms per subscription")  # fmt: skip
 
 
 def report_phase2(args: argparse.Namespace, res: Results) -> bool:
@@ -201,6 +218,7 @@ def report_phase2(args: argparse.Namespace, res: Results) -> bool:
         print(f"    {never:,} subscriber(s) never held the final counts (waited "
               f"{args.timeout:g} s after the response)")  # fmt: skip
     print(cpu_line(phase.usage))
+    print(memory_line(phase))
     print(gc_line(res.server_log, phase.usage))
     print_errors(phase.errors)
     return ok
@@ -208,8 +226,10 @@ def report_phase2(args: argparse.Namespace, res: Results) -> bool:
 
 def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
     print()
-    print(f"fan-out benchmark — one uvicorn process (memory:// broadcast), one sequence of "
-          f"{res.enrollments:,} enrollments;")  # fmt: skip
+    where = ("one uvicorn process (memory:// broadcast)" if args.replicas == 1 else
+             f"{args.replicas} uvicorn processes (Redis broadcast; the subscribers spread "
+             "over them, the mutations sent to the first)")  # fmt: skip
+    print(f"fan-out benchmark — {where}, one sequence of {res.enrollments:,} enrollments;")
     print(f"  {args.subscribers:,} websocket subscribers (graphql-transport-ws) over "
           f"{args.clients} client process(es); {os.cpu_count()} cores shared by server, "
           "clients and PostgreSQL")  # fmt: skip
@@ -236,6 +256,9 @@ def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
                 print(f"    none; py-spy said: {phase.py_spy_said or '(nothing)'}")
             else:
                 summarize_profile(phase.profile, phase.usage.get("seconds", 1.0))
+            if phase.open_profile is not None:
+                print(f"  py-spy profile of the server, {name}, while the subscriptions opened:")
+                summarize_profile(phase.open_profile, phase.open_seconds + 1.0)
     print()
     print(f"  goal: single changes p99 under {GOAL_P99_MS:g} ms at {args.subscribers:,} "
           f"subscribers (all delivered): {verdict(goal1)}")  # fmt: skip

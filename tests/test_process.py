@@ -31,6 +31,34 @@ def test_serve_and_worker_tune_the_garbage_collector_once() -> None:
     assert out.stdout.strip() == "(10000, 50, 100) True True"
 
 
+def test_the_heap_is_frozen_after_a_burst_of_subscribers_only_in_a_tuned_process() -> None:
+    """What a burst of subscribers made is moved out of the collector's way, once they
+    stop coming; a process that did not call tune_gc() (an app in a test) is left alone."""
+    code = (
+        "import asyncio, gc, sys\n"
+        "from seqgql.graphql import feeds\n"
+        "from seqgql.graphql.feeds import FeedHub, Shape\n"
+        "from seqgql.process import tune_gc\n"
+        "feeds.FREEZE_AFTER_QUIET_SECONDS = 0.05\n"
+        "if sys.argv[1] == 'tuned': tune_gc()\n"
+        "async def main():\n"
+        "    hub, shape = FeedHub(max_tokens=100), Shape('sequenceStatusCounts', False)\n"
+        "    async def stream(): await asyncio.Event().wait()\n"
+        "    frozen = gc.get_freeze_count()\n"
+        "    kept = [[object() for _ in range(50)] for _ in range(200)]\n"
+        "    for n in range(feeds.FREEZE_AFTER_SUBSCRIBERS):\n"
+        "        hub.subscribe((1, 'q', '{}', None), shape, lambda: (stream, None))\n"
+        "    await asyncio.sleep(0.3)\n"
+        "    print(gc.get_freeze_count() - frozen >= len(kept))\n"
+        "    await hub.close()\n"
+        "asyncio.run(main())\n"
+    )
+    for mode, frozen in (("tuned", "True"), ("untouched", "False")):
+        run = [sys.executable, "-c", code, mode]
+        out = subprocess.run(run, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == frozen, (mode, out.stderr)
+
+
 def test_an_lru_keeps_the_most_recently_used() -> None:
     cache: LRU[str, int] = LRU(maxsize=2)
     made: list[str] = []

@@ -92,10 +92,11 @@ class Clients:
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes]
 
-    async def open(self, **cmd: Any) -> tuple[int, Counter[str]]:
-        """Open every process's share; (subscriptions open, errors)."""
-        for process, share in zip(self.processes, self.shares, strict=True):
-            await process.send(op="open", count=share, **cmd)
+    async def open(self, ports: list[int], **cmd: Any) -> tuple[int, Counter[str]]:
+        """Open every process's share, process i to ports[i % len(ports)] (servers side by
+        side); (subscriptions open, errors)."""
+        for i, (process, share) in enumerate(zip(self.processes, self.shares, strict=True)):
+            await process.send(op="open", count=share, port=ports[i % len(ports)], **cmd)
         answers = [await p.expect("opened", cmd["timeout"] + 60) for p in self.processes]
         if any(a is None for a in answers):
             raise RuntimeError("a client process did not finish opening its connections")

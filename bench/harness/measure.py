@@ -25,6 +25,15 @@ def process_cpu_seconds(pid: int) -> float:
         return _stat_cpu(f.read().rsplit(")", 1)[1])
 
 
+def rss_kib(pid: int) -> int:
+    """A process's resident set now (VmRSS), in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def postgres_cpu() -> dict[int, float]:
     """CPU seconds (user + system) of every PostgreSQL process on this machine, by pid."""
     seen: dict[int, float] = {}
@@ -75,12 +84,14 @@ async def machine_busy(seconds: float) -> float:
 
 
 class Usage:
-    """CPU used by a server, its client processes and the whole machine over a span."""
+    """CPU used by a server (or several together), its client processes and the whole
+    machine over a span."""
 
-    def __init__(self, server_pid: int, client_pids: list[int]) -> None:
-        self.server_pid, self.client_pids = server_pid, client_pids
+    def __init__(self, server_pid: int | list[int], client_pids: list[int]) -> None:
+        self.server_pids = server_pid if isinstance(server_pid, list) else [server_pid]
+        self.client_pids = client_pids
         self.started = now()
-        self.server = process_cpu_seconds(server_pid)
+        self.server = sum(process_cpu_seconds(p) for p in self.server_pids)
         self.clients = [process_cpu_seconds(p) for p in client_pids]
         self.machine = machine_cpu()
 
@@ -90,7 +101,8 @@ class Usage:
             "started": self.started,
             "ended": self.started + seconds,
             "seconds": seconds,
-            "server": (process_cpu_seconds(self.server_pid) - self.server) / seconds,
+            "server": (sum(process_cpu_seconds(p) for p in self.server_pids) - self.server)
+            / seconds,
             "clients": [
                 (process_cpu_seconds(p) - c) / seconds
                 for p, c in zip(self.client_pids, self.clients, strict=True)

@@ -145,17 +145,20 @@ GC_REPORT_MS = 10.0
 
 
 def watch_gc() -> None:
-    """Print '<GC_MARK> <generation> <ms> <end, monotonic>' for every long collection."""
-    started = [0.0]
+    """Print '<GC_MARK> <generation> <ms> <end, monotonic> <CPU ms>' for every long
+    collection (its wall time, and the CPU time the process had meanwhile: on a busy
+    machine a pause may be mostly time the process was not running)."""
+    started = [0.0, 0.0]
 
     def callback(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            started[0] = time.perf_counter()
+            started[:] = [time.perf_counter(), time.process_time()]
             return
         ms = (time.perf_counter() - started[0]) * 1000
         if ms >= GC_REPORT_MS:
-            print(f"{GC_MARK} {info['generation']} {ms:.1f} {now():.4f}", file=sys.stderr,
-                  flush=True)  # fmt: skip
+            cpu_ms = (time.process_time() - started[1]) * 1000
+            print(f"{GC_MARK} {info['generation']} {ms:.1f} {now():.4f} {cpu_ms:.1f}",
+                  file=sys.stderr, flush=True)  # fmt: skip
 
     gc.callbacks.append(callback)
 
@@ -168,6 +171,7 @@ class ServerLog:
         self.tracebacks = 0
         self.errors: Counter[str] = Counter()
         self.gc_pauses: list[tuple[int, float, float]] = []  # generation, ms, end
+        self.gc_cpu_ms: dict[float, float] = {}  # by a pause's end: the CPU ms it took
         self.task: asyncio.Task[None] | None = None
 
     def follow(self, process: Process) -> None:
@@ -183,8 +187,10 @@ class ServerLog:
         while line := await stream.readline():
             text = line.decode(errors="replace").rstrip()
             if text.startswith(GC_MARK):
-                _, generation, ms, end = text.split()
+                _, generation, ms, end, *cpu_ms = text.split()
                 self.gc_pauses.append((int(generation), float(ms), float(end)))
+                if cpu_ms:
+                    self.gc_cpu_ms[float(end)] = float(cpu_ms[0])
             elif text.startswith("Traceback"):
                 self.tracebacks += 1
                 in_traceback = True

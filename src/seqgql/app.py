@@ -22,6 +22,7 @@ from strawberry.subscriptions import (
 )
 
 from seqgql.clock import Clock, SystemClock
+from seqgql.compat.ws_transport import FrameWriters
 from seqgql.csv_export import EnrollmentExport
 from seqgql.csv_import import ContactImport
 from seqgql.domain.kinds import EmailProvider
@@ -202,6 +203,7 @@ def create_app(
             ),
         ],
         middleware=[
+            Middleware(FrameWriters),  # shared subscriptions write frames directly
             Middleware(RequestIds),
             Middleware(
                 CORSMiddleware,

@@ -4,8 +4,9 @@ shares it gets the same bytes.
 Subscribers with the same workspace, document, variables and operation name see the same
 results, so one *feed* runs the subscription (one event-log read and one execution per
 change) and encodes each result's payload once. Every subscriber has a small bounded
-*mailbox* of payloads still to send; its own task writes them to its websocket, so a slow
-client delays nobody else. A subscriber that falls more than ``max_pending`` payloads
+*mailbox* of payloads still to send; the feed writes each message's frame straight to
+the subscriber's connection while it keeps up, else its own task sends them (``mailbox``),
+so a slow client delays nobody else. A subscriber that falls more than ``max_pending`` payloads
 behind is dropped and its connection closed with code 4413 ("fell behind"): a client then
 resubscribes with its last cursor (``since``) and the event log replays what it missed.
 Counts subscribers only ever need the latest payload, so their mailbox holds one.
@@ -25,6 +26,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -39,8 +41,10 @@ from graphql import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seqgql.caching import LRU
+from seqgql.compat.ws_transport import Frames
 from seqgql.graphql.mailbox import Closed, Mailbox
 from seqgql.graphql.positions import FeedPosition
+from seqgql.process import freeze_heap
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,13 @@ log = logging.getLogger(__name__)
 LATEST_ONLY = frozenset({"sequenceStatusCounts"})
 SHAREABLE_FIELDS = frozenset({"enrollmentStatusChanged", "sequenceStatusCounts"})
 FELL_BEHIND = 4413
+# After this many new subscribers and this long without one, the heap is frozen
+# (``process.freeze_heap``): they are long-lived objects the collector need not walk.
+# During a long burst it is frozen every FREEZE_DURING_BURST new ones too: else each
+# full collection while 10,000 connect walks every connection made so far.
+FREEZE_AFTER_SUBSCRIBERS = 100
+FREEZE_AFTER_QUIET_SECONDS = 1.0
+FREEZE_DURING_BURST = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +137,7 @@ class Feed:
         self.key = key
         self.latest_only = latest_only
         self.mailboxes: set[Mailbox] = set()
-        self.latest: str | None = None
+        self.latest: bytes | None = None
         self.task: asyncio.Task[None] | None = None
         # a change feed: where its run is, and the number of the change last published
         self.position: FeedPosition | None = None
@@ -143,8 +154,8 @@ class Feed:
             started.cancel()
         return self.position.started.is_set()
 
-    def join(self) -> Mailbox:
-        mailbox = Mailbox(self.latest_only)
+    def join(self, prefix: bytes = b"", frames: Frames | None = None) -> Mailbox:
+        mailbox = Mailbox(self.latest_only, prefix, frames)
         if self.latest_only and self.latest is not None:
             mailbox.put(self.latest)
         self.mailboxes.add(mailbox)
@@ -155,22 +166,21 @@ class Feed:
         if not self.mailboxes:
             self.hub.forget(self)
 
-    def publish(self, payload: str) -> None:
+    def publish(self, payload: bytes) -> None:
         if self.latest_only:
             self.latest = payload
-        for mailbox in list(self.mailboxes):
-            if not mailbox.put(payload):
-                mailbox.close(Closed("behind"))
-                self.mailboxes.discard(mailbox)
+        framed: dict[bytes, bytes] = {}  # the message's frame, by operation id
+        behind = [m for m in self.mailboxes if not m.put(payload, framed)]
+        for mailbox in behind:
+            mailbox.close(Closed("behind"))
+            self.mailboxes.discard(mailbox)
 
     def end(self, reason: Closed) -> None:
         for mailbox in self.mailboxes:
             mailbox.close(reason)
         self.hub.forget(self)
 
-    async def run(
-        self, stream: Callable[[], Awaitable[Any]], encode: Callable[[object], str]
-    ) -> None:
+    async def run(self, stream: Callable[[], Awaitable[Any]]) -> None:
         try:
             source = await stream()
             first = True
@@ -202,6 +212,15 @@ def payload_of(result: ExecutionResult) -> dict[str, object]:
     return payload
 
 
+def encode(payload: dict[str, object]) -> bytes:
+    """A payload as JSON (UTF-8), by orjson; by the standard library for what orjson does
+    not write (an int over 64 bits, say)."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload).encode()
+
+
 class FeedHub:
     """The feeds of one process, by (workspace, document, variables, operation name)."""
 
@@ -210,6 +229,9 @@ class FeedHub:
         self.feeds: dict[Key, Feed] = {}
         # subscription documents seen lately, parsed (or their syntax errors)
         self._documents: LRU[str, DocumentNode | GraphQLError] = LRU(maxsize=256)
+        self._unfrozen = 0  # subscribers joined since the heap was last frozen
+        self._last_join = 0.0
+        self._freezing: asyncio.TimerHandle | None = None
 
     def parse(self, query: str) -> DocumentNode | GraphQLError:
         """The document (or its syntax error), parsed once while it is in use."""
@@ -225,21 +247,46 @@ class FeedHub:
         self,
         key: Key,
         shape: Shape,
-        start: Callable[[], Awaitable[Any]],
-        encode: Callable[[object], str],
-        position: FeedPosition | None = None,
+        starter: Callable[[], tuple[Callable[[], Awaitable[Any]], FeedPosition | None]],
+        *,
+        prefix: bytes = b"",
+        frames: Frames | None = None,
     ) -> tuple[Feed, Mailbox]:
-        """Join the feed of ``key``, started with ``start()`` if there is none (its run
-        reporting to ``position``, when given)."""
+        """Join the feed of ``key``; when there is none, ``starter()`` gives what starts
+        it and the position its run reports to (or None). The mailbox's messages start
+        with ``prefix`` and are written with ``frames`` when it can (``mailbox``)."""
         feed = self.feeds.get(key)
         if feed is None:
+            stream, position = starter()
             feed = self.feeds[key] = Feed(self, key, shape.field in LATEST_ONLY)
             feed.position = position
-            mailbox = feed.join()
-            feed.task = asyncio.create_task(feed.run(start, encode), name="seqgql-feed")
+            mailbox = feed.join(prefix, frames)
+            feed.task = asyncio.create_task(feed.run(stream), name="seqgql-feed")
         else:
-            mailbox = feed.join()
+            mailbox = feed.join(prefix, frames)
+        self._joined()
         return feed, mailbox
+
+    def _joined(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._unfrozen += 1
+        self._last_join = loop.time()
+        if self._unfrozen >= FREEZE_DURING_BURST:
+            self._unfrozen = 0
+            freeze_heap()
+        elif self._freezing is None and self._unfrozen >= FREEZE_AFTER_SUBSCRIBERS:
+            self._freezing = loop.call_later(FREEZE_AFTER_QUIET_SECONDS, self._freeze)
+
+    def _freeze(self) -> None:
+        loop = asyncio.get_running_loop()
+        quiet = loop.time() - self._last_join
+        if quiet < FREEZE_AFTER_QUIET_SECONDS:  # still joining: later
+            self._freezing = loop.call_later(FREEZE_AFTER_QUIET_SECONDS - quiet, self._freeze)
+            return
+        self._freezing = None
+        if self._unfrozen >= FREEZE_AFTER_SUBSCRIBERS:
+            self._unfrozen = 0
+            freeze_heap()
 
     def forget(self, feed: Feed) -> None:
         if self.feeds.get(feed.key) is feed:
@@ -257,6 +304,9 @@ class FeedHub:
         return [len(m) for f in self.feeds.values() for m in f.mailboxes]
 
     async def close(self) -> None:
+        if self._freezing is not None:
+            self._freezing.cancel()
+            self._freezing = None
         for feed in list(self.feeds.values()):
             self.forget(feed)
             if feed.task is not None:

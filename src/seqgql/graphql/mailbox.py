@@ -1,10 +1,20 @@
 """What waits to be sent to one subscriber of a shared feed: a bounded queue of encoded
-payloads, and why it ended."""
+payloads, and why it ended.
+
+On a connection whose frames can be written directly (``compat.ws_transport``), a
+subscriber that has nothing queued is written to by the feed itself: ``put`` writes the
+message's frame to the connection's transport, and the subscriber's task is not woken.
+When the transport's buffer is over its high-water mark (a client reading slowly) the
+payload is queued instead, and the subscriber's task sends the queue through ASGI (which
+waits for the buffer to drain) until it is empty again; past ``MAX_PENDING`` queued
+payloads the subscriber is dropped, as before."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+
+from seqgql.compat.ws_transport import Frames, text_frame
 
 MAX_PENDING = 1_000
 
@@ -20,35 +30,70 @@ class Closed(Exception):
 
 
 class Mailbox:
-    """Payloads (encoded JSON) waiting to be sent to one subscriber."""
+    """Payloads (encoded JSON) waiting to be sent to one subscriber. ``prefix`` is the
+    start of the subscriber's "next" message (its operation id in it): a message is
+    ``prefix + payload + b"}"``."""
 
-    __slots__ = ("_items", "_ready", "closed", "latest_only")
+    __slots__ = ("_items", "_waiter", "closed", "direct", "frames", "latest_only", "prefix")
 
-    def __init__(self, latest_only: bool) -> None:
-        self._items: deque[str] = deque()
-        self._ready = asyncio.Event()
+    def __init__(
+        self, latest_only: bool, prefix: bytes = b"", frames: Frames | None = None
+    ) -> None:
+        # made when first needed: most subscribers never queue anything (~1 KiB each)
+        self._items: deque[bytes] | None = None
+        self._waiter: asyncio.Future[None] | None = None  # set while ``get`` waits
         self.closed: Closed | None = None
         self.latest_only = latest_only
+        self.prefix = prefix
+        self.frames = frames
+        self.direct = False  # the feed writes the frames (see ``deliver_directly``)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) if self._items is not None else 0
 
-    def put(self, payload: str) -> bool:
-        """Queue a payload; False when the subscriber is too far behind to keep."""
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def put(self, payload: bytes, framed: dict[bytes, bytes] | None = None) -> bool:
+        """Write or queue a payload; False when the subscriber is too far behind to keep.
+        ``framed``: the frames of this payload built so far, by prefix (subscribers with
+        the same operation id share one)."""
+        if self.direct:
+            assert self.frames is not None
+            frame = framed.get(self.prefix) if framed is not None else None
+            if frame is None:
+                frame = text_frame(self.prefix + payload + b"}")
+                if framed is not None:
+                    framed[self.prefix] = frame
+            if self.frames.write(frame):
+                return True
+            self.direct = False  # the task sends from now on, waiting as it must
+        items = self._items
+        if items is None:
+            items = self._items = deque()
         if self.latest_only:
-            self._items.clear()
-        elif len(self._items) >= MAX_PENDING:
+            items.clear()
+        elif len(items) >= MAX_PENDING:
             return False
-        self._items.append(payload)
-        self._ready.set()
+        items.append(payload)
+        self._wake()
         return True
+
+    def deliver_directly(self) -> None:
+        """Let ``put`` write frames itself, when nothing is queued (the subscriber's task
+        calls it between sends, so a queued payload always goes first)."""
+        if self.frames is not None and not self._items and self.closed is None:
+            self.direct = True
 
     def close(self, reason: Closed) -> None:
         if self.closed is None:
             self.closed = reason
-            self._ready.set()
+            self.direct = False
+            self._wake()
 
-    async def get(self) -> str:
+    async def get(self) -> bytes:
         """The next payload; raises Closed once the queue is empty and the feed has ended
         (at once for a subscriber dropped for falling behind)."""
         while True:
@@ -56,5 +101,8 @@ class Mailbox:
                 raise self.closed
             if self._items:
                 return self._items.popleft()
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None

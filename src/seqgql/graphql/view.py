@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +13,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -29,6 +26,7 @@ from seqgql.clock import Clock
 from seqgql.domain.kinds import Role
 from seqgql.domain.webhooks import WebhookRules
 from seqgql.events.bus import EventBus
+from seqgql.graphql.access_watch import AccessWatch
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.feeds import FeedHub
 from seqgql.graphql.legacy_ws import LegacyWSHandler
@@ -47,14 +45,12 @@ from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
 from seqgql.outbound.transport import Transport
-from seqgql.persistence.database import Database, first_line, is_unavailable
+from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter
 
 ACTOR_SCOPE_KEY = "seqgql.actor"
-DISCONNECTED = WebSocketState.DISCONNECTED
-log = logging.getLogger(__name__)
 
 
 def bearer_token(value: str | None) -> str | None:
@@ -100,7 +96,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.feeds = FeedHub(max_tokens=MAX_TOKENS)
         self.persisted = persisted or PersistedQueries()
         self.webhook_rules = webhook_rules or WebhookRules()
-        self._watchers: set[asyncio.Task[None]] = set()  # one per open websocket
+        self.access = AccessWatch(tokens)  # the tokens of open websockets, looked at again
 
     def context_for(self, actor: Actor) -> Context:
         return Context(
@@ -136,41 +132,13 @@ class GraphQLView(GraphQL[Context, None]):
         context.actor = fresh.actor
         context.loaders = fresh.loaders
         if context.socket is not None:
-            watcher = asyncio.create_task(
-                self._watch_access(context, context.socket, token), name="seqgql-ws-access"
-            )
-            self._watchers.add(watcher)
-            watcher.add_done_callback(self._watchers.discard)
+            self.access.add(token, context, context.socket)
         return None
 
     async def close(self) -> None:
         """Stop what runs for open connections (at shutdown)."""
-        for watcher in list(self._watchers):
-            watcher.cancel()
+        await self.access.close()
         await self.feeds.close()
-
-    async def _watch_access(self, context: Context, socket: WebSocket, token: str) -> None:
-        """While the connection is open, look at its token again (as often as the token
-        cache forgets it): a revoked token closes the connection with 4403; a changed
-        role applies to what the connection subscribes to next."""
-        interval = max(self.tokens.seconds, 0.1)
-        while True:
-            await asyncio.sleep(interval)
-            if DISCONNECTED in (socket.client_state, socket.application_state):
-                return
-            try:
-                actor = await self.tokens.authenticate(token)
-            except Exception as exc:  # keep the connection, look again
-                if not is_unavailable(exc):
-                    log.exception("could not check a websocket's token")
-                else:
-                    log.warning("could not check a websocket's token: %s", first_line(exc))
-                continue
-            if actor is None:
-                with contextlib.suppress(Exception):
-                    await socket.close(code=4403, reason="the API token was revoked")
-                return
-            context.actor = actor
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """GraphiQL for a browser's GET without a query, but not for a persisted query

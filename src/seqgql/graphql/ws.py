@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from typing import Any, Protocol
 
@@ -30,13 +30,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from seqgql.compat.ws_transport import frames_of
 from seqgql.events.log import BadCursor, EventCursor
 from seqgql.graphql.context import Context
-from seqgql.graphql.feeds import FELL_BEHIND, Feed, FeedHub, Shape, payload_of, shape
-from seqgql.graphql.mailbox import Closed
+from seqgql.graphql.feeds import FELL_BEHIND, Feed, FeedHub, Shape, encode, payload_of, shape
+from seqgql.graphql.mailbox import Closed, Mailbox
 from seqgql.graphql.operation_limits import Refused, check_operation
 from seqgql.graphql.persisted import PersistedQueries
-from seqgql.graphql.positions import follow
+from seqgql.graphql.positions import FeedPosition, follow
 from seqgql.graphql.rate_limiting import Metering
 from seqgql.persistence.database import first_line, is_unavailable
 from seqgql.services.actor import Actor
@@ -63,8 +64,6 @@ class FeedSource(Protocol):
 
     def context_for(self, actor: Actor) -> Context: ...
 
-    def encode_json_string(self, data: object) -> str: ...
-
 
 async def retry_later_if_unavailable(
     websocket: AsyncWebSocketAdapter, init: Awaitable[None]
@@ -85,6 +84,18 @@ async def retry_later_if_unavailable(
 
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     _closing: asyncio.Task[None] | None = None  # closing a connection that fell behind
+    _joined: dict[str, tuple[Feed, Mailbox]] | None = None  # by operation id
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        """Strawberry's (the operation's task cancelled), and first its mailbox out of its
+        feed at once: the feed writes to it directly, and must write nothing more for an
+        operation the client completed (the task's own cleanup runs a moment later)."""
+        joined = self._joined.pop(operation_id, None) if self._joined else None
+        if joined is not None:
+            feed, mailbox = joined
+            mailbox.direct = False
+            feed.leave(mailbox)
+        await super().cleanup_operation(operation_id)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await retry_later_if_unavailable(self.websocket, super().handle_connection_init(message))
@@ -145,43 +156,68 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     ) -> None:
         """Take the payloads of the feed everyone asking the same shares (its key leaves
         `since` out); with `since`, catch up on one's own first (``positions``)."""
-        context = self.context
-        key = FeedHub.key(
-            context.workspace_id, operation.query, variables, operation.operation_name
-        )
-        feed_context = view.context_for(context.actor)
-        position = follow(feed_context) if found.field in CATCH_UP else None
-
-        def start() -> Any:
-            return self.schema.stream(
-                operation.query,
-                variable_values=variables,
-                context_value=feed_context,
-                operation_name=operation.operation_name,
-            )
-
-        feed, mailbox = view.feeds.subscribe(key, found, start, view.encode_json_string, position)
-        joined_at = feed.published  # what the feed had published before this subscriber
-        prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
-        socket = context.socket
+        feed, mailbox = self._join(operation, view, found, variables)
+        if self._joined is None:
+            self._joined = {}
+        self._joined[operation.id] = (feed, mailbox)
+        socket = self.context.socket
         assert socket is not None  # set by the view for every websocket
+        prefix = mailbox.prefix
+        joined_at = feed.published  # what the feed had published before this subscriber
         caught_up: bool | None = True
         try:
             if found.replays:
                 caught_up = await self._catch_up(operation, view, feed, joined_at, since, prefix)
             while caught_up:
+                mailbox.deliver_directly()  # when nothing is queued, the feed writes
                 try:
                     payload = await mailbox.get()
                 except Closed as closed:
                     await self._closed(operation, closed)
                     return
-                await socket.send_text(prefix + payload + "}")
+                await socket.send_text((prefix + payload + b"}").decode())
         except (WebSocketDisconnect, RuntimeError):
             return  # the client went away; the handler cleans up
         finally:
             feed.leave(mailbox)
+            if self._joined is not None and self._joined.get(operation.id) == (feed, mailbox):
+                del self._joined[operation.id]
         if caught_up is None:  # it cannot join the feed: it runs alone
             await super().run_operation(operation)
+
+    def _join(
+        self,
+        operation: Operation[Context, None],
+        view: FeedSource,
+        found: Shape,
+        variables: dict[str, Any],
+    ) -> tuple[Feed, Mailbox]:
+        """Join the feed of this subscription (started here when there is none). What only
+        starting a feed needs is made then, and not kept by the subscriber."""
+        context = self.context
+        socket = context.socket
+        assert socket is not None  # set by the view for every websocket
+        query, name = operation.query, operation.operation_name
+        key = FeedHub.key(context.workspace_id, query, variables, name)
+        actor = context.actor
+
+        def starter() -> tuple[Callable[[], Awaitable[Any]], FeedPosition | None]:
+            feed_context = view.context_for(actor)
+            position = follow(feed_context) if found.field in CATCH_UP else None
+
+            def stream() -> Awaitable[Any]:
+                return self.schema.stream(
+                    query, variable_values=variables, context_value=feed_context,
+                    operation_name=name,
+                )  # fmt: skip
+
+            return stream, position
+
+        prefix = ('{"id":' + json.dumps(operation.id) + ',"type":"next","payload":').encode()
+        frames = frames_of(socket.scope)
+        if frames is not None:
+            frames.forget_handshake()  # accepted long ago: what it kept is not needed
+        return view.feeds.subscribe(key, found, starter, prefix=prefix, frames=frames)
 
     async def _catch_up(
         self,
@@ -190,7 +226,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         feed: Feed,
         joined_at: int | None,
         since: Any,
-        prefix: str,
+        prefix: bytes,
     ) -> bool | None:
         """Send the changes after ``since`` up to where the feed is for this subscriber:
         True when done, False when the run ended it (an error was sent), None when it
@@ -224,8 +260,8 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     return False
                 if not isinstance(result, ExecutionResult):
                     continue
-                payload = view.encode_json_string(payload_of(result))
-                await socket.send_text(prefix + payload + "}")
+                payload = encode(payload_of(result))
+                await socket.send_text((prefix + payload + b"}").decode())
                 if result.errors:
                     await operation.send_operation_message({"id": operation.id, "type": "complete"})
                     return False

@@ -5,6 +5,7 @@ minute (``LAST_USE_RESOLUTION``), never once per request."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -93,6 +94,9 @@ class TokenCache:
         self.clock: Clock = clock or SystemClock()
         self._seen: dict[str, tuple[float, FoundToken]] = {}
         self._recording: set[int] = set()
+        # look-ups under way, by token: callers at the same moment share one read (10,000
+        # websockets opened at once, or looked at again together, are not 10,000 reads)
+        self._reading: dict[str, asyncio.Future[FoundToken | None]] = {}
 
     async def authenticate(self, token: str) -> Actor | None:
         now = time.monotonic()
@@ -102,7 +106,7 @@ class TokenCache:
                 self._seen.pop(token, None)
                 return None
             return known[1].actor
-        found = await look_up(self.db, token)
+        found = await self._read(token)
         if found is None:
             self._seen.pop(token, None)
             return None
@@ -121,6 +125,37 @@ class TokenCache:
             self._seen.clear()
         self._seen[token] = (now + self.seconds, found)
         return found.actor
+
+    async def _read(self, token: str) -> FoundToken | None:
+        """``look_up(token)``, shared with the callers that ask while it runs. The first
+        caller reads (cancelled, its read is cancelled with it, as an unshared read
+        would be); the others wait for its answer, and read themselves if it was
+        cancelled."""
+        reading = self._reading.get(token)
+        if reading is not None:
+            try:
+                return await asyncio.shield(reading)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not reading.cancelled() or (task is not None and task.cancelling()):
+                    raise
+            return await look_up(self.db, token)
+        reading = self._reading[token] = asyncio.get_running_loop().create_future()
+        try:
+            found = await look_up(self.db, token)
+        except asyncio.CancelledError:
+            reading.cancel()
+            raise
+        except BaseException as exc:
+            reading.set_exception(exc)
+            reading.exception()  # the waiters get it; none: not "never retrieved"
+            raise
+        else:
+            reading.set_result(found)
+            return found
+        finally:
+            if self._reading.get(token) is reading:
+                del self._reading[token]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,0 +1,1 @@
+"""What leans on another library's private parts, each kept to one module."""

@@ -1,0 +1,116 @@
+"""Writing a ready-made websocket text frame straight to a connection's transport.
+
+A shared subscription sends the same message to thousands of connections. Through ASGI
+each one costs a task wake-up, the middleware chain, websockets' frame building and a
+write; here the feed builds the frame once and writes it to each connection's transport
+itself (``Frames.write``), so a delivery is one ``transport.write``.
+
+This is the one module that touches uvicorn's websocket internals. ``FrameWriters`` is
+an ASGI middleware, outermost, that finds the protocol object behind a websocket's
+``send`` (uvicorn passes its protocol's bound ``send`` method) and puts a ``Frames``
+for it in the scope's ``extensions`` (``frames_of`` reads it back). It relies on
+``uvicorn.protocols.websockets.websockets_sansio_impl.WebSocketsSansIOProtocol`` (what
+uvicorn's "auto" picks when websockets is installed): its ``transport``, ``conn`` (a
+``websockets.server.ServerProtocol``), ``writable`` (an ``asyncio.Event`` cleared while
+the transport's buffer is over its high-water mark), ``close_sent``, ``disconnected``,
+``handshake_complete``, and ``request`` and ``response`` (dropped once accepted: uvicorn
+reads them only for the handshake).
+uvicorn hands every frame the websockets protocol makes to the transport at once, so a
+frame written here never lands inside another. Checked on uvicorn 0.54.0 with websockets
+17.4; under any other server or protocol (a test client, wsproto) ``frames_of`` gives
+None and messages take the ordinary ASGI path. ``tests/events/test_direct_frames.py``
+runs it under a real uvicorn.
+
+Frames are sent uncompressed even on a connection that negotiated permessage-deflate:
+RFC 7692 lets a sender leave any message uncompressed (RSV1 clear), and compressing per
+connection would cost more than the rest of the delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from websockets.protocol import State
+
+EXTENSION = "seqgql.frames"
+
+try:  # the protocol this module knows; without it nothing is written directly
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+except ImportError:  # pragma: no cover
+    WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
+
+
+def text_frame(payload: bytes) -> bytes:
+    """One unmasked, final text frame (RFC 6455 section 5.2) holding ``payload`` (UTF-8)."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65_536:
+        return b"\x81\x7e" + n.to_bytes(2, "big") + payload
+    return b"\x81\x7f" + n.to_bytes(8, "big") + payload
+
+
+class Frames:
+    """The way to write frames straight to one websocket connection."""
+
+    __slots__ = ("_protocol", "_transport")
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+        self._transport: asyncio.Transport = protocol.transport
+
+    def write(self, frame: bytes) -> bool:
+        """Write a frame now if the connection is open and its buffer below the high-water
+        mark; False (nothing written) otherwise: send through ASGI then, which waits."""
+        protocol = self._protocol
+        if (
+            protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()
+            or self._transport.is_closing()
+            or protocol.conn.state is not State.OPEN
+        ):
+            return False
+        try:
+            self._transport.write(frame)
+        except (OSError, RuntimeError):  # the transport went away meanwhile
+            return False
+        return True
+
+    def forget_handshake(self) -> None:
+        """Drop the protocol's handshake request and response (their headers, ~4 KiB a
+        connection), which uvicorn no longer reads once the connection is accepted."""
+        protocol = self._protocol
+        if protocol.handshake_complete and protocol.conn.state is State.OPEN:
+            protocol.request = protocol.response = None
+
+    def buffered(self) -> int:
+        """Bytes written but not yet taken by the kernel."""
+        return self._transport.get_write_buffer_size()
+
+
+def frames_of(scope: Scope) -> Frames | None:
+    """The direct writer ``FrameWriters`` found for this websocket, if any."""
+    extensions = scope.get("extensions")
+    found = extensions.get(EXTENSION) if extensions else None
+    return found if isinstance(found, Frames) else None
+
+
+class FrameWriters:
+    """ASGI middleware (outermost): a ``Frames`` in each websocket scope whose ``send`` is
+    uvicorn's websockets-sansio protocol's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and WebSocketsSansIOProtocol is not None:
+            protocol = getattr(send, "__self__", None)
+            if isinstance(protocol, WebSocketsSansIOProtocol):
+                extensions = scope.get("extensions")
+                if extensions is None:
+                    extensions = scope["extensions"] = {}
+                extensions[EXTENSION] = Frames(protocol)
+        await self.app(scope, receive, send)
