@@ -56,6 +56,7 @@ from bench.page_exact import exact_app
 
 PAGE_SIZE = 50
 GROWTH_SIZES = (10, 100)
+DASH = "\u2013"  # ranges: 1.2\u20131.5
 # the goals of issue 15
 GOAL_CPU_MS = 1.2  # server CPU per page of 50, under load
 GOAL_P50_RATIO = 1.3  # app p50 / exact p50
@@ -349,7 +350,9 @@ async def start_servers(
     return servers
 
 
-async def start_seqgql_serve(url: str, workers: int, args: argparse.Namespace) -> tuple[Process, int]:
+async def start_seqgql_serve(
+    url: str, workers: int, args: argparse.Namespace
+) -> tuple[Process, int]:
     """`seqgql serve --workers N` on a free port (redis broadcast: the processes must hear
     each other)."""
     from bench.harness.servers import free_loopback_socket
@@ -396,7 +399,7 @@ async def main(args: argparse.Namespace) -> None:
         rounds: list[dict[str, Figures]] = []
         load_before = os.getloadavg()
         try:
-            answers = {s.name: await first_answers(s) for s in servers if not s.name[0] == "s"}
+            answers = {s.name: await first_answers(s) for s in servers if s.name[0] != "s"}
             check_answers(answers)
             log("exact's answers are the app's, byte for byte" +
                 ("; PostGraphile's rows are the same" if "peer" in answers else ""))  # fmt: skip
@@ -426,9 +429,11 @@ async def measure_load_only(server: Server, args: argparse.Namespace) -> Figures
         figures.load_latencies_ms, figures.load_seconds = await load(
             connections, server.sends["page"], args.duration, args.max_load_requests
         )
-        figures.load_cpu_ms = (tree_cpu_seconds(server.process.pid) - cpu) / max(
-            len(figures.load_latencies_ms), 1
-        ) * 1000
+        figures.load_cpu_ms = (
+            (tree_cpu_seconds(server.process.pid) - cpu)
+            / max(len(figures.load_latencies_ms), 1)
+            * 1000
+        )
     finally:
         for conn in connections:
             await conn.close()
@@ -441,7 +446,8 @@ async def measure_load_only(server: Server, args: argparse.Namespace) -> Figures
 def print_round(k: int, figures: dict[str, Figures]) -> None:
     print(f"\nround {k}")
     print(f"  {'server':<11}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'req/s':>8}"
-          f"{'load p50':>10}{'CPU/page':>10}{'µs/row':>8}{'counts p50':>12}{'counts r/s':>12}")  # fmt: skip
+          f"{'load p50':>10}{'CPU/page':>10}{'µs/row':>8}"
+          f"{'counts p50':>12}{'counts r/s':>12}")  # fmt: skip
     for name, f in figures.items():
         if name.startswith("serve"):
             print(f"  {name:<11}{'':>24}{f.rps:8.0f}{pct(f.load_latencies_ms, .5):10.2f}"
@@ -449,14 +455,17 @@ def print_round(k: int, figures: dict[str, Figures]) -> None:
             continue
         print(f"  {name:<11}{f.p50:8.2f}{pct(f.latencies_ms, .9):8.2f}"
               f"{pct(f.latencies_ms, .99):8.2f}{f.rps:8.0f}{pct(f.load_latencies_ms, .5):10.2f}"
-              f"{f.load_cpu_ms:8.2f}ms{f.row_us:8.1f}{f.counts_p50_ms:12.2f}{f.counts_rps:12.0f}")  # fmt: skip
+              f"{f.load_cpu_ms:8.2f}ms{f.row_us:8.1f}"
+              f"{f.counts_p50_ms:12.2f}{f.counts_rps:12.0f}")  # fmt: skip
     sys.stdout.flush()
 
 
 def span(values: list[float], fmt: str = "{:.2f}") -> str:
     low, high = min(values), max(values)
-    return fmt.format(low) if fmt.format(low) == fmt.format(high) else (
-        f"{fmt.format(low)}–{fmt.format(high)}"
+    return (
+        fmt.format(low)
+        if fmt.format(low) == fmt.format(high)
+        else (f"{fmt.format(low)}{DASH}{fmt.format(high)}")
     )
 
 
@@ -483,7 +492,8 @@ def report(
         fs = [r[name] for r in rounds]
         print(f"| {name} | {span([f.p50 for f in fs])} | {span([f.rps for f in fs], '{:.0f}')} | "
               f"{span([pct(f.load_latencies_ms, .5) for f in fs], '{:.1f}')} | "
-              f"{span([f.load_cpu_ms for f in fs])} | {span([f.row_us for f in fs], '{:.1f}')} |")  # fmt: skip
+              f"{span([f.load_cpu_ms for f in fs])} | "
+              f"{span([f.row_us for f in fs], '{:.1f}')} |")  # fmt: skip
     app = [r["app"] for r in rounds]
     exact = [r["exact"] for r in rounds]
     p50_ratio = [a.p50 / e.p50 for a, e in zip(app, exact, strict=True)]

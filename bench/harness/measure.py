@@ -4,6 +4,7 @@ SQL statements an engine sends."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from typing import Any, NamedTuple
@@ -183,8 +184,6 @@ def tree_cpu_seconds(pid: int) -> float:
     worker processes)."""
     total = 0.0
     for each in [pid, *descendants(pid)]:
-        try:
+        with contextlib.suppress(OSError):  # ended meanwhile
             total += process_cpu_seconds(each)
-        except OSError:  # ended meanwhile
-            pass
     return total
