@@ -4,6 +4,7 @@ parameters comes from: what the "exact" server sends."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -19,19 +20,16 @@ if TYPE_CHECKING:
 async def capture_statements(
     url: str, token: str, seq: int, shapes: dict[str, Shape]
 ) -> dict[str, Captured]:
-    from sqlalchemy import event
-
     app = make_app(url)
-    sent: list[tuple[str, tuple[Any, ...], list[str]]] = []
+    sent: list[tuple[str, list[Any], list[tuple[str, int]]]] = []
 
-    def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, context: Any,
-               _many: bool) -> None:  # fmt: skip
-        compiled = context.compiled
-        if compiled is None or "limit" not in (compiled.positiontup or []):
-            return  # not a page's statement
-        sent.append((statement, tuple(parameters), list(compiled.positiontup)))
+    def observe(sql: str, args: Sequence[Any], sources: list[tuple[str, int]]) -> None:
+        sent.append((sql, list(args), sources))
 
-    event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", before)
+    direct = app.state.db.direct
+    if direct is None:
+        raise RuntimeError("the page's statement goes through asyncpg only on PostgreSQL")
+    direct.observers.append(observe)
     captured: dict[str, Captured] = {}
     workspace_id = None
     async with app.router.lifespan_context(app):
@@ -44,8 +42,8 @@ async def capture_statements(
                 check(await client.post("/graphql", json=body, headers=headers))
                 if len(sent) != 1:
                     raise RuntimeError(f"{name}: the app sent {len(sent)} page statements")
-                statement, parameters, names = sent[0]
-                workspace_id = workspace_id or parameters[names.index("workspace_id")]
+                statement, parameters, sources = sent[0]
+                workspace_id = workspace_id or parameters[sources.index(("workspace_id", -1))]
                 flt = shape.flt
                 known = {
                     "workspace_id": workspace_id, "sequence_id": seq,
@@ -53,6 +51,6 @@ async def capture_statements(
                     "search": search_pattern(flt["search"]) if flt.get("search") else None,
                     "limit": shape.first + 1,
                 }  # fmt: skip
-                recipe = recipe_of(names, parameters, known)
+                recipe = recipe_of(sources, parameters, known)
                 captured[name] = Captured(statement, recipe)
     return captured

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,24 +40,23 @@ class Captured:
         return {"sql": self.sql, "recipe": self.recipe}
 
 
-def recipe_of(names: list[str], parameters: tuple[Any, ...], known: dict[str, Any]) -> Recipe:
-    """Where each of the captured ``parameters`` comes from. SQLAlchemy's asyncpg dialect
-    numbers the plain parameters first (in the compiled order) and the items of the
-    expanded lists after them; the result is checked against what was sent."""
-    expanding = {n: len(known[n]) for n in names if isinstance(known[n], list)}
-    recipe: Recipe = []
-    for name in names:
-        if name not in expanding:
-            recipe.append([name])
-    for name in names:
-        recipe.extend([name, i] for i in range(expanding.get(name, 0)))
-    rebuilt = tuple(_value(step, known) for step in recipe)
-    if rebuilt != tuple(parameters):
-        raise RuntimeError(f"cannot tell the parameters apart: {parameters} vs {rebuilt}")
+def recipe_of(sources: list[tuple[str, int]], args: Sequence[Any], known: dict[str, Any]) -> Recipe:
+    """Where each argument the app sent comes from (DirectReads tells its observers: the
+    parameter's name and index in its list, -1 for none, -2 for a value of the statement's
+    own); checked to give back what was sent."""
+    recipe: Recipe = [
+        ["const", arg] if index == -2 else [name] if index == -1 else [name, index]
+        for (name, index), arg in zip(sources, args, strict=True)
+    ]
+    rebuilt = [_value(step, known) for step in recipe]
+    if rebuilt != list(args):
+        raise RuntimeError(f"cannot tell the arguments apart: {args} vs {rebuilt}")
     return recipe
 
 
 def _value(step: list[Any], values: dict[str, Any]) -> Any:
+    if step[0] == "const":
+        return step[1]
     value = values[step[0]]
     return value[step[1]] if len(step) > 1 else value
 
