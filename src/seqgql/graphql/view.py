@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import strawberry
@@ -42,8 +42,12 @@ from seqgql.graphql.over_http import (
     refused_operation,
 )
 from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
+from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
 from seqgql.graphql.schema import MAX_TOKENS
+
+if TYPE_CHECKING:
+    from seqgql.graphql.page_plan import PagePlans
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
 from seqgql.outbound.transport import Transport
@@ -101,6 +105,14 @@ class GraphQLView(GraphQL[Context, None]):
         self.persisted = persisted or PersistedQueries()
         self.webhook_rules = webhook_rules or WebhookRules()
         self._watchers: set[asyncio.Task[None]] = set()  # one per open websocket
+        # the page's documents answered by plan (fast path only: it uses its internals)
+        self.page_plans: PagePlans | None = None
+        if isinstance(self.schema, ReportingSchema) and self.schema.fast_path:
+            from seqgql.graphql.page_plan import PagePlans
+
+            self.page_plans = PagePlans(
+                self.schema._schema, list(self.schema.validation_rules), MAX_TOKENS
+            )
 
     def context_for(self, actor: Actor) -> Context:
         return Context(
@@ -281,6 +293,8 @@ class GraphQLView(GraphQL[Context, None]):
         result = await self._charge(query, request_data, context, sub_response)
         try:
             if result is None:  # not refused for its cost
+                result = await self._planned(query, request_data, context)
+            if result is None:
                 result = await self.schema.execute(
                     query,
                     root_value=root_value,
@@ -304,6 +318,24 @@ class GraphQLView(GraphQL[Context, None]):
         if media_type == GRAPHQL_RESPONSE and is_request_error(result):
             sub_response.status_code = 400
         return result
+
+    async def _planned(
+        self, query: str | None, request_data: GraphQLRequestData, context: Context
+    ) -> ExecutionResult | None:
+        """The answer of a page's document by its plan (``page_plan``), or None: the
+        stock way answers."""
+        if self.page_plans is None:
+            return None
+        plan = self.page_plans.get(query, request_data.operation_name)
+        if plan is None:
+            return None
+        from seqgql.graphql.page_plan import NotPlanned
+
+        try:
+            data = await plan.run(context, request_data.variables)
+        except NotPlanned:
+            return None
+        return ExecutionResult(data=data, errors=None)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
