@@ -29,6 +29,7 @@ from graphql import (
     DocumentNode,
     FieldNode,
     GraphQLError,
+    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -52,7 +53,7 @@ from seqgql.graphql import inputs
 from seqgql.graphql.contacts_tab import read_page
 from seqgql.graphql.context import Context
 from seqgql.graphql.fastpath.compat import attribute_read, enum_class
-from seqgql.graphql.fastpath.programs import leaf
+from seqgql.graphql.fastpath.programs import Leaf, leaf
 from seqgql.graphql.relay import to_global_id
 from seqgql.graphql.sequence_types import status_count_list
 from seqgql.services.enrollments.page import PageRow, total_from_counts
@@ -165,11 +166,11 @@ class PagePlan:
             _, flt, page, counts = await read_page(
                 context, with_counts=self.with_counts, **arguments
             )
+            return {self.key: self.write((flt, page, counts))}
         except NotPlanned:
             raise
         except Exception as exc:  # the stock way answers it (GraphQLError, PublicError...)
             raise NotPlanned(type(exc).__name__) from exc
-        return {self.key: self.write((flt, page, counts))}
 
 
 class PagePlans:
@@ -240,14 +241,19 @@ def _fields(object_type: GraphQLObjectType, node: FieldNode) -> list[tuple[str, 
     return found
 
 
-def _leaf(object_type: GraphQLObjectType, name: str) -> tuple[Callable[[Any], Any], bool]:
-    """The serializer of a leaf field and whether it is non-null."""
+def _leaf(object_type: GraphQLObjectType, name: str) -> tuple[Leaf, bool]:
+    """The serializer of a leaf field (the fast path's) and whether it is non-null."""
     field_type = object_type.fields[name].type
     named = get_named_type(field_type)
     if not is_leaf_type(named):
         raise NotPlanned("not a leaf")
     found = leaf(named, enum_class(named) if hasattr(named, "values") else None)  # type: ignore[arg-type]
-    return found.coerce, is_non_null_type(field_type)
+    return found, is_non_null_type(field_type)
+
+
+def _serializer(object_type: GraphQLObjectType, name: str) -> tuple[Callable[[Any], Any], bool]:
+    found, non_null = _leaf(object_type, name)
+    return found.coerce, non_null
 
 
 def _constant(value: str) -> Callable[..., str]:
@@ -266,10 +272,6 @@ def _serialized(
         return _value(serialize, non_null, read(source))
 
     return part
-
-
-def _global_id(type_name: str, read: Callable[[Any], Any], row: Any) -> str:
-    return to_global_id(type_name, read(row))
 
 
 def _total(source: Any) -> int:
@@ -300,43 +302,100 @@ def _value(serialize: Callable[[Any], Any], non_null: bool, value: Any) -> Any:
     return result
 
 
+# what a field of a row writer is: (key, kind, column index, what the kind needs, the
+# type's whole serializer, non-null); the kinds, most frequent first
+_AS_IS, _INT, _OTHER, _ENUM, _ID, _SUB, _CONST = range(7)
+_INT_RANGE = range(-(2**31), 2**31)  # GraphQL's Int
+_Field = tuple[str, int, int, Any, Callable[[Any], Any], bool]
+
+
 def _row_writer(
     schema: GraphQLSchema, type_name: str, node: FieldNode, columns: Mapping[str, str]
 ) -> Callable[[PageRow], dict[str, Any]]:
-    """The writer of an Enrollment, Contact or User of a page row (plain fields only)."""
+    """The writer of an Enrollment, Contact or User of a page row (plain fields only):
+    one loop over its fields, the common values (strings, ids, integers, enum members)
+    written inline, the others through their type's serializer."""
     object_type = schema.get_type(type_name)
     assert isinstance(object_type, GraphQLObjectType)
-    parts: list[tuple[str, Callable[[PageRow], Any]]] = []
+    fields: list[_Field] = []
     for key, child in _fields(object_type, node):
         name = child.name.value
         if name == "__typename":
-            parts.append((key, _constant(type_name)))
+            fields.append((key, _CONST, 0, type_name, _itself, False))
             continue
         if name == "contact" and type_name == "Enrollment":
-            parts.append((key, _row_writer(schema, "Contact", child, _CONTACT)))
+            fields.append((key, _SUB, 0, _row_writer(schema, "Contact", child, _CONTACT),
+                           _itself, False))  # fmt: skip
             continue
         if name == "enrolledBy" and type_name == "Enrollment":
             user = _row_writer(schema, "User", child, _USER)
-            parts.append((key, partial(_enrolled_by, write=user)))
+            fields.append((key, _SUB, 0, partial(_enrolled_by, write=user), _itself, False))
             continue
         if name not in object_type.fields:
             raise NotPlanned("no such field")
         attribute = attribute_read(object_type.fields[name])
-        serialize, non_null = _leaf(object_type, name)
-        if attribute == "id":
-            column, prefix = _IDS[type_name], type_name
-            read = partial(_global_id, prefix, attrgetter(column))
-            parts.append((key, _serialized(read, serialize, non_null)))
+        found, non_null = _leaf(object_type, name)
+        if attribute == "id" and found.as_is is str:
+            fields.append((key, _ID, _COLUMN[_IDS[type_name]], type_name, found.coerce, non_null))
         elif attribute is not None and attribute in columns:
-            column = columns[attribute]
-            parts.append((key, _serialized(attrgetter(column), serialize, non_null)))
+            index = _COLUMN[columns[attribute]]
+            if found.as_is is not None:
+                fields.append((key, _AS_IS, index, found.as_is, found.coerce, non_null))
+            elif get_named_type(object_type.fields[name].type) is GraphQLInt:
+                fields.append((key, _INT, index, None, found.coerce, non_null))
+            elif found.names is not None:
+                enum = (found.enum_class, found.names)
+                fields.append((key, _ENUM, index, enum, found.coerce, non_null))
+            else:
+                fields.append((key, _OTHER, index, None, found.coerce, non_null))
         else:
             raise NotPlanned(f"{type_name}.{name} is not a plain field of a page row")
 
-    def write(row: PageRow) -> dict[str, Any]:
-        return {key: part(row) for key, part in parts}
+    def write(row: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, kind, index, arg, coerce, non_null in fields:
+            if kind >= _ID:
+                if kind == _ID:
+                    out[key] = to_global_id(arg, row[index])
+                elif kind == _SUB:
+                    out[key] = arg(row)
+                else:
+                    out[key] = arg
+                continue
+            value = row[index]
+            if value is None:
+                if non_null:
+                    raise NotPlanned("null where none is allowed")
+                out[key] = None
+            elif kind == _AS_IS:
+                out[key] = value if type(value) is arg else _checked(coerce, value)
+            elif kind == _INT:
+                out[key] = (
+                    value
+                    if type(value) is int and value in _INT_RANGE
+                    else (_checked(coerce, value))
+                )
+            elif kind == _ENUM:
+                cls, names = arg
+                if type(value) is cls and value in names:
+                    out[key] = names[value]
+                else:
+                    out[key] = _checked(coerce, value)
+            else:
+                out[key] = _checked(coerce, value)
+        return out
 
     return write
+
+
+_COLUMN = {name: i for i, name in enumerate(PageRow._fields)}
+
+
+def _checked(coerce: Callable[[Any], Any], value: Any) -> Any:
+    result = coerce(value)
+    if result is None or result is Undefined:
+        raise NotPlanned("a value its type refuses")
+    return result
 
 
 def _enrolled_by(row: PageRow, *, write: Callable[[PageRow], dict[str, Any]]) -> Any:
@@ -362,7 +421,7 @@ def _connection_writer(
         elif name == "pageInfo":
             parts.append((key, _page_info_writer(schema, child)))
         elif name == "totalCount":
-            serialize, non_null = _leaf(connection, name)
+            serialize, non_null = _serializer(connection, name)
             parts.append((key, _serialized(_total, serialize, non_null)))
         elif name == "statusCounts":
             parts.append((key, _counts_writer(schema, child)))
@@ -384,7 +443,7 @@ def _edges_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any], Any
         if name == "__typename":
             parts.append((key, _constant("EnrollmentEdge")))
         elif name == "cursor":
-            serialize, non_null = _leaf(edge_type, name)
+            serialize, non_null = _serializer(edge_type, name)
             cursor = _serialized(_itself, serialize, non_null)
             parts.append((key, partial(_second, cursor)))
         elif name == "node":
@@ -420,7 +479,7 @@ def _page_info_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any],
             continue
         if name not in values:
             raise NotPlanned("a page info field the plan does not take")
-        serialize, non_null = _leaf(info_type, name)
+        serialize, non_null = _serializer(info_type, name)
         parts.append((key, _serialized(values[name], serialize, non_null)))
 
     def write(source: Any) -> dict[str, Any]:
@@ -441,7 +500,7 @@ def _counts_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any], An
         attribute = attribute_read(count_type.fields[name]) if name in count_type.fields else None
         if attribute not in ("status", "count"):
             raise NotPlanned("a count field the plan does not take")
-        serialize, non_null = _leaf(count_type, name)
+        serialize, non_null = _serializer(count_type, name)
         parts.append((key, _serialized(attrgetter(attribute), serialize, non_null)))
 
     def write(source: Any) -> list[dict[str, Any]]:
