@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 
@@ -88,18 +89,40 @@ async def sequence_id(db: Database, clock: FrozenClock, workspace: Workspace) ->
     return await seed_page(db, clock, workspace.actor)
 
 
+# what differs from one answer to the next: its id, and what is left of the budget
+CHANGING = {"x-request-id", "x-ratelimit-reset", "x-ratelimit-remaining", "x-ratelimit-used",
+            "x-ratelimit-requests-remaining"}  # fmt: skip
+
+
+def _headers(response: httpx.Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k not in CHANGING}
+
+
+def _used(response: httpx.Response) -> int:
+    return int(response.headers.get("x-ratelimit-used", "0"))
+
+
 async def _both(
-    gql: GraphQLClient, app: Starlette, query: str, variables: dict[str, Any]
-) -> tuple[bytes, bytes]:
+    gql: GraphQLClient, app: Starlette, query: str, variables: dict[str, Any],
+    accept: str | None = None,
+) -> tuple[bytes, bytes]:  # fmt: skip
+    """The answer with the page's plans on and off: status and headers the same."""
     plans = _view(app).page_plans
     assert plans is not None
-    planned = await gql.post(query, variables)
+    headers = {"Authorization": f"Bearer {gql.token}", **({"Accept": accept} if accept else {})}
+    body = {"query": query, "variables": variables}
+    planned = await gql.http.post("/graphql", json=body, headers=headers)
     plans.enabled = False
     try:
-        stock = await gql.post(query, variables)
+        stock = await gql.http.post("/graphql", json=body, headers=headers)
     finally:
         plans.enabled = True
-    assert planned.status_code == stock.status_code
+    again = await gql.http.post("/graphql", json=body, headers=headers)  # planned
+    assert planned.status_code == stock.status_code == again.status_code
+    assert _headers(planned) == _headers(stock) == _headers(again)
+    # each charged the same cost to the token's budget
+    assert _used(stock) - _used(planned) == _used(again) - _used(stock)
+    assert again.content == planned.content
     return planned.content, stock.content
 
 
@@ -111,8 +134,9 @@ async def test_plans_answer_what_graphql_core_answers(
     for query, variables in PLANNED:
         assert isinstance(plans.get(query, None), PagePlan), query
         values = {"seq": sequence_id, **variables}
-        planned, stock = await _both(gql, app, query, values)
-        assert planned == stock, (variables, planned[:300], stock[:300])
+        for accept in (None, "application/graphql-response+json", "application/json"):
+            planned, stock = await _both(gql, app, query, values, accept)
+            assert planned == stock, (variables, planned[:300], stock[:300])
     # what the documents are for: rows of every kind were written by the plan
     answer = (await gql.post(PAGE, {"seq": sequence_id, "first": 100})).json()
     nodes = [e["node"] for e in answer["data"]["enrollments"]["edges"]]

@@ -381,8 +381,11 @@ def _row_writer(
                     out[key] = names[value]
                 else:
                     out[key] = _checked(coerce, value)
-            else:
-                out[key] = _checked(coerce, value)
+            else:  # the type's serializer (a time's isoformat, say), checked inline
+                result = coerce(value)
+                if result is None or result is Undefined:
+                    raise NotPlanned("a value its type refuses")
+                out[key] = result
         return out
 
     return write

@@ -57,6 +57,8 @@ from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter
 
 ACTOR_SCOPE_KEY = "seqgql.actor"
+# the POST body as the /graphql gate parsed it (a dict), for the page's plans
+BODY_SCOPE_KEY = "seqgql.body"
 DISCONNECTED = WebSocketState.DISCONNECTED
 log = logging.getLogger(__name__)
 
@@ -206,7 +208,9 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
+            response = await self._planned_response(request)
+            if response is None:  # the stock way
+                response = await self.run(request)
         except HTTPException as exc:  # Strawberry's answer would be plain text
             refusal = exc if isinstance(exc, Refusal) else Refusal.of(exc)
             response = error_response(
@@ -283,12 +287,25 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Strawberry's, but for what it refuses (as JSON, with a code) and the status
         code and media type the client's Accept calls for (``over_http``)."""
+        return await self._execute_http(
+            request, request_adapter.method, sub_response, context, request_data
+        )
+
+    async def _execute_http(
+        self,
+        request: Request,
+        method: str,
+        sub_response: Response,
+        context: Context,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         started = time.perf_counter()
+        root_value = None
         try:
             query = self.persisted.resolve(request_data.query, request_data.extensions)
         except PersistedQueryError as error:
             return ExecutionResult(data=None, errors=[error])
-        get = request_adapter.method == "GET"
+        get = method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
         result = await self._charge(query, request_data, context, sub_response)
         try:
@@ -305,7 +322,7 @@ class GraphQLView(GraphQL[Context, None]):
                     operation_extensions=request_data.extensions,
                 )
         except InvalidOperationTypeError as exc:
-            raise refused_operation(exc.operation_type, request_adapter.method) from None
+            raise refused_operation(exc.operation_type, method) from None
         except CannotGetOperationTypeError as exc:
             raise Refusal(400, exc.as_http_error_reason(), "BAD_REQUEST") from None
         except MissingQueryError:
@@ -318,6 +335,33 @@ class GraphQLView(GraphQL[Context, None]):
         if media_type == GRAPHQL_RESPONSE and is_request_error(result):
             sub_response.status_code = 400
         return result
+
+    async def _planned_response(self, request: Request) -> Response | None:
+        """The answer of a POST of a page's document (one a plan takes, see
+        ``page_plan``) without Strawberry's request handling: the body as the gate parsed
+        it, the same steps as ``execute_single`` and the same answer; None for anything
+        else (the stock way, ``run``)."""
+        body = request.scope.get(BODY_SCOPE_KEY)
+        actor = request.scope.get(ACTOR_SCOPE_KEY)
+        if self.page_plans is None or not isinstance(body, dict) or actor is None:
+            return None
+        query, variables = body.get("query"), body.get("variables")
+        name, accept = body.get("operationName"), request.headers.get("accept", "")
+        if (
+            not isinstance(query, str)
+            or not isinstance(variables, dict | None)
+            or not isinstance(name, str | None)
+            or body.get("extensions") is not None
+            or "event-stream" in accept  # a subscription's stream, Strawberry's
+            or "multipart" in accept
+            or self.page_plans.get(query, name) is None
+        ):
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = self.context_for(actor)
+        request_data = GraphQLRequestData(query, variables, name, None)
+        result = await self._execute_http(request, "POST", sub_response, context, request_data)
+        return self.create_response(await self.process_result(request, result), sub_response)
 
     async def _planned(
         self, query: str | None, request_data: GraphQLRequestData, context: Context
