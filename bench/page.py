@@ -35,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 
@@ -181,6 +182,7 @@ class Figures:
     load_latencies_ms: list[float] = field(default_factory=list)
     load_seconds: float = 0.0
     load_cpu_ms: float = 0.0  # server CPU per page under load
+    connections_per_s: float = float("nan")  # PostgreSQL sessions opened under load
     counts_p50_ms: float = float("nan")
     counts_rps: float = float("nan")
 
@@ -243,13 +245,15 @@ async def measure(server: Server, args: argparse.Namespace) -> Figures:
             await sequential(client, send, args.growth_requests)
             per = (tree_cpu_seconds(pid) - cpu) / args.growth_requests * 1000
             figures.cpu_per_request_ms[f"rows{size}"] = per
-        cpu = tree_cpu_seconds(pid)
+        cpu, sessions = tree_cpu_seconds(pid), await pg_sessions(args)
         figures.load_latencies_ms, figures.load_seconds = await load(
             connections, server.sends["page"], args.duration, args.max_load_requests
         )
         figures.load_cpu_ms = (
             (tree_cpu_seconds(pid) - cpu) / max(len(figures.load_latencies_ms), 1) * 1000
         )
+        await asyncio.sleep(1.0)  # PostgreSQL's statistics catch up
+        figures.connections_per_s = (await pg_sessions(args) - sessions) / figures.load_seconds
         if "counts" in server.sends:
             counted = await sequential(client, server.sends["counts"], args.requests)
             figures.counts_p50_ms = pct(counted, 0.5)
@@ -261,6 +265,15 @@ async def measure(server: Server, args: argparse.Namespace) -> Figures:
         for conn in connections:
             await conn.close()
     return figures
+
+
+async def pg_sessions(args: argparse.Namespace) -> int:
+    """Sessions ever opened to the benchmark's database (pg_stat_database)."""
+    await args.stats.execute("SELECT pg_stat_clear_snapshot()")
+    found: int = await args.stats.fetchval(
+        "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+    )
+    return found
 
 
 async def first_answers(server: Server) -> dict[str, bytes]:
@@ -398,6 +411,7 @@ async def main(args: argparse.Namespace) -> None:
         )
         rounds: list[dict[str, Figures]] = []
         load_before = os.getloadavg()
+        args.stats = await asyncpg.connect(url)
         try:
             answers = {s.name: await first_answers(s) for s in servers if s.name[0] != "s"}
             check_answers(answers)
@@ -414,6 +428,7 @@ async def main(args: argparse.Namespace) -> None:
                 rounds.append(figures)
                 print_round(k + 1, figures)
         finally:
+            await args.stats.close()
             for server in servers:
                 await stop_process(server.process)
             os.unlink(spec.name)
@@ -447,7 +462,7 @@ def print_round(k: int, figures: dict[str, Figures]) -> None:
     print(f"\nround {k}")
     print(f"  {'server':<11}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'req/s':>8}"
           f"{'load p50':>10}{'CPU/page':>10}{'µs/row':>8}"
-          f"{'counts p50':>12}{'counts r/s':>12}")  # fmt: skip
+          f"{'counts p50':>12}{'counts r/s':>12}{'new conn/s':>12}")  # fmt: skip
     for name, f in figures.items():
         if name.startswith("serve"):
             print(f"  {name:<11}{'':>24}{f.rps:8.0f}{pct(f.load_latencies_ms, .5):10.2f}"
@@ -456,7 +471,8 @@ def print_round(k: int, figures: dict[str, Figures]) -> None:
         print(f"  {name:<11}{f.p50:8.2f}{pct(f.latencies_ms, .9):8.2f}"
               f"{pct(f.latencies_ms, .99):8.2f}{f.rps:8.0f}{pct(f.load_latencies_ms, .5):10.2f}"
               f"{f.load_cpu_ms:8.2f}ms{f.row_us:8.1f}"
-              f"{f.counts_p50_ms:12.2f}{f.counts_rps:12.0f}")  # fmt: skip
+              f"{f.counts_p50_ms:12.2f}{f.counts_rps:12.0f}"
+              f"{f.connections_per_s:12.1f}")  # fmt: skip
     sys.stdout.flush()
 
 
@@ -486,14 +502,20 @@ def report(
           f"{_loads(load_after)}; {os.cpu_count()} cores")  # fmt: skip
     names = [n for n in rounds[0] if not n.startswith("serve")]
     print()
-    print("| server | p50 ms | req/s (32 conn.) | load p50 ms | CPU ms/page | CPU µs/row |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| server | p50 ms | req/s (32 conn.) | load p50 ms | CPU ms/page | CPU µs/row "
+        "| new connections/s | with counts: p50 ms, req/s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
         fs = [r[name] for r in rounds]
         print(f"| {name} | {span([f.p50 for f in fs])} | {span([f.rps for f in fs], '{:.0f}')} | "
               f"{span([pct(f.load_latencies_ms, .5) for f in fs], '{:.1f}')} | "
               f"{span([f.load_cpu_ms for f in fs])} | "
-              f"{span([f.row_us for f in fs], '{:.1f}')} |")  # fmt: skip
+              f"{span([f.row_us for f in fs], '{:.1f}')} | "
+              f"{span([f.connections_per_s for f in fs], '{:.1f}')} | "
+              f"{span([f.counts_p50_ms for f in fs])}, "
+              f"{span([f.counts_rps for f in fs], '{:.0f}')} |")  # fmt: skip
     app = [r["app"] for r in rounds]
     exact = [r["exact"] for r in rounds]
     p50_ratio = [a.p50 / e.p50 for a, e in zip(app, exact, strict=True)]
@@ -569,10 +591,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--peer", choices=["postgraphile"],
                         help="also measure PostGraphile 4.14 with the connection-filter plugin "
                         "(installed from the npm registry into ~/.cache/seqgql-bench)")  # fmt: skip
-    parser.add_argument("--peer-pool", type=int, default=32,
-                        help="PostGraphile's pool of PostgreSQL connections")  # fmt: skip
-    parser.add_argument("--exact-pool", type=int, default=32,
-                        help="the exact server's pool of PostgreSQL connections")  # fmt: skip
+    parser.add_argument("--peer-pool", type=int, default=10,
+                        help="PostGraphile's pool of PostgreSQL connections (as the app's, 10)")  # fmt: skip
+    parser.add_argument("--exact-pool", type=int, default=10,
+                        help="the exact server's pool of PostgreSQL connections (as the app's, 10)")  # fmt: skip
     parser.add_argument("--pool", type=int, default=0,
                         help="the app's DB_POOL_SIZE (default: the app's own default)")  # fmt: skip
     parser.add_argument("--workers-figure", action="store_true",

@@ -96,7 +96,7 @@ def exact_app(url: str, spec_file: str) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         state["pool"] = await asyncpg.create_pool(
-            url, min_size=spec["pool"], max_size=spec["pool"], connection_class=NoReset
+            url, min_size=1, max_size=spec["pool"], connection_class=NoReset
         )
         try:
             yield

@@ -30,9 +30,10 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
-        # asyncpg reads timestamptz as aware UTC datetimes already: nothing to convert
+        # asyncpg reads timestamptz as aware UTC datetimes already: only a naive one (an
+        # expression without a time zone) is converted
         if dialect.driver == "asyncpg":
-            return None
+            return _aware
         return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -41,6 +42,12 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def enum_type(enum_class: type[enum.StrEnum]) -> sa.Enum:
