@@ -592,9 +592,9 @@ def parse_args() -> argparse.Namespace:
                         help="also measure PostGraphile 4.14 with the connection-filter plugin "
                         "(installed from the npm registry into ~/.cache/seqgql-bench)")  # fmt: skip
     parser.add_argument("--peer-pool", type=int, default=10,
-                        help="PostGraphile's pool of PostgreSQL connections (as the app's, 10)")  # fmt: skip
+                        help="PostGraphile's PostgreSQL connections (as the app)")  # fmt: skip
     parser.add_argument("--exact-pool", type=int, default=10,
-                        help="the exact server's pool of PostgreSQL connections (as the app's, 10)")  # fmt: skip
+                        help="the exact server's PostgreSQL connections")  # fmt: skip
     parser.add_argument("--pool", type=int, default=0,
                         help="the app's DB_POOL_SIZE (default: the app's own default)")  # fmt: skip
     parser.add_argument("--workers-figure", action="store_true",
