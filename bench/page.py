@@ -210,12 +210,15 @@ async def sequential(conn: Conn, send: Send, n: int) -> list[float]:
     return times
 
 
-async def load(
-    connections: list[Conn], send: Send, seconds: float, cap: int
-) -> tuple[list[float], float]:
-    """Every connection sends one request after the other for ``seconds``."""
+async def load(server: Server, name: str, args: argparse.Namespace) -> tuple[list[float], float]:
+    """``args.concurrency`` fresh keep-alive connections (an idle one may have been
+    closed by the server meanwhile) each send one request after the other for
+    ``seconds`` (``args.duration``)."""
+    kind = Connection if args.client == "lean" else HttpxConnection
+    connections = [await kind.open(server.base_url) for _ in range(args.concurrency)]
+    send, cap = server.sends[name], args.max_load_requests
     latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + (seconds or args.duration)
 
     async def worker(conn: Conn) -> None:
         while time.perf_counter() < deadline and len(latencies) < cap:
@@ -224,18 +227,21 @@ async def load(
             latencies.append((time.perf_counter() - started) * 1000)
             check(response)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(conn) for conn in connections))
-    return latencies, time.perf_counter() - started
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(conn) for conn in connections))
+        return latencies, time.perf_counter() - started
+    finally:
+        for conn in connections:
+            await conn.close()
 
 
 async def measure(server: Server, args: argparse.Namespace) -> Figures:
     figures = Figures()
     kind = Connection if args.client == "lean" else HttpxConnection
-    connections = [await kind.open(server.base_url) for _ in range(args.concurrency)]
+    client = await kind.open(server.base_url)
     pid = server.process.pid
     try:
-        client = connections[0]
         await sequential(client, server.sends["page"], args.warmup)
         figures.latencies_ms = await sequential(client, server.sends["page"], args.requests)
         for size in GROWTH_SIZES:
@@ -245,25 +251,22 @@ async def measure(server: Server, args: argparse.Namespace) -> Figures:
             await sequential(client, send, args.growth_requests)
             per = (tree_cpu_seconds(pid) - cpu) / args.growth_requests * 1000
             figures.cpu_per_request_ms[f"rows{size}"] = per
-        cpu, sessions = tree_cpu_seconds(pid), await pg_sessions(args)
-        figures.load_latencies_ms, figures.load_seconds = await load(
-            connections, server.sends["page"], args.duration, args.max_load_requests
-        )
-        figures.load_cpu_ms = (
-            (tree_cpu_seconds(pid) - cpu) / max(len(figures.load_latencies_ms), 1) * 1000
-        )
-        await asyncio.sleep(1.0)  # PostgreSQL's statistics catch up
-        figures.connections_per_s = (await pg_sessions(args) - sessions) / figures.load_seconds
         if "counts" in server.sends:
             counted = await sequential(client, server.sends["counts"], args.requests)
             figures.counts_p50_ms = pct(counted, 0.5)
-            done, seconds = await load(
-                connections, server.sends["counts"], args.duration, args.max_load_requests
-            )
-            figures.counts_rps = len(done) / seconds
     finally:
-        for conn in connections:
-            await conn.close()
+        await client.close()
+    await load(server, "page", args, seconds=1.0)  # the pools at their size (not measured)
+    cpu, sessions = tree_cpu_seconds(pid), await pg_sessions(args)
+    figures.load_latencies_ms, figures.load_seconds = await load(server, "page", args)
+    figures.load_cpu_ms = (
+        (tree_cpu_seconds(pid) - cpu) / max(len(figures.load_latencies_ms), 1) * 1000
+    )
+    await asyncio.sleep(1.0)  # PostgreSQL's statistics catch up
+    figures.connections_per_s = (await pg_sessions(args) - sessions) / figures.load_seconds
+    if "counts" in server.sends:
+        done, seconds = await load(server, "counts", args)
+        figures.counts_rps = len(done) / seconds
     return figures
 
 
@@ -437,21 +440,16 @@ async def main(args: argparse.Namespace) -> None:
 
 async def measure_load_only(server: Server, args: argparse.Namespace) -> Figures:
     figures = Figures()
-    connections = [await Connection.open(server.base_url) for _ in range(args.concurrency)]
+    client = await Connection.open(server.base_url)
     try:
-        await sequential(connections[0], server.sends["page"], args.warmup)
-        cpu = tree_cpu_seconds(server.process.pid)
-        figures.load_latencies_ms, figures.load_seconds = await load(
-            connections, server.sends["page"], args.duration, args.max_load_requests
-        )
-        figures.load_cpu_ms = (
-            (tree_cpu_seconds(server.process.pid) - cpu)
-            / max(len(figures.load_latencies_ms), 1)
-            * 1000
-        )
+        await sequential(client, server.sends["page"], args.warmup)
     finally:
-        for conn in connections:
-            await conn.close()
+        await client.close()
+    cpu = tree_cpu_seconds(server.process.pid)
+    figures.load_latencies_ms, figures.load_seconds = await load(server, "page", args)
+    figures.load_cpu_ms = (
+        (tree_cpu_seconds(server.process.pid) - cpu) / max(len(figures.load_latencies_ms), 1) * 1000
+    )
     return figures
 
 

@@ -5,6 +5,7 @@ minute (``LAST_USE_RESOLUTION``), never once per request."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -77,7 +78,10 @@ class TokenCache:
 
     Expiry is checked on every call, by ``clock`` (the app's). When a token read from the
     database was last used more than a minute ago, this call writes its use (one small
-    write per token and minute; concurrent calls leave it to the first)."""
+    write per token and minute; concurrent calls leave it to the first). Concurrent calls
+    for a token the cache does not hold share one read: 32 requests at once when it
+    expires read it once, instead of taking 32 connections (the pool opened and closed
+    its overflow connections twice a second, issue 15)."""
 
     def __init__(
         self,
@@ -93,6 +97,7 @@ class TokenCache:
         self.clock: Clock = clock or SystemClock()
         self._seen: dict[str, tuple[float, FoundToken]] = {}
         self._recording: set[int] = set()
+        self._reading: dict[str, asyncio.Future[FoundToken | None]] = {}
 
     async def authenticate(self, token: str) -> Actor | None:
         now = time.monotonic()
@@ -102,7 +107,7 @@ class TokenCache:
                 self._seen.pop(token, None)
                 return None
             return known[1].actor
-        found = await look_up(self.db, token)
+        found = await self._read(token)
         if found is None:
             self._seen.pop(token, None)
             return None
@@ -121,6 +126,22 @@ class TokenCache:
             self._seen.clear()
         self._seen[token] = (now + self.seconds, found)
         return found.actor
+
+    async def _read(self, token: str) -> FoundToken | None:
+        """``look_up``, shared by the calls that ask for the token while it runs."""
+        reading = self._reading.get(token)
+        if reading is None:
+            reading = asyncio.ensure_future(look_up(self.db, token))
+            self._reading[token] = reading
+            reading.add_done_callback(lambda done: self._done_reading(token, done))
+        # a caller that is cancelled leaves the read to the others
+        return await asyncio.shield(reading)
+
+    def _done_reading(self, token: str, done: asyncio.Future[FoundToken | None]) -> None:
+        if self._reading.get(token) is done:
+            del self._reading[token]
+        if not done.cancelled():
+            done.exception()  # retrieved: every caller has it raised
 
 
 def _first_line(exc: BaseException) -> str:
