@@ -210,7 +210,9 @@ async def sequential(conn: Conn, send: Send, n: int) -> list[float]:
     return times
 
 
-async def load(server: Server, name: str, args: argparse.Namespace) -> tuple[list[float], float]:
+async def load(
+    server: Server, name: str, args: argparse.Namespace, seconds: float | None = None
+) -> tuple[list[float], float]:
     """``args.concurrency`` fresh keep-alive connections (an idle one may have been
     closed by the server meanwhile) each send one request after the other for
     ``seconds`` (``args.duration``)."""
