@@ -25,6 +25,7 @@ from functools import partial
 from operator import attrgetter
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -113,6 +114,7 @@ class PagePlan:
                           for name, arg in definition.args.items()]  # fmt: skip
         self.write = write
         self.with_counts = with_counts
+        self._seen: LRU[bytes, dict[str, Any]] = LRU(maxsize=64)
 
     def coerced_variables(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
         coerced: dict[str, Any] = {}
@@ -159,10 +161,23 @@ class PagePlan:
             found["order_by"] = inputs.EnrollmentOrder(**order)
         return found
 
+    def _arguments(self, variables: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``argument_values`` of the variables, kept for the variables' JSON text: a
+        client asks the same page again and again (the inputs made are never changed)."""
+        try:
+            key = orjson.dumps(variables)
+        except TypeError:  # what orjson does not write (an int over 64 bits, say)
+            return self.argument_values(self.coerced_variables(variables))
+        found = self._seen.get(key)
+        if found is None:
+            found = self.argument_values(self.coerced_variables(variables))
+            self._seen.put(key, found)
+        return dict(found)
+
     async def run(self, context: Context, variables: Mapping[str, Any] | None) -> dict[str, Any]:
         """The answer's ``data``; raises ``NotPlanned`` where the stock way must answer."""
         try:
-            arguments = self.argument_values(self.coerced_variables(variables))
+            arguments = self._arguments(variables)
             _, flt, page, counts = await read_page(
                 context, with_counts=self.with_counts, **arguments
             )
