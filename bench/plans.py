@@ -9,7 +9,8 @@ over the year), 5 users and a group of 2% of the contacts; then VACUUM ANALYZE. 
 case (every sort both ways, every filter, combinations, backward pages with `last` and
 pages after a cursor, a few with totalCount and statusCounts) one GraphQL request goes
 to the real app in this process; the SQL statements it sends that read enrollments are
-captured (a SQLAlchemy event, as tests/api/test_sorts_and_filters.py does) and run
+captured (a SQLAlchemy event, and the observers of the page's asyncpg reads, as
+tests/api/test_sorts_and_filters.py does) and run
 again under EXPLAIN ANALYZE with the same parameters: one untimed run, then --rounds.
 It prints, per case: the plan's top node and first read of enrollments, the
 enrollments indexes it reads, whether it scans enrollments sequentially (also in the
@@ -294,6 +295,8 @@ class AppClient:
         self.captured: list[tuple[str, Any]] | None = None
         self.engine = self.app.state.db.engine.sync_engine
         event.listen(self.engine, "before_cursor_execute", self._capture)
+        # the page's statement goes straight through asyncpg (persistence/direct_reads.py)
+        self.app.state.db.direct.observers.append(self._observe)
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app), base_url="http://bench"
         )
@@ -303,6 +306,9 @@ class AppClient:
             "FROM enrollments" in statement or "JOIN enrollments" in statement
         ):
             self.captured.append((statement, parameters))
+
+    def _observe(self, statement: str, args: Any, _sources: Any) -> None:
+        self._capture(None, None, statement, tuple(args))
 
     async def close(self) -> None:
         event.remove(self.engine, "before_cursor_execute", self._capture)

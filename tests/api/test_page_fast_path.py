@@ -31,20 +31,14 @@ from strawberry.extensions import SchemaExtension
 from seqgql.app import create_app
 from seqgql.clock import FrozenClock
 from seqgql.graphql.fastpath import KNOWN_VALUE, ShortcutExecutor
-from seqgql.graphql.view import GraphQLView
 from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.settings import Settings
-from tests.helpers.fast_path import STOCK, seed_page
+from tests.helpers.fast_path import NODE, STOCK, seed_page, view_of
 from tests.helpers.graphql_client import GraphQLClient
 from tests.helpers.workspace import Workspace
 
 # ---------------------------------------------------------------- the app, over HTTP
-
-NODE = """
-  id status reason currentStep enrolledAt nextRunAt resumeAt finishedAt updatedAt
-  contact { id firstName lastName email phone phoneType timeZone optedOut createdAt name }
-  enrolledBy { id name email role }"""
 
 DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
     # bench/page.py's two documents
@@ -134,12 +128,7 @@ DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def _view(app: Starlette) -> GraphQLView:
-    for route in app.routes:
-        view = getattr(getattr(route, "app", None), "view", None)
-        if isinstance(view, GraphQLView):
-            return view
-    raise AssertionError("no GraphQL view in the app")
+_view = view_of
 
 
 def _schema(app: Starlette) -> strawberry.Schema:

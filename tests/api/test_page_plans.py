@@ -14,8 +14,8 @@ from starlette.applications import Starlette
 from seqgql.clock import FrozenClock
 from seqgql.graphql.page_plan import PagePlan
 from seqgql.persistence.database import Database
-from tests.api.test_page_fast_path import NODE, _view
-from tests.helpers.fast_path import seed_page
+from tests.helpers.fast_path import NODE, seed_page
+from tests.helpers.fast_path import view_of as _view
 from tests.helpers.graphql_client import GraphQLClient
 from tests.helpers.workspace import Workspace
 
