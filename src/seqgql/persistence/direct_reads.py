@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -39,6 +40,22 @@ class _Compiled:
         self.sql = sql
         self.args = args
         self.results = results  # (column index, result processor)
+
+
+def _enum_members(column_type: Any) -> dict[Any, Any] | None:
+    """The members of an enum column's Python enum by stored value, when it stores the
+    values (types.enum_type), or None."""
+    if isinstance(column_type, sa.Enum) and column_type.enum_class is not None:
+        members = {member.value: member for member in column_type.enum_class}
+        if sorted(column_type.enums) == sorted(members):  # it stores the values
+            return members
+    return None
+
+
+def _member(members: dict[Any, Any], value: Any) -> Any:
+    if value is None:
+        return None
+    return members[value]  # a value the enum does not have fails, as SQLAlchemy's does
 
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:
@@ -113,6 +130,9 @@ class DirectReads:
         results = []
         for i, column in enumerate(statement.selected_columns):  # type: ignore[attr-defined]
             process = column.type.result_processor(self.dialect, None)
+            members = _enum_members(column.type)
+            if members is not None:  # what SQLAlchemy's does, in one call
+                process = partial(_member, members)
             if process is not None:
                 results.append((i, process))
         return _Compiled(expanded.statement, args, results)
