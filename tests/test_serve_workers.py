@@ -2,13 +2,16 @@
 (pool, broadcast listener), that hear each other through the broker: a subscriber on one
 process receives the change a mutation made through the other. Refused, with exit status
 2 and a message saying why, with a memory:// broadcast (the processes could not hear
-each other), on SQLite (the one-process embedded mode) and with --demo."""
+each other), on SQLite (the one-process embedded mode) and with --demo. A process killed
+is replaced while the other answers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,3 +170,34 @@ async def test_two_processes_answer_and_hear_each_other(
             changes = [(await next_data(ws))["enrollmentStatusChanged"] for _ in range(3)]
             assert sorted(c["enrollment"]["id"] for c in changes) == sorted(gids("Enrollment", ids))
             assert {c["toStatus"] for c in changes} == {"PAUSED"}
+
+
+@pytest.mark.postgres_only
+async def test_a_killed_process_is_replaced_and_requests_go_on(
+    two_workers: tuple[int, int], workspace: Workspace
+) -> None:
+    """kill -9 one of the two: every request meanwhile is answered (by the other), and the
+    supervisor starts a new process, so two answer again."""
+    port, supervisor = two_workers
+    base = f"http://127.0.0.1:{port}"
+    first = await workers_seen(base)
+    assert len(first) == 2, first
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    answered = 0
+    for _ in range(40):
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            viewer = await GraphQLClient(http, workspace.token).execute("{ viewer { id } }")
+            assert viewer["viewer"]["id"]
+            answered += 1
+            pid, _ = await worker_of(http)
+            assert pid != victim
+        await asyncio.sleep(0.05)
+    assert answered == 40
+    for _ in range(100):  # the replacement starts (an app's startup: a few seconds)
+        seen = await workers_seen(base, tries=20)
+        if len(seen) == 2:
+            break
+        await asyncio.sleep(0.5)
+    assert len(seen) == 2 and victim not in seen, seen
+    assert set(seen) <= children(supervisor)
