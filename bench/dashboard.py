@@ -264,7 +264,7 @@ async def explain_cases(url: str, token: str, docs: dict[str, str], cases: list[
     """Each case's request to the app in this process; its statements reading enrollments
     EXPLAINed (plan, and the sixth run as a prepared statement), then EXPLAIN ANALYZEd once."""
     app = make_app(url)
-    seen = EnrollmentStatements(app.state.db.engine)
+    seen = EnrollmentStatements(app.state.db)
     conn = await asyncpg.connect(url)
     headers = {"Authorization": f"Bearer {token}"}
     transport = httpx.ASGITransport(app=app)

@@ -1,17 +1,25 @@
-"""Page benchmark: one page of the Contacts tab through the real app, against a plain
-Starlette + asyncpg endpoint that serves the same 50 rows with one joined query.
+"""Page benchmark: one page of the Contacts tab through the real app, against its floor
+("exact": a Starlette + asyncpg server sending the app's own SQL statement and writing the
+same JSON with orjson, checked byte for byte) and, with ``--peer postgraphile``,
+PostGraphile 4 with the connection-filter plugin on the same database (same rows checked).
 
 A fresh PostgreSQL database (created, migrated, dropped at the end) gets 200,000
-enrollments over 20 sequences (mixed statuses, 5 users). Each server runs under uvicorn
-in its own process on 127.0.0.1 (the client is this process):
+enrollments over 20 sequences (mixed statuses, 5 users). Each server runs in its own
+process on 127.0.0.1 (the client is this process). The servers are measured in turn,
+round after round (round k: app, exact, peer, ...), each round:
 
-  latency     one client, keep-alive, N sequential requests: p50 / p90 / p99
-  throughput  32 concurrent keep-alive connections for ~10 s: requests/s (+ p50/p99)
+  latency     one client, keep-alive, N sequential requests of the page: p50 / p90 / p99
+  per row     server CPU per request for pages of 10 and of 100 rows (no search): the
+              growth per row
+  load        32 concurrent keep-alive connections for ~10 s: requests/s, p50, and the
+              server's CPU per page (its process CPU time over the pages served)
 
-for two shapes of the query: the page alone, and the page plus totalCount and
-statusCounts (the tab bar).
+and prints each round, the ratios to exact and to the peer with their range over rounds,
+and the goals. ``--workers-figure`` adds `seqgql serve --workers 2` (requests/s of two
+worker processes against one).
 
-Run:  .venv/bin/python -m bench.page [--postgres-url URL] [--scale 0.1] [--requests 500]
+Run:  .venv/bin/python -m bench.page [--postgres-url URL] [--scale 0.1] [--rounds 3]
+      [--peer postgraphile]
 """
 
 from __future__ import annotations
@@ -19,21 +27,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import json
-import statistics
+import os
+import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 
+from bench.harness import postgraphile
 from bench.harness.global_id import to_global_id
-from bench.harness.http_client import Answer, Conn, Connection, HttpxConnection, Send, check
-from bench.harness.measure import StatementTimer, process_cpu_seconds
+from bench.harness.http_client import Conn, Connection, HttpxConnection, Send, check
+from bench.harness.measure import tree_cpu_seconds
 from bench.harness.report import log, pct
 from bench.harness.scratch import (
     SequenceSpec,
@@ -42,10 +51,18 @@ from bench.harness.scratch import (
     generate,
     scratch_database,
 )
-from bench.harness.servers import make_app, serve, start_server, stop_process
+from bench.harness.servers import Process, make_app, serve, start_server, stop_process
+from bench.page_capture import capture_statements
+from bench.page_exact import exact_app
 
-GOAL_P50_MS = 10.0
 PAGE_SIZE = 50
+GROWTH_SIZES = (10, 100)
+DASH = "\u2013"  # ranges: 1.2\u20131.5
+# the goals of issue 15
+GOAL_CPU_MS = 1.2  # server CPU per page of 50, under load
+GOAL_P50_RATIO = 1.3  # app p50 / exact p50
+GOAL_RPS_RATIO = 0.7  # app req/s / exact req/s, 32 connections
+GOAL_ROW_US = 15.0  # server CPU per row
 
 NODE_FIELDS = """
       cursor
@@ -54,134 +71,103 @@ NODE_FIELDS = """
         contact { id firstName lastName email }
         enrolledBy { name }
       }"""
-QUERIES = {
-    "page": "query Page($seq: ID!, $filter: EnrollmentFilter, $first: Int) {\n"
+PAGE_QUERY = (
+    "query Page($seq: ID!, $filter: EnrollmentFilter, $first: Int) {\n"
     "  enrollments(sequenceId: $seq, filter: $filter, first: $first) {\n"
     f"    edges {{{NODE_FIELDS}\n    }}\n"
-    "    pageInfo { hasNextPage endCursor }\n  }\n}",
-    "page+counts": "query PageCounts($seq: ID!, $filter: EnrollmentFilter, $first: Int) {\n"
+    "    pageInfo { hasNextPage endCursor }\n  }\n}"
+)
+COUNTS_QUERY = (
+    "query PageCounts($seq: ID!, $filter: EnrollmentFilter, $first: Int) {\n"
     "  enrollments(sequenceId: $seq, filter: $filter, first: $first) {\n"
     "    totalCount statusCounts { status count }\n"
     f"    edges {{{NODE_FIELDS}\n    }}\n"
-    "    pageInfo { hasNextPage endCursor }\n  }\n}",
-}
-STATUSES = ["ACTIVE", "PAUSED", "FINISHED", "BOUNCED", "FAILED", "NOT_SENT", "OPTED_OUT",
-            "OMITTED", "REMOVED"]  # fmt: skip
+    "    pageInfo { hasNextPage endCursor }\n  }\n}"
+)
+
+
+@dataclass
+class Shape:
+    """One request of the benchmark: the document, its filter and page size."""
+
+    name: str
+    query: str
+    flt: dict[str, Any]
+    first: int
+
+    def variables(self, seq: int) -> dict[str, Any]:
+        return {"seq": to_global_id("Sequence", seq), "filter": self.flt, "first": self.first}
+
+
+def shapes(search: str, counts: bool) -> dict[str, Shape]:
+    page_filter = {"statuses": ["ACTIVE", "PAUSED"], "steps": [1, 2], "search": search}
+    wide = {"statuses": ["ACTIVE", "PAUSED"]}
+    found = {
+        "page": Shape("page", PAGE_QUERY, page_filter, PAGE_SIZE),
+        "rows10": Shape("rows10", PAGE_QUERY, wide, GROWTH_SIZES[0]),
+        "rows100": Shape("rows100", PAGE_QUERY, wide, GROWTH_SIZES[1]),
+    }
+    if counts:
+        found["counts"] = Shape("counts", COUNTS_QUERY, page_filter, PAGE_SIZE)
+    return found
 
 
 # =========================================================================== servers
 
 
-def serve_kind(kind: str, url: str) -> None:
-    """The server subprocess (``--serve app|raw``): serve until SIGTERM."""
-    serve(make_app(url) if kind == "app" else raw_app(url))
+def serve_kind(kind: str, url: str, spec: str | None) -> None:
+    """The server subprocess (``--serve app|exact``): serve until SIGTERM."""
+    if kind == "app":
+        pool = int(os.environ.get("BENCH_POOL", "0"))
+        serve(make_app(url, **({"db_pool_size": pool} if pool else {})))
+    else:
+        assert spec is not None
+        serve(exact_app(url, spec))
 
 
-RAW_PAGE_SQL = r"""
-SELECT e.id, e.status, e.reason, e.current_step, e.enrolled_at, e.next_run_at,
-       c.id AS contact_id, c.first_name, c.last_name, c.email, u.name AS enrolled_by_name
-FROM enrollments e
-JOIN contacts c ON c.id = e.contact_id AND c.workspace_id = $1
-LEFT JOIN users u ON u.id = e.enrolled_by_id AND u.workspace_id = $1
-WHERE e.workspace_id = $1 AND e.sequence_id = $2
-  AND e.status = ANY($3::varchar[]) AND e.current_step = ANY($4::int[])
-  AND e.contact_id IN (SELECT id FROM contacts WHERE search_text LIKE $5 ESCAPE '\')
-ORDER BY e.enrolled_at DESC, e.id DESC
-LIMIT $6
-"""
-RAW_COUNTS_SQL = r"""
-SELECT e.status, count(*) FROM enrollments e
-WHERE e.workspace_id = $1 AND e.sequence_id = $2 AND e.current_step = ANY($3::int[])
-  AND e.contact_id IN (SELECT id FROM contacts WHERE search_text LIKE $4 ESCAPE '\')
-GROUP BY e.status
-"""
+@dataclass
+class Server:
+    """A running server and how to send each shape to it."""
+
+    name: str
+    process: Process
+    base_url: str
+    sends: dict[str, Send]
 
 
-def raw_app(url: str) -> Any:
-    """The baseline: no GraphQL, no ORM, no auth; one joined query (plus the counts query
-    when asked), the same JSON shape, global ids and cursors as the GraphQL answer."""
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response
-    from starlette.routing import Route
+def app_sends(token: str, seq: int, all_shapes: dict[str, Shape]) -> dict[str, Send]:
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
 
-    state: dict[str, Any] = {}
-    gid = to_global_id
+    def send(shape: Shape) -> Send:
+        body = json.dumps({"query": shape.query, "variables": shape.variables(seq)}).encode()
+        return lambda conn: conn.request("POST", "/graphql", body, headers)
 
-    def cursor(enrolled_at: datetime, pk: int) -> str:
-        raw = json.dumps(["ENROLLED_AT", "DESC", enrolled_at.isoformat(), pk])
-        return base64.urlsafe_b64encode(raw.encode()).decode()
+    return {name: send(shape) for name, shape in all_shapes.items()}
 
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: Any) -> AsyncIterator[None]:
-        state["pool"] = await asyncpg.create_pool(url, min_size=10, max_size=20)
-        state["workspace_id"] = await state["pool"].fetchval("SELECT min(id) FROM workspaces")
-        try:
-            yield
-        finally:
-            await state["pool"].close()
+def exact_sends(seq: int, all_shapes: dict[str, Shape]) -> dict[str, Send]:
+    headers = {"content-type": "application/json"}
 
-    async def page(request: Request) -> Response:
-        body = await request.json()
-        variables = body["variables"]
-        flt = variables["filter"]
-        _, seq = base64.b64decode(variables["seq"]).decode().split(":")
-        size = int(variables.get("first") or PAGE_SIZE)
-        pattern = "%" + flt["search"].lower().replace("\\", "\\\\").replace("%", "\\%") + "%"
-        ws = state["workspace_id"]
-        async with state["pool"].acquire() as conn:
-            rows = await conn.fetch(
-                RAW_PAGE_SQL, ws, int(seq), flt["statuses"], flt["steps"], pattern, size + 1
-            )
-            counts = None
-            if request.query_params.get("counts"):
-                counts = dict(await conn.fetch(RAW_COUNTS_SQL, ws, int(seq), flt["steps"], pattern))
-        edges = [
-            {
-                "cursor": cursor(r["enrolled_at"], r["id"]),
-                "node": {
-                    "id": gid("Enrollment", r["id"]),
-                    "status": r["status"],
-                    "reason": r["reason"],
-                    "currentStep": r["current_step"],
-                    "enrolledAt": iso(r["enrolled_at"]),
-                    "nextRunAt": iso(r["next_run_at"]),
-                    "contact": {
-                        "id": gid("Contact", r["contact_id"]),
-                        "firstName": r["first_name"],
-                        "lastName": r["last_name"],
-                        "email": r["email"],
-                    },
-                    "enrolledBy": {"name": r["enrolled_by_name"]}
-                    if r["enrolled_by_name"] is not None
-                    else None,
-                },
-            }
-            for r in rows[:size]
-        ]
-        result: dict[str, Any] = {
-            "edges": edges,
-            "pageInfo": {
-                "hasNextPage": len(rows) > size,
-                "endCursor": edges[-1]["cursor"] if edges else None,
-            },
-        }
-        if counts is not None:
-            wanted = set(flt["statuses"])
-            result["totalCount"] = sum(n for s, n in counts.items() if s in wanted)
-            result["statusCounts"] = [{"status": s, "count": counts.get(s, 0)} for s in STATUSES]
-        return JSONResponse({"data": {"enrollments": result}})
+    def send(shape: Shape) -> Send:
+        body = json.dumps({"query": shape.query, "variables": shape.variables(seq)}).encode()
+        return lambda conn: conn.request("POST", f"/page/{shape.name}", body, headers)
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    return {name: send(shape) for name, shape in all_shapes.items()}
 
-    return Starlette(
-        routes=[Route("/page", page, methods=["POST"]), Route("/healthz", healthz)],
-        lifespan=lifespan,
-    )
+
+def peer_sends(workspace_id: int, seq: int, all_shapes: dict[str, Shape]) -> dict[str, Send]:
+    headers = {"content-type": "application/json"}
+
+    def send(shape: Shape) -> Send:
+        flt = shape.flt
+        query = postgraphile.page_document(search="search" in flt, steps="steps" in flt)
+        variables = {"ws": str(workspace_id), "seq": str(seq), "first": shape.first,
+                     "statuses": flt["statuses"], "steps": flt.get("steps"),
+                     "search": flt.get("search", "").lower() or None}  # fmt: skip
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        return lambda conn: conn.request("POST", "/graphql", body, headers)
+
+    return {name: send(shape) for name, shape in all_shapes.items() if name != "counts"}
 
 
 # =========================================================================== client
@@ -189,210 +175,389 @@ def raw_app(url: str) -> Any:
 
 @dataclass
 class Figures:
+    """One server's figures in one round."""
+
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_per_request_ms: dict[str, float] = field(default_factory=dict)  # shape -> ms
     load_latencies_ms: list[float] = field(default_factory=list)
-    load_requests: int = 0
     load_seconds: float = 0.0
-    server_cpu: float = 0.0  # fraction of one core during the load phase
-    client_cpu: float = 0.0
+    load_cpu_ms: float = 0.0  # server CPU per page under load
+    connections_per_s: float = float("nan")  # PostgreSQL sessions opened under load
+    counts_p50_ms: float = float("nan")
+    counts_rps: float = float("nan")
+
+    @property
+    def p50(self) -> float:
+        return pct(self.latencies_ms, 0.5)
 
     @property
     def rps(self) -> float:
-        return self.load_requests / self.load_seconds if self.load_seconds else 0.0
+        return len(self.load_latencies_ms) / self.load_seconds if self.load_seconds else 0.0
+
+    @property
+    def row_us(self) -> float:
+        small, large = (self.cpu_per_request_ms[f"rows{n}"] for n in GROWTH_SIZES)
+        return (large - small) / (GROWTH_SIZES[1] - GROWTH_SIZES[0]) * 1000
 
 
-async def measure(base_url: str, send: Send, server_pid: int, args: argparse.Namespace) -> Figures:
-    figures = Figures()
+async def sequential(conn: Conn, send: Send, n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = await send(conn)
+        times.append((time.perf_counter() - started) * 1000)
+        check(response)
+    return times
+
+
+async def load(
+    server: Server, name: str, args: argparse.Namespace, seconds: float | None = None
+) -> tuple[list[float], float]:
+    """``args.concurrency`` fresh keep-alive connections (an idle one may have been
+    closed by the server meanwhile) each send one request after the other for
+    ``seconds`` (``args.duration``)."""
     kind = Connection if args.client == "lean" else HttpxConnection
-    connections = [await kind.open(base_url) for _ in range(args.concurrency)]
-    try:
-        client = connections[0]
-        for _ in range(args.warmup):
-            check(await send(client))
-        for _ in range(args.requests):
+    connections = [await kind.open(server.base_url) for _ in range(args.concurrency)]
+    send, cap = server.sends[name], args.max_load_requests
+    latencies: list[float] = []
+    deadline = time.perf_counter() + (seconds or args.duration)
+
+    async def worker(conn: Conn) -> None:
+        while time.perf_counter() < deadline and len(latencies) < cap:
             started = time.perf_counter()
-            response = await send(client)
-            figures.latencies_ms.append((time.perf_counter() - started) * 1000)
+            response = await send(conn)
+            latencies.append((time.perf_counter() - started) * 1000)
             check(response)
 
-        deadline = time.perf_counter() + args.duration
-        cap = args.max_load_requests
-        done = 0
-
-        async def worker(conn: Conn) -> None:
-            nonlocal done
-            while time.perf_counter() < deadline and done < cap:
-                done += 1
-                started = time.perf_counter()
-                response = await send(conn)
-                figures.load_latencies_ms.append((time.perf_counter() - started) * 1000)
-                check(response)
-
-        server_cpu0, client_cpu0 = process_cpu_seconds(server_pid), time.process_time()
+    try:
         started = time.perf_counter()
         await asyncio.gather(*(worker(conn) for conn in connections))
-        figures.load_seconds = time.perf_counter() - started
-        figures.load_requests = len(figures.load_latencies_ms)
-        figures.server_cpu = (process_cpu_seconds(server_pid) - server_cpu0) / figures.load_seconds
-        figures.client_cpu = (time.process_time() - client_cpu0) / figures.load_seconds
+        return latencies, time.perf_counter() - started
     finally:
         for conn in connections:
             await conn.close()
+
+
+async def measure(server: Server, args: argparse.Namespace) -> Figures:
+    figures = Figures()
+    kind = Connection if args.client == "lean" else HttpxConnection
+    client = await kind.open(server.base_url)
+    pid = server.process.pid
+    try:
+        await sequential(client, server.sends["page"], args.warmup)
+        figures.latencies_ms = await sequential(client, server.sends["page"], args.requests)
+        for size in GROWTH_SIZES:
+            send = server.sends[f"rows{size}"]
+            await sequential(client, send, 10)
+            cpu = tree_cpu_seconds(pid)
+            await sequential(client, send, args.growth_requests)
+            per = (tree_cpu_seconds(pid) - cpu) / args.growth_requests * 1000
+            figures.cpu_per_request_ms[f"rows{size}"] = per
+        if "counts" in server.sends:
+            counted = await sequential(client, server.sends["counts"], args.requests)
+            figures.counts_p50_ms = pct(counted, 0.5)
+    finally:
+        await client.close()
+    await load(server, "page", args, seconds=1.0)  # the pools at their size (not measured)
+    cpu, sessions = tree_cpu_seconds(pid), await pg_sessions(args)
+    figures.load_latencies_ms, figures.load_seconds = await load(server, "page", args)
+    figures.load_cpu_ms = (
+        (tree_cpu_seconds(pid) - cpu) / max(len(figures.load_latencies_ms), 1) * 1000
+    )
+    await asyncio.sleep(1.0)  # PostgreSQL's statistics catch up
+    figures.connections_per_s = (await pg_sessions(args) - sessions) / figures.load_seconds
+    if "counts" in server.sends:
+        done, seconds = await load(server, "counts", args)
+        figures.counts_rps = len(done) / seconds
     return figures
+
+
+async def pg_sessions(args: argparse.Namespace) -> int:
+    """Sessions ever opened to the benchmark's database (pg_stat_database)."""
+    await args.stats.execute("SELECT pg_stat_clear_snapshot()")
+    found: int = await args.stats.fetchval(
+        "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+    )
+    return found
+
+
+async def first_answers(server: Server) -> dict[str, bytes]:
+    conn = await Connection.open(server.base_url)
+    try:
+        answers = {}
+        for name, send in server.sends.items():
+            answer = await send(conn)
+            check(answer)
+            answers[name] = answer.content
+        return answers
+    finally:
+        await conn.close()
+
+
+def check_answers(answers: dict[str, dict[str, bytes]]) -> None:
+    """exact's answers are the app's, byte for byte; the peer's rows are the same rows."""
+    for name, body in answers["app"].items():
+        if answers["exact"][name] != body:
+            raise RuntimeError(
+                f"{name}: exact's answer is not the app's:\n{body[:400]!r}\n"
+                f"{answers['exact'][name][:400]!r}"
+            )
+    if "peer" in answers:
+        for name, body in answers["peer"].items():
+            ours = orjson.loads(answers["app"][name])["data"]["enrollments"]
+            theirs = orjson.loads(body)["data"]["allEnrollments"]
+            mine = [
+                (_pk(e["node"]["id"]), _pk(e["node"]["contact"]["id"]), e["node"]["status"])
+                for e in ours["edges"]
+            ]
+            peer = [
+                (int(e["node"]["id"]), int(e["node"]["contactByContactId"]["id"]),
+                 e["node"]["status"])
+                for e in theirs["edges"]
+            ]  # fmt: skip
+            if mine != peer or ours["pageInfo"]["hasNextPage"] != theirs["pageInfo"]["hasNextPage"]:
+                raise RuntimeError(f"{name}: PostGraphile's rows are not the app's")
+
+
+def _pk(global_id: str) -> int:
+    return int(base64.b64decode(global_id).decode().split(":")[1])
 
 
 # =========================================================================== main
 
 
-async def statements_per_request(url: str, token: str, body: dict[str, Any]) -> list[str]:
-    """The SQL one GraphQL request sends (in-process, through httpx's ASGI transport)."""
-    from sqlalchemy import event
-
-    app = make_app(url)
-    timer = StatementTimer(app.state.db.engine)
-    checkouts: list[int] = []
-    event.listen(app.state.db.engine.sync_engine.pool, "checkout", lambda *a: checkouts.append(1))
-    transport = httpx.ASGITransport(app=app)
+async def start_servers(
+    url: str, token: str, workspace_id: int, seq: int, all_shapes: dict[str, Shape],
+    spec_file: str, args: argparse.Namespace,
+) -> list[Server]:  # fmt: skip
+    servers: list[Server] = []
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            headers = {"Authorization": f"Bearer {token}"}
-            check(await client.post("/graphql", json=body, headers=headers))  # warm
-            timer.start()
-            checkouts.clear()
-            check(await client.post("/graphql", json=body, headers=headers))
-            seen = [" ".join(statement.split()) for statement, _, _ in timer.stop()]
-    finally:
-        await app.state.db.dispose()
-    return [f"{len(checkouts)} pool checkouts", *seen]
+        env_pool = {"BENCH_POOL": str(args.pool)} if args.pool else {}
+        os.environ.update(env_pool)
+        process, port, _ = await start_server(
+            "bench.page", "--serve", "app", "--database-url", url, name="the app"
+        )
+        servers.append(
+            Server("app", process, f"http://127.0.0.1:{port}", app_sends(token, seq, all_shapes))
+        )
+        process, port, _ = await start_server(
+            "bench.page", "--serve", "exact", "--database-url", url, "--spec", spec_file,
+            name="the exact server",
+        )  # fmt: skip
+        servers.append(
+            Server("exact", process, f"http://127.0.0.1:{port}", exact_sends(seq, all_shapes))
+        )
+        if args.peer == "postgraphile":
+            log("starting PostGraphile (installed into ~/.cache/seqgql-bench the first time)")
+            process, port = await postgraphile.start(url, args.peer_pool)
+            servers.append(
+                Server("peer", process, f"http://127.0.0.1:{port}",
+                       peer_sends(workspace_id, seq, all_shapes))
+            )  # fmt: skip
+        if args.workers_figure:
+            for workers in (1, 2):
+                process, port = await start_seqgql_serve(url, workers, args)
+                servers.append(
+                    Server(f"serve x{workers}", process, f"http://127.0.0.1:{port}",
+                           {"page": app_sends(token, seq, all_shapes)["page"]})
+                )  # fmt: skip
+    except BaseException:
+        for server in servers:
+            await stop_process(server.process)
+        raise
+    return servers
+
+
+async def start_seqgql_serve(
+    url: str, workers: int, args: argparse.Namespace
+) -> tuple[Process, int]:
+    """`seqgql serve --workers N` on a free port (redis broadcast: the processes must hear
+    each other)."""
+    from bench.harness.servers import free_loopback_socket
+
+    with free_loopback_socket() as sock:
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": url, "AUTO_MIGRATE": "false", "LOG_LEVEL": "warning",
+           "BROADCAST_URL": args.redis_url, "RATE_LIMIT_WINDOW_SECONDS": "0"}  # fmt: skip
+    if args.pool:
+        env["DB_POOL_SIZE"] = str(args.pool)
+    seqgql = os.path.join(os.path.dirname(sys.executable), "seqgql")
+    process = await asyncio.create_subprocess_exec(
+        seqgql, "serve", "--port", str(port), "--workers", str(workers), env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as c:
+        for _ in range(600):
+            try:
+                if (await c.get("/healthz")).status_code == 200:
+                    return process, port
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    await stop_process(process)
+    raise RuntimeError(f"seqgql serve --workers {workers} did not start")
 
 
 async def main(args: argparse.Namespace) -> None:
     per_sequence = round(args.enrollments * args.scale / args.sequences)
     specs = [SequenceSpec(per_sequence) for _ in range(args.sequences)]
+    all_shapes = shapes(args.search, args.counts)
     async with scratch_database(args.postgres_url, "seqgql_bench_page") as url:
         tenant = await create_tenant(url, users=args.users)
-        seq_ids = await generate(url, tenant, specs)
-        seq = seq_ids[0]
-        flt = {"statuses": ["ACTIVE", "PAUSED"], "steps": [1, 2], "search": args.search}
-        variables = {"seq": to_global_id("Sequence", seq), "filter": flt, "first": PAGE_SIZE}
-        pg = await asyncpg.connect(url)
-        try:
-            matching = await pg.fetchval(
-                "SELECT count(*) FROM enrollments e JOIN contacts c ON c.id = e.contact_id "
-                "WHERE e.sequence_id = $1 AND e.status = ANY($2::varchar[]) "
-                "AND e.current_step = ANY($3::int[]) AND c.search_text LIKE $4",
-                seq, flt["statuses"], flt["steps"], f"%{args.search.lower()}%",
-            )  # fmt: skip
-        finally:
-            await pg.close()
+        seq = (await generate(url, tenant, specs))[0]
         total = sum(s.enrollments for s in specs)
-        log(f"{total:,} enrollments over {len(specs)} sequences; the filter matches "
-            f"{matching:,} of sequence {seq}'s {per_sequence:,}")  # fmt: skip
-        if matching <= PAGE_SIZE:
-            log("warning: the filter matches no more than one page; try another --search")
+        log(f"{total:,} enrollments over {len(specs)} sequences")
+        captured = await capture_statements(url, tenant.token, seq, all_shapes)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
+            json.dump({"workspace_id": tenant.workspace_id, "pool": args.exact_pool,
+                       "shapes": {n: c.to_json() for n, c in captured.items()}}, spec)  # fmt: skip
+        servers = await start_servers(
+            url, tenant.token, tenant.workspace_id, seq, all_shapes, spec.name, args
+        )
+        rounds: list[dict[str, Figures]] = []
+        load_before = os.getloadavg()
+        args.stats = await asyncpg.connect(url)
+        try:
+            answers = {s.name: await first_answers(s) for s in servers if s.name[0] != "s"}
+            check_answers(answers)
+            log("exact's answers are the app's, byte for byte" +
+                ("; PostGraphile's rows are the same" if "peer" in answers else ""))  # fmt: skip
+            for k in range(args.rounds):
+                figures: dict[str, Figures] = {}
+                for server in servers:
+                    log(f"round {k + 1}: {server.name}")
+                    if server.name.startswith("serve"):
+                        figures[server.name] = await measure_load_only(server, args)
+                    else:
+                        figures[server.name] = await measure(server, args)
+                rounds.append(figures)
+                print_round(k + 1, figures)
+        finally:
+            await args.stats.close()
+            for server in servers:
+                await stop_process(server.process)
+            os.unlink(spec.name)
+        report(rounds, captured, args, total, load_before, os.getloadavg())
 
-        bodies = {name: {"query": q, "variables": variables} for name, q in QUERIES.items()}
-        sql = {
-            name: await statements_per_request(url, tenant.token, body)
-            for name, body in bodies.items()
-        }
-        auth = {"Authorization": f"Bearer {tenant.token}"}
 
-        def graphql_send(name: str) -> Send:
-            body = json.dumps(bodies[name]).encode()
-            headers = {**auth, "content-type": "application/json"}
-            return lambda conn: conn.request("POST", "/graphql", body, headers)
+async def measure_load_only(server: Server, args: argparse.Namespace) -> Figures:
+    figures = Figures()
+    client = await Connection.open(server.base_url)
+    try:
+        await sequential(client, server.sends["page"], args.warmup)
+    finally:
+        await client.close()
+    cpu = tree_cpu_seconds(server.process.pid)
+    figures.load_latencies_ms, figures.load_seconds = await load(server, "page", args)
+    figures.load_cpu_ms = (
+        (tree_cpu_seconds(server.process.pid) - cpu) / max(len(figures.load_latencies_ms), 1) * 1000
+    )
+    return figures
 
-        def raw_send(name: str) -> Send:
-            body = json.dumps(bodies[name]).encode()
-            path = "/page?counts=1" if name == "page+counts" else "/page"
-            headers = {"content-type": "application/json"}
-            return lambda conn: conn.request("POST", path, body, headers)
 
-        def health_send(conn: Conn) -> Awaitable[Answer]:
-            return conn.request("GET", "/healthz")
+# =========================================================================== report
 
-        results: dict[tuple[str, str], Figures] = {}
-        answers: dict[tuple[str, str], Any] = {}
-        for kind in ("app", "raw"):
-            process, port, _ = await start_server(
-                "bench.page", "--serve", kind, "--database-url", url, name=f"{kind} server"
-            )
-            base_url = f"http://127.0.0.1:{port}"
-            try:
-                sends: dict[str, Send] = {"healthz": health_send}
-                for name in QUERIES:
-                    sends[name] = (graphql_send if kind == "app" else raw_send)(name)
-                conn = await Connection.open(base_url)
-                try:
-                    for name in QUERIES:
-                        answers[(kind, name)] = (await sends[name](conn)).json()
-                finally:
-                    await conn.close()
-                for name, send in sends.items():
-                    log(f"{kind} {name}: measuring")
-                    results[(kind, name)] = await measure(base_url, send, process.pid, args)
-            finally:
-                await stop_process(process)
 
-        for name in QUERIES:
-            app_data = answers[("app", name)]["data"]["enrollments"]
-            raw_data = answers[("raw", name)]["data"]["enrollments"]
-            if app_data != raw_data:
-                raise RuntimeError(f"{name}: the two servers disagree:\n{app_data}\n{raw_data}")
-        report(results, sql, args, total, matching)
+def print_round(k: int, figures: dict[str, Figures]) -> None:
+    print(f"\nround {k}")
+    print(f"  {'server':<11}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'req/s':>8}"
+          f"{'load p50':>10}{'CPU/page':>10}{'µs/row':>8}"
+          f"{'counts p50':>12}{'counts r/s':>12}{'new conn/s':>12}")  # fmt: skip
+    for name, f in figures.items():
+        if name.startswith("serve"):
+            print(f"  {name:<11}{'':>24}{f.rps:8.0f}{pct(f.load_latencies_ms, .5):10.2f}"
+                  f"{f.load_cpu_ms:8.2f}ms")  # fmt: skip
+            continue
+        print(f"  {name:<11}{f.p50:8.2f}{pct(f.latencies_ms, .9):8.2f}"
+              f"{pct(f.latencies_ms, .99):8.2f}{f.rps:8.0f}{pct(f.load_latencies_ms, .5):10.2f}"
+              f"{f.load_cpu_ms:8.2f}ms{f.row_us:8.1f}"
+              f"{f.counts_p50_ms:12.2f}{f.counts_rps:12.0f}"
+              f"{f.connections_per_s:12.1f}")  # fmt: skip
+    sys.stdout.flush()
+
+
+def span(values: list[float], fmt: str = "{:.2f}") -> str:
+    low, high = min(values), max(values)
+    return (
+        fmt.format(low)
+        if fmt.format(low) == fmt.format(high)
+        else (f"{fmt.format(low)}{DASH}{fmt.format(high)}")
+    )
 
 
 def report(
-    results: dict[tuple[str, str], Figures],
-    sql: dict[str, list[str]],
-    args: argparse.Namespace,
-    total: int,
-    matching: int,
-) -> None:
+    rounds: list[dict[str, Figures]], captured: dict[str, Any], args: argparse.Namespace,
+    total: int, load_before: tuple[float, ...], load_after: tuple[float, ...],
+) -> None:  # fmt: skip
+    print()
+    print(f"page benchmark — {total:,} enrollments; page: statuses [ACTIVE, PAUSED], steps "
+          f"[1, 2], search {args.search!r}, first {PAGE_SIZE}; {len(rounds)} rounds, "
+          f"servers interleaved")  # fmt: skip
+    print(f"  latency: {args.requests} sequential requests on one keep-alive connection "
+          f"({args.client} client); load: {args.concurrency} connections for "
+          f"{args.duration:g} s; CPU/page: the server's process CPU under load over the pages "
+          f"served; µs/row: CPU per request, pages of {GROWTH_SIZES[1]} minus "
+          f"{GROWTH_SIZES[0]} rows, over {GROWTH_SIZES[1] - GROWTH_SIZES[0]}")  # fmt: skip
+    print(f"  load average (1, 5, 15 min) before {_loads(load_before)}, after "
+          f"{_loads(load_after)}; {os.cpu_count()} cores")  # fmt: skip
+    names = [n for n in rounds[0] if not n.startswith("serve")]
     print()
     print(
-        f"page benchmark — {total:,} enrollments; filter statuses [ACTIVE, PAUSED], steps "
-        f"[1, 2], search {args.search!r}: {matching:,} rows match, first: {PAGE_SIZE}"
+        "| server | p50 ms | req/s (32 conn.) | load p50 ms | CPU ms/page | CPU µs/row "
+        "| new connections/s | with counts: p50 ms, req/s |"
     )
-    print("  (both servers: uvicorn, uvloop + httptools, 1 worker, no access log; the raw one "
-          "is identical JSON, verified)")  # fmt: skip
-    print(f"  latency: {args.requests} sequential requests, 1 client ({args.client}), keep-alive; "
-          f"load: {args.concurrency} connections for {args.duration:g} s")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        fs = [r[name] for r in rounds]
+        print(f"| {name} | {span([f.p50 for f in fs])} | {span([f.rps for f in fs], '{:.0f}')} | "
+              f"{span([pct(f.load_latencies_ms, .5) for f in fs], '{:.1f}')} | "
+              f"{span([f.load_cpu_ms for f in fs])} | "
+              f"{span([f.row_us for f in fs], '{:.1f}')} | "
+              f"{span([f.connections_per_s for f in fs], '{:.1f}')} | "
+              f"{span([f.counts_p50_ms for f in fs])}, "
+              f"{span([f.counts_rps for f in fs], '{:.0f}')} |")  # fmt: skip
+    app = [r["app"] for r in rounds]
+    exact = [r["exact"] for r in rounds]
+    p50_ratio = [a.p50 / e.p50 for a, e in zip(app, exact, strict=True)]
+    rps_ratio = [a.rps / e.rps for a, e in zip(app, exact, strict=True)]
     print()
-    header = (
-        f"  {'server':<8}{'query':<13}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
-        f"{'req/s':>9}{'load p50':>10}{'load p99':>10}{'srv CPU':>9}{'cli CPU':>9}"
-    )
-    print(header)
-    for (kind, name), f in results.items():
-        print(f"  {kind:<8}{name:<13}{pct(f.latencies_ms, .5):8.2f}"
-              f"{pct(f.latencies_ms, .9):8.2f}{pct(f.latencies_ms, .99):8.2f}"
-              f"{f.rps:9.0f}{pct(f.load_latencies_ms, .5):10.1f}"
-              f"{pct(f.load_latencies_ms, .99):10.1f}"
-              f"{f.server_cpu:8.0%}{f.client_cpu:9.0%}")  # fmt: skip
-    print("  (srv/cli CPU: share of one core used by the server / this client process during the"
-          " load phase;\n   a client near 100% means the client, not the server, set that"
-          " req/s: a lower bound)")  # fmt: skip
-    print()
-    for name in QUERIES:
-        app, raw = results[("app", name)], results[("raw", name)]
-        p50 = pct(app.latencies_ms, 0.5)
-        verdict = "meets" if p50 < GOAL_P50_MS else "MISSES"
-        print(f"  {name:<12} app/raw: p50 x{p50 / pct(raw.latencies_ms, .5):.1f}, "
-              f"req/s x{app.rps / raw.rps:.2f};  app p50 {p50:.2f} ms {verdict} the goal "
-              f"(< {GOAL_P50_MS:g} ms)")  # fmt: skip
-    for name, statements in sql.items():
+    print("goals (issue 15), per round:")
+    rows = [
+        ("server CPU per page of 50", f"≤ {GOAL_CPU_MS} ms",
+         [a.load_cpu_ms for a in app], lambda v: v <= GOAL_CPU_MS, "{:.2f} ms"),
+        ("p50 / exact's", f"≤ {GOAL_P50_RATIO}x", p50_ratio,
+         lambda v: v <= GOAL_P50_RATIO, "{:.2f}x"),
+        ("req/s at 32 connections / exact's", f"≥ {GOAL_RPS_RATIO}x", rps_ratio,
+         lambda v: v >= GOAL_RPS_RATIO, "{:.2f}x"),
+        ("CPU per row", f"≤ {GOAL_ROW_US:g} µs", [a.row_us for a in app],
+         lambda v: v <= GOAL_ROW_US, "{:.1f} µs"),
+    ]  # fmt: skip
+    if "peer" in rounds[0]:
+        peer = [r["peer"] for r in rounds]
+        rows.append(("p50 / PostGraphile's", "< 1x", [a.p50 / p.p50 for a, p in
+                     zip(app, peer, strict=True)], lambda v: v < 1, "{:.2f}x"))  # fmt: skip
+        rows.append(("req/s / PostGraphile's", "> 1x", [a.rps / p.rps for a, p in
+                     zip(app, peer, strict=True)], lambda v: v > 1, "{:.2f}x"))  # fmt: skip
+    print("| goal | target | rounds | range | met in |")
+    print("|---|---|---|---|---|")
+    for label, target, values, ok, fmt in rows:
+        met = sum(ok(v) for v in values)
+        each = ", ".join(fmt.format(v) for v in values)
+        print(f"| {label} | {target} | {each} | {span(values, fmt)} | {met} of {len(values)} |")
+    if "serve x1" in rounds[0]:
+        one = [r["serve x1"].rps for r in rounds]
+        two = [r["serve x2"].rps for r in rounds]
         print()
-        print(
-            f"  SQL of one GraphQL '{name}' request ({statements[0]}, "
-            f"{len(statements) - 1} statements):"
-        )
-        for statement in statements[1:]:
-            print(f"    {statement[:150]}{'…' if len(statement) > 150 else ''}")
-    print(f"\n  mean of {statistics.mean(results[('app', 'page')].latencies_ms):.2f} ms "
-          f"(app page) vs {statistics.mean(results[('raw', 'page')].latencies_ms):.2f} ms "
-          "(raw page)")  # fmt: skip
+        print(f"`seqgql serve --workers 2` vs `--workers 1` (redis broadcast), 32 connections: "
+              f"{span(two, '{:.0f}')} vs {span(one, '{:.0f}')} req/s, ratio "
+              f"{span([t / o for t, o in zip(two, one, strict=True)], '{:.2f}')}x")  # fmt: skip
+    print()
+    for name, shape in captured.items():
+        print(f"  exact's statement for {name!r} (the app's): {' '.join(shape.sql.split())[:160]}…")
+
+
+def _loads(values: tuple[float, ...]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)
 
 
 def parse_args() -> argparse.Namespace:
@@ -406,36 +571,53 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--search", default="ada", help="free-text part of the filter (matches ~5%% of contacts)"
     )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every server, interleaved")
     parser.add_argument(
         "--requests", type=int, default=500, help="sequential requests for the latency figures"
     )
+    parser.add_argument(
+        "--growth-requests", type=int, default=300,
+        help="sequential requests of each page size for the CPU per row",
+    )  # fmt: skip
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of concurrent load")
     parser.add_argument(
-        "--max-load-requests",
-        type=int,
-        default=200_000,
-        help="upper bound on requests in the load phase",
-    )
+        "--max-load-requests", type=int, default=200_000,
+        help="upper bound on requests in a load phase",
+    )  # fmt: skip
+    parser.add_argument("--counts", action="store_true",
+                        help="also measure the page with totalCount and statusCounts")  # fmt: skip
+    parser.add_argument("--peer", choices=["postgraphile"],
+                        help="also measure PostGraphile 4.14 with the connection-filter plugin "
+                        "(installed from the npm registry into ~/.cache/seqgql-bench)")  # fmt: skip
+    parser.add_argument("--peer-pool", type=int, default=10,
+                        help="PostGraphile's PostgreSQL connections (as the app)")  # fmt: skip
+    parser.add_argument("--exact-pool", type=int, default=10,
+                        help="the exact server's PostgreSQL connections")  # fmt: skip
+    parser.add_argument("--pool", type=int, default=0,
+                        help="the app's DB_POOL_SIZE (default: the app's own default)")  # fmt: skip
+    parser.add_argument("--workers-figure", action="store_true",
+                        help="also measure `seqgql serve --workers 2` against `--workers 1` "
+                        "(load only; needs Redis, --redis-url)")  # fmt: skip
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
-        "--client",
-        choices=["lean", "httpx"],
-        default="lean",
+        "--client", choices=["lean", "httpx"], default="lean",
         help="the HTTP client: a minimal keep-alive one (default) or httpx",
-    )
-    parser.add_argument("--serve", choices=["app", "raw"], help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)  # fmt: skip
+    )  # fmt: skip
+    parser.add_argument("--serve", choices=["app", "exact"], help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not (1 <= args.requests <= 100_000 and 1 <= args.concurrency <= 256
-            and 0 < args.duration <= 600):  # fmt: skip
-        parser.error("--requests, --concurrency or --duration out of range")
+            and 0 < args.duration <= 600 and 1 <= args.rounds <= 20):  # fmt: skip
+        parser.error("--requests, --concurrency, --duration or --rounds out of range")
     return args
 
 
 if __name__ == "__main__":
     arguments = parse_args()
     if arguments.serve:
-        serve_kind(arguments.serve, arguments.database_url)
+        serve_kind(arguments.serve, arguments.database_url, arguments.spec)
     else:
         asyncio.run(main(arguments))

@@ -9,7 +9,8 @@ over the year), 5 users and a group of 2% of the contacts; then VACUUM ANALYZE. 
 case (every sort both ways, every filter, combinations, backward pages with `last` and
 pages after a cursor, a few with totalCount and statusCounts) one GraphQL request goes
 to the real app in this process; the SQL statements it sends that read enrollments are
-captured (a SQLAlchemy event, as tests/api/test_sorts_and_filters.py does) and run
+captured (a SQLAlchemy event, and the observers of the page's asyncpg reads, as
+tests/api/test_sorts_and_filters.py does) and run
 again under EXPLAIN ANALYZE with the same parameters: one untimed run, then --rounds.
 It prints, per case: the plan's top node and first read of enrollments, the
 enrollments indexes it reads, whether it scans enrollments sequentially (also in the
@@ -227,7 +228,7 @@ class AppClient:
         self.app = make_app(url)
         self.token = token
         self.sequence = to_global_id("Sequence", sequence_id)
-        self.statements_seen = EnrollmentStatements(self.app.state.db.engine)
+        self.statements_seen = EnrollmentStatements(self.app.state.db)
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app), base_url="http://bench"
         )

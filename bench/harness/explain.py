@@ -94,13 +94,18 @@ async def prepared_plan(conn: asyncpg.Connection, statement: str, parameters: An
 
 
 class EnrollmentStatements:
-    """The statements reading enrollments that an engine sends while ``captured`` is a
-    list (set it to [] before a request, read it after, set it back to None)."""
+    """The statements reading enrollments that a Database sends while ``captured`` is a
+    list (set it to [] before a request, read it after, set it back to None): those of
+    its SQLAlchemy engine and those it sends straight through asyncpg (the page's,
+    persistence/direct_reads.py)."""
 
-    def __init__(self, engine: Any) -> None:
-        self.engine = getattr(engine, "sync_engine", engine)
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.engine = db.engine.sync_engine
         self.captured: list[tuple[str, Any]] | None = None
         event.listen(self.engine, "before_cursor_execute", self._capture)
+        if db.direct is not None:
+            db.direct.observers.append(self._observe)
 
     def _capture(self, _c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
         if self.captured is not None and (
@@ -108,5 +113,10 @@ class EnrollmentStatements:
         ):
             self.captured.append((statement, parameters))
 
+    def _observe(self, statement: str, args: Any, _sources: Any) -> None:
+        self._capture(None, None, statement, tuple(args))
+
     def close(self) -> None:
         event.remove(self.engine, "before_cursor_execute", self._capture)
+        if self.db.direct is not None:
+            self.db.direct.observers.remove(self._observe)

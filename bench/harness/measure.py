@@ -4,6 +4,7 @@ SQL statements an engine sends."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from typing import Any, NamedTuple
@@ -167,3 +168,34 @@ class StatementTimer:
             entry[0] += seconds
             entry[1] += 1
         return totals
+
+
+def descendants(pid: int) -> list[int]:
+    """The process's children, theirs, and so on (those alive now)."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as f:
+                    children = [int(c) for c in f.read().split()]
+            except OSError:
+                continue
+            found.extend(children)
+            pending.extend(children)
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its live descendants (a server with
+    worker processes)."""
+    total = 0.0
+    for each in [pid, *descendants(pid)]:
+        with contextlib.suppress(OSError):  # ended meanwhile
+            total += process_cpu_seconds(each)
+    return total

@@ -37,7 +37,7 @@ from seqgql.graphql.view import GraphQLView
 from seqgql.hooks.twilio_hooks import twilio_routes
 from seqgql.inbound.polling import InboxPoller
 from seqgql.inbound_webhook import InboundEmailHook
-from seqgql.observability.metrics import SUBSCRIBERS
+from seqgql.observability.metrics import SUBSCRIBERS, label_process
 from seqgql.observability.request_ids import RequestIds
 from seqgql.outbound.routing import transport_from_settings
 from seqgql.outbound.transport import Transport, close_transport
@@ -68,6 +68,7 @@ def create_app(
     the environment) fills GraphiQL's headers pane for requests on a loopback address."""
     settings = settings or Settings()
     clock = clock or SystemClock()
+    label_process()
     transport = transport or transport_from_settings(settings)
     schema = build_schema(
         introspection=settings.introspection,

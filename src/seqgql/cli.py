@@ -27,6 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed a demo workspace, print a token")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the port (default 1): PostgreSQL and a "
+        "BROADCAST_URL of redis:// or postgres:// (the processes must hear each other)",
+    )
 
     commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
     commands.add_parser("worker", help="run the sequence engine alone (scaled-out mode)")
@@ -121,6 +129,12 @@ def _expiry(text: str) -> datetime:
             "(2027-01-01, 2027-01-01T09:00:00Z)"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 to 64)")
+    return int(text)
 
 
 def _fail(message: str) -> int:
@@ -236,6 +250,21 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from seqgql.app import create_app
     from seqgql.observability import logs
 
+    options: dict[str, Any] = {
+        "log_level": settings.log_level,
+        "log_config": logs.config(settings.log_level, settings.log_format),
+        "access_log": False,  # one line per request from RequestIds, with its id
+        "ws_max_size": settings.max_body_bytes,  # a websocket message is a body too
+    }
+    if args.workers > 1:
+        if (refusal := serving.workers_refusal(settings, args.workers, demo=args.demo)) is not None:
+            print(f"seqgql: {refusal}", file=sys.stderr)
+            return 2
+        serving.run_workers(
+            args.workers, host=args.host, port=args.port,
+            header_timeout=settings.header_timeout_seconds, **options,
+        )  # fmt: skip
+        return 0
     demo_token = None
     if args.demo:
         from seqgql.demo import seed_demo
@@ -265,15 +294,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings, demo_token=demo_token)
     tune_gc()
     serving.run(
-        app,
-        host=args.host,
-        port=args.port,
-        header_timeout=settings.header_timeout_seconds,
-        log_level=settings.log_level,
-        log_config=logs.config(settings.log_level, settings.log_format),
-        access_log=False,  # one line per request from RequestIds, with its id
-        ws_max_size=settings.max_body_bytes,  # a websocket message is a body too
-    )
+        app, host=args.host, port=args.port, header_timeout=settings.header_timeout_seconds,
+        **options,
+    )  # fmt: skip
     return 0
 
 

@@ -25,7 +25,7 @@ from seqgql.domain.validation import nul_in, nul_message
 from seqgql.graphql.over_http import error_response
 from seqgql.graphql.public_errors import UNAVAILABLE
 from seqgql.graphql.rate_limiting import RateLimited, rate_limit_headers
-from seqgql.graphql.view import ACTOR_SCOPE_KEY, bearer_token
+from seqgql.graphql.view import ACTOR_SCOPE_KEY, BODY_SCOPE_KEY, bearer_token
 from seqgql.persistence.database import Database, first_line, is_unavailable
 from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache
@@ -89,6 +89,7 @@ class AuthenticatedGraphQL:
                 )
             )
         body = await read_body(request, receive, self.limits)
+        request.scope.pop(BODY_SCOPE_KEY, None)
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -105,6 +106,7 @@ class AuthenticatedGraphQL:
             )
         if (where := nul_in(parsed)) is not None:
             raise Refused(nul_refused(where))
+        request.scope[BODY_SCOPE_KEY] = parsed
         return body
 
     async def _authenticate(self, request: Request) -> None:

@@ -29,7 +29,11 @@ from typing import Any
 
 import orjson
 import uvicorn
+from sqlalchemy.engine import make_url
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from seqgql.process import tune_gc
+from seqgql.settings import Settings
 
 # What a request's header block may take, counting every byte received while it is
 # incomplete (so up to one read of the next request's bytes too when requests are
@@ -108,6 +112,54 @@ def _response(status: int, message: str) -> bytes:
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body
+
+
+def workers_refusal(settings: Settings, workers: int, *, demo: bool) -> str | None:
+    """Why ``serve --workers N`` (N > 1) cannot run with these settings, or None.
+
+    Each process keeps its own subscribers, so the processes must hear each other's
+    changes: a ``memory://`` broadcast reaches only the process that made the change.
+    SQLite is refused too: it is the embedded, one-process mode (its engine runs inside
+    `serve`, and its writes take turns, first come first served, only within a process;
+    across processes SQLite's busy timeout decides, unfairly); several processes are the
+    PostgreSQL deployment's."""
+    if settings.broadcast_url.startswith("memory://"):
+        return (
+            f"--workers {workers} needs BROADCAST_URL=redis://… or postgres://…: with "
+            "memory:// each process hears only its own changes, and a subscriber on one "
+            "process would miss a change made through another"
+        )
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        return (
+            f"--workers {workers} needs PostgreSQL (DATABASE_URL=postgresql://…): SQLite is "
+            "the one-process embedded mode; run one process on it"
+        )
+    if demo:
+        return "--demo runs one process: leave out --workers"
+    return None
+
+
+def worker_app() -> Any:
+    """The app of one process of ``serve --workers N`` (uvicorn calls it in each one):
+    settings from the environment, as the parent read them, and the app's own lifespan
+    (its engine, pool, webhook dispatcher and broadcast listener) per process."""
+    from seqgql.app import create_app
+
+    settings = Settings()
+    HeaderDeadlineProtocol.header_timeout = settings.header_timeout_seconds
+    tune_gc()
+    return create_app(settings)
+
+
+def run_workers(
+    workers: int, *, host: str, port: int, header_timeout: float, **options: Any
+) -> None:
+    """``uvicorn.run`` with ``workers`` processes sharing the port (uvicorn's supervisor
+    starts them, and starts one again when one dies), each serving ``worker_app``."""
+    uvicorn.run(
+        f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
+        http=f"{__name__}:HeaderDeadlineProtocol", **options,
+    )  # fmt: skip
 
 
 def run(app: Any, *, host: str, port: int, header_timeout: float, **options: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections.abc import Callable
@@ -503,3 +504,34 @@ async def test_mutations_with_another_workspaces_ids_find_nothing_and_change_not
     assert await snapshot(gql, w["A"].token) == a_before
     assert await snapshot(gql, w["B"].token) == b_before
     assert len(transport.sent) == sent_before
+
+
+async def test_concurrent_requests_read_a_token_once(db: Database, workspace: Workspace) -> None:
+    """32 calls at once for a token the cache does not hold read it once and all get its
+    actor; an unknown token is read once too and refused to all; later calls are read
+    again once the cache forgets (here at once)."""
+    from sqlalchemy import event
+
+    from seqgql.services.auth import TokenCache
+
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM api_tokens" in statement and statement.lstrip().startswith("SELECT"):
+            reads.append(statement)
+
+    cache = TokenCache(db, seconds=0)
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        actors = await asyncio.gather(*(cache.authenticate(workspace.token) for _ in range(32)))
+        assert len(reads) == 1
+        assert {a.workspace_id if a else None for a in actors} == {workspace.actor.workspace_id}
+        reads.clear()
+        unknown = workspace.token[:-4] + "zzzz"
+        assert await asyncio.gather(*(cache.authenticate(unknown) for _ in range(8))) == [None] * 8
+        assert len(reads) == 1
+        reads.clear()
+        assert await cache.authenticate(workspace.token) is not None
+        assert len(reads) == 1
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)

@@ -93,3 +93,17 @@ async def test_nodes_answers_each_id_in_order_null_where_not_found(
     forged = await gql.errors(query, {"ids": [ids[0], "Sequence: 1"]})
     assert forged[0]["extensions"]["code"] == "INVALID_ID"
     assert "ids[1]" in forged[0]["message"]
+
+
+def test_global_ids_are_strawberrys() -> None:
+    """relay.to_global_id writes base64 itself (a page writes two per row): the same
+    strings as Strawberry's GlobalID, which reads them back."""
+    from strawberry.relay import GlobalID
+
+    from seqgql.graphql.relay import to_global_id
+
+    for type_name in ("Enrollment", "Contact", "User", "Sequence", "BulkOperation"):
+        for pk in (1, 7, 1234, 2**31, 2**63 - 1):
+            written = to_global_id(type_name, pk)
+            assert written == str(GlobalID(type_name, str(pk)))
+            assert GlobalID.from_id(written) == GlobalID(type_name, str(pk))

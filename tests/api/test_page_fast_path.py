@@ -31,20 +31,14 @@ from strawberry.extensions import SchemaExtension
 from seqgql.app import create_app
 from seqgql.clock import FrozenClock
 from seqgql.graphql.fastpath import KNOWN_VALUE, ShortcutExecutor
-from seqgql.graphql.view import GraphQLView
 from seqgql.outbound.transport import RecordingTransport
 from seqgql.persistence.database import Database
 from seqgql.settings import Settings
-from tests.helpers.fast_path import STOCK, seed_page
+from tests.helpers.fast_path import NODE, STOCK, seed_page, view_of
 from tests.helpers.graphql_client import GraphQLClient
 from tests.helpers.workspace import Workspace
 
 # ---------------------------------------------------------------- the app, over HTTP
-
-NODE = """
-  id status reason currentStep enrolledAt nextRunAt resumeAt finishedAt updatedAt
-  contact { id firstName lastName email phone phoneType timeZone optedOut createdAt name }
-  enrolledBy { id name email role }"""
 
 DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
     # bench/page.py's two documents
@@ -134,26 +128,30 @@ DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+_view = view_of
+
+
 def _schema(app: Starlette) -> strawberry.Schema:
-    for route in app.routes:
-        view = getattr(getattr(route, "app", None), "view", None)
-        if isinstance(view, GraphQLView):
-            return view.schema
-    raise AssertionError("no GraphQL view in the app")
+    return _view(app).schema
 
 
 @pytest.fixture
 def stock(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Switches the app to graphql-core's own executor while in use."""
-    schema = _schema(app)
+    """Switches the app to graphql-core's own executor while in use (and its page plans
+    off: see ``page_plan``)."""
+    view = _view(app)
+    schema = view.schema
     assert schema.execution_context_class is ShortcutExecutor
+    assert view.page_plans is not None
 
     class Switch:
         def __enter__(self) -> None:
             monkeypatch.setattr(schema, "execution_context_class", STOCK)
+            monkeypatch.setattr(view.page_plans, "enabled", False)
 
         def __exit__(self, *exc: object) -> None:
             monkeypatch.setattr(schema, "execution_context_class", ShortcutExecutor)
+            monkeypatch.setattr(view.page_plans, "enabled", True)
 
     return Switch()
 
@@ -207,12 +205,16 @@ async def test_the_next_page_is_the_same(gql: GraphQLClient, stock: Any, sequenc
 
 
 async def test_the_page_takes_the_shortcuts(
-    gql: GraphQLClient, sequence_id: str, monkeypatch: pytest.MonkeyPatch
+    gql: GraphQLClient, app: Starlette, sequence_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Guards the speed: a strawberry or graphql-core upgrade that turned the shortcuts
     off would still pass the tests above. On a page only the root field, the two count
     fields and the enrolling user of the rows that have none (its resolver says so) go
-    through graphql-core's execute_field, whatever the page's size."""
+    through graphql-core's execute_field, whatever the page's size. (With the page's
+    plans off: a planned page skips the executor, see test_page_plans.py.)"""
+    plans = _view(app).page_plans
+    assert plans is not None
+    monkeypatch.setattr(plans, "enabled", False)
     resolved: list[str] = []
     original = STOCK.execute_field
 
@@ -258,6 +260,7 @@ async def stock_app(
 
 async def test_the_setting_switches_the_fast_path_off(
     gql: GraphQLClient,
+    app: Starlette,
     stock_app: Starlette,
     workspace: Workspace,
     sequence_id: str,
@@ -266,6 +269,10 @@ async def test_the_setting_switches_the_fast_path_off(
     """Without the fast path the app answers every document with the same bytes, and no
     ShortcutExecutor is made."""
     assert _schema(stock_app).execution_context_class is STOCK
+    assert _view(stock_app).page_plans is None  # nor plans (they use its internals)
+    plans = _view(app).page_plans
+    assert plans is not None
+    monkeypatch.setattr(plans, "enabled", False)  # the fast app's executor, every time
     made: list[object] = []
     original = ShortcutExecutor.__init__
 

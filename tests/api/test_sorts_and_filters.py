@@ -240,12 +240,17 @@ async def test_postgresql_serves_each_from_an_index(
         if "FROM enrollments" in statement or "JOIN enrollments" in statement:
             statements.append((statement, parameters))
 
+    def observe(statement: str, args: Any, _sources: Any) -> None:  # the page's (asyncpg)
+        capture(None, None, statement, args)
+
     engine = app.state.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", capture)
+    app.state.db.direct.observers.append(observe)
     try:
         await page(gql, seq, first=50, filter=flt, **order)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+        app.state.db.direct.observers.remove(observe)
     assert statements
     async with db.engine.connect() as conn:
         raw = await conn.get_raw_connection()

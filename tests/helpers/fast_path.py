@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from starlette.applications import Starlette
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
 from seqgql.domain.selection import Selection
 from seqgql.domain.status import FinishReason
+from seqgql.graphql.view import GraphQLView
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
 from seqgql.services.enrollments import add_contacts, finish, pause, remove
@@ -18,6 +20,21 @@ from tests.helpers.clocks import START
 from tests.helpers.factories import gid, make_contacts, make_enrolled
 
 STOCK = StrawberryGraphQLCoreExecutionContext
+
+# every plain field of a page's node, its contact and enrolling user (and `name`, a resolver)
+NODE = """
+  id status reason currentStep enrolledAt nextRunAt resumeAt finishedAt updatedAt
+  contact { id firstName lastName email phone phoneType timeZone optedOut createdAt name }
+  enrolledBy { id name email role }"""
+
+
+def view_of(app: Starlette) -> GraphQLView:
+    """The app's GraphQL view (its schema, its page plans)."""
+    for route in app.routes:
+        view = getattr(getattr(route, "app", None), "view", None)
+        if isinstance(view, GraphQLView):
+            return view
+    raise AssertionError("no GraphQL view in the app")
 
 
 async def seed_page(db: Database, clock: FrozenClock, actor: Actor) -> str:

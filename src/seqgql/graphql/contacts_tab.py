@@ -8,13 +8,30 @@ from collections.abc import Sequence
 import strawberry
 
 from seqgql.domain.selection import EnrollmentFilter
+from seqgql.graphql import inputs
 from seqgql.graphql.context import Context
 from seqgql.graphql.enrollment_types import ContactType, EnrollmentType
 from seqgql.graphql.enums import EnrollmentStatus
-from seqgql.graphql.relay import Connection, Edge, Lazy, global_id, page_info
+from seqgql.graphql.public_errors import PublicError
+from seqgql.graphql.relay import (
+    Connection,
+    Edge,
+    InvalidId,
+    Lazy,
+    from_global_id,
+    global_id,
+    page_info,
+    page_request,
+    paged,
+)
 from seqgql.graphql.sequence_types import StatusCount, status_count_list
 from seqgql.graphql.user_types import UserType
-from seqgql.services.enrollments.page import PageRow, status_counts, total_from_counts
+from seqgql.services.enrollments.page import (
+    PageRow,
+    enrollment_page,
+    status_counts,
+    total_from_counts,
+)
 from seqgql.services.pagination import Page
 
 
@@ -91,3 +108,39 @@ def enrollment_connection(
         counts=counts,
         flt=flt,
     )
+
+
+async def read_page(
+    ctx: Context,
+    sequence_id: str,
+    filter: inputs.EnrollmentFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    order_by: inputs.EnrollmentOrder | None = None,
+    *,
+    with_counts: bool,
+) -> tuple[int, EnrollmentFilter, Page[PageRow], dict[EnrollmentStatus, int] | None]:
+    """The ``enrollments`` field's page (and its counts, when asked for, in the same
+    statement) from its arguments; a bad argument or sequence raises ``PublicError``.
+    Shared by the resolver and the page's execution plan (``page_plan``)."""
+    try:
+        pk = from_global_id(sequence_id, "Sequence")
+    except InvalidId as exc:
+        raise PublicError(str(exc), code="INVALID_ID", argument="sequenceId") from exc
+    request = page_request(first, after, last, before)
+    flt, problems = inputs.checked_filter(filter, ["filter"])
+    if problems:
+        err = problems[0]
+        raise PublicError(
+            err.message, code=err.code.value, argument=".".join(str(p) for p in err.field)
+        )
+    order = order_by.to_spec() if order_by else inputs.EnrollmentOrder().to_spec()
+    page, known_counts = await paged(
+        enrollment_page(ctx.db, ctx.actor, pk, flt, request, order=order, with_counts=with_counts)
+    )
+    # rows prove the sequence is the caller's; only an empty page needs the check
+    if not page.rows and await ctx.loaders.sequences.load(pk) is None:
+        raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
+    return pk, flt, page, known_counts

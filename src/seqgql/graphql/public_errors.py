@@ -92,6 +92,11 @@ class ReportingSchema(strawberry.Schema):
     reach in one line, not a traceback per request. Every error it answers has a code
     (``add_codes``), over HTTP and websockets alike."""
 
+    # set by build_schema: its own validation rules, and whether the fast path is on
+    # (the view then answers the page's documents by plan, ``page_plan``)
+    validation_rules: tuple[Any, ...] = ()
+    fast_path: bool = False
+
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
         add_codes(result)

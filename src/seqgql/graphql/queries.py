@@ -11,11 +11,11 @@ from strawberry.types.nodes import SelectedField
 from seqgql.graphql.activity_types import ActivityType
 from seqgql.graphql.api_token_types import ApiTokenQueries, api_token_node
 from seqgql.graphql.bulk_operation_types import BulkOperationType
-from seqgql.graphql.contacts_tab import EnrollmentConnection, enrollment_connection
+from seqgql.graphql.contacts_tab import EnrollmentConnection, enrollment_connection, read_page
 from seqgql.graphql.context import Context
 from seqgql.graphql.enrollment_types import ContactConnection, ContactType, EnrollmentType
 from seqgql.graphql.group_types import GroupConnection, GroupType, contact_list, group_list
-from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder, checked_filter
+from seqgql.graphql.inputs import EnrollmentFilter, EnrollmentOrder
 from seqgql.graphql.node import ContextInfo, Node
 from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.rate_limit_types import RateLimitQueries
@@ -28,7 +28,6 @@ from seqgql.graphql.relay import (
     from_global_id,
     listing_connection,
     page_request,
-    paged,
     parse_global_id,
 )
 from seqgql.graphql.scheduled_types import ScheduleQueries
@@ -36,7 +35,6 @@ from seqgql.graphql.sequence_types import SequenceConnection, SequenceType, sequ
 from seqgql.graphql.user_types import UserConnection, UserType
 from seqgql.graphql.webhook_types import WebhookQueries, webhook_node
 from seqgql.services.enrollments.history import activity_by_id
-from seqgql.services.enrollments.page import enrollment_page
 from seqgql.services.users import user_listing
 
 COUNT_FIELDS = frozenset({"totalCount", "statusCounts"})
@@ -204,30 +202,10 @@ class Query(ApiTokenQueries, RateLimitQueries, ScheduleQueries, WebhookQueries):
         ] = None,
     ) -> EnrollmentConnection:
         ctx = info.context
-        pk = _decode(sequence_id, "Sequence", "sequenceId")
-        request = page_request(first, after, last, before)
-        flt, problems = checked_filter(filter, ["filter"])
-        if problems:
-            err = problems[0]
-            raise PublicError(
-                err.message, code=err.code.value, argument=".".join(str(p) for p in err.field)
-            )
-        order = order_by.to_spec() if order_by else EnrollmentOrder().to_spec()
-        # the page and, when asked for, its counts in one statement
-        page, known_counts = await paged(
-            enrollment_page(
-                ctx.db,
-                ctx.actor,
-                pk,
-                flt,
-                request,
-                order=order,
-                with_counts=_selects(info, COUNT_FIELDS),
-            )
-        )
-        # rows prove the sequence is the caller's; only an empty page needs the check
-        if not page.rows and await ctx.loaders.sequences.load(pk) is None:
-            raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
+        pk, flt, page, known_counts = await read_page(
+            ctx, sequence_id, filter, first, after, last, before, order_by,
+            with_counts=_selects(info, COUNT_FIELDS),
+        )  # fmt: skip
         return enrollment_connection(ctx, pk, flt, page, known_counts)
 
     @strawberry.field(

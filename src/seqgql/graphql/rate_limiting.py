@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
 
+from seqgql.caching import LRU
 from seqgql.graphql.query_cost import QueryTooCostly, query_cost
 from seqgql.services.actor import Actor
 from seqgql.services.rate_limits import Allowance, RateLimiter
@@ -58,6 +60,9 @@ class Metering:
         self.schema = schema
         self.limiter = limiter
         self.max_query_cost = max_query_cost
+        # the costs of the operations seen, by document (the parser cache's object, held
+        # in the entry so that its id is not reused), operation name and variables' JSON
+        self._costs: LRU[tuple[int, str | None, bytes], tuple[DocumentNode, int]] = LRU(1024)
 
     async def charge(
         self,
@@ -70,7 +75,7 @@ class Metering:
         that does not parse, one request at no cost)."""
         cost = 0
         if document is not None:
-            cost = query_cost(self.schema, document, variables, operation_name)
+            cost = self._cost(document, variables, operation_name)
         too_costly = 0 < self.max_query_cost < cost
         allowance = await self.limiter.take(actor.token_id, 0 if too_costly else cost)
         if not allowance.allowed:
@@ -78,6 +83,20 @@ class Metering:
         if too_costly:
             return Charge(allowance, QueryTooCostly(cost, self.max_query_cost))
         return Charge(allowance, None)
+
+    def _cost(
+        self, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> int:
+        try:
+            key = (id(document), operation_name, orjson.dumps(variables))
+        except TypeError:  # what orjson does not write (an int over 64 bits, say)
+            return query_cost(self.schema, document, variables, operation_name)
+        known = self._costs.get(key)
+        if known is not None and known[0] is document:
+            return known[1]
+        cost = query_cost(self.schema, document, variables, operation_name)
+        self._costs.put(key, (document, cost))
+        return cost
 
 
 def rate_limit_headers(allowance: Allowance) -> dict[str, str]:

@@ -89,7 +89,7 @@ def build_schema(
         from seqgql.graphql.fastpath import ShortcutExecutor
 
         execution_context_class = ShortcutExecutor
-    return ReportingSchema(
+    schema = ReportingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -108,3 +108,6 @@ def build_schema(
         execution_context_class=execution_context_class,
         scalar_overrides=SCALARS,
     )
+    schema.validation_rules = tuple(rules)
+    schema.fast_path = fast_path
+    return schema

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import strawberry
@@ -40,8 +40,12 @@ from seqgql.graphql.over_http import (
     refused_operation,
 )
 from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
+from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
 from seqgql.graphql.schema import MAX_TOKENS
+
+if TYPE_CHECKING:
+    from seqgql.graphql.page_plan import PagePlans
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
 from seqgql.outbound.transport import Transport
@@ -51,6 +55,8 @@ from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter
 
 ACTOR_SCOPE_KEY = "seqgql.actor"
+# the POST body as the /graphql gate parsed it (a dict), for the page's plans
+BODY_SCOPE_KEY = "seqgql.body"
 
 
 def bearer_token(value: str | None) -> str | None:
@@ -97,6 +103,14 @@ class GraphQLView(GraphQL[Context, None]):
         self.persisted = persisted or PersistedQueries()
         self.webhook_rules = webhook_rules or WebhookRules()
         self.access = AccessWatch(tokens)  # the tokens of open websockets, looked at again
+        # the page's documents answered by plan (fast path only: it uses its internals)
+        self.page_plans: PagePlans | None = None
+        if isinstance(self.schema, ReportingSchema) and self.schema.fast_path:
+            from seqgql.graphql.page_plan import PagePlans
+
+            self.page_plans = PagePlans(
+                self.schema._schema, list(self.schema.validation_rules), MAX_TOKENS
+            )
 
     def context_for(self, actor: Actor) -> Context:
         return Context(
@@ -162,7 +176,9 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
+            response = await self._planned_response(request)
+            if response is None:  # the stock way
+                response = await self.run(request)
         except HTTPException as exc:  # Strawberry's answer would be plain text
             refusal = exc if isinstance(exc, Refusal) else Refusal.of(exc)
             response = error_response(
@@ -239,16 +255,31 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Strawberry's, but for what it refuses (as JSON, with a code) and the status
         code and media type the client's Accept calls for (``over_http``)."""
+        return await self._execute_http(
+            request, request_adapter.method, sub_response, context, request_data
+        )
+
+    async def _execute_http(
+        self,
+        request: Request,
+        method: str,
+        sub_response: Response,
+        context: Context,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         started = time.perf_counter()
+        root_value = None
         try:
             query = self.persisted.resolve(request_data.query, request_data.extensions)
         except PersistedQueryError as error:
             return ExecutionResult(data=None, errors=[error])
-        get = request_adapter.method == "GET"
+        get = method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
         result = await self._charge(query, request_data, context, sub_response)
         try:
             if result is None:  # not refused for its cost
+                result = await self._planned(query, request_data, context)
+            if result is None:
                 result = await self.schema.execute(
                     query,
                     root_value=root_value,
@@ -259,7 +290,7 @@ class GraphQLView(GraphQL[Context, None]):
                     operation_extensions=request_data.extensions,
                 )
         except InvalidOperationTypeError as exc:
-            raise refused_operation(exc.operation_type, request_adapter.method) from None
+            raise refused_operation(exc.operation_type, method) from None
         except CannotGetOperationTypeError as exc:
             raise Refusal(400, exc.as_http_error_reason(), "BAD_REQUEST") from None
         except MissingQueryError:
@@ -272,6 +303,51 @@ class GraphQLView(GraphQL[Context, None]):
         if media_type == GRAPHQL_RESPONSE and is_request_error(result):
             sub_response.status_code = 400
         return result
+
+    async def _planned_response(self, request: Request) -> Response | None:
+        """The answer of a POST of a page's document (one a plan takes, see
+        ``page_plan``) without Strawberry's request handling: the body as the gate parsed
+        it, the same steps as ``execute_single`` and the same answer; None for anything
+        else (the stock way, ``run``)."""
+        body = request.scope.get(BODY_SCOPE_KEY)
+        actor = request.scope.get(ACTOR_SCOPE_KEY)
+        if self.page_plans is None or not isinstance(body, dict) or actor is None:
+            return None
+        query, variables = body.get("query"), body.get("variables")
+        name, accept = body.get("operationName"), request.headers.get("accept", "")
+        if (
+            not isinstance(query, str)
+            or not isinstance(variables, dict | None)
+            or not isinstance(name, str | None)
+            or body.get("extensions") is not None
+            or "event-stream" in accept  # a subscription's stream, Strawberry's
+            or "multipart" in accept
+            or self.page_plans.get(query, name) is None
+        ):
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = self.context_for(actor)
+        request_data = GraphQLRequestData(query, variables, name, None)
+        result = await self._execute_http(request, "POST", sub_response, context, request_data)
+        return self.create_response(await self.process_result(request, result), sub_response)
+
+    async def _planned(
+        self, query: str | None, request_data: GraphQLRequestData, context: Context
+    ) -> ExecutionResult | None:
+        """The answer of a page's document by its plan (``page_plan``), or None: the
+        stock way answers."""
+        if self.page_plans is None:
+            return None
+        plan = self.page_plans.get(query, request_data.operation_name)
+        if plan is None:
+            return None
+        from seqgql.graphql.page_plan import NotPlanned
+
+        try:
+            data = await plan.run(context, request_data.variables)
+        except NotPlanned:
+            return None
+        return ExecutionResult(data=data, errors=None)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -5,9 +5,10 @@ up to ``MAX_OPERATION_NAMES`` distinct ones; the rest count as ``other``."""
 
 from __future__ import annotations
 
+import os
 import re
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, Info
 
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -24,6 +25,8 @@ LATENCY = Histogram(
     ["operation"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+# which process answers /metrics: one of `seqgql serve --workers N` (each keeps its own)
+PROCESS = Info("seqgql_process", "The server process that answered.")
 WEBSOCKETS = Gauge("seqgql_websocket_connections", "Open websocket connections.")
 SUBSCRIBERS = Gauge("seqgql_subscribers", "Subscriptions sharing live feeds right now.")
 BROADCAST_RECONNECTS = Counter(
@@ -59,3 +62,8 @@ def operation_label(name: str | None, query: str | None = None) -> str:
         return "other"
     _seen_names.add(name)
     return name
+
+
+def label_process() -> None:
+    """Note this process's id in ``seqgql_process_info`` (once per app)."""
+    PROCESS.info({"pid": str(os.getpid())})

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from seqgql.caching import LRU
+from seqgql.persistence.direct_reads import DirectReads
 
 log = logging.getLogger("seqgql.persistence")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -41,6 +43,10 @@ def is_unavailable(exc: BaseException | None) -> bool:
         ):
             return True
         return _sqlstate(exc.orig) in _UNAVAILABLE_STATES or _sqlstate(exc.orig)[:2] == "08"
+    if isinstance(exc, asyncpg.InterfaceError):  # DirectReads: a connection lost, say
+        return True
+    if isinstance(exc, asyncpg.PostgresError):
+        return _sqlstate(exc) in _UNAVAILABLE_STATES or _sqlstate(exc)[:2] == "08"
     return isinstance(exc, (OSError, TimeoutError))
 
 
@@ -112,8 +118,12 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
-            # no pre-ping (a round trip per checkout); connections are recycled instead
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+            # no pre-ping (a round trip per checkout); connections are recycled instead.
+            # LIFO: under a light load the same few connections serve (their prepared
+            # statements warm), and the ones past what the load needs stay idle
+            kwargs.update(
+                pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_use_lifo=True
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         # Reads on PostgreSQL run in autocommit: no BEGIN/COMMIT round trips per read.
         self._read_engine = self.engine
@@ -129,6 +139,8 @@ class Database:
         self._writing: asyncio.Task[Any] | None = None  # the task whose turn it is
         # statements built once per shape by the services (see enrollments/page.py)
         self.statements: LRU[tuple[Any, ...], sa.Executable] = LRU(maxsize=512)
+        # the page's statements straight through asyncpg (PostgreSQL only)
+        self.direct = None if self.is_sqlite else DirectReads(self.url, pool_size)
 
     @property
     def is_sqlite(self) -> bool:
@@ -149,6 +161,15 @@ class Database:
         else:
             async with self._read_engine.connect() as conn:
                 yield conn
+
+    async def rows(self, statement: sa.Executable, params: dict[str, Any]) -> list[Any]:
+        """The rows of a read statement built once per shape (see ``statements``), each
+        a sequence of its columns' values: on PostgreSQL through asyncpg directly
+        (``DirectReads``), on SQLite as SQLAlchemy rows (read as ``read()`` does)."""
+        if self.direct is not None:
+            return await self.direct.fetch(statement, params)
+        async with self.read() as conn:
+            return list((await conn.execute(statement, params)).all())
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -198,6 +219,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        if self.direct is not None:
+            await self.direct.close()
         await self.engine.dispose()
 
 

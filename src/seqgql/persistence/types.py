@@ -29,12 +29,25 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        # asyncpg reads timestamptz as aware UTC datetimes already: only a naive one (an
+        # expression without a time zone) is converted
+        if dialect.driver == "asyncpg":
+            return _aware
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def enum_type(enum_class: type[enum.StrEnum]) -> sa.Enum:

@@ -87,6 +87,7 @@ def _page_column(name: str) -> sa.ColumnElement[Any]:
 PAGE_COLUMNS = [_page_column(name) for name in PageRow._fields]
 _WIDTH = len(PageRow._fields)
 _SORT_KEY = _WIDTH  # the column after them when not sorting by enrollment time
+_ID, _ENROLLED_AT = PageRow._fields.index("id"), PageRow._fields.index("enrolled_at")
 
 
 def _directed(
@@ -276,8 +277,7 @@ async def enrollment_page(
         return sa.select(union).order_by(*_directed(scan, union.c[key_column.name], union.c.id))
 
     statement = _statement(db, shape, params, build)
-    async with db.read() as conn:
-        result = list((await conn.execute(statement, params)).all())
+    result = await db.rows(statement, params)
     counts = None
     if with_counts:
         # a count row has a status count, a page row has none
@@ -293,14 +293,14 @@ async def enrollment_page(
     def cursor_of(r: Any) -> str:
         if by_time:
             return base64.urlsafe_b64encode(
-                f'{head}, "{r.enrolled_at.isoformat()}", {r.id}]'.encode()
+                f'{head}, "{r[_ENROLLED_AT].isoformat()}", {r[_ID]}]'.encode()
             ).decode()
         value = r[_SORT_KEY]
         if kind == "time":
             value = value.isoformat()
         elif kind == "text":
             value = str(value)
-        return encode_cursor([field, direction, value, r.id])
+        return encode_cursor([field, direction, value, r[_ID]])
 
     page = request.cut(result, cursor_of)
     rows = [PageRow._make(r[:_WIDTH]) for r in page.rows]

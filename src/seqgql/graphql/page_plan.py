@@ -1,0 +1,527 @@
+"""The page's execution plan: a document that only reads a page of the Contacts tab
+(``enrollments`` and the plain fields under it) is answered without graphql-core's
+executor, once the plan is made (once per document text).
+
+A plan reads the request's variables straight into the field's arguments, with
+graphql-core's own coercion (``coerce_input_value``, ``value_from_ast``), reads the page
+through the resolver's own function (``contacts_tab.read_page``: the same statement, the
+same errors), and writes each row straight into the answer, each leaf through its type's
+own serializer (the fast path's ``Leaf``), keys in the document's order. So the answer is
+graphql-core's, byte for byte: tests/api/test_page_fast_path.py and
+tests/api/test_page_plans.py compare them.
+
+A document is planned only when its one operation is a query selecting ``enrollments``
+and, under it, fields listed here (with aliases and ``__typename``), without fragments,
+directives, or a field twice under one name; its validation (with the schema's rules)
+must pass. Anything else, and any request whose variables, arguments or page raise an
+error, goes the stock way, which answers as it always does (a plan never makes errors).
+Only with the fast path (GRAPHQL_FAST_PATH, ``fastpath/compat.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from operator import attrgetter
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLInt,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    Undefined,
+    VariableNode,
+    coerce_input_value,
+    get_named_type,
+    is_leaf_type,
+    is_non_null_type,
+    parse,
+    specified_rules,
+    type_from_ast,
+    validate,
+    value_from_ast,
+)
+
+from seqgql.caching import LRU
+from seqgql.graphql import inputs
+from seqgql.graphql.contacts_tab import read_page
+from seqgql.graphql.context import Context
+from seqgql.graphql.fastpath.compat import attribute_read, enum_class
+from seqgql.graphql.fastpath.programs import Leaf, leaf
+from seqgql.graphql.relay import to_global_id
+from seqgql.graphql.sequence_types import status_count_list
+from seqgql.services.enrollments.page import PageRow, total_from_counts
+
+# Where each plain field's value comes from in a page row, by object type and attribute:
+# what contacts_tab.page_nodes and EnrollmentType.from_row put on the node objects.
+_ENROLLMENT = {
+    a: a for a in ("status", "reason", "outcome", "current_step", "enrolled_at", "resume_at",
+                   "next_run_at", "finished_at", "updated_at", "status_changed_at")
+}  # fmt: skip
+_CONTACT = {
+    a: f"contact_{a}" for a in ("first_name", "last_name", "email", "phone", "phone_type",
+                                "time_zone", "opted_out", "created_at")
+}  # fmt: skip
+_USER = {"name": "enrolled_by_name", "email": "enrolled_by_email", "role": "enrolled_by_role"}
+_IDS = {"Enrollment": "id", "Contact": "contact_id", "User": "enrolled_by_id"}
+_ARGUMENTS = {"sequenceId": "sequence_id", "filter": "filter", "first": "first",
+              "after": "after", "last": "last", "before": "before",
+              "orderBy": "order_by"}  # fmt: skip
+# the filter's fields a plan takes (a nested input, like a time range, goes the stock way)
+_FILTER_FIELDS = {"statuses": "statuses", "reasons": "reasons", "outcomes": "outcomes",
+                  "steps": "steps", "enrolledByIds": "enrolled_by_ids", "groupId": "group_id",
+                  "search": "search", "enrolledAfter": "enrolled_after",
+                  "enrolledBefore": "enrolled_before", "includeRemoved": "include_removed",
+                  "resumeScheduled": "resume_scheduled"}  # fmt: skip
+_NESTED_FILTER_FIELDS = {"nextSendBetween": "next_send_between",
+                         "statusChangedBetween": "status_changed_between"}  # fmt: skip
+
+
+class NotPlanned(Exception):
+    """This document or request goes the stock way."""
+
+
+Write = Callable[[Any], Any]  # a source (a page row, ...) -> its part of the answer
+
+
+class PagePlan:
+    """One document's plan: its variables, the field's arguments, and the writer of its
+    answer."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        field: FieldNode,
+        write: Callable[[Any], dict[str, Any]],
+        with_counts: bool,
+    ) -> None:
+        self.key = field.alias.value if field.alias else field.name.value
+        self.variables = [
+            (d.variable.name.value, type_from_ast(schema, d.type), d.default_value)
+            for d in operation.variable_definitions or ()
+        ]
+        definition = schema.query_type.fields["enrollments"]  # type: ignore[union-attr]
+        given = {a.name.value: a.value for a in field.arguments or ()}
+        self.arguments = [(name, arg.type, given.get(name), arg.default_value)
+                          for name, arg in definition.args.items()]  # fmt: skip
+        self.write = write
+        self.with_counts = with_counts
+        self._seen: LRU[bytes, dict[str, Any]] = LRU(maxsize=64)
+
+    def coerced_variables(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
+        coerced: dict[str, Any] = {}
+        values = values or {}
+        for name, var_type, default in self.variables:
+            if name in values:
+                coerced[name] = coerce_input_value(values[name], var_type)  # type: ignore[arg-type]
+            elif default is not None:
+                coerced[name] = value_from_ast(default, var_type)  # type: ignore[arg-type]
+            elif is_non_null_type(var_type):
+                raise NotPlanned("a required variable is missing")
+        return coerced
+
+    def argument_values(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """The resolver's keyword arguments, as Strawberry would make them."""
+        found: dict[str, Any] = {}
+        for name, arg_type, node, default in self.arguments:
+            if node is None or (
+                isinstance(node, VariableNode) and node.name.value not in variables
+            ):
+                if default is Undefined:
+                    continue
+                value = default
+            else:
+                value = value_from_ast(node, arg_type, variables)
+                if value is Undefined:
+                    raise NotPlanned("a bad argument")
+            if value is None and isinstance(arg_type, GraphQLNonNull):
+                raise NotPlanned("null for a required argument")
+            found[_ARGUMENTS[name]] = value
+        flt = found.get("filter")
+        if flt is not None:
+            kwargs = {}
+            for key, value in flt.items():
+                if key in _FILTER_FIELDS:
+                    kwargs[_FILTER_FIELDS[key]] = value
+                elif key in _NESTED_FILTER_FIELDS and value is None:
+                    kwargs[_NESTED_FILTER_FIELDS[key]] = None
+                else:
+                    raise NotPlanned("a filter field the plan does not take")
+            found["filter"] = inputs.EnrollmentFilter(**kwargs)
+        order = found.get("order_by")
+        if order is not None:
+            found["order_by"] = inputs.EnrollmentOrder(**order)
+        return found
+
+    def _arguments(self, variables: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``argument_values`` of the variables, kept for the variables' JSON text: a
+        client asks the same page again and again (the inputs made are never changed)."""
+        try:
+            key = orjson.dumps(variables)
+        except TypeError:  # what orjson does not write (an int over 64 bits, say)
+            return self.argument_values(self.coerced_variables(variables))
+        found = self._seen.get(key)
+        if found is None:
+            found = self.argument_values(self.coerced_variables(variables))
+            self._seen.put(key, found)
+        return dict(found)
+
+    async def run(self, context: Context, variables: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The answer's ``data``; raises ``NotPlanned`` where the stock way must answer."""
+        try:
+            arguments = self._arguments(variables)
+            _, flt, page, counts = await read_page(
+                context, with_counts=self.with_counts, **arguments
+            )
+            return {self.key: self.write((flt, page, counts))}
+        except NotPlanned:
+            raise
+        except Exception as exc:  # the stock way answers it (GraphQLError, PublicError...)
+            raise NotPlanned(type(exc).__name__) from exc
+
+
+class PagePlans:
+    """The plans of the documents seen, by text (None: goes the stock way)."""
+
+    def __init__(self, schema: GraphQLSchema, rules: list[Any], max_tokens: int) -> None:
+        self.schema = schema
+        self.rules = [*specified_rules, *rules]
+        self.max_tokens = max_tokens
+        self.enabled = True
+        self._plans: LRU[tuple[str, str | None], PagePlan | None] = LRU(maxsize=256)
+
+    def get(self, query: str | None, operation_name: str | None) -> PagePlan | None:
+        if not self.enabled or not isinstance(query, str) or "enrollments" not in query:
+            return None
+        return self._plans.get_or_make(
+            (query, operation_name), lambda: self._make(query, operation_name)
+        )
+
+    def _make(self, query: str, operation_name: str | None) -> PagePlan | None:
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+        except GraphQLError:
+            return None
+        if validate(self.schema, document, self.rules):
+            return None
+        try:
+            return _plan(self.schema, document, operation_name)
+        except NotPlanned:
+            return None
+
+
+def _plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> PagePlan:
+    (operation,) = document.definitions if len(document.definitions) == 1 else (None,)
+    if not isinstance(operation, OperationDefinitionNode):
+        raise NotPlanned("not one operation")
+    if operation_name is not None and (operation.name is None or
+                                       operation.name.value != operation_name):  # fmt: skip
+        raise NotPlanned("another operation's name")
+    if operation.operation is not OperationType.QUERY or operation.directives:
+        raise NotPlanned("not a plain query")
+    selections = operation.selection_set.selections
+    if len(selections) != 1 or not isinstance(selections[0], FieldNode):
+        raise NotPlanned("not one root field")
+    field = selections[0]
+    if field.name.value != "enrollments" or field.directives or field.selection_set is None:
+        raise NotPlanned("not the page")
+    connection = schema.get_type("EnrollmentConnection")
+    assert isinstance(connection, GraphQLObjectType)
+    with_counts = any(
+        isinstance(s, FieldNode) and s.name.value in ("totalCount", "statusCounts")
+        for s in field.selection_set.selections
+    )
+    write = _connection_writer(schema, connection, field)
+    return PagePlan(schema, operation, field, write, with_counts)
+
+
+def _fields(object_type: GraphQLObjectType, node: FieldNode) -> list[tuple[str, FieldNode]]:
+    """The selection's fields with their response keys; NotPlanned for anything else."""
+    found: list[tuple[str, FieldNode]] = []
+    for selection in node.selection_set.selections if node.selection_set else ():
+        if not isinstance(selection, FieldNode) or selection.directives or selection.arguments:
+            raise NotPlanned("a fragment, directive or argument")
+        key = selection.alias.value if selection.alias else selection.name.value
+        if any(key == k for k, _ in found):
+            raise NotPlanned("a response key twice")
+        found.append((key, selection))
+    return found
+
+
+def _leaf(object_type: GraphQLObjectType, name: str) -> tuple[Leaf, bool]:
+    """The serializer of a leaf field (the fast path's) and whether it is non-null."""
+    field_type = object_type.fields[name].type
+    named = get_named_type(field_type)
+    if not is_leaf_type(named):
+        raise NotPlanned("not a leaf")
+    found = leaf(named, enum_class(named) if hasattr(named, "values") else None)  # type: ignore[arg-type]
+    return found, is_non_null_type(field_type)
+
+
+def _serializer(object_type: GraphQLObjectType, name: str) -> tuple[Callable[[Any], Any], bool]:
+    found, non_null = _leaf(object_type, name)
+    return found.coerce, non_null
+
+
+def _constant(value: str) -> Callable[..., str]:
+    def part(*_: Any) -> str:
+        return value
+
+    return part
+
+
+def _serialized(
+    read: Callable[[Any], Any], serialize: Callable[[Any], Any], non_null: bool
+) -> Callable[[Any], Any]:
+    """A leaf's part: its value read from the source, serialized by its type."""
+
+    def part(source: Any) -> Any:
+        return _value(serialize, non_null, read(source))
+
+    return part
+
+
+def _total(source: Any) -> int:
+    flt, _page, counts = source
+    return total_from_counts(counts, flt)
+
+
+def _itself(value: Any) -> Any:
+    return value
+
+
+def _first(part: Callable[[Any], Any], first: Any, _second: Any) -> Any:
+    return part(first)
+
+
+def _second(part: Callable[[Any], Any], _first: Any, second: Any) -> Any:
+    return part(second)
+
+
+def _value(serialize: Callable[[Any], Any], non_null: bool, value: Any) -> Any:
+    if value is None:
+        if non_null:
+            raise NotPlanned("null where none is allowed")
+        return None
+    result = serialize(value)
+    if result is None or result is Undefined:
+        raise NotPlanned("a value its type refuses")
+    return result
+
+
+# what a field of a row writer is: (key, kind, column index, what the kind needs, the
+# type's whole serializer, non-null); the kinds, most frequent first
+_AS_IS, _INT, _OTHER, _ENUM, _ID, _SUB, _CONST = range(7)
+_INT_RANGE = range(-(2**31), 2**31)  # GraphQL's Int
+_Field = tuple[str, int, int, Any, Callable[[Any], Any], bool]
+
+
+def _row_writer(
+    schema: GraphQLSchema, type_name: str, node: FieldNode, columns: Mapping[str, str]
+) -> Callable[[PageRow], dict[str, Any]]:
+    """The writer of an Enrollment, Contact or User of a page row (plain fields only):
+    one loop over its fields, the common values (strings, ids, integers, enum members)
+    written inline, the others through their type's serializer."""
+    object_type = schema.get_type(type_name)
+    assert isinstance(object_type, GraphQLObjectType)
+    fields: list[_Field] = []
+    for key, child in _fields(object_type, node):
+        name = child.name.value
+        if name == "__typename":
+            fields.append((key, _CONST, 0, type_name, _itself, False))
+            continue
+        if name == "contact" and type_name == "Enrollment":
+            fields.append((key, _SUB, 0, _row_writer(schema, "Contact", child, _CONTACT),
+                           _itself, False))  # fmt: skip
+            continue
+        if name == "enrolledBy" and type_name == "Enrollment":
+            user = _row_writer(schema, "User", child, _USER)
+            fields.append((key, _SUB, 0, partial(_enrolled_by, write=user), _itself, False))
+            continue
+        if name not in object_type.fields:
+            raise NotPlanned("no such field")
+        attribute = attribute_read(object_type.fields[name])
+        found, non_null = _leaf(object_type, name)
+        if attribute == "id" and found.as_is is str:
+            fields.append((key, _ID, _COLUMN[_IDS[type_name]], type_name, found.coerce, non_null))
+        elif attribute is not None and attribute in columns:
+            index = _COLUMN[columns[attribute]]
+            if found.as_is is not None:
+                fields.append((key, _AS_IS, index, found.as_is, found.coerce, non_null))
+            elif get_named_type(object_type.fields[name].type) is GraphQLInt:
+                fields.append((key, _INT, index, None, found.coerce, non_null))
+            elif found.names is not None:
+                enum = (found.enum_class, found.names)
+                fields.append((key, _ENUM, index, enum, found.coerce, non_null))
+            else:
+                fields.append((key, _OTHER, index, None, found.coerce, non_null))
+        else:
+            raise NotPlanned(f"{type_name}.{name} is not a plain field of a page row")
+
+    def write(row: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, kind, index, arg, coerce, non_null in fields:
+            if kind >= _ID:
+                if kind == _ID:
+                    out[key] = to_global_id(arg, row[index])
+                elif kind == _SUB:
+                    out[key] = arg(row)
+                else:
+                    out[key] = arg
+                continue
+            value = row[index]
+            if value is None:
+                if non_null:
+                    raise NotPlanned("null where none is allowed")
+                out[key] = None
+            elif kind == _AS_IS:
+                out[key] = value if type(value) is arg else _checked(coerce, value)
+            elif kind == _INT:
+                out[key] = (
+                    value
+                    if type(value) is int and value in _INT_RANGE
+                    else (_checked(coerce, value))
+                )
+            elif kind == _ENUM:
+                cls, names = arg
+                if type(value) is cls and value in names:
+                    out[key] = names[value]
+                else:
+                    out[key] = _checked(coerce, value)
+            else:  # the type's serializer (a time's isoformat, say), checked inline
+                result = coerce(value)
+                if result is None or result is Undefined:
+                    raise NotPlanned("a value its type refuses")
+                out[key] = result
+        return out
+
+    return write
+
+
+_COLUMN = {name: i for i, name in enumerate(PageRow._fields)}
+
+
+def _checked(coerce: Callable[[Any], Any], value: Any) -> Any:
+    result = coerce(value)
+    if result is None or result is Undefined:
+        raise NotPlanned("a value its type refuses")
+    return result
+
+
+def _enrolled_by(row: PageRow, *, write: Callable[[PageRow], dict[str, Any]]) -> Any:
+    """What ``EnrollmentType.enrolled_by`` answers on a page: no user, or the one read
+    with the row (one whose row was not read goes the stock way)."""
+    if row.enrolled_by_id is None:
+        return None
+    if row.enrolled_by_name is None:
+        raise NotPlanned("the enrolling user was not read with the page")
+    return write(row)
+
+
+def _connection_writer(
+    schema: GraphQLSchema, connection: GraphQLObjectType, node: FieldNode
+) -> Callable[[Any], dict[str, Any]]:
+    parts: list[tuple[str, Callable[[Any], Any]]] = []
+    for key, child in _fields(connection, node):
+        name = child.name.value
+        if name == "__typename":
+            parts.append((key, _constant("EnrollmentConnection")))
+        elif name == "edges":
+            parts.append((key, _edges_writer(schema, child)))
+        elif name == "pageInfo":
+            parts.append((key, _page_info_writer(schema, child)))
+        elif name == "totalCount":
+            serialize, non_null = _serializer(connection, name)
+            parts.append((key, _serialized(_total, serialize, non_null)))
+        elif name == "statusCounts":
+            parts.append((key, _counts_writer(schema, child)))
+        else:
+            raise NotPlanned("a connection field the plan does not take")
+
+    def write(source: Any) -> dict[str, Any]:
+        return {key: part(source) for key, part in parts}
+
+    return write
+
+
+def _edges_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any], Any]:
+    edge_type = schema.get_type("EnrollmentEdge")
+    assert isinstance(edge_type, GraphQLObjectType)
+    parts: list[tuple[str, Callable[[PageRow, str], Any]]] = []
+    for key, child in _fields(edge_type, node):
+        name = child.name.value
+        if name == "__typename":
+            parts.append((key, _constant("EnrollmentEdge")))
+        elif name == "cursor":
+            serialize, non_null = _serializer(edge_type, name)
+            cursor = _serialized(_itself, serialize, non_null)
+            parts.append((key, partial(_second, cursor)))
+        elif name == "node":
+            enrollment = _row_writer(schema, "Enrollment", child, _ENROLLMENT)
+            parts.append((key, partial(_first, enrollment)))
+        else:
+            raise NotPlanned("an edge field the plan does not take")
+
+    def write(source: Any) -> list[dict[str, Any]]:
+        page = source[1]
+        return [
+            {key: part(row, cursor) for key, part in parts}
+            for row, cursor in zip(page.rows, page.cursors, strict=True)
+        ]
+
+    return write
+
+
+def _page_info_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any], Any]:
+    info_type = schema.get_type("PageInfo")
+    assert isinstance(info_type, GraphQLObjectType)
+    values: dict[str, Callable[[Any], Any]] = {
+        "hasNextPage": lambda p: p.has_next,
+        "hasPreviousPage": lambda p: p.has_previous,
+        "startCursor": lambda p: p.cursors[0] if p.cursors else None,
+        "endCursor": lambda p: p.cursors[-1] if p.cursors else None,
+    }
+    parts: list[tuple[str, Callable[[Any], Any]]] = []
+    for key, child in _fields(info_type, node):
+        name = child.name.value
+        if name == "__typename":
+            parts.append((key, _constant("PageInfo")))
+            continue
+        if name not in values:
+            raise NotPlanned("a page info field the plan does not take")
+        serialize, non_null = _serializer(info_type, name)
+        parts.append((key, _serialized(values[name], serialize, non_null)))
+
+    def write(source: Any) -> dict[str, Any]:
+        return {key: part(source[1]) for key, part in parts}
+
+    return write
+
+
+def _counts_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any], Any]:
+    count_type = schema.get_type("StatusCount")
+    assert isinstance(count_type, GraphQLObjectType)
+    parts: list[tuple[str, Callable[[Any], Any]]] = []
+    for key, child in _fields(count_type, node):
+        name = child.name.value
+        if name == "__typename":
+            parts.append((key, _constant("StatusCount")))
+            continue
+        attribute = attribute_read(count_type.fields[name]) if name in count_type.fields else None
+        if attribute not in ("status", "count"):
+            raise NotPlanned("a count field the plan does not take")
+        serialize, non_null = _serializer(count_type, name)
+        parts.append((key, _serialized(attrgetter(attribute), serialize, non_null)))
+
+    def write(source: Any) -> list[dict[str, Any]]:
+        return [{key: part(c) for key, part in parts} for c in status_count_list(source[2])]
+
+    return write
