@@ -23,11 +23,9 @@ import pytest
 
 from seqgql.graphql.schema import build_schema
 from tests.helpers.processes import (
+    demo_server,
     free_port,
     require_programs,
-    seqgql,
-    seqgql_env,
-    wait_for_port,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,28 +47,9 @@ CSV_EXAMPLES = re.findall(r"```sh\n(.*?)```", CSV_SECTION, flags=re.S)
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """`seqgql serve --demo` on a fresh SQLite file: (its base URL, the token it printed)."""
-    workdir = tmp_path_factory.mktemp("demo")
-    port = free_port()
-    env = seqgql_env(
-        DATABASE_URL=f"sqlite:///{workdir / 'demo.db'}",
-        LOG_LEVEL="warning",
-        WEBHOOK_ALLOW_PRIVATE="true",  # the example receiver listens on 127.0.0.1
-    )
-    process = seqgql("serve", "--demo", "--port", str(port), env=env, cwd=workdir,
-                     stdout=subprocess.PIPE)  # fmt: skip
-    try:
-        assert process.stdout is not None
-        token = ""
-        for raw in process.stdout:
-            if b"API token:" in raw:
-                token = raw.decode().split("API token:")[1].strip()
-                break
-        assert token.startswith("sqg_")
-        wait_for_port(port, 90, process)
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        process.terminate()
-        process.communicate(timeout=20)  # reads and closes its stdout
+    # the example webhook receiver listens on 127.0.0.1
+    with demo_server(tmp_path_factory.mktemp("demo"), WEBHOOK_ALLOW_PRIVATE="true") as served:
+        yield served.base, served.token
 
 
 def test_the_readme_shows_examples() -> None:

@@ -16,13 +16,12 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.helpers.browser import (
-    DemoServer,
     PageWatch,
-    demo_server,
     launch_chromium,
     require_chromium,
     save_screenshot,
 )
+from tests.helpers.processes import DemoServer, demo_server
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from playwright.async_api import Locator, Page, expect
 
-from tests.helpers.browser import DemoServer, PageWatch, axe_violations
+from tests.helpers.browser import PageWatch, axe_violations
+from tests.helpers.processes import DemoServer
 
 LIVE = 20_000  # ms: a generous wait for what comes over the websocket
 FIRST_LOAD_BUDGET = 300 * 1024
@@ -26,16 +26,7 @@ FIRST_LOAD_BUDGET = 300 * 1024
 
 async def call(demo: DemoServer, query: str, **variables: Any) -> dict[str, Any]:
     """A GraphQL call over HTTP, as another client of the API."""
-    async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.post(
-            demo.graphql,
-            json={"query": query, "variables": variables},
-            headers={"authorization": f"Bearer {demo.token}"},
-        )
-    body = response.json()
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
+    return await demo.execute(query, variables)
 
 
 @dataclass

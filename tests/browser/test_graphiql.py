@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 from playwright.async_api import Page, expect
 
-from tests.helpers.browser import DemoServer, PageWatch, axe_violations
+from tests.helpers.browser import PageWatch, axe_violations
+from tests.helpers.processes import DemoServer
 
 HASHED_ASSET = re.compile(r"^/assets/graphiql/[\w.-]+\.[0-9a-f]{12}\.(js|css)$")
 # Each an exact rule on exact GraphiQL markup that no setting of GraphiQL 3.8 changes; the

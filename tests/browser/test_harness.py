@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page
 
-from tests.helpers.browser import DemoServer, PageWatch
+from tests.helpers.browser import PageWatch
+from tests.helpers.processes import DemoServer
 
 
 @pytest.fixture

@@ -17,22 +17,16 @@ the suite's event loop), against a started
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import subprocess
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Route
-
-from tests.helpers.processes import free_port, seqgql, seqgql_env, stop_process, wait_for_port
 
 CHROMIUM = "/usr/bin/chromium"
 LOCAL_HOSTS = {"127.0.0.1"}
@@ -53,62 +47,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
 });
 """
-
-
-@dataclass
-class DemoServer:
-    """A `seqgql serve --demo` process: its base URL and the token it printed."""
-
-    base: str
-    port: int
-    token: str
-    db: Path
-    process: subprocess.Popen[bytes]
-
-    @property
-    def graphql(self) -> str:
-        return f"{self.base}/graphql"
-
-    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A GraphQL call over HTTP with the demo token, as another client makes it: its
-        ``data`` (the test fails on any error)."""
-        async with httpx.AsyncClient(timeout=30) as http:
-            answer = await http.post(
-                self.graphql,
-                json={"query": query, "variables": variables or {}},
-                headers={"authorization": f"Bearer {self.token}"},
-            )
-        assert answer.status_code == 200, answer.text
-        body = answer.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]  # type: ignore[no-any-return]
-
-
-@contextlib.contextmanager
-def demo_server(workdir: Path, **settings: str) -> Iterator[DemoServer]:
-    """`seqgql serve --demo` on 127.0.0.1 and a fresh SQLite file in ``workdir``, with
-    ``settings`` (environment variables); stopped by its PID on leaving."""
-    db = workdir / "demo.db"
-    port = free_port()
-    env = seqgql_env(DATABASE_URL=f"sqlite:///{db}", LOG_LEVEL="warning", **settings)
-    process = seqgql(
-        "serve", "--demo", "--host", "127.0.0.1", "--port", str(port),
-        env=env, cwd=workdir, stdout=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        token = ""
-        for raw in process.stdout:
-            if b"API token:" in raw:
-                token = raw.decode().split("API token:")[1].strip()
-                break
-        assert token.startswith("sqg_"), "serve --demo printed no token"
-        wait_for_port(port, 90, process)
-        yield DemoServer(f"http://127.0.0.1:{port}", port, token, db, process)
-    finally:
-        stop_process(process, 20)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 def require_chromium() -> None:

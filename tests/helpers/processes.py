@@ -248,3 +248,59 @@ def serving(
         process.send_signal(signal.SIGINT)  # Ctrl+C: the process exits through Python
         _, stderr = process.communicate(timeout=10)
         served.stderr = stderr.decode().splitlines()
+
+
+@dataclass
+class DemoServer:
+    """A `seqgql serve --demo` process: its base URL and the token it printed."""
+
+    base: str
+    port: int
+    token: str
+    db: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def graphql(self) -> str:
+        return f"{self.base}/graphql"
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A GraphQL call over HTTP with the demo token, as another client makes it: its
+        ``data`` (the test fails on any error)."""
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = await http.post(
+                self.graphql,
+                json={"query": query, "variables": variables or {}},
+                headers={"authorization": f"Bearer {self.token}"},
+            )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def demo_server(workdir: Path, **settings: str) -> Iterator[DemoServer]:
+    """`seqgql serve --demo` on 127.0.0.1 and a fresh SQLite file in ``workdir``, with
+    ``settings`` (environment variables); stopped by its PID on leaving."""
+    db = workdir / "demo.db"
+    port = free_port()
+    env = seqgql_env(DATABASE_URL=f"sqlite:///{db}", LOG_LEVEL="warning", **settings)
+    process = seqgql(
+        "serve", "--demo", "--host", "127.0.0.1", "--port", str(port),
+        env=env, cwd=workdir, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        token = ""
+        for raw in process.stdout:
+            if b"API token:" in raw:
+                token = raw.decode().split("API token:")[1].strip()
+                break
+        assert token.startswith("sqg_"), "serve --demo printed no token"
+        wait_for_port(port, 90, process)
+        yield DemoServer(f"http://127.0.0.1:{port}", port, token, db, process)
+    finally:
+        stop_process(process, 20)
+        if process.stdout is not None:
+            process.stdout.close()
