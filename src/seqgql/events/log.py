@@ -45,11 +45,7 @@ class EventCursor:
 
 async def last_number(db: Database, workspace_id: int, sequence_id: int) -> int | None:
     """The sequence's last event number, or None when it is not in the workspace."""
-    async with db.read() as conn:
-        query = sa.select(sequences.c.last_event_number).where(
-            sequences.c.id == sequence_id, sequences.c.workspace_id == workspace_id
-        )
-        return (await conn.execute(query)).scalar()
+    return (await last_numbers(db, workspace_id, [sequence_id])).get(sequence_id)
 
 
 async def last_numbers(
