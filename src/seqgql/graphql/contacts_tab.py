@@ -121,10 +121,12 @@ async def read_page(
     order_by: inputs.EnrollmentOrder | None = None,
     *,
     with_counts: bool,
+    columns: frozenset[str] | None = None,
 ) -> tuple[int, EnrollmentFilter, Page[PageRow], dict[EnrollmentStatus, int] | None]:
     """The ``enrollments`` field's page (and its counts, when asked for, in the same
     statement) from its arguments; a bad argument or sequence raises ``PublicError``.
-    Shared by the resolver and the page's execution plan (``page_plan``)."""
+    Shared by the resolver and the page's execution plan (``page_plan``, which reads
+    only the ``columns`` its document needs)."""
     try:
         pk = from_global_id(sequence_id, "Sequence")
     except InvalidId as exc:
@@ -138,7 +140,16 @@ async def read_page(
         )
     order = order_by.to_spec() if order_by else inputs.EnrollmentOrder().to_spec()
     page, known_counts = await paged(
-        enrollment_page(ctx.db, ctx.actor, pk, flt, request, order=order, with_counts=with_counts)
+        enrollment_page(
+            ctx.db,
+            ctx.actor,
+            pk,
+            flt,
+            request,
+            order=order,
+            with_counts=with_counts,
+            columns=columns,
+        )
     )
     # rows prove the sequence is the caller's; only an empty page needs the check
     if not page.rows and await ctx.loaders.sequences.load(pk) is None:

@@ -21,7 +21,6 @@ Only with the fast path (GRAPHQL_FAST_PATH, ``fastpath/compat.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -30,7 +29,6 @@ from graphql import (
     DocumentNode,
     FieldNode,
     GraphQLError,
-    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -39,8 +37,6 @@ from graphql import (
     Undefined,
     VariableNode,
     coerce_input_value,
-    get_named_type,
-    is_leaf_type,
     is_non_null_type,
     parse,
     specified_rules,
@@ -53,24 +49,17 @@ from seqgql.caching import LRU
 from seqgql.graphql import inputs
 from seqgql.graphql.contacts_tab import read_page
 from seqgql.graphql.context import Context
-from seqgql.graphql.fastpath.compat import attribute_read, enum_class
-from seqgql.graphql.fastpath.programs import Leaf, leaf
-from seqgql.graphql.relay import to_global_id
+from seqgql.graphql.fastpath.compat import attribute_read
+from seqgql.graphql.page_rows import (
+    NotPlanned,
+    checked,
+    edge_writer,
+    leaf_of,
+    selected_fields,
+)
 from seqgql.graphql.sequence_types import status_count_list
-from seqgql.services.enrollments.page import PageRow, total_from_counts
+from seqgql.services.enrollments.page import total_from_counts
 
-# Where each plain field's value comes from in a page row, by object type and attribute:
-# what contacts_tab.page_nodes and EnrollmentType.from_row put on the node objects.
-_ENROLLMENT = {
-    a: a for a in ("status", "reason", "outcome", "current_step", "enrolled_at", "resume_at",
-                   "next_run_at", "finished_at", "updated_at", "status_changed_at")
-}  # fmt: skip
-_CONTACT = {
-    a: f"contact_{a}" for a in ("first_name", "last_name", "email", "phone", "phone_type",
-                                "time_zone", "opted_out", "created_at")
-}  # fmt: skip
-_USER = {"name": "enrolled_by_name", "email": "enrolled_by_email", "role": "enrolled_by_role"}
-_IDS = {"Enrollment": "id", "Contact": "contact_id", "User": "enrolled_by_id"}
 _ARGUMENTS = {"sequenceId": "sequence_id", "filter": "filter", "first": "first",
               "after": "after", "last": "last", "before": "before",
               "orderBy": "order_by"}  # fmt: skip
@@ -82,10 +71,6 @@ _FILTER_FIELDS = {"statuses": "statuses", "reasons": "reasons", "outcomes": "out
                   "resumeScheduled": "resume_scheduled"}  # fmt: skip
 _NESTED_FILTER_FIELDS = {"nextSendBetween": "next_send_between",
                          "statusChangedBetween": "status_changed_between"}  # fmt: skip
-
-
-class NotPlanned(Exception):
-    """This document or request goes the stock way."""
 
 
 Write = Callable[[Any], Any]  # a source (a page row, ...) -> its part of the answer
@@ -102,6 +87,7 @@ class PagePlan:
         field: FieldNode,
         write: Callable[[Any], dict[str, Any]],
         with_counts: bool,
+        columns: frozenset[str],
     ) -> None:
         self.key = field.alias.value if field.alias else field.name.value
         self.variables = [
@@ -114,6 +100,7 @@ class PagePlan:
                           for name, arg in definition.args.items()]  # fmt: skip
         self.write = write
         self.with_counts = with_counts
+        self.columns = columns  # the page row's columns the document reads
         self._seen: LRU[bytes, dict[str, Any]] = LRU(maxsize=64)
 
     def coerced_variables(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -179,7 +166,7 @@ class PagePlan:
         try:
             arguments = self._arguments(variables)
             _, flt, page, counts = await read_page(
-                context, with_counts=self.with_counts, **arguments
+                context, with_counts=self.with_counts, columns=self.columns, **arguments
             )
             return {self.key: self.write((flt, page, counts))}
         except NotPlanned:
@@ -239,35 +226,12 @@ def _plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str | N
         isinstance(s, FieldNode) and s.name.value in ("totalCount", "statusCounts")
         for s in field.selection_set.selections
     )
-    write = _connection_writer(schema, connection, field)
-    return PagePlan(schema, operation, field, write, with_counts)
-
-
-def _fields(object_type: GraphQLObjectType, node: FieldNode) -> list[tuple[str, FieldNode]]:
-    """The selection's fields with their response keys; NotPlanned for anything else."""
-    found: list[tuple[str, FieldNode]] = []
-    for selection in node.selection_set.selections if node.selection_set else ():
-        if not isinstance(selection, FieldNode) or selection.directives or selection.arguments:
-            raise NotPlanned("a fragment, directive or argument")
-        key = selection.alias.value if selection.alias else selection.name.value
-        if any(key == k for k, _ in found):
-            raise NotPlanned("a response key twice")
-        found.append((key, selection))
-    return found
-
-
-def _leaf(object_type: GraphQLObjectType, name: str) -> tuple[Leaf, bool]:
-    """The serializer of a leaf field (the fast path's) and whether it is non-null."""
-    field_type = object_type.fields[name].type
-    named = get_named_type(field_type)
-    if not is_leaf_type(named):
-        raise NotPlanned("not a leaf")
-    found = leaf(named, enum_class(named) if hasattr(named, "values") else None)  # type: ignore[arg-type]
-    return found, is_non_null_type(field_type)
+    write, columns = _connection_writer(schema, connection, field)
+    return PagePlan(schema, operation, field, write, with_counts, columns)
 
 
 def _serializer(object_type: GraphQLObjectType, name: str) -> tuple[Callable[[Any], Any], bool]:
-    found, non_null = _leaf(object_type, name)
+    found, non_null = leaf_of(object_type, name)
     return found.coerce, non_null
 
 
@@ -284,7 +248,7 @@ def _serialized(
     """A leaf's part: its value read from the source, serialized by its type."""
 
     def part(source: Any) -> Any:
-        return _value(serialize, non_null, read(source))
+        return checked(serialize, non_null, read(source))
 
     return part
 
@@ -294,148 +258,21 @@ def _total(source: Any) -> int:
     return total_from_counts(counts, flt)
 
 
-def _itself(value: Any) -> Any:
-    return value
-
-
-def _first(part: Callable[[Any], Any], first: Any, _second: Any) -> Any:
-    return part(first)
-
-
-def _second(part: Callable[[Any], Any], _first: Any, second: Any) -> Any:
-    return part(second)
-
-
-def _value(serialize: Callable[[Any], Any], non_null: bool, value: Any) -> Any:
-    if value is None:
-        if non_null:
-            raise NotPlanned("null where none is allowed")
-        return None
-    result = serialize(value)
-    if result is None or result is Undefined:
-        raise NotPlanned("a value its type refuses")
-    return result
-
-
-# what a field of a row writer is: (key, kind, column index, what the kind needs, the
-# type's whole serializer, non-null); the kinds, most frequent first
-_AS_IS, _INT, _OTHER, _ENUM, _ID, _SUB, _CONST = range(7)
-_INT_RANGE = range(-(2**31), 2**31)  # GraphQL's Int
-_Field = tuple[str, int, int, Any, Callable[[Any], Any], bool]
-
-
-def _row_writer(
-    schema: GraphQLSchema, type_name: str, node: FieldNode, columns: Mapping[str, str]
-) -> Callable[[PageRow], dict[str, Any]]:
-    """The writer of an Enrollment, Contact or User of a page row (plain fields only):
-    one loop over its fields, the common values (strings, ids, integers, enum members)
-    written inline, the others through their type's serializer."""
-    object_type = schema.get_type(type_name)
-    assert isinstance(object_type, GraphQLObjectType)
-    fields: list[_Field] = []
-    for key, child in _fields(object_type, node):
-        name = child.name.value
-        if name == "__typename":
-            fields.append((key, _CONST, 0, type_name, _itself, False))
-            continue
-        if name == "contact" and type_name == "Enrollment":
-            fields.append((key, _SUB, 0, _row_writer(schema, "Contact", child, _CONTACT),
-                           _itself, False))  # fmt: skip
-            continue
-        if name == "enrolledBy" and type_name == "Enrollment":
-            user = _row_writer(schema, "User", child, _USER)
-            fields.append((key, _SUB, 0, partial(_enrolled_by, write=user), _itself, False))
-            continue
-        if name not in object_type.fields:
-            raise NotPlanned("no such field")
-        attribute = attribute_read(object_type.fields[name])
-        found, non_null = _leaf(object_type, name)
-        if attribute == "id" and found.as_is is str:
-            fields.append((key, _ID, _COLUMN[_IDS[type_name]], type_name, found.coerce, non_null))
-        elif attribute is not None and attribute in columns:
-            index = _COLUMN[columns[attribute]]
-            if found.as_is is not None:
-                fields.append((key, _AS_IS, index, found.as_is, found.coerce, non_null))
-            elif get_named_type(object_type.fields[name].type) is GraphQLInt:
-                fields.append((key, _INT, index, None, found.coerce, non_null))
-            elif found.names is not None:
-                enum = (found.enum_class, found.names)
-                fields.append((key, _ENUM, index, enum, found.coerce, non_null))
-            else:
-                fields.append((key, _OTHER, index, None, found.coerce, non_null))
-        else:
-            raise NotPlanned(f"{type_name}.{name} is not a plain field of a page row")
-
-    def write(row: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, kind, index, arg, coerce, non_null in fields:
-            if kind >= _ID:
-                if kind == _ID:
-                    out[key] = to_global_id(arg, row[index])
-                elif kind == _SUB:
-                    out[key] = arg(row)
-                else:
-                    out[key] = arg
-                continue
-            value = row[index]
-            if value is None:
-                if non_null:
-                    raise NotPlanned("null where none is allowed")
-                out[key] = None
-            elif kind == _AS_IS:
-                out[key] = value if type(value) is arg else _checked(coerce, value)
-            elif kind == _INT:
-                out[key] = (
-                    value
-                    if type(value) is int and value in _INT_RANGE
-                    else (_checked(coerce, value))
-                )
-            elif kind == _ENUM:
-                cls, names = arg
-                if type(value) is cls and value in names:
-                    out[key] = names[value]
-                else:
-                    out[key] = _checked(coerce, value)
-            else:  # the type's serializer (a time's isoformat, say), checked inline
-                result = coerce(value)
-                if result is None or result is Undefined:
-                    raise NotPlanned("a value its type refuses")
-                out[key] = result
-        return out
-
-    return write
-
-
-_COLUMN = {name: i for i, name in enumerate(PageRow._fields)}
-
-
-def _checked(coerce: Callable[[Any], Any], value: Any) -> Any:
-    result = coerce(value)
-    if result is None or result is Undefined:
-        raise NotPlanned("a value its type refuses")
-    return result
-
-
-def _enrolled_by(row: PageRow, *, write: Callable[[PageRow], dict[str, Any]]) -> Any:
-    """What ``EnrollmentType.enrolled_by`` answers on a page: no user, or the one read
-    with the row (one whose row was not read goes the stock way)."""
-    if row.enrolled_by_id is None:
-        return None
-    if row.enrolled_by_name is None:
-        raise NotPlanned("the enrolling user was not read with the page")
-    return write(row)
-
-
 def _connection_writer(
     schema: GraphQLSchema, connection: GraphQLObjectType, node: FieldNode
-) -> Callable[[Any], dict[str, Any]]:
+) -> tuple[Callable[[Any], dict[str, Any]], frozenset[str]]:
+    """The writer of the connection (from ``(filter, page, counts)``) and the page row's
+    columns it reads."""
     parts: list[tuple[str, Callable[[Any], Any]]] = []
-    for key, child in _fields(connection, node):
+    columns: frozenset[str] = frozenset()
+    for key, child in selected_fields(node):
         name = child.name.value
         if name == "__typename":
             parts.append((key, _constant("EnrollmentConnection")))
         elif name == "edges":
-            parts.append((key, _edges_writer(schema, child)))
+            write_edges, read = _edges_writer(schema, child)
+            parts.append((key, write_edges))
+            columns |= read
         elif name == "pageInfo":
             parts.append((key, _page_info_writer(schema, child)))
         elif name == "totalCount":
@@ -449,35 +286,20 @@ def _connection_writer(
     def write(source: Any) -> dict[str, Any]:
         return {key: part(source) for key, part in parts}
 
-    return write
+    return write, columns
 
 
-def _edges_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any], Any]:
-    edge_type = schema.get_type("EnrollmentEdge")
-    assert isinstance(edge_type, GraphQLObjectType)
-    parts: list[tuple[str, Callable[[PageRow, str], Any]]] = []
-    for key, child in _fields(edge_type, node):
-        name = child.name.value
-        if name == "__typename":
-            parts.append((key, _constant("EnrollmentEdge")))
-        elif name == "cursor":
-            serialize, non_null = _serializer(edge_type, name)
-            cursor = _serialized(_itself, serialize, non_null)
-            parts.append((key, partial(_second, cursor)))
-        elif name == "node":
-            enrollment = _row_writer(schema, "Enrollment", child, _ENROLLMENT)
-            parts.append((key, partial(_first, enrollment)))
-        else:
-            raise NotPlanned("an edge field the plan does not take")
+def _edges_writer(
+    schema: GraphQLSchema, node: FieldNode
+) -> tuple[Callable[[Any], Any], frozenset[str]]:
+    written = edge_writer(schema, node)
+    edge = written.edge
 
     def write(source: Any) -> list[dict[str, Any]]:
         page = source[1]
-        return [
-            {key: part(row, cursor) for key, part in parts}
-            for row, cursor in zip(page.rows, page.cursors, strict=True)
-        ]
+        return list(map(edge, page.rows, page.cursors))
 
-    return write
+    return write, written.columns
 
 
 def _page_info_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any], Any]:
@@ -490,7 +312,7 @@ def _page_info_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any],
         "endCursor": lambda p: p.cursors[-1] if p.cursors else None,
     }
     parts: list[tuple[str, Callable[[Any], Any]]] = []
-    for key, child in _fields(info_type, node):
+    for key, child in selected_fields(node):
         name = child.name.value
         if name == "__typename":
             parts.append((key, _constant("PageInfo")))
@@ -510,7 +332,7 @@ def _counts_writer(schema: GraphQLSchema, node: FieldNode) -> Callable[[Any], An
     count_type = schema.get_type("StatusCount")
     assert isinstance(count_type, GraphQLObjectType)
     parts: list[tuple[str, Callable[[Any], Any]]] = []
-    for key, child in _fields(count_type, node):
+    for key, child in selected_fields(node):
         name = child.name.value
         if name == "__typename":
             parts.append((key, _constant("StatusCount")))

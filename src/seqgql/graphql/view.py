@@ -341,7 +341,7 @@ class GraphQLView(GraphQL[Context, None]):
         plan = self.page_plans.get(query, request_data.operation_name)
         if plan is None:
             return None
-        from seqgql.graphql.page_plan import NotPlanned
+        from seqgql.graphql.page_rows import NotPlanned
 
         try:
             data = await plan.run(context, request_data.variables)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import Any
 
 import asyncpg
@@ -23,6 +22,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import URL
 
 from seqgql.caching import LRU
+from seqgql.generated_code import generated_function
 
 # An argument of a compiled statement: (parameter name, index in its list or -1,
 # SQLAlchemy's bind processor or None); a value bound in the statement itself (index
@@ -32,14 +32,37 @@ _CONSTANT = -2
 
 
 class _Compiled:
-    """A statement as asyncpg takes it, for one length of each list parameter."""
+    """A statement as asyncpg takes it, for one length of each list parameter, and the
+    function that makes its records rows (each column through its result processor)."""
 
-    __slots__ = ("args", "results", "sql")
+    __slots__ = ("args", "rows", "sql")
 
-    def __init__(self, sql: str, args: list[_Arg], results: list[tuple[int, Any]]) -> None:
+    def __init__(
+        self, sql: str, args: list[_Arg], rows: Callable[[list[Any]], list[tuple[Any, ...]]]
+    ) -> None:
         self.sql = sql
         self.args = args
-        self.results = results  # (column index, result processor)
+        self.rows = rows
+
+
+def _rows_function(width: int, processors: dict[int, Any]) -> Callable[..., Any]:
+    """``rows(records)``: each record a tuple of its ``width`` columns, a column with a
+    processor through it (an enum's members: a dict lookup, None kept); written out as
+    one expression per column (``generated_code``)."""
+    names: dict[str, Any] = {}
+    parts = []
+    for i in range(width):
+        process = processors.get(i)
+        if process is None:
+            parts.append(f"r[{i}]")
+        elif isinstance(process, dict):  # an enum's members by stored value
+            names[f"m{i}"] = {**process, None: None}
+            parts.append(f"m{i}[r[{i}]]")
+        else:
+            names[f"p{i}"] = process
+            parts.append(f"p{i}(r[{i}])")
+    source = f"def rows(records):\n    return [({', '.join(parts)},) for r in records]\n"
+    return generated_function("rows", source, names)
 
 
 def _enum_members(column_type: Any) -> dict[Any, Any] | None:
@@ -50,12 +73,6 @@ def _enum_members(column_type: Any) -> dict[Any, Any] | None:
         if sorted(column_type.enums) == sorted(members):  # it stores the values
             return members
     return None
-
-
-def _member(members: dict[Any, Any], value: Any) -> Any:
-    if value is None:
-        return None
-    return members[value]  # a value the enum does not have fails, as SQLAlchemy's does
 
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:
@@ -78,9 +95,12 @@ class DirectReads:
         # the statement's own)
         self.observers: list[Callable[[str, Sequence[Any], list[tuple[str, int]]], None]] = []
 
-    async def fetch(self, statement: sa.Executable, params: Mapping[str, Any]) -> list[list[Any]]:
+    async def fetch(
+        self, statement: sa.Executable, params: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
         """The rows of ``statement`` with ``params`` (SQLAlchemy's named parameters, a
-        list for an expanding one), each a list of values in the statement's columns."""
+        list for an expanding one), each a tuple of values in the statement's columns (a
+        value an enum column does not have fails, as SQLAlchemy's does)."""
         lengths = tuple(len(v) for v in params.values() if isinstance(v, list))
         key = (statement, lengths)
         compiled = self._compiled.get_or_make(key, lambda: self._compile(statement, params))
@@ -96,14 +116,7 @@ class DirectReads:
         pool = self._pool or await self._open()
         async with pool.acquire() as conn:
             records = await conn.fetch(compiled.sql, *args)
-        results = compiled.results
-        rows = []
-        for record in records:
-            row = list(record)
-            for index, process in results:
-                row[index] = process(row[index])
-            rows.append(row)
-        return rows
+        return compiled.rows(records)
 
     def _compile(self, statement: sa.Executable, params: Mapping[str, Any]) -> _Compiled:
         compiled = statement.compile(dialect=self.dialect)  # type: ignore[attr-defined]
@@ -127,15 +140,16 @@ class DirectReads:
                 args.append((name, _CONSTANT, value if process is None else process(value)))
                 continue
             args.append((base, index, process))
-        results = []
-        for i, column in enumerate(statement.selected_columns):  # type: ignore[attr-defined]
+        processors: dict[int, Any] = {}
+        columns = statement.selected_columns  # type: ignore[attr-defined]
+        for i, column in enumerate(columns):
             process = column.type.result_processor(self.dialect, None)
             members = _enum_members(column.type)
-            if members is not None:  # what SQLAlchemy's does, in one call
-                process = partial(_member, members)
+            if members is not None:  # what SQLAlchemy's does, in one lookup
+                process = members
             if process is not None:
-                results.append((i, process))
-        return _Compiled(expanded.statement, args, results)
+                processors[i] = process
+        return _Compiled(expanded.statement, args, _rows_function(len(columns), processors))
 
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:

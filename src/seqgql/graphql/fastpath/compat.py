@@ -22,7 +22,8 @@ What these internals are, and how a change in them would show:
   "strawberry-definition"; a field without a resolver reads its attribute through a
   closure named ``_get_basic_result``; an object type that implements interfaces gets
   an ``is_type_of`` closure that looks at the object only; enum types are
-  ``CustomGraphQLEnumType`` with the Python class in ``wrapped_cls``. When these are not
+  ``CustomGraphQLEnumType`` with the Python class in ``wrapped_cls``; ``DateTime`` is
+  serialized by ``base_scalars.isoformat`` (a ``methodcaller``). When these are not
   recognised the fast path takes nothing for granted: fields go the stock way (slower,
   still right), which tests/api/test_page_fast_path.py's
   test_the_page_takes_the_shortcuts catches.
@@ -48,6 +49,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
+from strawberry.schema.types.base_scalars import isoformat as strawberry_isoformat
 from strawberry.types.field import StrawberryField
 
 from seqgql.graphql.fastpath.programs import MISSING
@@ -117,6 +119,12 @@ def is_strawberry_is_type_of(is_type_of: Callable[..., Any]) -> bool:
         getattr(is_type_of, "__module__", None) == "strawberry.schema.schema_converter"
         and getattr(is_type_of, "__name__", None) == "is_type_of"
     )
+
+
+def serializes_as_isoformat(coerce: Callable[[Any], Any]) -> bool:
+    """Whether a scalar's output coercion is Strawberry's ``isoformat`` (its ``DateTime``,
+    ``Date`` and ``Time``): ``value.isoformat()`` of a ``datetime`` is then its result."""
+    return coerce is strawberry_isoformat
 
 
 def enum_class(enum_type: GraphQLEnumType) -> type[Enum] | None:

@@ -90,6 +90,15 @@ _SORT_KEY = _WIDTH  # the column after them when not sorting by enrollment time
 _ID, _ENROLLED_AT = PageRow._fields.index("id"), PageRow._fields.index("enrolled_at")
 
 
+def _only(columns: frozenset[str]) -> list[sa.ColumnElement[Any]]:
+    """PAGE_COLUMNS with a NULL in the place of each column not in ``columns``."""
+    kept = columns | {"id", "enrolled_at"}  # what cursors and the order are made of
+    return [
+        column if name in kept else sa.null().label(name)
+        for name, column in zip(PageRow._fields, PAGE_COLUMNS, strict=True)
+    ]
+
+
 def _directed(
     order: EnrollmentOrder, key: sa.ColumnElement[Any], pk: sa.ColumnElement[Any]
 ) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
@@ -161,10 +170,14 @@ async def enrollment_page(
     *,
     order: EnrollmentOrder,
     with_counts: bool = False,
+    columns: frozenset[str] | None = None,
 ) -> tuple[Page[PageRow], dict[EnrollmentStatus, int] | None]:
     """One page of a sequence's enrollments, ordered by (sort key, id). ``with_counts``
     adds ``status_counts`` for the same filter, from the same statement (with a search,
-    the enrollments matching all but the status part are found once for both)."""
+    the enrollments matching all but the status part are found once for both).
+    ``columns``: the ``PageRow`` fields to read (``id`` and ``enrolled_at`` always are);
+    the others are None (the page's execution plan reads only what its document asks;
+    every column costs decoding, ~0.3 us a value)."""
     size = request.size
     by_time = order.field is OrderField.ENROLLED_AT
     by_contact = _KEYS[order.field].on_contact
@@ -200,6 +213,7 @@ async def enrollment_page(
         flt.resume_scheduled,
         order.field,
         scan.direction,
+        columns,
     )
 
     def build(param: Param) -> sa.Select[Any] | sa.CompoundSelect[Any]:
@@ -258,7 +272,8 @@ async def enrollment_page(
             .subquery("page")
         )
         key_column = e.enrolled_at if by_time else key.label("sort_key")
-        rows = sa.select(*PAGE_COLUMNS, *([] if by_time else [key_column])).select_from(
+        read = PAGE_COLUMNS if columns is None else _only(columns)
+        rows = sa.select(*read, *([] if by_time else [key_column])).select_from(
             page.join(enrollments, e.id == page.c.id)
             .join(contacts, contacts.c.id == e.contact_id)
             .outerjoin(users, users.c.id == e.enrolled_by_id)
