@@ -4,10 +4,12 @@ enrolling user read in the same statement, and the counts per status its tab bar
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import strawberry
 
 from seqgql.domain.selection import EnrollmentFilter
+from seqgql.domain.selection import EnrollmentOrder as EnrollmentOrderSpec
 from seqgql.graphql import inputs
 from seqgql.graphql.context import Context
 from seqgql.graphql.enrollment_types import ContactType, EnrollmentType
@@ -32,7 +34,7 @@ from seqgql.services.enrollments.page import (
     status_counts,
     total_from_counts,
 )
-from seqgql.services.pagination import Page
+from seqgql.services.pagination import Page, PageRequest
 
 
 def page_nodes(rows: Sequence[PageRow]) -> list[EnrollmentType]:
@@ -110,8 +112,17 @@ def enrollment_connection(
     )
 
 
-async def read_page(
-    ctx: Context,
+class PageArguments(NamedTuple):
+    """The ``enrollments`` field's arguments, checked: the same arguments give the same
+    (a page's execution plan keeps them by its variables)."""
+
+    sequence_pk: int
+    flt: EnrollmentFilter
+    request: PageRequest
+    order: EnrollmentOrderSpec
+
+
+def page_arguments(
     sequence_id: str,
     filter: inputs.EnrollmentFilter | None = None,
     first: int | None = None,
@@ -119,14 +130,8 @@ async def read_page(
     last: int | None = None,
     before: str | None = None,
     order_by: inputs.EnrollmentOrder | None = None,
-    *,
-    with_counts: bool,
-    columns: frozenset[str] | None = None,
-) -> tuple[int, EnrollmentFilter, Page[PageRow], dict[EnrollmentStatus, int] | None]:
-    """The ``enrollments`` field's page (and its counts, when asked for, in the same
-    statement) from its arguments; a bad argument or sequence raises ``PublicError``.
-    Shared by the resolver and the page's execution plan (``page_plan``, which reads
-    only the ``columns`` its document needs)."""
+) -> PageArguments:
+    """The ``enrollments`` field's arguments checked; a bad one raises ``PublicError``."""
     try:
         pk = from_global_id(sequence_id, "Sequence")
     except InvalidId as exc:
@@ -139,19 +144,28 @@ async def read_page(
             err.message, code=err.code.value, argument=".".join(str(p) for p in err.field)
         )
     order = order_by.to_spec() if order_by else inputs.EnrollmentOrder().to_spec()
+    return PageArguments(pk, flt, request, order)
+
+
+async def read_page(
+    ctx: Context,
+    arguments: PageArguments,
+    *,
+    with_counts: bool,
+    columns: frozenset[str] | None = None,
+) -> tuple[Page[PageRow], dict[EnrollmentStatus, int] | None]:
+    """The ``enrollments`` field's page (and its counts, when asked for, in the same
+    statement); a bad cursor or sequence raises ``PublicError``. Shared by the resolver
+    and the page's execution plan (``page_plan``, which reads only the ``columns`` its
+    document needs)."""
+    pk, flt, request, order = arguments
     page, known_counts = await paged(
         enrollment_page(
-            ctx.db,
-            ctx.actor,
-            pk,
-            flt,
-            request,
-            order=order,
-            with_counts=with_counts,
-            columns=columns,
+            ctx.db, ctx.actor, pk, flt, request,
+            order=order, with_counts=with_counts, columns=columns,
         )
-    )
+    )  # fmt: skip
     # rows prove the sequence is the caller's; only an empty page needs the check
     if not page.rows and await ctx.loaders.sequences.load(pk) is None:
         raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
-    return pk, flt, page, known_counts
+    return page, known_counts

@@ -47,7 +47,7 @@ from graphql import (
 
 from seqgql.caching import LRU
 from seqgql.graphql import inputs
-from seqgql.graphql.contacts_tab import read_page
+from seqgql.graphql.contacts_tab import PageArguments, page_arguments, read_page
 from seqgql.graphql.context import Context
 from seqgql.graphql.fastpath.compat import attribute_read
 from seqgql.graphql.page_rows import (
@@ -101,7 +101,7 @@ class PagePlan:
         self.write = write
         self.with_counts = with_counts
         self.columns = columns  # the page row's columns the document reads
-        self._seen: LRU[bytes, dict[str, Any]] = LRU(maxsize=64)
+        self._seen: LRU[bytes, PageArguments] = LRU(maxsize=64)
 
     def coerced_variables(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
         coerced: dict[str, Any] = {}
@@ -148,27 +148,31 @@ class PagePlan:
             found["order_by"] = inputs.EnrollmentOrder(**order)
         return found
 
-    def _arguments(self, variables: Mapping[str, Any] | None) -> dict[str, Any]:
-        """``argument_values`` of the variables, kept for the variables' JSON text: a
-        client asks the same page again and again (the inputs made are never changed)."""
+    def _arguments(self, variables: Mapping[str, Any] | None) -> PageArguments:
+        """The field's arguments checked (``contacts_tab.page_arguments``), kept for the
+        variables' JSON text: a client asks the same page again and again (what is kept
+        is never changed)."""
         try:
             key = orjson.dumps(variables)
         except TypeError:  # what orjson does not write (an int over 64 bits, say)
-            return self.argument_values(self.coerced_variables(variables))
+            return self._checked_arguments(variables)
         found = self._seen.get(key)
         if found is None:
-            found = self.argument_values(self.coerced_variables(variables))
+            found = self._checked_arguments(variables)
             self._seen.put(key, found)
-        return dict(found)
+        return found
+
+    def _checked_arguments(self, variables: Mapping[str, Any] | None) -> PageArguments:
+        return page_arguments(**self.argument_values(self.coerced_variables(variables)))
 
     async def run(self, context: Context, variables: Mapping[str, Any] | None) -> dict[str, Any]:
         """The answer's ``data``; raises ``NotPlanned`` where the stock way must answer."""
         try:
             arguments = self._arguments(variables)
-            _, flt, page, counts = await read_page(
-                context, with_counts=self.with_counts, columns=self.columns, **arguments
+            page, counts = await read_page(
+                context, arguments, with_counts=self.with_counts, columns=self.columns
             )
-            return {self.key: self.write((flt, page, counts))}
+            return {self.key: self.write((arguments.flt, page, counts))}
         except NotPlanned:
             raise
         except Exception as exc:  # the stock way answers it (GraphQLError, PublicError...)

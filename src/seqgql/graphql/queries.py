@@ -11,7 +11,12 @@ from strawberry.types.nodes import SelectedField
 from seqgql.graphql.activity_types import ActivityType
 from seqgql.graphql.api_token_types import ApiTokenQueries, api_token_node
 from seqgql.graphql.bulk_operation_types import BulkOperationType
-from seqgql.graphql.contacts_tab import EnrollmentConnection, enrollment_connection, read_page
+from seqgql.graphql.contacts_tab import (
+    EnrollmentConnection,
+    enrollment_connection,
+    page_arguments,
+    read_page,
+)
 from seqgql.graphql.context import Context
 from seqgql.graphql.enrollment_types import ContactConnection, ContactType, EnrollmentType
 from seqgql.graphql.group_types import GroupConnection, GroupType, contact_list, group_list
@@ -202,11 +207,11 @@ class Query(ApiTokenQueries, RateLimitQueries, ScheduleQueries, WebhookQueries):
         ] = None,
     ) -> EnrollmentConnection:
         ctx = info.context
-        pk, flt, page, known_counts = await read_page(
-            ctx, sequence_id, filter, first, after, last, before, order_by,
-            with_counts=_selects(info, COUNT_FIELDS),
-        )  # fmt: skip
-        return enrollment_connection(ctx, pk, flt, page, known_counts)
+        arguments = page_arguments(sequence_id, filter, first, after, last, before, order_by)
+        page, known_counts = await read_page(
+            ctx, arguments, with_counts=_selects(info, COUNT_FIELDS)
+        )
+        return enrollment_connection(ctx, arguments.sequence_pk, arguments.flt, page, known_counts)
 
     @strawberry.field(
         description="The workspace's contacts, in the order they were created, optionally "
