@@ -208,3 +208,24 @@ async def test_a_planned_page_skips_graphql_core(
     assert executed == []
     await gql.post(PAGE, {"seq": sequence_id, "first": 1000})  # an error: the stock way
     assert executed == ["execute"]
+
+
+async def test_a_planned_page_reads_only_the_columns_its_document_asks(
+    gql: GraphQLClient, app: Starlette, sequence_id: str
+) -> None:
+    """Guards the speed (every column read costs decoding): BARE asks for ids only, so
+    its statement reads no contact or user columns; PAGE's reads them (and its answer,
+    after BARE's statement was made, is graphql-core's: the test above)."""
+    direct = _view(app).db.direct
+    if direct is None:
+        pytest.skip("SQLite reads through SQLAlchemy, every column")
+    sent: list[str] = []
+    direct.observers.append(lambda sql, _args, _sources: sent.append(sql))
+    bare = await gql.execute(BARE, {"seq": sequence_id})
+    assert len(bare["list"]["edges"]) == 3
+    page = await gql.execute(PAGE, {"seq": sequence_id, "first": 2})
+    assert page["enrollments"]["edges"][0]["node"]["c"]["firstName"]
+    bare_sql, page_sql = sent
+    assert "contacts.first_name" not in bare_sql and "users.name" not in bare_sql
+    assert "NULL AS contact_first_name" in bare_sql
+    assert "contacts.first_name" in page_sql and "users.name" in page_sql
