@@ -5,7 +5,7 @@ document one step of it, keys in the document's order.
 
 Each leaf is written as graphql-core would serialize it, the common values inline
 (strings, booleans and ids as they are, integers in GraphQL's range, enum members by
-their names, times by ``isoformat`` when the type's serializer is Strawberry's
+their names, times by ``iso_times.isoformat`` when the type's serializer is Strawberry's
 ``isoformat``), anything else through the type's own serializer. A value the type
 refuses, or null where none is allowed, raises ``NotPlanned``: the stock way answers that
 request, errors and all. The plan also learns which of the page's columns its document
@@ -34,6 +34,7 @@ from graphql import (
 from seqgql.generated_code import generated_function, indented
 from seqgql.graphql.fastpath.compat import attribute_read, enum_class, serializes_as_isoformat
 from seqgql.graphql.fastpath.programs import Leaf, leaf
+from seqgql.iso_times import isoformat
 from seqgql.services.enrollments.page import PageRow
 
 
@@ -145,8 +146,8 @@ class _Writer:
                 f"{v} = {names}[{v}] if {v}.__class__ is {cls} and {v} in {names} else {slow}({v})"
             )
         elif serializes_as_isoformat(found.coerce):
-            when = self.name(datetime)
-            lines.append(f"{v} = {v}.isoformat() if {v}.__class__ is {when} else {slow}({v})")
+            when, write = self.name(datetime), self.name(isoformat)
+            lines.append(f"{v} = {write}({v}) if {v}.__class__ is {when} else {slow}({v})")
         else:
             lines.append(f"{v} = {slow}({v})")
         return v

@@ -14,6 +14,7 @@ from seqgql.domain import validation
 from seqgql.domain.kinds import PhoneType, Role, WaitingFor
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
 from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus, Outcome, StatusReason
+from seqgql.iso_times import isoformat
 from seqgql.persistence.database import Database
 from seqgql.persistence.moments import LAST_STEP
 from seqgql.persistence.tables import contacts, enrollments, users
@@ -306,11 +307,11 @@ async def enrollment_page(
 
     def cursor_of(r: Any) -> str:
         if by_time:
-            text = f'{head}, "{r[_ENROLLED_AT].isoformat()}", {r[_ID]}]'
+            text = f'{head}, "{isoformat(r[_ENROLLED_AT])}", {r[_ID]}]'
             return b2a_base64(text.encode(), newline=False).translate(_URLSAFE).decode()
         value = r[_SORT_KEY]
         if kind == "time":
-            value = value.isoformat()
+            value = isoformat(value)
         elif kind == "text":
             value = str(value)
         return encode_cursor([field, direction, value, r[_ID]])
