@@ -229,3 +229,14 @@ async def test_a_planned_page_reads_only_the_columns_its_document_asks(
     assert "contacts.first_name" not in bare_sql and "users.name" not in bare_sql
     assert "NULL AS contact_first_name" in bare_sql
     assert "contacts.first_name" in page_sql and "users.name" in page_sql
+
+
+def test_the_views_other_writer_writes_times_as_isoformat(app: Starlette) -> None:
+    """A planned answer holds UTC times as they are, for orjson; Strawberry's writer (what
+    the view falls back to when orjson cannot write an answer) writes them too."""
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 11, 30, 4, 5, 6, 789, tzinfo=UTC)
+    assert _view(app).encode_json({"at": moment}) == '{"at":"2026-11-30T04:05:06.000789+00:00"}'
+    with pytest.raises(TypeError):
+        _view(app).encode_json({"at": object()})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -43,6 +45,7 @@ from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
 from seqgql.graphql.schema import MAX_TOKENS
+from seqgql.iso_times import isoformat
 
 if TYPE_CHECKING:
     from seqgql.graphql.page_plan import PagePlans
@@ -57,6 +60,12 @@ from seqgql.services.rate_limits import Budget, RateLimiter
 ACTOR_SCOPE_KEY = "seqgql.actor"
 # the POST body as the /graphql gate parsed it (a dict), for the page's plans
 BODY_SCOPE_KEY = "seqgql.body"
+
+
+def _time_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return isoformat(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def bearer_token(value: str | None) -> str | None:
@@ -357,6 +366,11 @@ class GraphQLView(GraphQL[Context, None]):
         if negotiate(accept) == GRAPHQL_RESPONSE and is_request_error(result):
             answer.pop("data", None)  # execution never started: no data entry at all
         return answer
+
+    def encode_json(self, data: object) -> str:
+        """Strawberry's, writing a time as ``isoformat`` does (a planned page's answer
+        holds UTC times as they are, for orjson: see ``page_rows``)."""
+        return json.dumps(data, separators=(",", ":"), default=_time_text)
 
     def create_response(
         self,
