@@ -3,12 +3,13 @@
 executor, once the plan is made (once per document text).
 
 A plan reads the request's variables straight into the field's arguments, with
-graphql-core's own coercion (``coerce_input_value``, ``value_from_ast``), reads the page
-through the resolver's own function (``contacts_tab.read_page``: the same statement, the
-same errors), and writes each row straight into the answer, each leaf through its type's
-own serializer (the fast path's ``Leaf``), keys in the document's order. So the answer is
-graphql-core's, byte for byte: tests/api/test_page_fast_path.py and
-tests/api/test_page_plans.py compare them.
+graphql-core's own coercion (``coerce_input_value``, ``value_from_ast``), checked by the
+resolver's own function (``contacts_tab.page_arguments``) and kept by the variables' text;
+reads the page through the resolver's own function (``contacts_tab.read_page``: the same
+statement, with only the columns the document asks, and the same errors), and writes each
+edge with a function generated for the document (``page_rows``), each leaf as its type
+serializes it, keys in the document's order. So the answer is graphql-core's, byte for
+byte: tests/api/test_page_fast_path.py and tests/api/test_page_plans.py compare them.
 
 A document is planned only when its one operation is a query selecting ``enrollments``
 and, under it, fields listed here (with aliases and ``__typename``), without fragments,
