@@ -174,11 +174,12 @@ def create_app(
 
     app = Starlette(
         routes=[
+            # first: the router tries the routes in order, and most requests are these
+            Route("/graphql", graphql),  # the view answers other methods (405, JSON)
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Route("/graphql", graphql),  # the view answers other methods (405, JSON)
-            WebSocketRoute("/graphql", graphql),
             *web_routes(settings),  # the package's static assets (GraphiQL's files)
             # CSV files, for spreadsheets (JSON errors, each route answers its methods)
             Route("/export/enrollments.csv", EnrollmentExport(db, tokens, schema, rate_limiter)),
