@@ -14,6 +14,10 @@ HTTP and coordinates.
            a time: the next one 50 ms after every subscriber had the previous one.
            Latency = receipt time - the moment the mutation's HTTP response arrived (the
            commit happened before the response; receipts before it count as 0 ms).
+  floor    first, the same N subscribers on the reference server (bench/harness/floor.py:
+           plain asyncio, one pre-built frame written to each connection) and the same
+           number of changes, measured the same way: the report puts the app's phase 1
+           figures next to it, as multiples (--no-floor skips it).
   phase 2  N new subscribers on sequenceStatusCounts(sequenceId); one pauseEnrollments of
            the sequence's 100,000 ACTIVE enrollments (by filter); the messages each
            subscriber got and the time until every one of them holds the exact final
@@ -46,6 +50,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.fanout_floor import floor_phase
 from bench.fanout_report import Change, Phase, Results, report
 from bench.harness.client_processes import Clients
 from bench.harness.global_id import to_global_id
@@ -336,6 +341,9 @@ async def main(args: argparse.Namespace) -> Results:
             res.source += source_version(Path(res.source))
             log(f"seqgql from {res.source}")
             clients = await Clients.start(args.clients, args.subscribers)
+            if args.floor:  # the reference server first, the same clients
+                variables = {"seq": to_global_id("Sequence", seq)}
+                await floor_phase(args, res, clients, CHANGES_DOC, variables, tenant.token)
             api = Api(ports[0], tenant.token)
             bench = Bench(
                 args, res, clients, api, pg, Profiler(args.profile, servers[0].pid),
@@ -411,6 +419,10 @@ def parse_args() -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
                         help="the Redis server for --broadcast redis")  # fmt: skip
+    parser.add_argument(
+        "--no-floor", dest="floor", action="store_false",
+        help="skip the reference server (bench/harness/floor.py) measured before phase 1",
+    )  # fmt: skip
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--broadcast-url", default="memory://", help=argparse.SUPPRESS)
