@@ -54,6 +54,7 @@ from bench.fanout_floor import floor_phase
 from bench.fanout_report import Change, Phase, Results, report
 from bench.harness.client_processes import Clients
 from bench.harness.global_id import to_global_id
+from bench.harness.heap import HeapSnapshots, trace_on_signal
 from bench.harness.measure import Usage, machine_busy, now, process_cpu_seconds, rss_kib
 from bench.harness.profiler import Profiler
 from bench.harness.report import log, source_version
@@ -98,10 +99,13 @@ PAUSE_DOC = """mutation Pause($input: PauseEnrollmentsInput!) {
 }"""
 
 
-def serve_app(url: str, broadcast_url: str) -> None:
+def serve_app(url: str, broadcast_url: str, heap: Path | None = None) -> None:
     """The server process (``--serve``): the app with that broadcast and no engine;
-    its long GC pauses on stderr; prints where seqgql was imported from."""
+    its long GC pauses on stderr; prints where seqgql was imported from. With ``heap``,
+    allocations traced, a snapshot written there on SIGUSR1 (``harness.heap``)."""
     raise_file_limit()
+    if heap is not None:
+        trace_on_signal(heap)
     watch_gc()
     app = make_app(url, broadcast_url=broadcast_url, run_engine=False)
     serve(app, note=str(Path(sys.modules["seqgql"].__file__ or "?").parent))
@@ -142,6 +146,7 @@ class Bench:
     api: Api
     pg: asyncpg.Connection
     profiler: Profiler
+    heap: HeapSnapshots | None
     seq: int
     workspace_id: int
     server_pids: list[int]  # the replicas; the first one takes the mutations
@@ -165,6 +170,7 @@ class Bench:
         """Open --subscribers subscriptions of one kind (see SUBSCRIPTIONS)."""
         query, root = SUBSCRIPTIONS[kind]
         log(f"{name}: opening {self.args.subscribers:,} {root} subscriptions")
+        heap_before = await self.heap.take() if self.heap else None
         rss_before = sum(rss_kib(p) for p in self.server_pids)
         await self.profiler.start(f"{name.replace(' ', '')}-open")
         cpu_before = sum(process_cpu_seconds(p) for p in self.server_pids)
@@ -178,6 +184,8 @@ class Bench:
         phase.open_cpu = sum(process_cpu_seconds(p) for p in self.server_pids) - cpu_before
         phase.open_profile = await self.profiler.stop()
         phase.rss_kib = (rss_before, sum(rss_kib(p) for p in self.server_pids))
+        if self.heap and heap_before:
+            phase.heap = (heap_before, await self.heap.take())
         phase.errors.update(errors)
 
     @contextlib.asynccontextmanager
@@ -333,7 +341,8 @@ async def main(args: argparse.Namespace) -> Results:
             for _ in range(args.replicas):
                 server, port, res.source = await start_server(
                     "bench.fanout", "--serve", "--database-url", url,
-                    "--broadcast-url", broadcast_url(args), log=res.server_log,
+                    "--broadcast-url", broadcast_url(args),
+                    *(["--heap", str(args.heap)] if args.heap else []), log=res.server_log,
                 )  # fmt: skip
                 servers.append(server)
                 ports.append(port)
@@ -347,6 +356,7 @@ async def main(args: argparse.Namespace) -> Results:
             api = Api(ports[0], tenant.token)
             bench = Bench(
                 args, res, clients, api, pg, Profiler(args.profile, servers[0].pid),
+                HeapSnapshots(args.heap, servers[0].pid) if args.heap else None,
                 seq=seq, workspace_id=tenant.workspace_id,
                 server_pids=[s.pid for s in servers], spare=[r["id"] for r in single_ids],
                 open_cmd={"ports": ports, "token": tenant.token, "timeout": args.open_timeout,
@@ -423,6 +433,11 @@ def parse_args() -> argparse.Namespace:
         "--no-floor", dest="floor", action="store_false",
         help="skip the reference server (bench/harness/floor.py) measured before phase 1",
     )  # fmt: skip
+    parser.add_argument(
+        "--heap", type=Path, metavar="DIR",
+        help="trace the server's allocations (tracemalloc: slower) and print what opening "
+        "the subscriptions kept, per subscriber, by source line (snapshots in DIR)",
+    )  # fmt: skip
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--broadcast-url", default="memory://", help=argparse.SUPPRESS)
@@ -443,7 +458,7 @@ def parse_args() -> argparse.Namespace:
 if __name__ == "__main__":
     arguments = parse_args()
     if arguments.serve:
-        serve_app(arguments.database_url, arguments.broadcast_url)
+        serve_app(arguments.database_url, arguments.broadcast_url, arguments.heap)
     else:
         began = now()
         results = asyncio.run(run_main(arguments))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.harness.heap import summarize as summarize_heap
 from bench.harness.profiler import summarize_profile
 from bench.harness.report import cpu_line, gc_line, pct, print_errors, verdict
 from bench.harness.servers import ServerLog
@@ -41,6 +42,7 @@ class Phase:
     usage: dict[str, Any] = field(default_factory=dict)  # measure.Usage.done()
     profile: Path | None = None
     py_spy_said: str = ""
+    heap: tuple[Path, Path] | None = None  # tracemalloc snapshots before and after opening
 
 
 @dataclass
@@ -315,6 +317,11 @@ def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
               "most:")  # fmt: skip
         for text, count in res.server_log.errors.most_common(4):
             print(f"    {count:,} x {text}")
+    for name, phase in (("phase 1", res.one), ("phase 2", res.two)):
+        if phase.heap is not None:
+            print(f"\n  the server's heap, {name}: what opening {phase.opened:,} subscriptions "
+                  "kept (tracemalloc)")  # fmt: skip
+            summarize_heap(*phase.heap, phase.opened)
     if args.profile:
         for name, phase in (("phase 1", res.one), ("phase 2", res.two)):
             print()
