@@ -44,7 +44,10 @@ def make_app(url: str, **settings: Any) -> Any:
 
 
 def uvicorn_config(app: Any) -> uvicorn.Config:
-    return uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    """As `seqgql serve` runs it: its websockets protocol too (``seqgql.serving``)."""
+    from seqgql.serving import WS_PROTOCOL
+
+    return uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, ws=WS_PROTOCOL)
 
 
 def serve(app: Any, note: str = "") -> None:

@@ -38,6 +38,7 @@ class Mailbox:
 
     __slots__ = (
         "_items", "_waiter", "closed", "direct", "frames", "latest_only", "on_wake", "prefix",
+        "sender",
     )  # fmt: skip
 
     def __init__(
@@ -54,6 +55,7 @@ class Mailbox:
         # called when there is something to send (or the end to tell) and nobody waits in
         # ``get``: its owner starts a task that does
         self.on_wake: Callable[[], None] | None = None
+        self.sender: asyncio.Task[None] | None = None  # the owner's task sending it, if any
 
     def __len__(self) -> int:
         return len(self._items) if self._items is not None else 0

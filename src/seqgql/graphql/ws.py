@@ -93,7 +93,6 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     _closing: asyncio.Task[None] | None = None  # closing a connection that fell behind
     _joined: dict[str, tuple[Feed, Mailbox]] | None = None  # by operation id
-    _senders: dict[str, asyncio.Task[Any]] | None = None  # by operation id, while sending
 
     async def cleanup_operation(self, operation_id: str) -> None:
         """Strawberry's (the operation's task cancelled), and first its mailbox out of its
@@ -102,9 +101,9 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         joined = self._joined.get(operation_id) if self._joined else None
         if joined is not None:
             self._leave(operation_id, *joined)
-        sender = self._senders.pop(operation_id, None) if self._senders else None
-        if sender is not None and sender is not asyncio.current_task():
-            sender.cancel()
+            sender, joined[1].sender = joined[1].sender, None
+            if sender is not None and sender is not asyncio.current_task():
+                sender.cancel()
         await super().cleanup_operation(operation_id)
 
     def _leave(self, operation_id: str, feed: Feed, mailbox: Mailbox) -> None:
@@ -193,21 +192,18 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 return
         if self._joined.get(operation.id) != (feed, mailbox):
             return  # completed by the client meanwhile
+        # what only running it needed: the feed's copy of the document, not one each
+        operation.query, operation.variables = feed.key[1], None
         mailbox.on_wake = functools.partial(self._wake_sender, operation)
         await self._sending(operation, feed, mailbox)
 
     def _wake_sender(self, operation: Operation[Context, None]) -> None:
         """The mailbox has something to send through ASGI (or its end to tell) and no
         task waits on it: start one, unless one runs."""
-        senders = self._senders
-        if senders is None:
-            senders = self._senders = {}
-        running = senders.get(operation.id)
         joined = self._joined.get(operation.id) if self._joined else None
-        if (running is not None and not running.done()) or joined is None:
+        if joined is None or (joined[1].sender is not None and not joined[1].sender.done()):
             return
-        task = asyncio.get_running_loop().create_task(self._sending(operation, *joined))
-        senders[operation.id] = task
+        joined[1].sender = asyncio.get_running_loop().create_task(self._sending(operation, *joined))
 
     async def _sending(
         self, operation: Operation[Context, None], feed: Feed, mailbox: Mailbox
@@ -215,10 +211,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         """Send what the mailbox holds through ASGI until the feed can write directly
         again (then return), the feed ends (its end told) or the client goes away."""
         me = asyncio.current_task()
-        assert me is not None
-        if self._senders is None:
-            self._senders = {}
-        self._senders[operation.id] = me
+        mailbox.sender = me
         socket = self.context.socket
         assert socket is not None  # set by the view for every websocket
         prefix = mailbox.prefix
@@ -240,8 +233,8 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._leave(operation.id, feed, mailbox)
             await self.handle_task_exception(error)
         finally:
-            if self._senders.get(operation.id) is me:
-                del self._senders[operation.id]
+            if mailbox.sender is me:
+                mailbox.sender = None
 
     def _join(
         self,
