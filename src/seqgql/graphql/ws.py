@@ -28,7 +28,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seqgql.compat.ws_transport import frames_of
@@ -115,6 +118,16 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await retry_later_if_unavailable(self.websocket, super().handle_connection_init(message))
+        self.connection_init_timeout_task = None  # cancelled: not kept by every connection
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """Strawberry's; then the message's payload emptied: the operation holds what it
+        needs of it, and Strawberry's receive loop keeps the last message it handled (the
+        document's text and the variables, ~1 KiB) for as long as the connection idles."""
+        await super().handle_subscribe(message)
+        payload = message.get("payload")
+        if isinstance(payload, dict):
+            payload.clear()  # type: ignore[attr-defined]
 
     async def handle_task_exception(self, error: Exception) -> None:
         """What Strawberry does when an operation fails: log it in full, except when the
