@@ -179,6 +179,8 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
               "(everything the server did over the measured part, mutations included)")  # fmt: skip
     print(memory_line(phase))
     print(gc_line(res.server_log, phase.usage))
+    if phase.usage:
+        print(pauses_line(res, last_receipt))
     print_errors(phase.errors)
     return (
         p99 < GOAL_P99_MS
@@ -186,6 +188,23 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
         and ok == len(phase.conns)
         and len(res.changes) == args.changes
     )
+
+
+def pauses_line(res: Results, last_receipt: dict[int, float]) -> str:
+    """When each long GC pause of the measured part came: during a change's fan-out (from
+    its request to its last receipt) or between two."""
+    usage = res.one.usage
+    pauses = res.server_log.pauses(usage["started"], usage["ended"])
+    if not pauses:
+        return "      (none during a fan-out)"
+    where = []
+    for _, ms, end in pauses:
+        start = end - ms / 1000
+        during = [k + 1 for k, c in enumerate(res.changes)
+                  if start <= last_receipt.get(c.number, c.t1) and end >= c.t0]  # fmt: skip
+        when = f"during change {during[0]}'s fan-out" if during else "between two changes"
+        where.append(f"{ms:.0f} ms at +{start - usage['started']:.2f} s, {when}")
+    return "      when: " + "; ".join(where)
 
 
 def memory_line(phase: Phase) -> str:
