@@ -203,7 +203,9 @@ def pauses_line(res: Results, last_receipt: dict[int, float]) -> str:
         during = [k + 1 for k, c in enumerate(res.changes)
                   if start <= last_receipt.get(c.number, c.t1) and end >= c.t0]  # fmt: skip
         when = f"during change {during[0]}'s fan-out" if during else "between two changes"
-        where.append(f"{ms:.0f} ms at +{start - usage['started']:.2f} s, {when}")
+        freed = res.server_log.gc_collected.get(end)
+        where.append(f"{ms:.0f} ms at +{start - usage['started']:.2f} s, {when}"
+                     + (f" ({freed:,} objects freed)" if freed is not None else ""))  # fmt: skip
     return "      when: " + "; ".join(where)
 
 
