@@ -108,7 +108,7 @@ def serve_app(url: str, broadcast_url: str, heap: Path | None = None) -> None:
         trace_on_signal(heap)
     watch_gc()
     app = make_app(url, broadcast_url=broadcast_url, run_engine=False)
-    serve(app, note=str(Path(sys.modules["seqgql"].__file__ or "?").parent))
+    serve(app, note=str(Path(sys.modules["seqgql"].__file__ or "?").parent), like_serve=True)
 
 
 # =========================================================================== the phases

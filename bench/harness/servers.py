@@ -43,22 +43,27 @@ def make_app(url: str, **settings: Any) -> Any:
     )
 
 
-def uvicorn_config(app: Any) -> uvicorn.Config:
-    """As `seqgql serve` runs it: its websockets protocol too (``seqgql.serving``)."""
-    from seqgql.serving import WS_PROTOCOL
+def uvicorn_config(app: Any, *, like_serve: bool = False) -> uvicorn.Config:
+    """uvicorn with its websockets protocol as `seqgql serve` runs it (``seqgql.serving``);
+    ``like_serve``: its HTTP protocol too (the header deadline, the upgraded connection's
+    HTTP protocol freed at once)."""
+    from seqgql.serving import WS_PROTOCOL, HeaderDeadlineProtocol
 
-    return uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, ws=WS_PROTOCOL)
+    http: Any = HeaderDeadlineProtocol if like_serve else "auto"
+    return uvicorn.Config(
+        app, lifespan="on", log_level="warning", access_log=False, ws=WS_PROTOCOL, http=http
+    )
 
 
-def serve(app: Any, note: str = "") -> None:
+def serve(app: Any, note: str = "", *, like_serve: bool = False) -> None:
     """In the server process: bind 127.0.0.1:0, print 'PORT <port> [note]', serve until
-    SIGTERM."""
+    SIGTERM (``like_serve``: see ``uvicorn_config``)."""
     from seqgql.process import tune_gc
 
     sock = free_loopback_socket()
     print(f"PORT {sock.getsockname()[1]}" + (f" {note}" if note else ""), flush=True)
     tune_gc()  # as `seqgql serve` does
-    uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(app, like_serve=like_serve)).run(sockets=[sock])
 
 
 @contextlib.asynccontextmanager

@@ -78,6 +78,16 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         self._disarm()
         super().connection_lost(exc)
 
+    def handle_websocket_upgrade(self) -> None:
+        """uvicorn's (the websocket protocol takes the connection over); then the parser
+        dropped. It and this protocol refer to each other (its callbacks are this
+        protocol's bound methods), so this protocol, done with once upgraded, would wait
+        for the cyclic collector: ~20 objects a websocket (its parser, flow control and
+        event with its deque), collected in bulk during a fan-out, or frozen for good
+        with the heap when the collector had not come by yet (bench/fanout.py)."""
+        super().handle_websocket_upgrade()
+        self.parser = None  # type: ignore[assignment]
+
     def _arm(self) -> None:
         self._header_bytes = 0
         self._deadline = self.loop.call_later(self.header_timeout, self._expired)
