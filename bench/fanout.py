@@ -14,6 +14,10 @@ HTTP and coordinates.
            a time: the next one 50 ms after every subscriber had the previous one.
            Latency = receipt time - the moment the mutation's HTTP response arrived (the
            commit happened before the response; receipts before it count as 0 ms).
+  floor    first, the same N subscribers on the reference server (bench/harness/floor.py:
+           plain asyncio, one pre-built frame written to each connection) and the same
+           number of changes, measured the same way: the report puts the app's phase 1
+           figures next to it, as multiples (--no-floor skips it).
   phase 2  N new subscribers on sequenceStatusCounts(sequenceId); one pauseEnrollments of
            the sequence's 100,000 ACTIVE enrollments (by filter); the messages each
            subscriber got and the time until every one of them holds the exact final
@@ -46,9 +50,11 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.fanout_floor import floor_phase
 from bench.fanout_report import Change, Phase, Results, report
 from bench.harness.client_processes import Clients
 from bench.harness.global_id import to_global_id
+from bench.harness.heap import HeapSnapshots, trace_on_signal
 from bench.harness.measure import Usage, machine_busy, now, process_cpu_seconds, rss_kib
 from bench.harness.profiler import Profiler
 from bench.harness.report import log, source_version
@@ -93,13 +99,16 @@ PAUSE_DOC = """mutation Pause($input: PauseEnrollmentsInput!) {
 }"""
 
 
-def serve_app(url: str, broadcast_url: str) -> None:
+def serve_app(url: str, broadcast_url: str, heap: Path | None = None) -> None:
     """The server process (``--serve``): the app with that broadcast and no engine;
-    its long GC pauses on stderr; prints where seqgql was imported from."""
+    its long GC pauses on stderr; prints where seqgql was imported from. With ``heap``,
+    allocations traced, a snapshot written there on SIGUSR1 (``harness.heap``)."""
     raise_file_limit()
+    if heap is not None:
+        trace_on_signal(heap)
     watch_gc()
     app = make_app(url, broadcast_url=broadcast_url, run_engine=False)
-    serve(app, note=str(Path(sys.modules["seqgql"].__file__ or "?").parent))
+    serve(app, note=str(Path(sys.modules["seqgql"].__file__ or "?").parent), like_serve=True)
 
 
 # =========================================================================== the phases
@@ -137,6 +146,7 @@ class Bench:
     api: Api
     pg: asyncpg.Connection
     profiler: Profiler
+    heap: HeapSnapshots | None
     seq: int
     workspace_id: int
     server_pids: list[int]  # the replicas; the first one takes the mutations
@@ -160,6 +170,7 @@ class Bench:
         """Open --subscribers subscriptions of one kind (see SUBSCRIPTIONS)."""
         query, root = SUBSCRIPTIONS[kind]
         log(f"{name}: opening {self.args.subscribers:,} {root} subscriptions")
+        heap_before = await self.heap.take() if self.heap else None
         rss_before = sum(rss_kib(p) for p in self.server_pids)
         await self.profiler.start(f"{name.replace(' ', '')}-open")
         cpu_before = sum(process_cpu_seconds(p) for p in self.server_pids)
@@ -173,6 +184,8 @@ class Bench:
         phase.open_cpu = sum(process_cpu_seconds(p) for p in self.server_pids) - cpu_before
         phase.open_profile = await self.profiler.stop()
         phase.rss_kib = (rss_before, sum(rss_kib(p) for p in self.server_pids))
+        if self.heap and heap_before:
+            phase.heap = (heap_before, await self.heap.take())
         phase.errors.update(errors)
 
     @contextlib.asynccontextmanager
@@ -328,7 +341,8 @@ async def main(args: argparse.Namespace) -> Results:
             for _ in range(args.replicas):
                 server, port, res.source = await start_server(
                     "bench.fanout", "--serve", "--database-url", url,
-                    "--broadcast-url", broadcast_url(args), log=res.server_log,
+                    "--broadcast-url", broadcast_url(args),
+                    *(["--heap", str(args.heap)] if args.heap else []), log=res.server_log,
                 )  # fmt: skip
                 servers.append(server)
                 ports.append(port)
@@ -336,9 +350,13 @@ async def main(args: argparse.Namespace) -> Results:
             res.source += source_version(Path(res.source))
             log(f"seqgql from {res.source}")
             clients = await Clients.start(args.clients, args.subscribers)
+            if args.floor:  # the reference server first, the same clients
+                variables = {"seq": to_global_id("Sequence", seq)}
+                await floor_phase(args, res, clients, CHANGES_DOC, variables, tenant.token)
             api = Api(ports[0], tenant.token)
             bench = Bench(
                 args, res, clients, api, pg, Profiler(args.profile, servers[0].pid),
+                HeapSnapshots(args.heap, servers[0].pid) if args.heap else None,
                 seq=seq, workspace_id=tenant.workspace_id,
                 server_pids=[s.pid for s in servers], spare=[r["id"] for r in single_ids],
                 open_cmd={"ports": ports, "token": tenant.token, "timeout": args.open_timeout,
@@ -411,6 +429,15 @@ def parse_args() -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
                         help="the Redis server for --broadcast redis")  # fmt: skip
+    parser.add_argument(
+        "--no-floor", dest="floor", action="store_false",
+        help="skip the reference server (bench/harness/floor.py) measured before phase 1",
+    )  # fmt: skip
+    parser.add_argument(
+        "--heap", type=Path, metavar="DIR",
+        help="trace the server's allocations (tracemalloc: slower) and print what opening "
+        "the subscriptions kept, per subscriber, by source line (snapshots in DIR)",
+    )  # fmt: skip
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--broadcast-url", default="memory://", help=argparse.SUPPRESS)
@@ -431,7 +458,7 @@ def parse_args() -> argparse.Namespace:
 if __name__ == "__main__":
     arguments = parse_args()
     if arguments.serve:
-        serve_app(arguments.database_url, arguments.broadcast_url)
+        serve_app(arguments.database_url, arguments.broadcast_url, arguments.heap)
     else:
         began = now()
         results = asyncio.run(run_main(arguments))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.harness.heap import summarize as summarize_heap
 from bench.harness.profiler import summarize_profile
 from bench.harness.report import cpu_line, gc_line, pct, print_errors, verdict
 from bench.harness.servers import ServerLog
@@ -41,6 +42,7 @@ class Phase:
     usage: dict[str, Any] = field(default_factory=dict)  # measure.Usage.done()
     profile: Path | None = None
     py_spy_said: str = ""
+    heap: tuple[Path, Path] | None = None  # tracemalloc snapshots before and after opening
 
 
 @dataclass
@@ -65,6 +67,52 @@ class Results:
     initial_counts: dict[str, int] = field(default_factory=dict)
     final_counts: dict[str, int] = field(default_factory=dict)
     all_final: bool = False
+    # the floor (fanout_floor): the same subscribers and changes on the reference server
+    floor: Phase = field(default_factory=Phase)
+    floor_ran: bool = False
+    floor_changes: list[Change] = field(default_factory=list)
+    floor_base: int = 0
+
+
+@dataclass
+class Receipts:
+    """What the subscribers of a change phase received, measured from each change's
+    ``t1``."""
+
+    latencies: list[float]  # ms, one per receipt of a measured change
+    early: int  # receipts before t1 (counted as 0 ms)
+    ok: int  # subscribers that got exactly the measured changes, in order, once each
+    missing: int
+    duplicated: int
+    disordered: int
+    first: dict[int, float]  # by change number: the first and the last receipt
+    last: dict[int, float]
+
+
+def receipts(phase: Phase, changes: list[Change], base_number: int) -> Receipts:
+    by_number = {c.number: c for c in changes}
+    found = Receipts([], 0, 0, 0, 0, 0, {}, {})
+    expected = [c.number for c in changes]
+    for numbers, times in phase.conns:
+        measured = [n for n in numbers if n > base_number]
+        if measured == expected:
+            found.ok += 1
+        else:
+            found.duplicated += len(set(measured)) < len(measured)
+            found.missing += bool(set(expected) - set(measured))
+            found.disordered += measured != sorted(measured)
+        for number, received in zip(numbers, times, strict=True):
+            change = by_number.get(number)
+            if change is None:
+                continue
+            delta = received - change.t1
+            if delta < 0:
+                found.early += 1
+                delta = 0.0
+            found.latencies.append(delta * 1000)
+            found.last[number] = max(found.last.get(number, 0.0), received)
+            found.first[number] = min(found.first.get(number, received), received)
+    return found
 
 
 # =========================================================================== report
@@ -80,35 +128,11 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
     if not res.changes:
         print("    no change measured")
         return False
-    by_number = {c.number: c for c in res.changes}
-    latencies: list[float] = []
-    early = 0
-    last_receipt: dict[int, float] = {}
-    first_receipt: dict[int, float] = {}
-    ok = missing = duplicated = disordered = 0
-    expected = [c.number for c in res.changes]
-    for numbers, times in phase.conns:
-        measured = [n for n in numbers if n > res.base_number]
-        if measured == expected:
-            ok += 1
-        else:
-            if len(set(measured)) < len(measured):
-                duplicated += 1
-            if set(expected) - set(measured):
-                missing += 1
-            if measured != sorted(measured):
-                disordered += 1
-        for number, received in zip(numbers, times, strict=True):
-            change = by_number.get(number)
-            if change is None:
-                continue
-            delta = received - change.t1
-            if delta < 0:
-                early += 1
-                delta = 0.0
-            latencies.append(delta * 1000)
-            last_receipt[number] = max(last_receipt.get(number, 0.0), received)
-            first_receipt[number] = min(first_receipt.get(number, received), received)
+    found = receipts(phase, res.changes, res.base_number)
+    latencies, early, ok = found.latencies, found.early, found.ok
+    missing, duplicated, disordered = found.missing, found.duplicated, found.disordered
+    last_receipt, first_receipt = found.last, found.first
+    expected = res.changes
     p99 = pct(latencies, 0.99)
     print(f"    commit-to-receipt latency, measured from the mutation's HTTP response "
           f"({len(latencies):,} receipts):")  # fmt: skip
@@ -155,6 +179,8 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
               "(everything the server did over the measured part, mutations included)")  # fmt: skip
     print(memory_line(phase))
     print(gc_line(res.server_log, phase.usage))
+    if phase.usage:
+        print(pauses_line(res, last_receipt))
     print_errors(phase.errors)
     return (
         p99 < GOAL_P99_MS
@@ -162,6 +188,25 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
         and ok == len(phase.conns)
         and len(res.changes) == args.changes
     )
+
+
+def pauses_line(res: Results, last_receipt: dict[int, float]) -> str:
+    """When each long GC pause of the measured part came: during a change's fan-out (from
+    its request to its last receipt) or between two."""
+    usage = res.one.usage
+    pauses = res.server_log.pauses(usage["started"], usage["ended"])
+    if not pauses:
+        return "      (none during a fan-out)"
+    where = []
+    for _, ms, end in pauses:
+        start = end - ms / 1000
+        during = [k + 1 for k, c in enumerate(res.changes)
+                  if start <= last_receipt.get(c.number, c.t1) and end >= c.t0]  # fmt: skip
+        when = f"during change {during[0]}'s fan-out" if during else "between two changes"
+        freed = res.server_log.gc_collected.get(end)
+        where.append(f"{ms:.0f} ms at +{start - usage['started']:.2f} s, {when}"
+                     + (f" ({freed:,} objects freed)" if freed is not None else ""))  # fmt: skip
+    return "      when: " + "; ".join(where)
 
 
 def memory_line(phase: Phase) -> str:
@@ -224,6 +269,48 @@ def report_phase2(args: argparse.Namespace, res: Results) -> bool:
     return ok
 
 
+def figures(phase: Phase, changes: list[Change], base_number: int) -> dict[str, float]:
+    """The figures the floor and the app are compared by."""
+    found = receipts(phase, changes, base_number)
+    nan = float("nan")
+    n = len(found.latencies)
+    usage = phase.usage
+    cpu = usage["server"] * usage["seconds"] / n * 1e6 if usage and n else nan
+    before, after = phase.rss_kib
+    return {
+        "p50 ms": pct(found.latencies, 0.5) if n else nan,
+        "p99 ms": pct(found.latencies, 0.99) if n else nan,
+        "server CPU per delivery, µs": cpu,
+        "server memory per subscriber, KiB": (after - before) / phase.opened
+        if phase.opened
+        else nan,
+        "opened in, s": phase.open_seconds,
+        "server CPU per opened subscription, ms": phase.open_cpu / phase.opened * 1000
+        if phase.opened
+        else nan,
+    }
+
+
+def report_floor(args: argparse.Namespace, res: Results) -> None:
+    """The floor's figures next to the app's phase 1, with the app's as multiples."""
+    floor = figures(res.floor, res.floor_changes, res.floor_base)
+    app = figures(res.one, res.changes, res.base_number)
+    got = receipts(res.floor, res.floor_changes, res.floor_base)
+    print(f"floor — the reference server (bench/harness/floor.py: asyncio transports, one "
+          f"pre-built frame written\n    to each connection, no uvicorn, no GraphQL), "
+          f"{res.floor.opened:,} subscribers, {len(res.floor_changes)} changes, in this "
+          "run")  # fmt: skip
+    print(f"    every subscriber got every change once, in order: {got.ok:,} of "
+          f"{len(res.floor.conns):,};\n    latency from the moment the change was sent to "
+          "it")  # fmt: skip
+    print(cpu_line(res.floor.usage))
+    print(f"    {'':42} {'floor':>10} {'app':>10} {'app/floor':>10}")
+    for name, value in floor.items():
+        ratio = app[name] / value if value else float("nan")
+        print(f"    {name:42} {value:10.1f} {app[name]:10.1f} {ratio:9.1f}x")
+    print_errors(res.floor.errors)
+
+
 def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
     print()
     where = ("one uvicorn process (memory:// broadcast)" if args.replicas == 1 else
@@ -240,6 +327,9 @@ def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
     print()
     goal1 = report_phase1(args, res)
     print()
+    if res.floor_ran:
+        report_floor(args, res)
+        print()
     goal2 = report_phase2(args, res) if res.phase2_ran else False
     for note in res.notes:
         print(f"  note: {note}")
@@ -248,6 +338,11 @@ def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
               "most:")  # fmt: skip
         for text, count in res.server_log.errors.most_common(4):
             print(f"    {count:,} x {text}")
+    for name, phase in (("phase 1", res.one), ("phase 2", res.two)):
+        if phase.heap is not None:
+            print(f"\n  the server's heap, {name}: what opening {phase.opened:,} subscriptions "
+                  "kept (tracemalloc)")  # fmt: skip
+            summarize_heap(*phase.heap, phase.opened)
     if args.profile:
         for name, phase in (("phase 1", res.one), ("phase 2", res.two)):
             print()

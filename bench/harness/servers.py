@@ -43,19 +43,27 @@ def make_app(url: str, **settings: Any) -> Any:
     )
 
 
-def uvicorn_config(app: Any) -> uvicorn.Config:
-    return uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+def uvicorn_config(app: Any, *, like_serve: bool = False) -> uvicorn.Config:
+    """uvicorn with its websockets protocol as `seqgql serve` runs it (``seqgql.serving``);
+    ``like_serve``: its HTTP protocol too (the header deadline, the upgraded connection's
+    HTTP protocol freed at once)."""
+    from seqgql.serving import WS_PROTOCOL, HeaderDeadlineProtocol
+
+    http: Any = HeaderDeadlineProtocol if like_serve else "auto"
+    return uvicorn.Config(
+        app, lifespan="on", log_level="warning", access_log=False, ws=WS_PROTOCOL, http=http
+    )
 
 
-def serve(app: Any, note: str = "") -> None:
+def serve(app: Any, note: str = "", *, like_serve: bool = False) -> None:
     """In the server process: bind 127.0.0.1:0, print 'PORT <port> [note]', serve until
-    SIGTERM."""
+    SIGTERM (``like_serve``: see ``uvicorn_config``)."""
     from seqgql.process import tune_gc
 
     sock = free_loopback_socket()
     print(f"PORT {sock.getsockname()[1]}" + (f" {note}" if note else ""), flush=True)
     tune_gc()  # as `seqgql serve` does
-    uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(app, like_serve=like_serve)).run(sockets=[sock])
 
 
 @contextlib.asynccontextmanager
@@ -145,9 +153,9 @@ GC_REPORT_MS = 10.0
 
 
 def watch_gc() -> None:
-    """Print '<GC_MARK> <generation> <ms> <end, monotonic> <CPU ms>' for every long
-    collection (its wall time, and the CPU time the process had meanwhile: on a busy
-    machine a pause may be mostly time the process was not running)."""
+    """Print '<GC_MARK> <generation> <ms> <end, monotonic> <CPU ms> <objects freed>' for
+    every long collection (its wall time, and the CPU time the process had meanwhile: on
+    a busy machine a pause may be mostly time the process was not running)."""
     started = [0.0, 0.0]
 
     def callback(phase: str, info: dict[str, int]) -> None:
@@ -157,8 +165,8 @@ def watch_gc() -> None:
         ms = (time.perf_counter() - started[0]) * 1000
         if ms >= GC_REPORT_MS:
             cpu_ms = (time.process_time() - started[1]) * 1000
-            print(f"{GC_MARK} {info['generation']} {ms:.1f} {now():.4f} {cpu_ms:.1f}",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(f"{GC_MARK} {info['generation']} {ms:.1f} {now():.4f} {cpu_ms:.1f} "
+                  f"{info['collected']}", file=sys.stderr, flush=True)  # fmt: skip
 
     gc.callbacks.append(callback)
 
@@ -172,6 +180,7 @@ class ServerLog:
         self.errors: Counter[str] = Counter()
         self.gc_pauses: list[tuple[int, float, float]] = []  # generation, ms, end
         self.gc_cpu_ms: dict[float, float] = {}  # by a pause's end: the CPU ms it took
+        self.gc_collected: dict[float, int] = {}  # by a pause's end: the objects it freed
         self.task: asyncio.Task[None] | None = None
 
     def follow(self, process: Process) -> None:
@@ -191,6 +200,8 @@ class ServerLog:
                 self.gc_pauses.append((int(generation), float(ms), float(end)))
                 if cpu_ms:
                     self.gc_cpu_ms[float(end)] = float(cpu_ms[0])
+                if len(cpu_ms) > 1:
+                    self.gc_collected[float(end)] = int(cpu_ms[1])
             elif text.startswith("Traceback"):
                 self.tracebacks += 1
                 in_traceback = True

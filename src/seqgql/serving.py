@@ -13,7 +13,8 @@ value in memory however long it grows (a client sent 500 MB of one in seconds), 
 ``MAX_HEADER_BYTES`` the server answers 431 ``HEADERS_TOO_LARGE`` and closes. The body has
 its own limits, in the /graphql gate (``gateway``).
 
-This is the one module that touches uvicorn's internals. It subclasses
+This is the one module that touches uvicorn's HTTP internals (its websockets ones are in
+``compat.ws_transport``, whose protocol it runs). It subclasses
 ``uvicorn.protocols.http.httptools_impl.HttpToolsProtocol`` (what uvicorn's "auto" picks,
 httptools being part of ``uvicorn[standard]``) and relies on its parser callbacks
 ``on_message_begin`` and ``on_headers_complete``, its ``loop``, ``transport`` and
@@ -32,6 +33,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from seqgql.compat.ws_transport import LEAN_WS
 from seqgql.process import tune_gc
 from seqgql.settings import Settings
 
@@ -39,6 +41,9 @@ from seqgql.settings import Settings
 # incomplete (so up to one read of the next request's bytes too when requests are
 # pipelined: far above any real header block, far below what hurts).
 MAX_HEADER_BYTES = 1_048_576
+# uvicorn's websockets protocol with lighter parts (``compat.ws_transport``), by name so
+# that the worker processes import it too
+WS_PROTOCOL = "auto" if LEAN_WS == "auto" else "seqgql.compat.ws_transport:LeanWebSocketProtocol"
 
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
@@ -72,6 +77,16 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self) -> None:
+        """uvicorn's (the websocket protocol takes the connection over); then the parser
+        dropped. It and this protocol refer to each other (its callbacks are this
+        protocol's bound methods), so this protocol, done with once upgraded, would wait
+        for the cyclic collector: ~20 objects a websocket (its parser, flow control and
+        event with its deque), collected in bulk during a fan-out, or frozen for good
+        with the heap when the collector had not come by yet (bench/fanout.py)."""
+        super().handle_websocket_upgrade()
+        self.parser = None  # type: ignore[assignment]
 
     def _arm(self) -> None:
         self._header_bytes = 0
@@ -158,7 +173,7 @@ def run_workers(
     starts them, and starts one again when one dies), each serving ``worker_app``."""
     uvicorn.run(
         f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
-        http=f"{__name__}:HeaderDeadlineProtocol", **options,
+        http=f"{__name__}:HeaderDeadlineProtocol", ws=WS_PROTOCOL, **options,
     )  # fmt: skip
 
 
@@ -167,4 +182,4 @@ def run(app: Any, *, host: str, port: int, header_timeout: float, **options: Any
     protocol = type(
         "HeaderDeadlineProtocol", (HeaderDeadlineProtocol,), {"header_timeout": header_timeout}
     )
-    uvicorn.run(app, host=host, port=port, http=protocol, **options)
+    uvicorn.run(app, host=host, port=port, http=protocol, ws=WS_PROTOCOL, **options)

@@ -42,12 +42,15 @@ def listening_socket() -> socket.socket:
 
 @contextlib.asynccontextmanager
 async def serving(app: Starlette) -> AsyncIterator[int]:
-    """The app under uvicorn on 127.0.0.1, in this event loop; yields the port."""
+    """The app under uvicorn on 127.0.0.1, in this event loop, with the websockets
+    protocol `seqgql serve` runs (``seqgql.serving``); yields the port."""
+    from seqgql.serving import WS_PROTOCOL
+
     sock = listening_socket()
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=5, ws=WS_PROTOCOL,
     )  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

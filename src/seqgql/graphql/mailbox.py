@@ -3,16 +3,18 @@ payloads, and why it ended.
 
 On a connection whose frames can be written directly (``compat.ws_transport``), a
 subscriber that has nothing queued is written to by the feed itself: ``put`` writes the
-message's frame to the connection's transport, and the subscriber's task is not woken.
-When the transport's buffer is over its high-water mark (a client reading slowly) the
-payload is queued instead, and the subscriber's task sends the queue through ASGI (which
-waits for the buffer to drain) until it is empty again; past ``MAX_PENDING`` queued
-payloads the subscriber is dropped, as before."""
+message's frame to the connection's transport, and no task of the subscriber's runs (it
+has none then). When the transport's buffer is over its high-water mark (a client
+reading slowly) the payload is queued instead and the mailbox's ``on_wake`` starts a
+sender task (``graphql.ws``), which sends the queue through ASGI (waiting for the buffer
+to drain) until it is empty again, then ends; past ``MAX_PENDING`` queued payloads the
+subscriber is dropped, as before. The feed's end wakes it the same way."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 from seqgql.compat.ws_transport import Frames, text_frame
 
@@ -34,7 +36,10 @@ class Mailbox:
     start of the subscriber's "next" message (its operation id in it): a message is
     ``prefix + payload + b"}"``."""
 
-    __slots__ = ("_items", "_waiter", "closed", "direct", "frames", "latest_only", "prefix")
+    __slots__ = (
+        "_items", "_waiter", "closed", "direct", "frames", "latest_only", "on_wake", "prefix",
+        "sender",
+    )  # fmt: skip
 
     def __init__(
         self, latest_only: bool, prefix: bytes = b"", frames: Frames | None = None
@@ -47,14 +52,21 @@ class Mailbox:
         self.prefix = prefix
         self.frames = frames
         self.direct = False  # the feed writes the frames (see ``deliver_directly``)
+        # called when there is something to send (or the end to tell) and nobody waits in
+        # ``get``: its owner starts a task that does
+        self.on_wake: Callable[[], None] | None = None
+        self.sender: asyncio.Task[None] | None = None  # the owner's task sending it, if any
 
     def __len__(self) -> int:
         return len(self._items) if self._items is not None else 0
 
     def _wake(self) -> None:
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(None)
+        elif self.on_wake is not None:
+            self.on_wake()
 
     def put(self, payload: bytes, framed: dict[bytes, bytes] | None = None) -> bool:
         """Write or queue a payload; False when the subscriber is too far behind to keep.

@@ -147,6 +147,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = getattr(context, "connection_params", None) or {}
+        context.connection_params = None  # read once: not kept by every open connection
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw) if isinstance(raw, str) and " " in raw else raw
         if not isinstance(token, str) or (actor := await self.tokens.authenticate(token)) is None:

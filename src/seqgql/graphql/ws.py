@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -27,7 +28,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from seqgql.compat.ws_transport import frames_of
@@ -83,22 +87,47 @@ async def retry_later_if_unavailable(
 
 
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """A shared subscription has a task only while it has something to send through
+    ASGI: its operation's task joins the feed, sends what is queued (a newcomer's latest
+    counts, say) and ends once the feed can write to the connection itself
+    (``mailbox``); a sender task is started again when the mailbox queues a payload (a
+    slow client) or the feed ends (``_wake_sender``). 10,000 idle subscribers hold no
+    task and no coroutine frames of their own."""
+
     _closing: asyncio.Task[None] | None = None  # closing a connection that fell behind
     _joined: dict[str, tuple[Feed, Mailbox]] | None = None  # by operation id
 
     async def cleanup_operation(self, operation_id: str) -> None:
         """Strawberry's (the operation's task cancelled), and first its mailbox out of its
-        feed at once: the feed writes to it directly, and must write nothing more for an
-        operation the client completed (the task's own cleanup runs a moment later)."""
-        joined = self._joined.pop(operation_id, None) if self._joined else None
+        feed at once, so that the feed writes nothing more for an operation the client
+        completed or a connection that closed, and its sender task, if one runs, ended."""
+        joined = self._joined.get(operation_id) if self._joined else None
         if joined is not None:
-            feed, mailbox = joined
-            mailbox.direct = False
-            feed.leave(mailbox)
+            self._leave(operation_id, *joined)
+            sender, joined[1].sender = joined[1].sender, None
+            if sender is not None and sender is not asyncio.current_task():
+                sender.cancel()
         await super().cleanup_operation(operation_id)
+
+    def _leave(self, operation_id: str, feed: Feed, mailbox: Mailbox) -> None:
+        mailbox.on_wake = None
+        mailbox.direct = False
+        feed.leave(mailbox)
+        if self._joined is not None and self._joined.get(operation_id) == (feed, mailbox):
+            del self._joined[operation_id]
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await retry_later_if_unavailable(self.websocket, super().handle_connection_init(message))
+        self.connection_init_timeout_task = None  # cancelled: not kept by every connection
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """Strawberry's; then the message's payload emptied: the operation holds what it
+        needs of it, and Strawberry's receive loop keeps the last message it handled (the
+        document's text and the variables, ~1 KiB) for as long as the connection idles."""
+        await super().handle_subscribe(message)
+        payload = message.get("payload")
+        if isinstance(payload, dict):
+            payload.clear()  # type: ignore[attr-defined]
 
     async def handle_task_exception(self, error: Exception) -> None:
         """What Strawberry does when an operation fails: log it in full, except when the
@@ -155,35 +184,70 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         since: Any,
     ) -> None:
         """Take the payloads of the feed everyone asking the same shares (its key leaves
-        `since` out); with `since`, catch up on one's own first (``positions``)."""
+        `since` out); with `since`, catch up on one's own first (``positions``). Returns
+        once the feed writes to the connection itself (see the class)."""
         feed, mailbox = self._join(operation, view, found, variables)
         if self._joined is None:
             self._joined = {}
         self._joined[operation.id] = (feed, mailbox)
+        if found.replays:
+            joined_at = feed.published  # what the feed had published before this one
+            try:
+                caught_up = await self._catch_up(
+                    operation, view, feed, joined_at, since, mailbox.prefix
+                )
+            except (WebSocketDisconnect, RuntimeError):
+                caught_up = False  # the client went away; the handler cleans up
+            if not caught_up:
+                self._leave(operation.id, feed, mailbox)
+                if caught_up is None:  # it cannot join the feed: it runs alone
+                    await super().run_operation(operation)
+                return
+        if self._joined.get(operation.id) != (feed, mailbox):
+            return  # completed by the client meanwhile
+        # what only running it needed: the feed's copy of the document, not one each
+        operation.query, operation.variables = feed.key[1], None
+        mailbox.on_wake = functools.partial(self._wake_sender, operation)
+        await self._sending(operation, feed, mailbox)
+
+    def _wake_sender(self, operation: Operation[Context, None]) -> None:
+        """The mailbox has something to send through ASGI (or its end to tell) and no
+        task waits on it: start one, unless one runs."""
+        joined = self._joined.get(operation.id) if self._joined else None
+        if joined is None or (joined[1].sender is not None and not joined[1].sender.done()):
+            return
+        joined[1].sender = asyncio.get_running_loop().create_task(self._sending(operation, *joined))
+
+    async def _sending(
+        self, operation: Operation[Context, None], feed: Feed, mailbox: Mailbox
+    ) -> None:
+        """Send what the mailbox holds through ASGI until the feed can write directly
+        again (then return), the feed ends (its end told) or the client goes away."""
+        me = asyncio.current_task()
+        mailbox.sender = me
         socket = self.context.socket
         assert socket is not None  # set by the view for every websocket
         prefix = mailbox.prefix
-        joined_at = feed.published  # what the feed had published before this subscriber
-        caught_up: bool | None = True
         try:
-            if found.replays:
-                caught_up = await self._catch_up(operation, view, feed, joined_at, since, prefix)
-            while caught_up:
+            while True:
                 mailbox.deliver_directly()  # when nothing is queued, the feed writes
+                if mailbox.direct:
+                    return
                 try:
                     payload = await mailbox.get()
                 except Closed as closed:
+                    self._leave(operation.id, feed, mailbox)
                     await self._closed(operation, closed)
                     return
                 await socket.send_text((prefix + payload + b"}").decode())
         except (WebSocketDisconnect, RuntimeError):
-            return  # the client went away; the handler cleans up
+            self._leave(operation.id, feed, mailbox)  # the client went away
+        except Exception as error:
+            self._leave(operation.id, feed, mailbox)
+            await self.handle_task_exception(error)
         finally:
-            feed.leave(mailbox)
-            if self._joined is not None and self._joined.get(operation.id) == (feed, mailbox):
-                del self._joined[operation.id]
-        if caught_up is None:  # it cannot join the feed: it runs alone
-            await super().run_operation(operation)
+            if mailbox.sender is me:
+                mailbox.sender = None
 
     def _join(
         self,

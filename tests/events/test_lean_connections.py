@@ -1,0 +1,143 @@
+"""The websocket connection `seqgql serve` runs (``compat.ws_transport``'s lean protocol
+and task-less shared subscriptions), against a real uvicorn server: a client whose frames
+arrive in pieces after the handshake is still understood (the handshake's parser is
+replaced once open); a subscriber that completes its operation and subscribes again with
+the same id gets every later change once; one that ends the connection with a closing
+handshake leaves its feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
+
+from seqgql.domain.selection import Selection
+from seqgql.graphql.feeds import FeedHub
+from seqgql.services.enrollments import pause
+from tests.events.test_direct_frames import app_for, live_on_one_feed
+from tests.helpers.factories import gid, make_enrolled
+from tests.helpers.raw_websockets import (
+    CHANGES,
+    consecutive,
+    open_client,
+    read_changes,
+    serving,
+    subscribe,
+)
+from tests.helpers.waiting import eventually
+from tests.helpers.workspace import Workspace
+
+ENROLLED = 3
+
+
+class PiecemealClient:
+    """graphql-transport-ws over a plain socket, every frame it sends written a few
+    bytes at a time (a slow network), and what it receives parsed by websockets."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.ws = ClientProtocol(
+            parse_uri("ws://127.0.0.1/graphql"),
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+        )
+        self.messages: list[dict[str, Any]] = []
+
+    @classmethod
+    async def connect(cls, port: int) -> PiecemealClient:
+        client = cls(*await asyncio.open_connection("127.0.0.1", port))
+        client.ws.send_request(client.ws.connect())
+        await client.flush(piece=None)
+        while not any(isinstance(e, Response) for e in await client.events()):
+            pass
+        return client
+
+    async def flush(self, piece: int | None = 3) -> None:
+        for data in self.ws.data_to_send():
+            step = piece or len(data) or 1
+            for start in range(0, len(data), step):
+                self.writer.write(data[start : start + step])
+                await self.writer.drain()
+                await asyncio.sleep(0.002)  # its own TCP segment, as like as not
+
+    async def events(self) -> list[Any]:
+        data = await asyncio.wait_for(self.reader.read(65_536), 20)
+        if data:
+            self.ws.receive_data(data)
+        else:
+            self.ws.receive_eof()
+        return list(self.ws.events_received())
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.ws.send_text(json.dumps(message).encode())
+        await self.flush()
+
+    async def receive(self) -> dict[str, Any]:
+        while not self.messages:
+            for event in await self.events():
+                if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                    self.messages.append(json.loads(event.data))
+        return self.messages.pop(0)
+
+
+async def test_frames_that_arrive_in_pieces_after_the_handshake_are_understood(
+    database_url: str, workspace: Workspace, log_readers, db, clock, transport,
+) -> None:  # fmt: skip
+    seq, _ = await make_enrolled(db, clock, workspace.actor, ENROLLED)
+    app = app_for(database_url, clock, transport)
+    hub: FeedHub = app.state.feeds
+    async with serving(app) as port:
+        client = await PiecemealClient.connect(port)
+        auth = {"authorization": f"Bearer {workspace.token}"}
+        await client.send({"type": "connection_init", "payload": auth})
+        assert (await client.receive())["type"] == "connection_ack"
+        await client.send({"type": "ping"})
+        assert (await client.receive())["type"] == "pong"
+        payload = {"query": CHANGES, "variables": {"seq": gid("Sequence", seq)}}
+        await client.send({"id": "1", "type": "subscribe", "payload": payload})
+        await live_on_one_feed(hub, log_readers, 1)
+
+        await pause(app.state.db, clock, workspace.actor, Selection(sequence_id=seq))
+        received = [await client.receive() for _ in range(ENROLLED)]
+        assert all(m["type"] == "next" and m["id"] == "1" for m in received), received
+        changes = [m["payload"]["data"]["enrollmentStatusChanged"] for m in received]
+        assert len(consecutive(changes)) == ENROLLED
+
+        client.ws.send_close(1000)  # the closing handshake, in pieces too
+        await client.flush()
+        while not client.ws.close_rcvd:
+            await client.events()
+        assert client.ws.close_rcvd.code == 1000
+        client.writer.close()
+        await eventually(lambda: hub.subscriber_count == 0, seconds=10.0)
+
+
+async def test_an_id_completed_then_subscribed_again_gets_every_later_change_once(
+    database_url: str, workspace: Workspace, log_readers, db, clock, transport,
+) -> None:  # fmt: skip
+    seq, _ = await make_enrolled(db, clock, workspace.actor, 2 * ENROLLED)
+    app = app_for(database_url, clock, transport)
+    hub: FeedHub = app.state.feeds
+    variables = {"seq": gid("Sequence", seq)}
+    async with serving(app) as port:
+        ws = await open_client(port, workspace.token)
+        try:
+            await subscribe(ws, "a", variables)
+            await live_on_one_feed(hub, log_readers, 1)
+            await ws.send(json.dumps({"id": "a", "type": "complete"}))
+            await eventually(lambda: hub.subscriber_count == 0, seconds=10.0)
+            await subscribe(ws, "a", variables)
+            await live_on_one_feed(hub, log_readers, 1)
+
+            await pause(app.state.db, clock, workspace.actor, Selection(sequence_id=seq))
+            changes = await asyncio.wait_for(read_changes(ws, "a", 2 * ENROLLED), 30)
+            assert len(consecutive(changes)) == 2 * ENROLLED  # once each, in order
+        finally:
+            await ws.close()
+        await eventually(lambda: hub.subscriber_count == 0, seconds=10.0)
