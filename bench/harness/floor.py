@@ -28,18 +28,9 @@ from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from bench.harness.servers import free_loopback_socket, raise_file_limit, use_uvloop
+from seqgql.compat.ws_transport import text_frame  # the frame the app's feed writes
 
 SUBPROTOCOL = Subprotocol("graphql-transport-ws")
-
-
-def text_frame(payload: bytes) -> bytes:
-    """One unmasked, final text frame (as ``seqgql.compat.ws_transport`` builds it)."""
-    n = len(payload)
-    if n < 126:
-        return bytes((0x81, n)) + payload
-    if n < 65_536:
-        return b"\x81\x7e" + n.to_bytes(2, "big") + payload
-    return b"\x81\x7f" + n.to_bytes(8, "big") + payload
 
 
 def change_payload(number: int) -> bytes:
