@@ -19,11 +19,10 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from seqgql.app import create_app
 from seqgql.domain.selection import Selection
 from seqgql.graphql.feeds import FeedHub
 from seqgql.services.enrollments import pause
-from seqgql.settings import Settings
+from tests.helpers.direct_frames import app_for, live_on_one_feed
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.raw_websockets import consecutive, open_client, serving, subscribe
 from tests.helpers.waiting import eventually
@@ -31,14 +30,6 @@ from tests.helpers.workspace import Workspace
 
 ENROLLED = 120
 IDS = ("a", "b", "c")  # the operation ids on each connection
-
-
-def app_for(database_url: str, clock: Any, transport: Any) -> Any:
-    settings = Settings(
-        database_url=database_url, broadcast_url="memory://", auto_migrate=False,
-        allowed_origins=[], run_engine=False,
-    )  # fmt: skip
-    return create_app(settings, clock=clock, transport=transport)
 
 
 async def read_by_id(ws: ClientConnection, count: int) -> dict[str, list[dict[str, Any]]]:
@@ -49,20 +40,6 @@ async def read_by_id(ws: ClientConnection, count: int) -> dict[str, list[dict[st
         assert message["type"] == "next" and "errors" not in message["payload"], message
         by_id[message["id"]].append(message["payload"]["data"]["enrollmentStatusChanged"])
     return by_id
-
-
-async def live_on_one_feed(hub: FeedHub, log_readers: set[Any], subscribers: int) -> None:
-    await eventually(
-        lambda: (
-            hub.subscriber_count == subscribers
-            and all(feed.task in log_readers for feed in hub.feeds.values())
-        ),
-        seconds=10.0,
-    )
-    assert len(hub.feeds) == 1
-    # nothing queued: the feed writes to every one of them itself
-    [feed] = hub.feeds.values()
-    await eventually(lambda: all(m.direct for m in feed.mailboxes), seconds=10.0)
 
 
 async def test_subscribers_on_two_connections_get_every_change_once_in_order_with_their_id(

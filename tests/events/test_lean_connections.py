@@ -21,7 +21,7 @@ from websockets.uri import parse_uri
 from seqgql.domain.selection import Selection
 from seqgql.graphql.feeds import FeedHub
 from seqgql.services.enrollments import pause
-from tests.events.test_direct_frames import app_for, live_on_one_feed
+from tests.helpers.direct_frames import app_for, live_on_one_feed
 from tests.helpers.factories import gid, make_enrolled
 from tests.helpers.raw_websockets import (
     CHANGES,
