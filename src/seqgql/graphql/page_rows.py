@@ -3,8 +3,10 @@ generated (``generated_code``), that writes an edge (its cursor and its Enrollme
 with the contact and the enrolling user under it) from a page row, each field of the
 document one step of it, keys in the document's order.
 
-Each leaf is written as graphql-core would serialize it, the common values inline
-(strings, booleans and ids as they are, integers in GraphQL's range, enum members by
+A row is the driver's (on PostgreSQL asyncpg's record: an enum column's stored value, a
+time aware in UTC; on SQLite SQLAlchemy's row: enum members). Each leaf is written as
+graphql-core would serialize it, the common values inline (strings, booleans and ids as
+they are, integers in GraphQL's range, enum members, or the values they are stored as, by
 their names; a UTC time, when the type's serializer is Strawberry's ``isoformat``, is
 left as itself: the view writes answers with orjson, which writes it as ``isoformat``
 does, and its other writer takes times too), anything else through the type's own
@@ -36,7 +38,8 @@ from graphql import (
 from seqgql.generated_code import generated_function, indented
 from seqgql.graphql.fastpath.compat import attribute_read, enum_class, serializes_as_isoformat
 from seqgql.graphql.fastpath.programs import Leaf, leaf
-from seqgql.services.enrollments.page import PageRow
+from seqgql.persistence.direct_reads import enum_members
+from seqgql.services.enrollments.page import PAGE_COLUMNS, PageRow
 
 
 class NotPlanned(Exception):
@@ -128,8 +131,10 @@ class _Writer:
         return f"row[{_COLUMN[name]}]"
 
     def leaf(self, lines: list[str], object_type: GraphQLObjectType, name: str,
-             read: str) -> str:  # fmt: skip
-        """Lines that put the leaf's answer in a new local (returned), from ``read``."""
+             read: str, stored: dict[Any, Any] | None = None) -> str:  # fmt: skip
+        """Lines that put the leaf's answer in a new local (returned), from ``read``;
+        ``stored``: an enum column's members by the value stored (the driver's records
+        hold the values)."""
         found, non_null = leaf_of(object_type, name)
         v = self.local()
         slow = self.name(partial(checked, found.coerce, non_null))
@@ -143,9 +148,16 @@ class _Writer:
             )
         elif found.names is not None:
             cls, names = self.name(found.enum_class), self.name(found.names)
-            lines.append(
-                f"{v} = {names}[{v}] if {v}.__class__ is {cls} and {v} in {names} else {slow}({v})"
-            )
+            member = f"{names}[{v}] if {v}.__class__ is {cls} and {v} in {names} else {slow}({v})"
+            by_value = {
+                value: found.names[m]
+                for value, m in (stored or {}).items()
+                if m.__class__ is found.enum_class and m in found.names
+            }
+            if by_value:  # a stored value: its member's name, as its member would be
+                values = self.name(by_value)
+                member = f"{values}[{v}] if {v}.__class__ is str and {v} in {values} else {member}"
+            lines.append(f"{v} = {member}")
         elif serializes_as_isoformat(found.coerce):
             # a UTC time stays itself: the answer's writer, orjson, writes it as
             # isoformat does (iso_times), in a fraction of the time
@@ -193,7 +205,9 @@ class _Writer:
             return v
         if attribute is None or attribute not in columns:
             raise NotPlanned(f"{type_name}.{name} is not a plain field of a page row")
-        return self.leaf(lines, object_type, name, self.column(columns[attribute]))
+        column = columns[attribute]
+        stored = enum_members(PAGE_COLUMNS[_COLUMN[column]].type)
+        return self.leaf(lines, object_type, name, self.column(column), stored)
 
     def enrolled_by(self, lines: list[str], node: FieldNode) -> str:
         """What ``EnrollmentType.enrolled_by`` answers on a page: no user, or the one read

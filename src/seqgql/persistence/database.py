@@ -162,12 +162,15 @@ class Database:
             async with self._read_engine.connect() as conn:
                 yield conn
 
-    async def rows(self, statement: sa.Executable, params: dict[str, Any]) -> list[Any]:
+    async def rows(
+        self, statement: sa.Executable, params: dict[str, Any], *, raw: bool = False
+    ) -> list[Any]:
         """The rows of a read statement built once per shape (see ``statements``), each
         a sequence of its columns' values: on PostgreSQL through asyncpg directly
-        (``DirectReads``), on SQLite as SQLAlchemy rows (read as ``read()`` does)."""
+        (``DirectReads``; ``raw``: its records as asyncpg reads them), on SQLite as
+        SQLAlchemy rows (read as ``read()`` does)."""
         if self.direct is not None:
-            return await self.direct.fetch(statement, params)
+            return await self.direct.fetch(statement, params, raw=raw)
         async with self.read() as conn:
             return list((await conn.execute(statement, params)).all())
 

@@ -65,7 +65,7 @@ def _rows_function(width: int, processors: dict[int, Any]) -> Callable[..., Any]
     return generated_function("rows", source, names)
 
 
-def _enum_members(column_type: Any) -> dict[Any, Any] | None:
+def enum_members(column_type: Any) -> dict[Any, Any] | None:
     """The members of an enum column's Python enum by stored value, when it stores the
     values (types.enum_type), or None."""
     if isinstance(column_type, sa.Enum) and column_type.enum_class is not None:
@@ -96,11 +96,14 @@ class DirectReads:
         self.observers: list[Callable[[str, Sequence[Any], list[tuple[str, int]]], None]] = []
 
     async def fetch(
-        self, statement: sa.Executable, params: Mapping[str, Any]
-    ) -> list[tuple[Any, ...]]:
+        self, statement: sa.Executable, params: Mapping[str, Any], *, raw: bool = False
+    ) -> list[Any]:
         """The rows of ``statement`` with ``params`` (SQLAlchemy's named parameters, a
         list for an expanding one), each a tuple of values in the statement's columns (a
-        value an enum column does not have fails, as SQLAlchemy's does)."""
+        value an enum column does not have fails, as SQLAlchemy's does). With ``raw``,
+        asyncpg's records as they come (indexed like the rows; an enum column's stored
+        value, a time as asyncpg reads a timestamptz: aware, in UTC): for a reader that
+        writes them itself (the page's execution plan, ``graphql.page_rows``)."""
         lengths = tuple(len(v) for v in params.values() if isinstance(v, list))
         key = (statement, lengths)
         compiled = self._compiled.get_or_make(key, lambda: self._compile(statement, params))
@@ -116,7 +119,7 @@ class DirectReads:
         pool = self._pool or await self._open()
         async with pool.acquire() as conn:
             records = await conn.fetch(compiled.sql, *args)
-        return compiled.rows(records)
+        return records if raw else compiled.rows(records)
 
     def _compile(self, statement: sa.Executable, params: Mapping[str, Any]) -> _Compiled:
         compiled = statement.compile(dialect=self.dialect)  # type: ignore[attr-defined]
@@ -144,7 +147,7 @@ class DirectReads:
         columns = statement.selected_columns  # type: ignore[attr-defined]
         for i, column in enumerate(columns):
             process = column.type.result_processor(self.dialect, None)
-            members = _enum_members(column.type)
+            members = enum_members(column.type)
             if members is not None:  # what SQLAlchemy's does, in one lookup
                 process = members
             if process is not None:

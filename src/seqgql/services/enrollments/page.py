@@ -177,9 +177,11 @@ async def enrollment_page(
     adds ``status_counts`` for the same filter, from the same statement (with a search,
     the enrollments matching all but the status part are found once for both).
     ``columns``: the ``PageRow`` fields to read (``id`` and ``enrolled_at`` always are);
-    the others are None, and the rows are tuples in ``PageRow``'s order (maybe with more
-    columns after), not ``PageRow``s: what the page's execution plan reads, by position,
-    only what its document asks (every column costs decoding, ~0.3 us a value)."""
+    the others are None, and the rows are the driver's (on PostgreSQL asyncpg's records:
+    an enum column's stored value, a time aware in UTC) in ``PageRow``'s order (maybe with
+    more columns after), not ``PageRow``s: what the page's execution plan reads, by
+    position, only what its document asks (every column costs decoding, ~0.3 us a
+    value)."""
     size = request.size
     by_time = order.field is OrderField.ENROLLED_AT
     by_contact = _KEYS[order.field].on_contact
@@ -294,7 +296,8 @@ async def enrollment_page(
         return sa.select(union).order_by(*_directed(scan, union.c[key_column.name], union.c.id))
 
     statement = _statement(db, shape, params, build)
-    result = await db.rows(statement, params)
+    # a plan's rows as the driver reads them: it writes their values itself
+    result = await db.rows(statement, params, raw=columns is not None)
     counts = None
     if with_counts:
         # a count row has a status count, a page row has none
