@@ -18,10 +18,9 @@ from seqgql.graphql.public_errors import PublicError
 from seqgql.graphql.relay import (
     Connection,
     Edge,
-    InvalidId,
     Lazy,
-    from_global_id,
     global_id,
+    id_argument,
     page_info,
     page_request,
     paged,
@@ -132,10 +131,7 @@ def page_arguments(
     order_by: inputs.EnrollmentOrder | None = None,
 ) -> PageArguments:
     """The ``enrollments`` field's arguments checked; a bad one raises ``PublicError``."""
-    try:
-        pk = from_global_id(sequence_id, "Sequence")
-    except InvalidId as exc:
-        raise PublicError(str(exc), code="INVALID_ID", argument="sequenceId") from exc
+    pk = id_argument(sequence_id, "Sequence", "sequenceId")
     request = page_request(first, after, last, before)
     flt, problems = inputs.checked_filter(filter, ["filter"])
     if problems:

@@ -30,7 +30,7 @@ from seqgql.graphql.relay import (
     First,
     InvalidId,
     Last,
-    from_global_id,
+    id_argument,
     listing_connection,
     page_request,
     parse_global_id,
@@ -57,13 +57,6 @@ def _selects(info: ContextInfo, names: frozenset[str]) -> bool:
         else:  # a fragment: its selections are the field's too
             pending.extend(selection.selections)
     return False
-
-
-def _decode(value: str, type_name: str, argument: str) -> int:
-    try:
-        return from_global_id(value, type_name)
-    except InvalidId as exc:
-        raise PublicError(str(exc), code="INVALID_ID", argument=argument) from exc
 
 
 # How many ids one `nodes` call takes.
@@ -146,7 +139,7 @@ class Query(ApiTokenQueries, RateLimitQueries, ScheduleQueries, WebhookQueries):
             strawberry.ID, strawberry.argument(description="A BulkOperation's global id.")
         ],
     ) -> BulkOperationType | None:
-        row = await info.context.loaders.operations.load(_decode(id, "BulkOperation", "id"))
+        row = await info.context.loaders.operations.load(id_argument(id, "BulkOperation", "id"))
         return BulkOperationType.from_row(row) if row else None
 
     @strawberry.field(description="The user the API token belongs to.")
@@ -178,7 +171,7 @@ class Query(ApiTokenQueries, RateLimitQueries, ScheduleQueries, WebhookQueries):
         info: ContextInfo,
         id: Annotated[strawberry.ID, strawberry.argument(description="A Sequence's global id.")],
     ) -> SequenceType | None:
-        row = await info.context.loaders.sequences.load(_decode(id, "Sequence", "id"))
+        row = await info.context.loaders.sequences.load(id_argument(id, "Sequence", "id"))
         return SequenceType.from_row(row) if row else None
 
     @strawberry.field(

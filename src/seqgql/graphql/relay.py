@@ -78,6 +78,14 @@ def from_global_id(value: str, expected: str) -> int:
     return pk
 
 
+def id_argument(value: str, expected: str, argument: str) -> int:
+    """``from_global_id`` of an argument: a bad id is an ``INVALID_ID`` error naming it."""
+    try:
+        return from_global_id(value, expected)
+    except InvalidId as exc:
+        raise PublicError(str(exc), code="INVALID_ID", argument=argument) from exc
+
+
 T = TypeVar("T")
 P = TypeVar("P")
 C = TypeVar("C")

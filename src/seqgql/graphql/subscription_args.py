@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from seqgql.events.log import BadCursor, EventCursor, last_number, last_numbers
 from seqgql.graphql.context import Context
 from seqgql.graphql.public_errors import PublicError
-from seqgql.graphql.relay import InvalidId, from_global_id
+from seqgql.graphql.relay import InvalidId, from_global_id, id_argument
 from seqgql.persistence.database import patiently
 
 # How many sequences one subscription may follow (`sequencesStatusCounts`).
@@ -18,10 +18,7 @@ MAX_FOLLOWED_SEQUENCES = 100
 async def sequence_of(ctx: Context, sequence_id: str) -> tuple[int, int]:
     """The sequence's database id and its last event number (NOT_FOUND outside the
     caller's workspace)."""
-    try:
-        pk = from_global_id(sequence_id, "Sequence")
-    except InvalidId as exc:
-        raise PublicError(str(exc), code="INVALID_ID", argument="sequenceId") from exc
+    pk = id_argument(sequence_id, "Sequence", "sequenceId")
     last = await patiently(lambda: last_number(ctx.db, ctx.workspace_id, pk))
     if last is None:
         raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")

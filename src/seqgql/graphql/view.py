@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 import strawberry
@@ -41,15 +41,14 @@ from seqgql.graphql.over_http import (
     negotiate,
     refused_operation,
 )
+from seqgql.graphql.page_plan import PagePlans
+from seqgql.graphql.page_rows import NotPlanned
 from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
 from seqgql.graphql.schema import MAX_TOKENS
-from seqgql.iso_times import isoformat
-
-if TYPE_CHECKING:
-    from seqgql.graphql.page_plan import PagePlans
 from seqgql.graphql.ws import SharingTransportWSHandler
+from seqgql.iso_times import isoformat
 from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
@@ -115,8 +114,6 @@ class GraphQLView(GraphQL[Context, None]):
         # the page's documents answered by plan (fast path only: it uses its internals)
         self.page_plans: PagePlans | None = None
         if isinstance(self.schema, ReportingSchema) and self.schema.fast_path:
-            from seqgql.graphql.page_plan import PagePlans
-
             self.page_plans = PagePlans(
                 self.schema._schema, list(self.schema.validation_rules), MAX_TOKENS
             )
@@ -351,8 +348,6 @@ class GraphQLView(GraphQL[Context, None]):
         plan = self.page_plans.get(query, request_data.operation_name)
         if plan is None:
             return None
-        from seqgql.graphql.page_rows import NotPlanned
-
         try:
             data = await plan.run(context, request_data.variables)
         except NotPlanned:

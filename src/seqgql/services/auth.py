@@ -20,7 +20,7 @@ from seqgql.clock import Clock, SystemClock
 from seqgql.domain import validation
 from seqgql.domain.errors import ErrorCode, UserError, error
 from seqgql.domain.kinds import Role
-from seqgql.persistence.database import Database
+from seqgql.persistence.database import Database, first_line
 from seqgql.persistence.tables import api_tokens, users, workspaces
 from seqgql.services.actor import Actor
 
@@ -121,7 +121,7 @@ class TokenCache:
             try:
                 await record_use(self.db, found.token_id, moment)
             except Exception as exc:  # a lost last-use time is no reason to refuse anyone
-                log.warning("could not record an API token's use: %s", _first_line(exc))
+                log.warning("could not record an API token's use: %s", first_line(exc))
             finally:
                 self._recording.discard(found.token_id)
         if len(self._seen) >= self.size:
@@ -159,10 +159,6 @@ class TokenCache:
         finally:
             if self._reading.get(token) is reading:
                 del self._reading[token]
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 async def look_up(db: Database, token: str) -> FoundToken | None:
