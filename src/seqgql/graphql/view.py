@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import strawberry
@@ -41,8 +41,6 @@ from seqgql.graphql.over_http import (
     negotiate,
     refused_operation,
 )
-from seqgql.graphql.page_plan import PagePlans
-from seqgql.graphql.page_rows import NotPlanned
 from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
@@ -55,6 +53,9 @@ from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter
+
+if TYPE_CHECKING:  # imported only with the fast path: the plans use its internals
+    from seqgql.graphql.page_plan import PagePlans
 
 ACTOR_SCOPE_KEY = "seqgql.actor"
 # the POST body as the /graphql gate parsed it (a dict), for the page's plans
@@ -114,6 +115,9 @@ class GraphQLView(GraphQL[Context, None]):
         # the page's documents answered by plan (fast path only: it uses its internals)
         self.page_plans: PagePlans | None = None
         if isinstance(self.schema, ReportingSchema) and self.schema.fast_path:
+            # here, not at the top: without the fast path its internals stay unimported
+            from seqgql.graphql.page_plan import PagePlans
+
             self.page_plans = PagePlans(
                 self.schema._schema, list(self.schema.validation_rules), MAX_TOKENS
             )
@@ -348,6 +352,8 @@ class GraphQLView(GraphQL[Context, None]):
         plan = self.page_plans.get(query, request_data.operation_name)
         if plan is None:
             return None
+        from seqgql.graphql.page_rows import NotPlanned  # with the plans (see __init__)
+
         try:
             data = await plan.run(context, request_data.variables)
         except NotPlanned:
