@@ -22,7 +22,6 @@ from strawberry.subscriptions import (
 )
 
 from seqgql.clock import Clock, SystemClock
-from seqgql.compat.ws_transport import FrameWriters
 from seqgql.csv_export import EnrollmentExport
 from seqgql.csv_import import ContactImport
 from seqgql.domain.kinds import EmailProvider
@@ -49,6 +48,7 @@ from seqgql.services.rate_limits import Budget, RateLimiter, redis_url_of
 from seqgql.settings import Settings
 from seqgql.web.routes import graphiql_page, web_routes
 from seqgql.webhooks.dispatcher import Dispatcher
+from seqgql.websocket_lane import App
 
 log = logging.getLogger("seqgql")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -63,7 +63,7 @@ def create_app(
     clock: Clock | None = None,
     transport: Transport | None = None,
     demo_token: str | None = None,
-) -> Starlette:
+) -> App:
     """The app; ``demo_token`` (from ``serve --demo`` on a loopback address, never from
     the environment) fills GraphiQL's headers pane for requests on a loopback address."""
     settings = settings or Settings()
@@ -172,7 +172,7 @@ def create_app(
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "database unavailable"}, status_code=503)
 
-    app = Starlette(
+    app = App(
         routes=[
             # first: the router tries the routes in order, and most requests are these
             Route("/graphql", graphql),  # the view answers other methods (405, JSON)
@@ -205,7 +205,6 @@ def create_app(
             ),
         ],
         middleware=[
-            Middleware(FrameWriters),  # shared subscriptions write frames directly
             Middleware(RequestIds),
             Middleware(
                 CORSMiddleware,
@@ -224,6 +223,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    app.graphql_websockets = view  # past the stack (``websocket_lane``)
     app.state.db = db
     app.state.settings = settings
     app.state.clock = clock

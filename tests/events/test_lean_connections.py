@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
+import pytest
+from websockets.asyncio.client import connect
 from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidStatus
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.typing import Subprotocol
@@ -141,3 +145,30 @@ async def test_an_id_completed_then_subscribed_again_gets_every_later_change_onc
         finally:
             await ws.close()
         await eventually(lambda: hub.subscriber_count == 0, seconds=10.0)
+
+
+async def test_a_graphql_websocket_past_the_stack_keeps_its_request_id(
+    database_url: str, workspace: Workspace, db, clock, transport,
+) -> None:  # fmt: skip
+    """Websockets to /graphql skip Starlette's stack (``seqgql.websocket_lane``): the
+    handshake's answer still carries the request id (the client's when sensible, else a
+    new one), and a websocket to any other path is still refused by the router."""
+    app = app_for(database_url, clock, transport)
+    protocols = [Subprotocol("graphql-transport-ws")]
+    async with serving(app) as port:
+        url = f"ws://127.0.0.1:{port}/graphql"
+        async with connect(
+            url, subprotocols=protocols, additional_headers={"x-request-id": "ws-check-1"}
+        ) as mine:
+            assert mine.response.headers["x-request-id"] == "ws-check-1"
+            auth = {"authorization": f"Bearer {workspace.token}"}
+            await mine.send(json.dumps({"type": "connection_init", "payload": auth}))
+            assert json.loads(await asyncio.wait_for(mine.recv(), 10))["type"] == "connection_ack"
+        async with connect(
+            url, subprotocols=protocols, additional_headers={"x-request-id": "a b" * 100}
+        ) as made:
+            assert re.fullmatch(r"[0-9a-f]{32}", made.response.headers["x-request-id"])
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"ws://127.0.0.1:{port}/elsewhere", subprotocols=protocols):
+                pass
+        assert refused.value.response.status_code == 403

@@ -5,10 +5,11 @@ each one costs a task wake-up, the middleware chain, websockets' frame building 
 write; here the feed builds the frame once and writes it to each connection's transport
 itself (``Frames.write``), so a delivery is one ``transport.write``.
 
-This is the one module that touches uvicorn's websocket internals. ``FrameWriters`` is
-an ASGI middleware, outermost, that finds the protocol object behind a websocket's
-``send`` (uvicorn passes its protocol's bound ``send`` method) and puts a ``Frames``
-for it in the scope's ``extensions`` (``frames_of`` reads it back). It relies on
+This is the one module that touches uvicorn's websocket internals (and, to drop an
+open connection's headers, Starlette's ``WebSocket._headers``). ``attach_frames``, called
+by the server-facing layer (``seqgql.websocket_lane``), finds the protocol object behind
+a websocket's ``send`` (uvicorn passes its protocol's bound ``send`` method) and puts a
+``Frames`` for it in the scope (``frames_of`` reads it back). It relies on
 ``uvicorn.protocols.websockets.websockets_sansio_impl.WebSocketsSansIOProtocol`` (what
 uvicorn's "auto" picks when websockets is installed): its ``transport``, ``conn`` (a
 ``websockets.server.ServerProtocol``), ``writable`` (an ``asyncio.Event`` cleared while
@@ -41,11 +42,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
+from starlette.websockets import WebSocket as StarletteWebSocket
 from websockets.protocol import Protocol, State
 from websockets.streams import StreamReader
 
-EXTENSION = "seqgql.frames"
+# the scope key of a websocket's ``Frames`` (``attach_frames``)
+SCOPE_KEY = "seqgql.frames"
 
 try:  # the protocol this module knows; without it nothing is written directly
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -220,25 +223,24 @@ class Frames:
 
 
 def frames_of(scope: Scope) -> Frames | None:
-    """The direct writer ``FrameWriters`` found for this websocket, if any."""
-    extensions = scope.get("extensions")
-    found = extensions.get(EXTENSION) if extensions else None
+    """The direct writer ``attach_frames`` found for this websocket, if any."""
+    found = scope.get(SCOPE_KEY)
     return found if isinstance(found, Frames) else None
 
 
-class FrameWriters:
-    """ASGI middleware (outermost): a ``Frames`` in each websocket scope whose ``send`` is
-    uvicorn's websockets-sansio protocol's."""
+def attach_frames(scope: Scope, send: Send) -> None:
+    """Put a ``Frames`` in a websocket's scope when its ``send`` is uvicorn's
+    websockets-sansio protocol's own (uvicorn passes its bound ``send`` method): called
+    by the server-facing layer, before anything wraps ``send``."""
+    if WebSocketsSansIOProtocol is not None:
+        protocol = getattr(send, "__self__", None)
+        if isinstance(protocol, WebSocketsSansIOProtocol):
+            scope[SCOPE_KEY] = Frames(protocol)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and WebSocketsSansIOProtocol is not None:
-            protocol = getattr(send, "__self__", None)
-            if isinstance(protocol, WebSocketsSansIOProtocol):
-                extensions = scope.get("extensions")
-                if extensions is None:
-                    extensions = scope["extensions"] = {}
-                extensions[EXTENSION] = Frames(protocol)
-        await self.app(scope, receive, send)
+def forget_headers(websocket: StarletteWebSocket) -> None:
+    """Drop an accepted websocket's request headers (~0.9 KiB a connection): the scope's
+    list and the ``Headers`` Starlette made of it (``_headers``), once nothing reads them
+    again (the origin, the request id and the subprotocol were read at the handshake)."""
+    websocket.scope["headers"] = []
+    websocket.__dict__.pop("_headers", None)

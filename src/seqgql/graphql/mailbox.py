@@ -98,6 +98,7 @@ class Mailbox:
         calls it between sends, so a queued payload always goes first)."""
         if self.frames is not None and not self._items and self.closed is None:
             self.direct = True
+            self._items = None  # an empty deque holds ~0.6 KiB: made again when needed
 
     def close(self, reason: Closed) -> None:
         if self.closed is None:

@@ -34,7 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from seqgql.compat.ws_transport import frames_of
+from seqgql.compat.ws_transport import forget_headers, frames_of
 from seqgql.events.log import BadCursor, EventCursor
 from seqgql.graphql.context import Context
 from seqgql.graphql.feeds import FELL_BEHIND, Feed, FeedHub, Shape, encode, payload_of, shape
@@ -281,6 +281,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         frames = frames_of(socket.scope)
         if frames is not None:
             frames.forget_handshake()  # accepted long ago: what it kept is not needed
+        forget_headers(socket)  # read at the handshake, not again
         return view.feeds.subscribe(key, found, starter, prefix=prefix, frames=frames)
 
     async def _catch_up(
