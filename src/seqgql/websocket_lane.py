@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from seqgql.compat.ws_transport import attach_frames
+from seqgql.graphql.view import GraphQLView
+from seqgql.observability.metrics import WEBSOCKETS
 from seqgql.observability.request_ids import HEADER, current, request_id_of
 
 GRAPHQL_PATH = "/graphql"
@@ -45,7 +48,7 @@ class App(Starlette):
     """Starlette, with websockets to /graphql taken to ``graphql_websockets`` directly
     (see the module); ``None`` sends them through the stack like the rest."""
 
-    graphql_websockets: ASGIApp | None = None
+    graphql_websockets: GraphQLView | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         lane = self.graphql_websockets
@@ -54,6 +57,8 @@ class App(Starlette):
             attach_frames(scope, send)
             request_id = request_id_of(scope)
             current.set(request_id)  # the connection's task has a context of its own
-            await lane(scope, receive, _IdOnAccept(send, request_id))
+            # what the view's __call__ does with a websocket, one coroutine frame fewer
+            with WEBSOCKETS.track_inprogress():
+                await lane.run(WebSocket(scope, receive, _IdOnAccept(send, request_id)))
             return
         await super().__call__(scope, receive, send)

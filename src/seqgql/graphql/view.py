@@ -178,12 +178,9 @@ class GraphQLView(GraphQL[Context, None]):
         return await super().render_graphql_ide(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            WEBSOCKETS.inc()
-            try:
-                await super().__call__(scope, receive, send)
-            finally:
-                WEBSOCKETS.dec()
+        if scope["type"] != "http":  # (``websocket_lane`` takes /graphql's: as here)
+            with WEBSOCKETS.track_inprogress():
+                await self.run(WebSocket(scope, receive=receive, send=send))
             return
         request = Request(scope, receive)
         try:

@@ -121,13 +121,11 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.connection_init_timeout_task = None  # cancelled: not kept by every connection
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        """Strawberry's; then the message's payload emptied: the operation holds what it
-        needs of it, and Strawberry's receive loop keeps the last message it handled (the
+        """Strawberry's; then the message emptied: the operation holds what it needs of
+        it, and Strawberry's receive loop keeps the last message it handled (the
         document's text and the variables, ~1 KiB) for as long as the connection idles."""
         await super().handle_subscribe(message)
-        payload = message.get("payload")
-        if isinstance(payload, dict):
-            payload.clear()  # type: ignore[attr-defined]
+        message.clear()  # type: ignore[attr-defined]
 
     async def handle_task_exception(self, error: Exception) -> None:
         """What Strawberry does when an operation fails: log it in full, except when the
