@@ -172,3 +172,31 @@ async def test_a_graphql_websocket_past_the_stack_keeps_its_request_id(
             async with connect(f"ws://127.0.0.1:{port}/elsewhere", subprotocols=protocols):
                 pass
         assert refused.value.response.status_code == 403
+
+
+async def test_keepalive_pings_reach_idle_clients_and_one_that_never_answers_is_closed(
+    database_url: str, workspace: Workspace, db, clock, transport,
+) -> None:  # fmt: skip
+    """The lean protocol's pings come from one schedule per event loop (``_Pings``), not
+    a timer per connection: an idle client still gets one about every interval (and
+    its pongs keep it open), and one that never answers is closed with 1011 once the
+    pong's deadline passes."""
+    app = app_for(database_url, clock, transport)
+    async with serving(app, ws_ping_interval=1.0, ws_ping_timeout=1.0) as port:
+        answering = await PiecemealClient.connect(port)
+        silent = await PiecemealClient.connect(port)
+        pings = 0
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while loop.time() - started < 5.0:
+            events = await answering.events()
+            pings += sum(isinstance(e, Frame) and e.opcode is Opcode.PING for e in events)
+            await answering.flush(piece=None)  # the pongs websockets queued
+        assert pings >= 3, pings
+        assert answering.ws.close_rcvd is None  # still open
+
+        while silent.ws.close_rcvd is None:  # reads, never sends its pongs
+            await silent.events()
+        assert silent.ws.close_rcvd.code == 1011
+        for client in (answering, silent):
+            client.writer.close()
