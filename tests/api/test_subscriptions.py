@@ -87,6 +87,32 @@ async def test_connection_without_token_is_rejected(app: Starlette) -> None:
     assert closed.value.code == 4403
 
 
+@pytest.mark.parametrize(
+    ("hostile", "reason"),
+    [
+        (b"\x00\xff binary", "WebSocket message type must be text"),
+        ("not json {", "WebSocket message must be valid JSON"),
+        ("", "WebSocket message must be valid JSON"),
+    ],
+)
+async def test_a_message_that_is_not_json_text_closes_the_connection_with_4400(
+    app: Starlette, workspace: Workspace, hostile: bytes | str, reason: str
+) -> None:
+    """After a working exchange (the receive loop is ``ws.SocketAdapter``'s), a binary or
+    unparsable message ends the connection with the protocol's 4400 and why."""
+    async with connect(app, workspace.token) as ws:
+        await ack(ws)
+        await ws.send_json({"type": "ping"})
+        assert (await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS))["type"] == "pong"
+        if isinstance(hostile, bytes):
+            await ws.send_bytes(hostile)
+        else:
+            await ws.send_text(hostile)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
+    assert (closed.value.code, closed.value.reason) == (4400, reason)
+
+
 async def test_event_cursor_read_with_a_page_then_since_misses_nothing(
     app: Starlette, gql: GraphQLClient, workspace: Workspace, db, clock
 ) -> None:

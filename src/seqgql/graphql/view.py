@@ -45,7 +45,7 @@ from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
 from seqgql.graphql.schema import MAX_TOKENS
-from seqgql.graphql.ws import SharingTransportWSHandler
+from seqgql.graphql.ws import SharingTransportWSHandler, SocketAdapter
 from seqgql.iso_times import isoformat
 from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
 from seqgql.outbound.transport import Transport
@@ -80,6 +80,7 @@ def bearer_token(value: str | None) -> str | None:
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = SocketAdapter
 
     def __init__(
         self,
