@@ -54,7 +54,7 @@ class Mailbox:
         self.direct = False  # the feed writes the frames (see ``deliver_directly``)
         # called when there is something to send (or the end to tell) and nobody waits in
         # ``get``: its owner starts a task that does
-        self.on_wake: Callable[[], None] | None = None
+        self.on_wake: Callable[[Mailbox], None] | None = None
         self.sender: asyncio.Task[None] | None = None  # the owner's task sending it, if any
 
     def __len__(self) -> int:
@@ -66,7 +66,7 @@ class Mailbox:
             if not waiter.done():
                 waiter.set_result(None)
         elif self.on_wake is not None:
-            self.on_wake()
+            self.on_wake(self)
 
     def put(self, payload: bytes, framed: dict[bytes, bytes] | None = None) -> bool:
         """Write or queue a payload; False when the subscriber is too far behind to keep.

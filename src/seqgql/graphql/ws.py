@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -230,16 +229,24 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return  # completed by the client meanwhile
         # what only running it needed: the feed's copy of the document, not one each
         operation.query, operation.variables = feed.key[1], None
-        mailbox.on_wake = functools.partial(self._wake_sender, operation)
+        mailbox.on_wake = self._wake_sender
         await self._sending(operation, feed, mailbox)
 
-    def _wake_sender(self, operation: Operation[Context, None]) -> None:
+    def _wake_sender(self, mailbox: Mailbox) -> None:
         """The mailbox has something to send through ASGI (or its end to tell) and no
-        task waits on it: start one, unless one runs."""
-        joined = self._joined.get(operation.id) if self._joined else None
-        if joined is None or (joined[1].sender is not None and not joined[1].sender.done()):
+        task waits on it: start one, unless one runs. (Its operation is found among the
+        connection's, at most ``max_subscriptions_per_connection``: a mailbox holds no
+        reference to it, ~0.2 KiB a subscriber.)"""
+        found = [(i, feed) for i, (feed, box) in (self._joined or {}).items() if box is mailbox]
+        if not found:
             return
-        joined[1].sender = asyncio.get_running_loop().create_task(self._sending(operation, *joined))
+        [(operation_id, feed)] = found
+        operation = self.operations.get(operation_id)
+        if operation is None or (mailbox.sender is not None and not mailbox.sender.done()):
+            return
+        mailbox.sender = asyncio.get_running_loop().create_task(
+            self._sending(operation, feed, mailbox)
+        )
 
     async def _sending(
         self, operation: Operation[Context, None], feed: Feed, mailbox: Mailbox
