@@ -196,11 +196,46 @@ if WebSocketsSansIOProtocol is not None:
             super().__init__(*args, **kwargs)
             self.queue = _Inbox()  # type: ignore[assignment]
             self.writable = _Flag()  # type: ignore[assignment]
+            self.direct: LeanFrames | None = None  # set by ``attach_frames``
+
+        def _frames_state(self) -> None:
+            """Tell the direct writer whether frames may be written now: after anything
+            that can change it (a frame received, a message sent, the transport's buffer
+            over or under its mark, the connection lost, a keepalive timeout, shutdown)."""
+            if self.direct is not None:
+                self.direct.open = writable_now(self)
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
             if self._handshake_parser and self.handshake_complete:
                 self._drop_handshake_parser()
+            self._frames_state()
+
+        async def send(self, message: Any) -> None:
+            try:
+                await super().send(message)
+            finally:
+                self._frames_state()
+
+        def pause_writing(self) -> None:
+            super().pause_writing()
+            self._frames_state()
+
+        def resume_writing(self) -> None:
+            super().resume_writing()
+            self._frames_state()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            super().connection_lost(exc)
+            self._frames_state()
+
+        def keepalive_timeout(self) -> None:
+            super().keepalive_timeout()
+            self._frames_state()
+
+        def shutdown(self) -> None:
+            super().shutdown()
+            self._frames_state()
 
         def schedule_ping(self) -> None:
             """uvicorn's, on the loop's shared ping schedule (``_Pings``) rather than a
@@ -262,14 +297,7 @@ class Frames:
     def write(self, frame: bytes) -> bool:
         """Write a frame now if the connection is open and its buffer below the high-water
         mark; False (nothing written) otherwise: send through ASGI then, which waits."""
-        protocol = self._protocol
-        if (
-            protocol.close_sent
-            or protocol.disconnected
-            or not protocol.writable.is_set()
-            or self._transport.is_closing()
-            or protocol.conn.state is not State.OPEN
-        ):
+        if not writable_now(self._protocol):
             return False
         try:
             self._transport.write(frame)
@@ -289,6 +317,40 @@ class Frames:
         return self._transport.get_write_buffer_size()
 
 
+class LeanFrames(Frames):
+    """``Frames`` of a ``LeanWebSocketProtocol``, which keeps ``open`` up to date
+    (``_frames_state``): a delivery reads one flag and the transport's, instead of the
+    protocol's five states across four objects (at 10,000 subscribers those reads were
+    ~15% of a fan-out's CPU, most of it cache misses)."""
+
+    __slots__ = ("open",)
+
+    def __init__(self, protocol: Any) -> None:
+        super().__init__(protocol)
+        self.open = writable_now(protocol)
+
+    def write(self, frame: bytes) -> bool:
+        if not self.open or self._transport.is_closing():
+            return False
+        try:
+            self._transport.write(frame)
+        except (OSError, RuntimeError):  # the transport went away meanwhile
+            return False
+        return True
+
+
+def writable_now(protocol: Any) -> bool:
+    """Whether a frame may be written to uvicorn's websocket protocol now: the
+    connection open both ways, its transport open and its buffer under the mark."""
+    return not (
+        protocol.close_sent
+        or protocol.disconnected
+        or not protocol.writable.is_set()
+        or protocol.transport.is_closing()
+        or protocol.conn.state is not State.OPEN
+    )
+
+
 def frames_of(scope: Scope) -> Frames | None:
     """The direct writer ``attach_frames`` found for this websocket, if any."""
     found = scope.get(SCOPE_KEY)
@@ -301,7 +363,9 @@ def attach_frames(scope: Scope, send: Send) -> None:
     by the server-facing layer, before anything wraps ``send``."""
     if WebSocketsSansIOProtocol is not None:
         protocol = getattr(send, "__self__", None)
-        if isinstance(protocol, WebSocketsSansIOProtocol):
+        if isinstance(protocol, LeanWebSocketProtocol):
+            scope[SCOPE_KEY] = protocol.direct = LeanFrames(protocol)
+        elif isinstance(protocol, WebSocketsSansIOProtocol):
             scope[SCOPE_KEY] = Frames(protocol)
 
 
