@@ -106,6 +106,11 @@ async def test_frames_that_arrive_in_pieces_after_the_handshake_are_understood(
         payload = {"query": CHANGES, "variables": {"seq": gid("Sequence", seq)}}
         await client.send({"id": "1", "type": "subscribe", "payload": payload})
         await live_on_one_feed(hub, log_readers, 1)
+        [feed] = hub.feeds.values()
+        [mailbox] = feed.mailboxes
+        # every attribute of uvicorn's protocol is in a slot: a uvicorn that sets one more
+        # fails here (add it to LeanWebSocketProtocol.__slots__)
+        assert vars(mailbox.frames._protocol) == {}  # type: ignore[union-attr]
 
         await pause(app.state.db, clock, workspace.actor, Selection(sequence_id=seq))
         received = [await client.receive() for _ in range(ENROLLED)]
