@@ -44,8 +44,10 @@ connection would cost more than the rest of the delivery.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import Scope, Send
@@ -183,6 +185,17 @@ class _Pings:
 _pings: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pings] = weakref.WeakKeyDictionary()
 
 
+def _then_frames_state(method: Callable[..., None]) -> Callable[..., None]:
+    """``method``, then the protocol's ``_frames_state`` (see ``LeanWebSocketProtocol``)."""
+
+    @functools.wraps(method)
+    def then(self: Any, *args: Any) -> None:
+        method(self, *args)
+        self._frames_state()
+
+    return then
+
+
 if WebSocketsSansIOProtocol is not None:
 
     class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -230,25 +243,12 @@ if WebSocketsSansIOProtocol is not None:
             finally:
                 self._frames_state()
 
-        def pause_writing(self) -> None:
-            super().pause_writing()
-            self._frames_state()
-
-        def resume_writing(self) -> None:
-            super().resume_writing()
-            self._frames_state()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            super().connection_lost(exc)
-            self._frames_state()
-
-        def keepalive_timeout(self) -> None:
-            super().keepalive_timeout()
-            self._frames_state()
-
-        def shutdown(self) -> None:
-            super().shutdown()
-            self._frames_state()
+        # uvicorn's, then the direct writer told
+        pause_writing = _then_frames_state(WebSocketsSansIOProtocol.pause_writing)
+        resume_writing = _then_frames_state(WebSocketsSansIOProtocol.resume_writing)
+        connection_lost = _then_frames_state(WebSocketsSansIOProtocol.connection_lost)
+        keepalive_timeout = _then_frames_state(WebSocketsSansIOProtocol.keepalive_timeout)
+        shutdown = _then_frames_state(WebSocketsSansIOProtocol.shutdown)
 
         def schedule_ping(self) -> None:
             """uvicorn's, on the loop's shared ping schedule (``_Pings``) rather than a
