@@ -24,6 +24,8 @@ from websockets.uri import parse_uri
 
 from seqgql.domain.selection import Selection
 from seqgql.graphql.feeds import FeedHub
+from seqgql.persistence.tables import api_tokens
+from seqgql.services.auth import hash_token, issue_token
 from seqgql.services.enrollments import pause
 from tests.helpers.direct_frames import app_for, live_on_one_feed
 from tests.helpers.factories import gid, make_enrolled
@@ -205,3 +207,48 @@ async def test_keepalive_pings_reach_idle_clients_and_one_that_never_answers_is_
         assert silent.ws.close_rcvd.code == 1011
         for client in (answering, silent):
             client.writer.close()
+
+
+async def test_the_direct_writer_of_a_connection_the_server_closed_writes_nothing(
+    database_url: str, workspace: Workspace, log_readers, db, clock, transport,
+) -> None:  # fmt: skip
+    """Its token revoked, a subscriber is closed with 4403. Its direct writer
+    (``LeanFrames``, told by the protocol) refuses to write from the close on, even while
+    the client has not answered it (uvicorn then waits up to 10 s for the answer); the
+    feed's other subscriber still gets the next change."""
+    seq, _ = await make_enrolled(db, clock, workspace.actor, ENROLLED)
+    issued = await issue_token(db, clock, email="closer@example.com", workspace=workspace.name)
+    app = app_for(database_url, clock, transport)
+    hub: FeedHub = app.state.feeds
+    variables = {"seq": gid("Sequence", seq)}
+    async with serving(app) as port:
+        watcher = await open_client(port, workspace.token)
+        closing = await PiecemealClient.connect(port)
+        try:
+            auth = {"authorization": f"Bearer {issued.token}"}
+            await closing.send({"type": "connection_init", "payload": auth})
+            assert (await closing.receive())["type"] == "connection_ack"
+            payload = {"query": CHANGES, "variables": variables}
+            await closing.send({"id": "1", "type": "subscribe", "payload": payload})
+            await live_on_one_feed(hub, log_readers, 1)
+            [feed] = hub.feeds.values()
+            [mailbox] = feed.mailboxes
+            writer = mailbox.frames
+            assert writer is not None and writer.write(b"")  # open: an empty write is fine
+            await subscribe(watcher, "w", variables)
+            await live_on_one_feed(hub, log_readers, 2)
+
+            async with db.write() as conn:
+                await conn.execute(
+                    api_tokens.delete().where(api_tokens.c.token_hash == hash_token(issued.token))
+                )
+            while closing.ws.close_rcvd is None:  # read, but never answer the close
+                await closing.events()
+            assert closing.ws.close_rcvd.code == 4403
+            assert not writer.write(b"\x81\x00")  # nothing after the close frame
+
+            await pause(app.state.db, clock, workspace.actor, Selection(sequence_id=seq))
+            assert len(consecutive(await read_changes(watcher, "w", ENROLLED))) == ENROLLED
+        finally:
+            await watcher.close()
+            closing.writer.close()
