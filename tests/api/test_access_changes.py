@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
+from seqgql.graphql import access_watch
 from seqgql.persistence.database import Database
 from seqgql.persistence.tables import api_tokens, users
 from seqgql.services.auth import hash_token, issue_token
@@ -132,3 +133,20 @@ async def test_what_runs_on_a_closed_websocket_ends_without_a_traceback(
             await eventually(lambda: all(task.done() for task in log_readers))
     assert "Traceback" not in caplog.text, caplog.text
     assert "Exception in worker task" not in caplog.text, caplog.text
+
+
+async def test_the_token_watcher_forgets_closed_websockets(
+    app: Starlette, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher keeps each open websocket's context to update it; one that closed is
+    forgotten at the next sweep (``SWEEP_SECONDS``, shortened here), the others kept."""
+    monkeypatch.setattr(access_watch, "SWEEP_SECONDS", 0.0)
+    watch = app.graphql_websockets.access  # type: ignore[attr-defined]
+    async with connect(app, workspace.token) as staying:
+        await ack(staying)
+        async with connect(app, workspace.token) as leaving:
+            await ack(leaving)
+            assert len(watch) == 2
+        await eventually(lambda: len(watch) == 1, seconds=10.0)
+        await staying.send_json({"type": "ping"})
+        assert (await asyncio.wait_for(staying.receive_json(), MESSAGE_SECONDS))["type"] == "pong"
