@@ -360,7 +360,7 @@ async def main(args: argparse.Namespace) -> Results:
                 seq=seq, workspace_id=tenant.workspace_id,
                 server_pids=[s.pid for s in servers], spare=[r["id"] for r in single_ids],
                 open_cmd={"ports": ports, "token": tenant.token, "timeout": args.open_timeout,
-                          "concurrency": args.open_concurrency},
+                          "concurrency": args.open_concurrency, "deflate": args.deflate},
             )  # fmt: skip
             await phase1(bench)
             await clients.close()
@@ -429,6 +429,11 @@ def parse_args() -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
                         help="the Redis server for --broadcast redis")  # fmt: skip
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="the clients offer permessage-deflate, as browsers do (the floor ignores it)",
+    )
     parser.add_argument(
         "--no-floor", dest="floor", action="store_false",
         help="skip the reference server (bench/harness/floor.py) measured before phase 1",

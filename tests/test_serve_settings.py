@@ -1,7 +1,7 @@
 """Settings read from the environment (or a .env file) of a real `seqgql serve` process,
 seen from outside over HTTP: GRAPHQL_FAST_PATH, MAX_BODY_BYTES, TOKEN_CACHE_SECONDS,
-ALLOWED_ORIGINS and ALLOWED_HEADERS; and the process-wide tuning `serve` applies to its
-own process."""
+ALLOWED_ORIGINS and ALLOWED_HEADERS (and WS_COMPRESSION over a websocket); and the
+process-wide tuning `serve` applies to its own process."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from websockets.sync.client import connect as connect_ws
+from websockets.typing import Subprotocol
 
 from tests.helpers.processes import Served, serving
 
@@ -117,3 +119,27 @@ def test_log_lines_are_json_with_the_request_id(tmp_path: Path) -> None:
     assert any(r["logger"].startswith("uvicorn") for r in records), lines
     [access] = [r for r in records if r["request_id"] == "ops-check-1"]
     assert access["logger"] == "seqgql.access" and "GET /healthz 200" in access["message"]
+
+
+def _negotiated_extensions(served: Served) -> str | None:
+    """What a browser-like websocket client (offering permessage-deflate) is granted."""
+    url = f"ws://127.0.0.1:{served.port}/graphql"
+    with connect_ws(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        ws.send(json.dumps({"type": "connection_init",
+                            "payload": {"authorization": f"Bearer {served.token}"}}))  # fmt: skip
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        assert ws.response is not None
+        return ws.response.headers.get("Sec-WebSocket-Extensions")
+
+
+def test_websocket_compression_is_off_unless_asked(tmp_path: Path) -> None:
+    """WS_COMPRESSION: by default a client offering permessage-deflate (every browser
+    does) is not granted it (zlib's state would cost each connection ~40 KiB); with
+    WS_COMPRESSION=true it is."""
+    (tmp_path / "off").mkdir()
+    (tmp_path / "on").mkdir()
+    with serving(tmp_path / "off") as served:
+        assert _negotiated_extensions(served) is None
+    with serving(tmp_path / "on", WS_COMPRESSION="true") as served:
+        granted = _negotiated_extensions(served)
+        assert granted is not None and "permessage-deflate" in granted

@@ -48,11 +48,14 @@ def uvicorn_config(app: Any, *, like_serve: bool = False) -> uvicorn.Config:
     ``like_serve``: its HTTP protocol too (the header deadline, the upgraded connection's
     HTTP protocol freed at once)."""
     from seqgql.serving import WS_PROTOCOL, HeaderDeadlineProtocol
+    from seqgql.settings import Settings
 
     http: Any = HeaderDeadlineProtocol if like_serve else "auto"
     return uvicorn.Config(
-        app, lifespan="on", log_level="warning", access_log=False, ws=WS_PROTOCOL, http=http
-    )
+        app, lifespan="on", log_level="warning", access_log=False, ws=WS_PROTOCOL, http=http,
+        # as `seqgql serve` by default (WS_COMPRESSION)
+        ws_per_message_deflate=Settings.model_fields["ws_compression"].default,
+    )  # fmt: skip
 
 
 def serve(app: Any, note: str = "", *, like_serve: bool = False) -> None:

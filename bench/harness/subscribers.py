@@ -153,6 +153,7 @@ class Client:
         self.target, self.expected, self.reached, self.announced = None, None, 0, False
         self.conns, self.live = [], 0
         limit = asyncio.Semaphore(cmd["concurrency"])
+        Subscription.offer_deflate = bool(cmd.get("deflate"))
         loop = asyncio.get_running_loop()
         deadline = now() + cmd["timeout"]
         kind, port = KINDS[self.kind], cmd["port"]

@@ -13,6 +13,7 @@ import json
 from typing import Any, cast
 
 from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.typing import Subprotocol
@@ -28,6 +29,8 @@ class Subscription(asyncio.Protocol):
     problems it is told of in error(). ``ready`` is for the subclass to resolve; it fails
     if the connection fails or ends first."""
 
+    offer_deflate = False  # set for the whole client process (``subscribers``)
+
     def __init__(
         self, host: str, port: int, token: str, query: str, variables: dict[str, Any]
     ) -> None:
@@ -36,6 +39,8 @@ class Subscription(asyncio.Protocol):
             parse_uri(f"ws://{host}:{port}/graphql"),
             subprotocols=[Subprotocol("graphql-transport-ws")],
             max_size=2**24,
+            # as browsers do: permessage-deflate offered (``--deflate``)
+            extensions=[ClientPerMessageDeflateFactory()] if self.offer_deflate else None,
         )
         self.transport: asyncio.Transport | None = None
         loop = asyncio.get_running_loop()

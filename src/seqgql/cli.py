@@ -255,6 +255,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "log_config": logs.config(settings.log_level, settings.log_format),
         "access_log": False,  # one line per request from RequestIds, with its id
         "ws_max_size": settings.max_body_bytes,  # a websocket message is a body too
+        "ws_per_message_deflate": settings.ws_compression,
     }
     if args.workers > 1:
         if (refusal := serving.workers_refusal(settings, args.workers, demo=args.demo)) is not None:

@@ -197,6 +197,14 @@ class Settings(BaseSettings):
         "connection's opening, or the request's first byte on a kept-alive connection): "
         "then it answers 408 REQUEST_TIMEOUT and closes the connection",
     )
+    ws_compression: bool = Field(
+        default=False,
+        description="Let websocket clients that offer it (every browser does) negotiate "
+        "permessage-deflate. Off by default: each such connection then holds zlib's "
+        "state, ~40 KiB (4x a subscriber's whole cost: 13 KiB without, 55 KiB with, "
+        "bench/fanout.py --deflate), while a shared subscription's messages, the bulk of "
+        "what is sent, go out uncompressed anyway (written once for every subscriber)",
+    )
     log_level: str = "info"
     worker_metrics_port: int | None = Field(
         default=None,
