@@ -98,7 +98,7 @@ async def test_connection_without_token_is_rejected(app: Starlette) -> None:
 async def test_a_message_that_is_not_json_text_closes_the_connection_with_4400(
     app: Starlette, workspace: Workspace, hostile: bytes | str, reason: str
 ) -> None:
-    """After a working exchange (the receive loop is ``ws.SocketAdapter``'s), a binary or
+    """After a working exchange (the receive loop is ``ws_socket.SocketAdapter``'s), a binary or
     unparsable message ends the connection with the protocol's 4400 and why."""
     async with connect(app, workspace.token) as ws:
         await ack(ws)

@@ -19,7 +19,8 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 
 from seqgql.graphql.context import Context
 from seqgql.graphql.operation_limits import Refused, check_operation
-from seqgql.graphql.ws import FeedSource, retry_later_if_unavailable
+from seqgql.graphql.ws import FeedSource
+from seqgql.graphql.ws_socket import retry_later_if_unavailable
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):

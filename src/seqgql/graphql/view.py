@@ -45,7 +45,8 @@ from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
 from seqgql.graphql.schema import MAX_TOKENS
-from seqgql.graphql.ws import SharingTransportWSHandler, SocketAdapter
+from seqgql.graphql.ws import SharingTransportWSHandler
+from seqgql.graphql.ws_socket import SocketAdapter
 from seqgql.iso_times import isoformat
 from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
 from seqgql.outbound.transport import Transport

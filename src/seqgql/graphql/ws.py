@@ -15,20 +15,12 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from json import JSONDecodeError
 from typing import Any, Protocol
 
 from graphql import GraphQLError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
-from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.http.async_base_view import AsyncWebSocketAdapter
-from strawberry.http.exceptions import (
-    NonJsonMessageReceived,
-    NonTextMessageReceived,
-    WebSocketDisconnected,
-)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -48,6 +40,7 @@ from seqgql.graphql.operation_limits import Refused, check_operation
 from seqgql.graphql.persisted import PersistedQueries
 from seqgql.graphql.positions import FeedPosition, follow
 from seqgql.graphql.rate_limiting import Metering
+from seqgql.graphql.ws_socket import SEND_FAILURES, retry_later_if_unavailable
 from seqgql.persistence.database import first_line, is_unavailable
 from seqgql.services.actor import Actor
 
@@ -56,12 +49,6 @@ log = logging.getLogger("seqgql.graphql")
 CATCH_UP = frozenset({"enrollmentStatusChanged"})
 # How long closing the connection of a subscriber that fell behind may take.
 CLOSE_TIMEOUT_SECONDS = 5.0
-# The close code for a connection_init the database could not answer (RFC 6455's "try
-# again later"): reconnect after a moment.
-TRY_AGAIN_LATER = 1013
-# What sending on a connection that is gone raises (uvicorn's ClientDisconnected is an
-# OSError; after the server closed it, Starlette raises a RuntimeError).
-_SEND_FAILURES = (WebSocketDisconnected, WebSocketDisconnect, OSError, RuntimeError)
 
 
 class FeedSource(Protocol):
@@ -72,42 +59,6 @@ class FeedSource(Protocol):
     metering: Metering
 
     def context_for(self, actor: Actor) -> Context: ...
-
-
-async def retry_later_if_unavailable(
-    websocket: AsyncWebSocketAdapter, init: Awaitable[None]
-) -> None:
-    """Run a handler's ``connection_init`` handling; when the database cannot be reached
-    to check the token, close the connection with ``TRY_AGAIN_LATER`` instead of failing."""
-    try:
-        await init
-    except Exception as exc:
-        if not is_unavailable(exc):
-            raise
-        log.warning(
-            "a websocket was told to retry: the database is unavailable: %s", first_line(exc)
-        )
-        with contextlib.suppress(*_SEND_FAILURES):
-            await websocket.close(TRY_AGAIN_LATER, "the database cannot be reached; reconnect")
-
-
-class SocketAdapter(ASGIWebSocketAdapter):
-    """Strawberry's websocket adapter, whose receive loop does not hold the last
-    message's text while it waits for the next (~0.3 KiB for as long as a connection
-    idles)."""
-
-    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
-        try:
-            while self.ws.application_state != WebSocketState.DISCONNECTED:
-                try:
-                    yield self.view.decode_json(await self.ws.receive_text())
-                except JSONDecodeError as exc:
-                    if not ignore_parsing_errors:
-                        raise NonJsonMessageReceived from exc
-        except KeyError as exc:  # a bytes message
-            raise NonTextMessageReceived from exc
-        except WebSocketDisconnect:
-            pass
 
 
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -160,7 +111,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             socket.client_state,
             socket.application_state,
         )
-        if gone and isinstance(error, _SEND_FAILURES):
+        if gone and isinstance(error, SEND_FAILURES):
             return
         if is_unavailable(error):
             log.warning(
