@@ -14,7 +14,7 @@ from seqgql.domain import validation
 from seqgql.domain.kinds import PhoneType, Role, WaitingFor
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
 from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus, Outcome, StatusReason
-from seqgql.iso_times import isoformat
+from seqgql.iso_times import isoformat, isoformat_json
 from seqgql.persistence.database import Database
 from seqgql.persistence.moments import LAST_STEP
 from seqgql.persistence.tables import contacts, enrollments, users
@@ -304,15 +304,15 @@ async def enrollment_page(
         counts = {EnrollmentStatus(r[-2]): r[-1] for r in result if r[-2] is not None}
         result = [r for r in result if r[-2] is None]
     field, direction = order.field.value, order.direction.value
-    # encode_cursor's JSON written out when sorting by time: an ISO time has nothing to
-    # escape (base64.urlsafe_b64encode's two steps, called directly)
+    # encode_cursor's JSON written out as bytes when sorting by time (an id is an int:
+    # %d writes it as str does), base64.urlsafe_b64encode's two steps called directly
     head = _HEADS[order.field, order.direction]
     kind = _KEYS[order.field].kind
 
     def cursor_of(r: Any) -> str:
         if by_time:
-            text = f'{head}, "{isoformat(r[_ENROLLED_AT])}", {r[_ID]}]'
-            return b2a_base64(text.encode(), newline=False).translate(_URLSAFE).decode()
+            text = b"%s%s, %d]" % (head, isoformat_json(r[_ENROLLED_AT]), r[_ID])
+            return b2a_base64(text, newline=False).translate(_URLSAFE).decode()
         value = r[_SORT_KEY]
         if kind == "time":
             value = isoformat(value)
@@ -327,8 +327,8 @@ async def enrollment_page(
     return Page(rows, page.has_next, page.cursors, page.has_previous), counts
 
 
-_HEADS = {
-    (field, direction): json.dumps([field.value, direction.value])[:-1]
+_HEADS = {  # a cursor's JSON up to its sort key: '["ENROLLED_AT", "DESC", '
+    (field, direction): json.dumps([field.value, direction.value])[:-1].encode() + b", "
     for field in OrderField
     for direction in OrderDirection
 }
