@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import Any
 
-import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -46,7 +45,7 @@ from graphql import (
     value_from_ast,
 )
 
-from seqgql.caching import LRU
+from seqgql.caching import LRU, json_key
 from seqgql.graphql import inputs
 from seqgql.graphql.contacts_tab import PageArguments, page_arguments, read_page
 from seqgql.graphql.context import Context
@@ -149,13 +148,14 @@ class PagePlan:
             found["order_by"] = inputs.EnrollmentOrder(**order)
         return found
 
-    def _arguments(self, variables: Mapping[str, Any] | None) -> PageArguments:
-        """The field's arguments checked (``contacts_tab.page_arguments``), kept for the
-        variables' JSON text: a client asks the same page again and again (what is kept
-        is never changed)."""
-        try:
-            key = orjson.dumps(variables)
-        except TypeError:  # what orjson does not write (an int over 64 bits, say)
+    def _arguments(
+        self, variables: Mapping[str, Any] | None, variables_key: bytes | None
+    ) -> PageArguments:
+        """The field's arguments checked (``contacts_tab.page_arguments``), kept by the
+        variables' ``json_key`` (``variables_key``, when the caller has it): a client asks
+        the same page again and again (what is kept is never changed)."""
+        key = json_key(variables) if variables_key is None else variables_key
+        if key is None:
             return self._checked_arguments(variables)
         found = self._seen.get(key)
         if found is None:
@@ -166,10 +166,16 @@ class PagePlan:
     def _checked_arguments(self, variables: Mapping[str, Any] | None) -> PageArguments:
         return page_arguments(**self.argument_values(self.coerced_variables(variables)))
 
-    async def run(self, context: Context, variables: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The answer's ``data``; raises ``NotPlanned`` where the stock way must answer."""
+    async def run(
+        self,
+        context: Context,
+        variables: Mapping[str, Any] | None,
+        variables_key: bytes | None = None,
+    ) -> dict[str, Any]:
+        """The answer's ``data``; raises ``NotPlanned`` where the stock way must answer.
+        ``variables_key``: the variables' ``json_key``, when the caller has it."""
         try:
-            arguments = self._arguments(variables)
+            arguments = self._arguments(variables, variables_key)
             page, counts = await read_page(
                 context, arguments, with_counts=self.with_counts, columns=self.columns
             )

@@ -198,10 +198,11 @@ class _Writer:
         attribute = attribute_read(object_type.fields[name])
         found, _ = leaf_of(object_type, name)
         if attribute == "id" and found.as_is is str:
-            prefix = self.name(f"{type_name}:")
+            # to_global_id, written out (an id column holds an int: %d writes it as str)
+            text = self.name(f"{type_name}:%d".encode())
             read = self.column(_IDS[type_name])
-            v = self.local()  # to_global_id, written out
-            lines.append(f"{v} = b2a(({prefix} + str({read})).encode(), newline=False).decode()")
+            v = self.local()
+            lines.append(f"{v} = b2a({text} % {read}, newline=False).decode()")
             return v
         if attribute is None or attribute not in columns:
             raise NotPlanned(f"{type_name}.{name} is not a plain field of a page row")

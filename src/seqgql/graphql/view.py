@@ -24,6 +24,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
+from seqgql.caching import json_key
 from seqgql.clock import Clock
 from seqgql.domain.kinds import Role
 from seqgql.domain.webhooks import WebhookRules
@@ -244,6 +245,7 @@ class GraphQLView(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
         context: Context,
         sub_response: Response,
+        variables_key: bytes | None = None,
     ) -> ExecutionResult | None:
         """Charge the request to its token (``rate_limiting``), its ``X-RateLimit-*``
         headers on the answer: None when it may run, the answer of a query that costs
@@ -252,7 +254,11 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(document, GraphQLError):
             document = None  # answered by execution (a syntax error), at no cost
         charge = await self.metering.charge(
-            context.actor, document, request_data.variables, request_data.operation_name
+            context.actor,
+            document,
+            request_data.variables,
+            request_data.operation_name,
+            variables_key,
         )
         context.rate_limit = charge.allowance
         headers = rate_limit_headers(charge.allowance)
@@ -303,12 +309,14 @@ class GraphQLView(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         get = method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
-        result = await self._charge(query, request_data, context, sub_response)
+        # a planned page's variables written once, for both the charge and the plan
+        key = json_key(request_data.variables) if plan is not None else None
+        result = await self._charge(query, request_data, context, sub_response, key)
         try:
             if result is None:  # not refused for its cost
                 if (plan is None or query != request_data.query) and self.page_plans:
                     plan = self.page_plans.get(query, request_data.operation_name)
-                result = await self._planned(plan, request_data, context)
+                result = await self._planned(plan, request_data, context, key)
             if result is None:
                 result = await self.schema.execute(
                     query,
@@ -369,7 +377,11 @@ class GraphQLView(GraphQL[Context, None]):
         return self.create_response(await self.process_result(request, result), sub_response)
 
     async def _planned(
-        self, plan: PagePlan | None, request_data: GraphQLRequestData, context: Context
+        self,
+        plan: PagePlan | None,
+        request_data: GraphQLRequestData,
+        context: Context,
+        variables_key: bytes | None,
     ) -> ExecutionResult | None:
         """The answer of a page's document by its plan (``page_plan``), or None: the
         stock way answers."""
@@ -378,7 +390,7 @@ class GraphQLView(GraphQL[Context, None]):
         from seqgql.graphql.page_rows import NotPlanned  # with the plans (see __init__)
 
         try:
-            data = await plan.run(context, request_data.variables)
+            data = await plan.run(context, request_data.variables, variables_key)
         except NotPlanned:
             return None
         return ExecutionResult(data=data, errors=None)
