@@ -47,7 +47,7 @@ from graphql import (
 
 from seqgql.caching import LRU, json_key
 from seqgql.graphql import inputs
-from seqgql.graphql.contacts_tab import PageArguments, page_arguments, read_page
+from seqgql.graphql.contacts_tab import PageArguments, page_arguments, prepared_page, read_page
 from seqgql.graphql.context import Context
 from seqgql.graphql.fastpath.compat import attribute_read
 from seqgql.graphql.page_rows import (
@@ -58,7 +58,7 @@ from seqgql.graphql.page_rows import (
     selected_fields,
 )
 from seqgql.graphql.sequence_types import status_count_list
-from seqgql.services.enrollments.page import total_from_counts
+from seqgql.services.enrollments.page import PreparedPage, total_from_counts
 
 _ARGUMENTS = {"sequenceId": "sequence_id", "filter": "filter", "first": "first",
               "after": "after", "last": "last", "before": "before",
@@ -101,7 +101,7 @@ class PagePlan:
         self.write = write
         self.with_counts = with_counts
         self.columns = columns  # the page row's columns the document reads
-        self._seen: LRU[bytes, PageArguments] = LRU(maxsize=64)
+        self._seen: LRU[bytes, _Known] = LRU(maxsize=64)
 
     def coerced_variables(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
         coerced: dict[str, Any] = {}
@@ -148,18 +148,17 @@ class PagePlan:
             found["order_by"] = inputs.EnrollmentOrder(**order)
         return found
 
-    def _arguments(
-        self, variables: Mapping[str, Any] | None, variables_key: bytes | None
-    ) -> PageArguments:
-        """The field's arguments checked (``contacts_tab.page_arguments``), kept by the
-        variables' ``json_key`` (``variables_key``, when the caller has it): a client asks
-        the same page again and again (what is kept is never changed)."""
+    def _known(self, variables: Mapping[str, Any] | None, variables_key: bytes | None) -> _Known:
+        """The field's arguments checked (``contacts_tab.page_arguments``) and the reads
+        made ready for them, kept by the variables' ``json_key`` (``variables_key``, when
+        the caller has it): a client asks the same page again and again (what is kept is
+        never changed)."""
         key = json_key(variables) if variables_key is None else variables_key
         if key is None:
-            return self._checked_arguments(variables)
+            return _Known(self._checked_arguments(variables))
         found = self._seen.get(key)
         if found is None:
-            found = self._checked_arguments(variables)
+            found = _Known(self._checked_arguments(variables))
             self._seen.put(key, found)
         return found
 
@@ -175,15 +174,41 @@ class PagePlan:
         """The answer's ``data``; raises ``NotPlanned`` where the stock way must answer.
         ``variables_key``: the variables' ``json_key``, when the caller has it."""
         try:
-            arguments = self._arguments(variables, variables_key)
+            known = self._known(variables, variables_key)
+            arguments = known.arguments
+            workspace_id = context.actor.workspace_id
+            prepared = known.reads.get(workspace_id)
+            if prepared is None:
+                prepared = prepared_page(
+                    context, arguments, with_counts=self.with_counts, columns=self.columns
+                )
+                if len(known.reads) >= _READS_KEPT:
+                    known.reads.clear()
+                known.reads[workspace_id] = prepared
             page, counts = await read_page(
-                context, arguments, with_counts=self.with_counts, columns=self.columns
+                context, arguments, with_counts=self.with_counts, prepared=prepared
             )
             return {self.key: self.write((arguments.flt, page, counts))}
         except NotPlanned:
             raise
         except Exception as exc:  # the stock way answers it (GraphQLError, PublicError...)
             raise NotPlanned(type(exc).__name__) from exc
+
+
+# the prepared reads kept for one variables' text, by workspace (one, unless others send
+# the same variables: another's sequence id)
+_READS_KEPT = 4
+
+
+class _Known:
+    """What a plan keeps for one variables' text: the field's arguments, and the page's
+    read made ready (``contacts_tab.prepared_page``) for each workspace that asked."""
+
+    __slots__ = ("arguments", "reads")
+
+    def __init__(self, arguments: PageArguments) -> None:
+        self.arguments = arguments
+        self.reads: dict[int, PreparedPage] = {}
 
 
 class PagePlans:
