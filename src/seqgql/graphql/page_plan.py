@@ -170,9 +170,10 @@ class PagePlan:
         context: Context,
         variables: Mapping[str, Any] | None,
         variables_key: bytes | None = None,
-    ) -> dict[str, Any]:
-        """The answer's ``data``; raises ``NotPlanned`` where the stock way must answer.
-        ``variables_key``: the variables' ``json_key``, when the caller has it."""
+    ) -> dict[str, Any] | None:
+        """The answer's ``data``, or None where the stock way must answer (it answers
+        the errors). ``variables_key``: the variables' ``json_key``, when the caller has
+        it."""
         try:
             known = self._known(variables, variables_key)
             arguments = known.arguments
@@ -189,10 +190,8 @@ class PagePlan:
                 context, arguments, with_counts=self.with_counts, prepared=prepared
             )
             return {self.key: self.write((arguments.flt, page, counts))}
-        except NotPlanned:
-            raise
-        except Exception as exc:  # the stock way answers it (GraphQLError, PublicError...)
-            raise NotPlanned(type(exc).__name__) from exc
+        except Exception:  # NotPlanned, GraphQLError, PublicError...: the stock way's
+            return None
 
 
 # the prepared reads kept for one variables' text, by workspace (one, unless others send

@@ -41,6 +41,7 @@ from seqgql.graphql.over_http import (
     is_request_error,
     negotiate,
     refused_operation,
+    request_header,
 )
 from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 from seqgql.graphql.public_errors import ReportingSchema
@@ -338,7 +339,7 @@ class GraphQLView(GraphQL[Context, None]):
             time.perf_counter() - started,
             "error" if result.errors else "ok",
         )
-        media_type = negotiate(request.headers.get("accept"))
+        media_type = negotiate(request_header(request.scope, b"accept"))
         sub_response.media_type = media_type
         if media_type == GRAPHQL_RESPONSE and is_request_error(result):
             sub_response.status_code = 400
@@ -364,7 +365,7 @@ class GraphQLView(GraphQL[Context, None]):
         ):
             return None
         plan = plans.get(query, name)
-        accept = request.headers.get("accept", "")
+        accept = request_header(request.scope, b"accept") or ""
         # a subscription's stream, or a multipart answer: Strawberry's
         if plan is None or "event-stream" in accept or "multipart" in accept:
             return None
@@ -387,21 +388,17 @@ class GraphQLView(GraphQL[Context, None]):
         stock way answers."""
         if plan is None:
             return None
-        from seqgql.graphql.page_rows import NotPlanned  # with the plans (see __init__)
-
-        try:
-            data = await plan.run(context, request_data.variables, variables_key)
-        except NotPlanned:
-            return None
-        return ExecutionResult(data=data, errors=None)
+        data = await plan.run(context, request_data.variables, variables_key)
+        return None if data is None else ExecutionResult(data=data, errors=None)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         answer = await super().process_result(request, result)
-        request_error = is_request_error(result)
-        if request_error and negotiate(request.headers.get("accept")) == GRAPHQL_RESPONSE:
-            answer.pop("data", None)  # execution never started: no data entry at all
+        if is_request_error(result):
+            accept = request_header(request.scope, b"accept")
+            if negotiate(accept) == GRAPHQL_RESPONSE:
+                answer.pop("data", None)  # execution never started: no data entry at all
         return answer
 
     def encode_json(self, data: object) -> str:
