@@ -60,9 +60,10 @@ if TYPE_CHECKING:  # imported only with the fast path: the plans use its interna
     from seqgql.graphql.page_plan import PagePlan, PagePlans
 
 ACTOR_SCOPE_KEY = "seqgql.actor"
-_DICT_OR_NONE, _STR_OR_NONE = (dict, type(None)), (str, type(None))
 # the POST body as the /graphql gate parsed it (a dict), for the page's plans
 BODY_SCOPE_KEY = "seqgql.body"
+# for isinstance: `dict | None` would make a union each time
+_DICT_OR_NONE, _STR_OR_NONE = (dict, type(None)), (str, type(None))
 
 
 def _time_text(value: object) -> str:

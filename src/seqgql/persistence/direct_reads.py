@@ -41,7 +41,7 @@ class _Compiled:
         self, sql: str, args: list[_Arg], rows: Callable[[list[Any]], list[tuple[Any, ...]]]
     ) -> None:
         self.sql = sql
-        self.args = args or []
+        self.args = args
         self.rows = rows
 
 
