@@ -27,13 +27,8 @@ from seqgql.graphql.relay import (
 )
 from seqgql.graphql.sequence_types import StatusCount, status_count_list
 from seqgql.graphql.user_types import UserType
-from seqgql.services.enrollments.page import (
-    PageRow,
-    PreparedPage,
-    prepare_page,
-    status_counts,
-    total_from_counts,
-)
+from seqgql.services.enrollments.page import prepare_page, status_counts, total_from_counts
+from seqgql.services.enrollments.page_read import PageRow, PreparedPage
 from seqgql.services.pagination import BadPageRequest, Page, PageRequest
 
 

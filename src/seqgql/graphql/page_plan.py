@@ -58,7 +58,8 @@ from seqgql.graphql.page_rows import (
     selected_fields,
 )
 from seqgql.graphql.sequence_types import status_count_list
-from seqgql.services.enrollments.page import PreparedPage, total_from_counts
+from seqgql.services.enrollments.page import total_from_counts
+from seqgql.services.enrollments.page_read import PreparedPage
 
 _ARGUMENTS = {"sequenceId": "sequence_id", "filter": "filter", "first": "first",
               "after": "after", "last": "last", "before": "before",

@@ -39,7 +39,7 @@ from seqgql.generated_code import generated_function, indented
 from seqgql.graphql.fastpath.compat import attribute_read, enum_class, serializes_as_isoformat
 from seqgql.graphql.fastpath.programs import Leaf, leaf
 from seqgql.persistence.direct_reads import enum_members
-from seqgql.services.enrollments.page import PAGE_COLUMNS, PageRow
+from seqgql.services.enrollments.page_read import PAGE_COLUMNS, PageRow
 
 
 class NotPlanned(Exception):
