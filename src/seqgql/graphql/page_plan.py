@@ -152,8 +152,8 @@ class PagePlan:
     def _known(self, variables: Mapping[str, Any] | None, variables_key: bytes | None) -> _Known:
         """The field's arguments checked (``contacts_tab.page_arguments``) and the reads
         made ready for them, kept by the variables' ``json_key`` (``variables_key``, when
-        the caller has it): a client asks the same page again and again (what is kept is
-        never changed)."""
+        the caller has it): a client asks the same page again and again (the arguments
+        kept are never changed)."""
         key = json_key(variables) if variables_key is None else variables_key
         if key is None:
             return _Known(self._checked_arguments(variables))
