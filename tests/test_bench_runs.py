@@ -16,8 +16,8 @@ from tests.helpers.databases import POSTGRES_URL, postgres_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = [
-    "bulk", "page", "fanout", "engine", "sqlite_writes", "export", "plans", "webhooks",
-    "dashboard",
+    "bulk", "page", "page_cpu", "fanout", "engine", "sqlite_writes", "export", "plans",
+    "webhooks", "dashboard",
 ]  # fmt: skip
 
 
@@ -74,6 +74,21 @@ def test_the_plans_bench_runs_in_a_quick_mode() -> None:
     clean = "no case scans enrollments sequentially" in done.stdout
     assert clean != ("FAILED:" in done.stdout), done.stdout
     assert done.returncode == (0 if clean else 1), done.stderr
+
+
+def test_the_page_cpu_bench_runs_in_a_quick_mode() -> None:
+    """On PostgreSQL (skipped without it): the page answered through every layer (it
+    stops when the plan leaves the page to the stock way), a row of figures for each."""
+    if (problem := postgres_problem()) is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.page_cpu", "--calls", "500", "--postgres-url",
+         POSTGRES_URL],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for layer in ("app", "gate", "view", "plan"):
+        assert re.search(rf"^\| {layer} \| \d+ \| \d+ \| \d+ \|", done.stdout, re.M), done.stdout
 
 
 def test_the_dashboard_bench_runs_in_a_quick_mode() -> None:

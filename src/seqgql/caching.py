@@ -7,6 +7,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+import orjson
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -48,3 +50,12 @@ class LRU(Generic[K, V]):
         self._entries.move_to_end(key)
         if len(self._entries) > self.maxsize:
             self._entries.popitem(last=False)
+
+
+def json_key(value: object) -> bytes | None:
+    """``value``'s JSON text, to keep what is made from it by (a request's variables);
+    None for what orjson does not write (an int over 64 bits, say)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return None

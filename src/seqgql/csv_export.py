@@ -34,7 +34,7 @@ from seqgql.persistence.database import Database, first_line, is_unavailable
 from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache
 from seqgql.services.enrollments.export import enrollment_batches
-from seqgql.services.enrollments.page import PageRow
+from seqgql.services.enrollments.page_read import PageRow
 from seqgql.services.rate_limits import RateLimiter
 from seqgql.services.sequences.catalog import sequences_by_ids
 

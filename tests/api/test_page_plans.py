@@ -17,7 +17,7 @@ from seqgql.persistence.database import Database
 from tests.helpers.fast_path import NODE, seed_page
 from tests.helpers.fast_path import view_of as _view
 from tests.helpers.graphql_client import GraphQLClient
-from tests.helpers.workspace import Workspace
+from tests.helpers.workspace import Workspace, make_workspace
 
 PAGE = (
     "query Page($seq: ID!, $filter: EnrollmentFilter, $first: Int, $after: String,"
@@ -229,6 +229,25 @@ async def test_a_planned_page_reads_only_the_columns_its_document_asks(
     assert "contacts.first_name" not in bare_sql and "users.name" not in bare_sql
     assert "NULL AS contact_first_name" in bare_sql
     assert "contacts.first_name" in page_sql and "users.name" in page_sql
+
+
+async def test_a_kept_read_is_its_workspaces_own(
+    gql: GraphQLClient, db: Database, clock: FrozenClock, sequence_id: str
+) -> None:
+    """A plan keeps a page's read made ready by variables and workspace: the same
+    variables from another workspace find nothing there (the sequence is not theirs),
+    whichever asked first, and the owner's page stays the owner's."""
+    other = await make_workspace(db, clock)
+    values = {"seq": sequence_id, "first": 3}
+    before = await gql.post(PAGE, values, token=other.token)  # kept for them first
+    own = await gql.post(PAGE, values)
+    after = await gql.post(PAGE, values, token=other.token)  # and now for both
+    again = await gql.post(PAGE, values)
+    for theirs in (before, after):
+        assert theirs.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND", theirs.text
+        assert theirs.json()["data"] is None
+    assert len(own.json()["data"]["enrollments"]["edges"]) == 3
+    assert again.content == own.content
 
 
 def test_the_views_other_writer_writes_times_as_isoformat(app: Starlette) -> None:

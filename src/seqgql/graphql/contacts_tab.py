@@ -21,19 +21,15 @@ from seqgql.graphql.relay import (
     Lazy,
     global_id,
     id_argument,
+    page_error,
     page_info,
     page_request,
-    paged,
 )
 from seqgql.graphql.sequence_types import StatusCount, status_count_list
 from seqgql.graphql.user_types import UserType
-from seqgql.services.enrollments.page import (
-    PageRow,
-    enrollment_page,
-    status_counts,
-    total_from_counts,
-)
-from seqgql.services.pagination import Page, PageRequest
+from seqgql.services.enrollments.page import prepare_page, status_counts, total_from_counts
+from seqgql.services.enrollments.page_read import PageRow, PreparedPage
+from seqgql.services.pagination import BadPageRequest, Page, PageRequest
 
 
 def page_nodes(rows: Sequence[PageRow]) -> list[EnrollmentType]:
@@ -143,25 +139,42 @@ def page_arguments(
     return PageArguments(pk, flt, request, order)
 
 
+def prepared_page(
+    ctx: Context,
+    arguments: PageArguments,
+    *,
+    with_counts: bool,
+    columns: frozenset[str] | None = None,
+) -> PreparedPage:
+    """The read of ``read_page``, made ready (``prepare_page``, for the caller's
+    workspace); a bad cursor raises ``PublicError``."""
+    pk, flt, request, order = arguments
+    try:
+        return prepare_page(
+            ctx.db, ctx.actor.workspace_id, pk, flt, request,
+            order=order, with_counts=with_counts, columns=columns,
+        )  # fmt: skip
+    except BadPageRequest as exc:
+        raise page_error(exc) from exc
+
+
 async def read_page(
     ctx: Context,
     arguments: PageArguments,
     *,
     with_counts: bool,
     columns: frozenset[str] | None = None,
+    prepared: PreparedPage | None = None,
 ) -> tuple[Page[PageRow], dict[EnrollmentStatus, int] | None]:
     """The ``enrollments`` field's page (and its counts, when asked for, in the same
     statement); a bad cursor or sequence raises ``PublicError``. Shared by the resolver
     and the page's execution plan (``page_plan``, which reads only the ``columns`` its
-    document needs)."""
-    pk, flt, request, order = arguments
-    page, known_counts = await paged(
-        enrollment_page(
-            ctx.db, ctx.actor, pk, flt, request,
-            order=order, with_counts=with_counts, columns=columns,
-        )
-    )  # fmt: skip
+    document needs, and keeps its ``prepared_page``)."""
+    if prepared is None:
+        prepared = prepared_page(ctx, arguments, with_counts=with_counts, columns=columns)
+    page, known_counts = await prepared.read(ctx.db)
     # rows prove the sequence is the caller's; only an empty page needs the check
+    pk = arguments.sequence_pk
     if not page.rows and await ctx.loaders.sequences.load(pk) is None:
         raise PublicError("no such sequence", code="NOT_FOUND", argument="sequenceId")
     return page, known_counts

@@ -32,7 +32,7 @@ from seqgql.graphql.user_types import UserType
 from seqgql.persistence.types import Row
 from seqgql.services.enrollments.history import activity_counts, activity_page
 from seqgql.services.enrollments.memberships import contact_enrollment_listing
-from seqgql.services.enrollments.page import PageRow
+from seqgql.services.enrollments.page_read import PageRow
 
 
 @strawberry.type(

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from cross_web import HTTPException
 from starlette.responses import JSONResponse
+from starlette.types import Scope
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -63,6 +64,16 @@ def refused_operation(operation: OperationType, method: str) -> Refusal:
         "METHOD_NOT_ALLOWED",
         {"Allow": "POST"},
     )
+
+
+def request_header(scope: Scope, name: bytes) -> str | None:
+    """The request's first ``name`` header (lower case, as ASGI gives them), as
+    Starlette's ``Headers.get`` reads it, without making them (nor a KeyError when there
+    is none)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
 
 
 def negotiate(accept: str | None) -> str:

@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import Any
 
-import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -46,9 +45,9 @@ from graphql import (
     value_from_ast,
 )
 
-from seqgql.caching import LRU
+from seqgql.caching import LRU, json_key
 from seqgql.graphql import inputs
-from seqgql.graphql.contacts_tab import PageArguments, page_arguments, read_page
+from seqgql.graphql.contacts_tab import PageArguments, page_arguments, prepared_page, read_page
 from seqgql.graphql.context import Context
 from seqgql.graphql.fastpath.compat import attribute_read
 from seqgql.graphql.page_rows import (
@@ -60,6 +59,7 @@ from seqgql.graphql.page_rows import (
 )
 from seqgql.graphql.sequence_types import status_count_list
 from seqgql.services.enrollments.page import total_from_counts
+from seqgql.services.enrollments.page_read import PreparedPage
 
 _ARGUMENTS = {"sequenceId": "sequence_id", "filter": "filter", "first": "first",
               "after": "after", "last": "last", "before": "before",
@@ -102,7 +102,7 @@ class PagePlan:
         self.write = write
         self.with_counts = with_counts
         self.columns = columns  # the page row's columns the document reads
-        self._seen: LRU[bytes, PageArguments] = LRU(maxsize=64)
+        self._seen: LRU[bytes, _Known] = LRU(maxsize=64)
 
     def coerced_variables(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
         coerced: dict[str, Any] = {}
@@ -149,35 +149,66 @@ class PagePlan:
             found["order_by"] = inputs.EnrollmentOrder(**order)
         return found
 
-    def _arguments(self, variables: Mapping[str, Any] | None) -> PageArguments:
-        """The field's arguments checked (``contacts_tab.page_arguments``), kept for the
-        variables' JSON text: a client asks the same page again and again (what is kept
-        is never changed)."""
-        try:
-            key = orjson.dumps(variables)
-        except TypeError:  # what orjson does not write (an int over 64 bits, say)
-            return self._checked_arguments(variables)
+    def _known(self, variables: Mapping[str, Any] | None, variables_key: bytes | None) -> _Known:
+        """The field's arguments checked (``contacts_tab.page_arguments``) and the reads
+        made ready for them, kept by the variables' ``json_key`` (``variables_key``, when
+        the caller has it): a client asks the same page again and again (the arguments
+        kept are never changed)."""
+        key = json_key(variables) if variables_key is None else variables_key
+        if key is None:
+            return _Known(self._checked_arguments(variables))
         found = self._seen.get(key)
         if found is None:
-            found = self._checked_arguments(variables)
+            found = _Known(self._checked_arguments(variables))
             self._seen.put(key, found)
         return found
 
     def _checked_arguments(self, variables: Mapping[str, Any] | None) -> PageArguments:
         return page_arguments(**self.argument_values(self.coerced_variables(variables)))
 
-    async def run(self, context: Context, variables: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The answer's ``data``; raises ``NotPlanned`` where the stock way must answer."""
+    async def run(
+        self,
+        context: Context,
+        variables: Mapping[str, Any] | None,
+        variables_key: bytes | None = None,
+    ) -> dict[str, Any] | None:
+        """The answer's ``data``, or None where the stock way must answer (it answers
+        the errors). ``variables_key``: the variables' ``json_key``, when the caller has
+        it."""
         try:
-            arguments = self._arguments(variables)
+            known = self._known(variables, variables_key)
+            arguments = known.arguments
+            workspace_id = context.actor.workspace_id
+            prepared = known.reads.get(workspace_id)
+            if prepared is None:
+                prepared = prepared_page(
+                    context, arguments, with_counts=self.with_counts, columns=self.columns
+                )
+                if len(known.reads) >= _READS_KEPT:
+                    known.reads.clear()
+                known.reads[workspace_id] = prepared
             page, counts = await read_page(
-                context, arguments, with_counts=self.with_counts, columns=self.columns
+                context, arguments, with_counts=self.with_counts, prepared=prepared
             )
             return {self.key: self.write((arguments.flt, page, counts))}
-        except NotPlanned:
-            raise
-        except Exception as exc:  # the stock way answers it (GraphQLError, PublicError...)
-            raise NotPlanned(type(exc).__name__) from exc
+        except Exception:  # NotPlanned, GraphQLError, PublicError...: the stock way's
+            return None
+
+
+# the prepared reads kept for one variables' text, by workspace (one, unless others send
+# the same variables: another's sequence id)
+_READS_KEPT = 4
+
+
+class _Known:
+    """What a plan keeps for one variables' text: the field's arguments, and the page's
+    read made ready (``contacts_tab.prepared_page``) for each workspace that asked."""
+
+    __slots__ = ("arguments", "reads")
+
+    def __init__(self, arguments: PageArguments) -> None:
+        self.arguments = arguments
+        self.reads: dict[int, PreparedPage] = {}
 
 
 class PagePlans:

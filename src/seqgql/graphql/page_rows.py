@@ -39,7 +39,7 @@ from seqgql.generated_code import generated_function, indented
 from seqgql.graphql.fastpath.compat import attribute_read, enum_class, serializes_as_isoformat
 from seqgql.graphql.fastpath.programs import Leaf, leaf
 from seqgql.persistence.direct_reads import enum_members
-from seqgql.services.enrollments.page import PAGE_COLUMNS, PageRow
+from seqgql.services.enrollments.page_read import PAGE_COLUMNS, PageRow
 
 
 class NotPlanned(Exception):
@@ -140,9 +140,9 @@ class _Writer:
         slow = self.name(partial(checked, found.coerce, non_null))
         lines.append(f"{v} = {read}")
         if found.as_is is not None:
-            lines.append(f"if {v}.__class__ is not {self.name(found.as_is)}: {v} = {slow}({v})")
+            step = f"if {v}.__class__ is not {self.name(found.as_is)}: {v} = {slow}({v})"
         elif get_named_type(object_type.fields[name].type) is GraphQLInt:
-            lines.append(
+            step = (
                 f"if {v}.__class__ is not int or not {_INT_LOW} <= {v} <= {_INT_HIGH}: "
                 f"{v} = {slow}({v})"
             )
@@ -157,16 +157,18 @@ class _Writer:
             if by_value:  # a stored value: its member's name, as its member would be
                 values = self.name(by_value)
                 member = f"{values}[{v}] if {v}.__class__ is str and {v} in {values} else {member}"
-            lines.append(f"{v} = {member}")
+            step = f"{v} = {member}"
         elif serializes_as_isoformat(found.coerce):
             # a UTC time stays itself: the answer's writer, orjson, writes it as
             # isoformat does (iso_times), in a fraction of the time
             when, utc = self.name(datetime), self.name(UTC)
-            lines.append(
-                f"if {v}.__class__ is not {when} or {v}.tzinfo is not {utc}: {v} = {slow}({v})"
-            )
+            step = f"if {v}.__class__ is not {when} or {v}.tzinfo is not {utc}: {v} = {slow}({v})"
         else:
-            lines.append(f"{v} = {slow}({v})")
+            step = f"{v} = {slow}({v})"
+        if non_null:
+            lines.append(step)
+        else:  # a null stays null (what checked gives it), without the call
+            lines.extend((f"if {v} is not None:", f"    {step}"))
         return v
 
     def object(self, lines: list[str], type_name: str, node: FieldNode,
@@ -198,10 +200,11 @@ class _Writer:
         attribute = attribute_read(object_type.fields[name])
         found, _ = leaf_of(object_type, name)
         if attribute == "id" and found.as_is is str:
-            prefix = self.name(f"{type_name}:")
+            # to_global_id, written out (an id column holds an int: %d writes it as str)
+            text = self.name(f"{type_name}:%d".encode())
             read = self.column(_IDS[type_name])
-            v = self.local()  # to_global_id, written out
-            lines.append(f"{v} = b2a(({prefix} + str({read})).encode(), newline=False).decode()")
+            v = self.local()
+            lines.append(f"{v} = b2a({text} % {read}, newline=False).decode()")
             return v
         if attribute is None or attribute not in columns:
             raise NotPlanned(f"{type_name}.{name} is not a plain field of a page row")

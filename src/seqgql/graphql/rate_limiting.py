@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
 
-from seqgql.caching import LRU
+from seqgql.caching import LRU, json_key
 from seqgql.graphql.query_cost import QueryTooCostly, query_cost
 from seqgql.services.actor import Actor
 from seqgql.services.rate_limits import Allowance, RateLimiter
@@ -70,12 +69,14 @@ class Metering:
         document: DocumentNode | None,
         variables: dict[str, Any] | None,
         operation_name: str | None,
+        variables_key: bytes | None = None,
     ) -> Charge:
         """Charge one request and the operation's cost (``document`` None: a document
-        that does not parse, one request at no cost)."""
+        that does not parse, one request at no cost). ``variables_key``: the variables'
+        ``json_key``, when the caller has it."""
         cost = 0
         if document is not None:
-            cost = self._cost(document, variables, operation_name)
+            cost = self._cost(document, variables, operation_name, variables_key)
         too_costly = 0 < self.max_query_cost < cost
         allowance = await self.limiter.take(actor.token_id, 0 if too_costly else cost)
         if not allowance.allowed:
@@ -85,12 +86,17 @@ class Metering:
         return Charge(allowance, None)
 
     def _cost(
-        self, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        variables_key: bytes | None,
     ) -> int:
-        try:
-            key = (id(document), operation_name, orjson.dumps(variables))
-        except TypeError:  # what orjson does not write (an int over 64 bits, say)
-            return query_cost(self.schema, document, variables, operation_name)
+        if variables_key is None:
+            variables_key = json_key(variables)
+            if variables_key is None:
+                return query_cost(self.schema, document, variables, operation_name)
+        key = (id(document), operation_name, variables_key)
         known = self._costs.get(key)
         if known is not None and known[0] is document:
             return known[1]

@@ -240,4 +240,9 @@ async def paged(call: Awaitable[P]) -> P:
     try:
         return await call
     except BadPageRequest as exc:
-        raise PublicError(str(exc), code="BAD_USER_INPUT", argument=exc.argument) from exc
+        raise page_error(exc) from exc
+
+
+def page_error(exc: BadPageRequest) -> PublicError:
+    """A bad cursor (or page size) as an error that names the argument."""
+    return PublicError(str(exc), code="BAD_USER_INPUT", argument=exc.argument)

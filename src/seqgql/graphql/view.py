@@ -24,6 +24,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
+from seqgql.caching import json_key
 from seqgql.clock import Clock
 from seqgql.domain.kinds import Role
 from seqgql.domain.webhooks import WebhookRules
@@ -40,6 +41,7 @@ from seqgql.graphql.over_http import (
     is_request_error,
     negotiate,
     refused_operation,
+    request_header,
 )
 from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 from seqgql.graphql.public_errors import ReportingSchema
@@ -48,7 +50,7 @@ from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import SharingTransportWSHandler
 from seqgql.graphql.ws_socket import SocketAdapter
 from seqgql.iso_times import isoformat
-from seqgql.observability.metrics import LATENCY, REQUESTS, WEBSOCKETS, operation_label
+from seqgql.observability.metrics import WEBSOCKETS, observe_operation, operation_label
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
@@ -56,11 +58,13 @@ from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter
 
 if TYPE_CHECKING:  # imported only with the fast path: the plans use its internals
-    from seqgql.graphql.page_plan import PagePlans
+    from seqgql.graphql.page_plan import PagePlan, PagePlans
 
 ACTOR_SCOPE_KEY = "seqgql.actor"
 # the POST body as the /graphql gate parsed it (a dict), for the page's plans
 BODY_SCOPE_KEY = "seqgql.body"
+# for isinstance: `dict | None` would make a union each time
+_DICT_OR_NONE, _STR_OR_NONE = (dict, type(None)), (str, type(None))
 
 
 def _time_text(value: object) -> str:
@@ -76,6 +80,17 @@ def bearer_token(value: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+class SubResponse(Response):
+    """Strawberry's sub-response (an empty ``Response``, no status: what the request's
+    handling adds to the answer), without what ``Response`` makes only to be undone."""
+
+    def __init__(self) -> None:
+        self.status_code = None  # type: ignore[assignment]
+        self.media_type = None
+        self.background = None
+        self.raw_headers = []
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -174,6 +189,9 @@ class GraphQLView(GraphQL[Context, None]):
             request.query_params.get("extensions") is None
         )
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        return SubResponse()
+
     async def render_graphql_ide(self, request: Request) -> Response:
         if self.ide_page is not None:
             return self.ide_page(request)
@@ -228,6 +246,7 @@ class GraphQLView(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
         context: Context,
         sub_response: Response,
+        variables_key: bytes | None = None,
     ) -> ExecutionResult | None:
         """Charge the request to its token (``rate_limiting``), its ``X-RateLimit-*``
         headers on the answer: None when it may run, the answer of a query that costs
@@ -236,7 +255,11 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(document, GraphQLError):
             document = None  # answered by execution (a syntax error), at no cost
         charge = await self.metering.charge(
-            context.actor, document, request_data.variables, request_data.operation_name
+            context.actor,
+            document,
+            request_data.variables,
+            request_data.operation_name,
+            variables_key,
         )
         context.rate_limit = charge.allowance
         headers = rate_limit_headers(charge.allowance)
@@ -276,7 +299,9 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response: Response,
         context: Context,
         request_data: GraphQLRequestData,
+        plan: PagePlan | None = None,
     ) -> ExecutionResult:
+        """``plan``: the page plan of ``request_data``'s document, when already found."""
         started = time.perf_counter()
         root_value = None
         try:
@@ -285,10 +310,14 @@ class GraphQLView(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         get = method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
-        result = await self._charge(query, request_data, context, sub_response)
+        # a planned page's variables written once, for both the charge and the plan
+        key = json_key(request_data.variables) if plan is not None else None
+        result = await self._charge(query, request_data, context, sub_response, key)
         try:
             if result is None:  # not refused for its cost
-                result = await self._planned(query, request_data, context)
+                if (plan is None or query != request_data.query) and self.page_plans:
+                    plan = self.page_plans.get(query, request_data.operation_name)
+                result = await self._planned(plan, request_data, context, key)
             if result is None:
                 result = await self.schema.execute(
                     query,
@@ -305,10 +334,12 @@ class GraphQLView(GraphQL[Context, None]):
             raise Refusal(400, exc.as_http_error_reason(), "BAD_REQUEST") from None
         except MissingQueryError:
             raise Refusal(400, "the request has no `query`", "BAD_REQUEST") from None
-        operation = operation_label(request_data.operation_name, query)
-        LATENCY.labels(operation).observe(time.perf_counter() - started)
-        REQUESTS.labels(operation, "error" if result.errors else "ok").inc()
-        media_type = negotiate(request.headers.get("accept"))
+        observe_operation(
+            operation_label(request_data.operation_name, query),
+            time.perf_counter() - started,
+            "error" if result.errors else "ok",
+        )
+        media_type = negotiate(request_header(request.scope, b"accept"))
         sub_response.media_type = media_type
         if media_type == GRAPHQL_RESPONSE and is_request_error(result):
             sub_response.status_code = 400
@@ -319,53 +350,55 @@ class GraphQLView(GraphQL[Context, None]):
         ``page_plan``) without Strawberry's request handling: the body as the gate parsed
         it, the same steps as ``execute_single`` and the same answer; None for anything
         else (the stock way, ``run``)."""
+        plans = self.page_plans
         body = request.scope.get(BODY_SCOPE_KEY)
         actor = request.scope.get(ACTOR_SCOPE_KEY)
-        if self.page_plans is None or not isinstance(body, dict) or actor is None:
+        if plans is None or not isinstance(body, dict) or actor is None:
             return None
         query, variables = body.get("query"), body.get("variables")
-        name, accept = body.get("operationName"), request.headers.get("accept", "")
+        name = body.get("operationName")
         if (
             not isinstance(query, str)
-            or not isinstance(variables, dict | None)
-            or not isinstance(name, str | None)
+            or not isinstance(variables, _DICT_OR_NONE)
+            or not isinstance(name, _STR_OR_NONE)
             or body.get("extensions") is not None
-            or "event-stream" in accept  # a subscription's stream, Strawberry's
-            or "multipart" in accept
-            or self.page_plans.get(query, name) is None
         ):
+            return None
+        plan = plans.get(query, name)
+        accept = request_header(request.scope, b"accept") or ""
+        # a subscription's stream, or a multipart answer: Strawberry's
+        if plan is None or "event-stream" in accept or "multipart" in accept:
             return None
         sub_response = await self.get_sub_response(request)
         context = self.context_for(actor)
         request_data = GraphQLRequestData(query, variables, name, None)
-        result = await self._execute_http(request, "POST", sub_response, context, request_data)
+        result = await self._execute_http(
+            request, "POST", sub_response, context, request_data, plan
+        )
         return self.create_response(await self.process_result(request, result), sub_response)
 
     async def _planned(
-        self, query: str | None, request_data: GraphQLRequestData, context: Context
+        self,
+        plan: PagePlan | None,
+        request_data: GraphQLRequestData,
+        context: Context,
+        variables_key: bytes | None,
     ) -> ExecutionResult | None:
         """The answer of a page's document by its plan (``page_plan``), or None: the
         stock way answers."""
-        if self.page_plans is None:
-            return None
-        plan = self.page_plans.get(query, request_data.operation_name)
         if plan is None:
             return None
-        from seqgql.graphql.page_rows import NotPlanned  # with the plans (see __init__)
-
-        try:
-            data = await plan.run(context, request_data.variables)
-        except NotPlanned:
-            return None
-        return ExecutionResult(data=data, errors=None)
+        data = await plan.run(context, request_data.variables, variables_key)
+        return None if data is None else ExecutionResult(data=data, errors=None)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         answer = await super().process_result(request, result)
-        accept = request.headers.get("accept")
-        if negotiate(accept) == GRAPHQL_RESPONSE and is_request_error(result):
-            answer.pop("data", None)  # execution never started: no data entry at all
+        if is_request_error(result):
+            accept = request_header(request.scope, b"accept")
+            if negotiate(accept) == GRAPHQL_RESPONSE:
+                answer.pop("data", None)  # execution never started: no data entry at all
         return answer
 
     def encode_json(self, data: object) -> str:

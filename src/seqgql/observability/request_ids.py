@@ -14,6 +14,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "x-request-id"
+_HEADER_NAME = HEADER.encode()  # as ASGI gives it
 _SENSIBLE = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 current: contextvars.ContextVar[str] = contextvars.ContextVar("seqgql_request_id", default="-")
 access = logging.getLogger("seqgql.access")
@@ -21,7 +22,7 @@ access = logging.getLogger("seqgql.access")
 
 def request_id_of(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
-        if name == HEADER.encode():
+        if name == _HEADER_NAME:
             given: str = value.decode("latin-1")
             if _SENSIBLE.fullmatch(given):
                 return given

@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from seqgql.caching import LRU
-from seqgql.persistence.direct_reads import DirectReads
+from seqgql.persistence.direct_reads import DirectReads, PreparedRead
 
 log = logging.getLogger("seqgql.persistence")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -162,17 +162,21 @@ class Database:
             async with self._read_engine.connect() as conn:
                 yield conn
 
-    async def rows(
-        self, statement: sa.Executable, params: dict[str, Any], *, raw: bool = False
-    ) -> list[Any]:
-        """The rows of a read statement built once per shape (see ``statements``), each
-        a sequence of its columns' values: on PostgreSQL through asyncpg directly
-        (``DirectReads``; ``raw``: its records as asyncpg reads them), on SQLite as
-        SQLAlchemy rows (read as ``read()`` does)."""
+    def prepare(self, statement: sa.Executable, params: dict[str, Any]) -> PreparedRead:
+        """A read statement built once per shape (see ``statements``) with its values,
+        ready for ``rows`` (on PostgreSQL compiled with its arguments: ``DirectReads``)."""
         if self.direct is not None:
-            return await self.direct.fetch(statement, params, raw=raw)
+            return self.direct.prepare(statement, params)
+        return PreparedRead(statement, params)
+
+    async def rows(self, prepared: PreparedRead, *, raw: bool = False) -> list[Any]:
+        """The rows of a prepared read, each a sequence of its columns' values: on
+        PostgreSQL through asyncpg directly (``DirectReads``; ``raw``: its records as
+        asyncpg reads them), on SQLite as SQLAlchemy rows (read as ``read()`` does)."""
+        if self.direct is not None:
+            return await self.direct.fetch(prepared, raw=raw)
         async with self.read() as conn:
-            return list((await conn.execute(statement, params)).all())
+            return list((await conn.execute(prepared.statement, prepared.params)).all())
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:

@@ -105,10 +105,12 @@ class TokenCache:
         now = time.monotonic()
         known = self._seen.get(token)
         if known is not None and known[0] > now:
-            if known[1].expired(self.clock.now()):
+            kept = known[1]
+            # the clock read only for a token that expires (most never do)
+            if kept.expires_at is not None and kept.expired(self.clock.now()):
                 self._seen.pop(token, None)
                 return None
-            return known[1].actor
+            return kept.actor
         found = await self._read(token)
         if found is None:
             self._seen.pop(token, None)

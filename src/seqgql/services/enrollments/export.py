@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
-from seqgql.services.enrollments.page import PageRow, enrollment_page
+from seqgql.services.enrollments.page import enrollment_page
+from seqgql.services.enrollments.page_read import PageRow
 from seqgql.services.pagination import PageRequest
 
 EXPORT_BATCH_SIZE = 5_000

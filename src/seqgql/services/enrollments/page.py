@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from binascii import b2a_base64
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -11,10 +9,8 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from seqgql.domain import validation
-from seqgql.domain.kinds import PhoneType, Role, WaitingFor
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder, OrderDirection, OrderField
-from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus, Outcome, StatusReason
-from seqgql.iso_times import isoformat
+from seqgql.domain.status import VISIBLE_BY_DEFAULT, EnrollmentStatus
 from seqgql.persistence.database import Database
 from seqgql.persistence.moments import LAST_STEP
 from seqgql.persistence.tables import contacts, enrollments, users
@@ -27,77 +23,24 @@ from seqgql.services.enrollments.filters import (
     sequence_filter,
     status_clauses,
 )
+from seqgql.services.enrollments.page_read import (
+    CURSOR_KINDS,
+    PAGE_COLUMNS,
+    PageRow,
+    PreparedPage,
+    only,
+)
 from seqgql.services.pagination import (
     BadPageRequest,
     CursorArgument,
     Page,
     PageRequest,
     decode_cursor,
-    encode_cursor,
     not_a_cursor,
     row_id,
 )
 
 e = enrollments.c
-
-
-class PageRow(NamedTuple):
-    """One enrollment of a page, with its contact and the user who enrolled it (the
-    ``enrolled_by_`` columns are null when there is none)."""
-
-    id: int
-    sequence_id: int
-    contact_id: int
-    status: EnrollmentStatus
-    reason: StatusReason | None
-    outcome: Outcome | None
-    current_step: int | None
-    enrolled_by_id: int | None
-    enrolled_at: datetime
-    resume_at: datetime | None
-    next_run_at: datetime | None
-    finished_at: datetime | None
-    updated_at: datetime
-    status_changed_at: datetime
-    moved_to_id: int | None
-    waiting_for: WaitingFor | None
-    paused_at: datetime | None
-    paused_due_at: datetime | None
-    contact_first_name: str
-    contact_last_name: str | None
-    contact_email: str | None
-    contact_phone: str | None
-    contact_phone_type: PhoneType
-    contact_time_zone: str | None
-    contact_opted_out: bool
-    contact_created_at: datetime
-    enrolled_by_name: str | None
-    enrolled_by_email: str | None
-    enrolled_by_role: Role | None
-
-
-def _page_column(name: str) -> sa.ColumnElement[Any]:
-    """The column a ``PageRow`` field is read from."""
-    for prefix, table in (("contact_", contacts), ("enrolled_by_", users)):
-        if name.startswith(prefix) and name != prefix + "id":
-            return table.c[name.removeprefix(prefix)].label(name)
-    return e[name]
-
-
-# What a page row holds, in PageRow's order (then the sort key when sorting by name).
-PAGE_COLUMNS = [_page_column(name) for name in PageRow._fields]
-_WIDTH = len(PageRow._fields)
-_SORT_KEY = _WIDTH  # the column after them when not sorting by enrollment time
-_ID, _ENROLLED_AT = PageRow._fields.index("id"), PageRow._fields.index("enrolled_at")
-
-
-def _only(columns: frozenset[str]) -> list[sa.ColumnElement[Any]]:
-    """PAGE_COLUMNS with a NULL in the place of each column not in ``columns``."""
-    kept = columns | {"id", "enrolled_at"}  # what cursors and the order are made of
-    return [
-        column if name in kept else sa.null().label(name)
-        for name, column in zip(PageRow._fields, PAGE_COLUMNS, strict=True)
-    ]
 
 
 def _directed(
@@ -109,25 +52,24 @@ def _directed(
 
 
 class _Key(NamedTuple):
-    """What a list is sorted by (then id): its expression, the kind of value a cursor
-    holds, whether it is the contact's."""
+    """What a list is sorted by (then id): its expression, whether it is the contact's
+    (the kind of value a cursor holds: ``page_read.CURSOR_KINDS``)."""
 
     expression: sa.ColumnElement[Any]
-    kind: str  # "time", "text" or "int"
     on_contact: bool = False
 
 
 # Each served by an index on PostgreSQL led by sequence_id (see tables.py, migration 0011).
 _KEYS: dict[OrderField, _Key] = {
-    OrderField.ENROLLED_AT: _Key(e.enrolled_at, "time"),
-    OrderField.CONTACT_NAME: _Key(contacts.c.sort_name, "text", on_contact=True),
-    OrderField.NEXT_SEND_AT: _Key(next_send_key(), "time"),
-    OrderField.STATUS_CHANGED_AT: _Key(e.status_changed_at, "time"),
+    OrderField.ENROLLED_AT: _Key(e.enrolled_at),
+    OrderField.CONTACT_NAME: _Key(contacts.c.sort_name, on_contact=True),
+    OrderField.NEXT_SEND_AT: _Key(next_send_key()),
+    OrderField.STATUS_CHANGED_AT: _Key(e.status_changed_at),
     # a written constant, not a bound one: the expression ix_enrollments_seq_step_order has
     OrderField.CURRENT_STEP: _Key(
-        sa.func.coalesce(e.current_step, sa.literal_column(str(LAST_STEP), sa.Integer)), "int"
+        sa.func.coalesce(e.current_step, sa.literal_column(str(LAST_STEP), sa.Integer))
     ),
-    OrderField.STATUS: _Key(e.status, "text"),
+    OrderField.STATUS: _Key(e.status),
 }
 
 
@@ -182,11 +124,31 @@ async def enrollment_page(
     more columns after), not ``PageRow``s: what the page's execution plan reads, by
     position, only what its document asks (every column costs decoding, ~0.3 us a
     value)."""
+    prepared = prepare_page(
+        db, actor.workspace_id, sequence_id, flt, request,
+        order=order, with_counts=with_counts, columns=columns,
+    )  # fmt: skip
+    return await prepared.read(db)
+
+
+def prepare_page(
+    db: Database,
+    workspace_id: int,
+    sequence_id: int,
+    flt: EnrollmentFilter,
+    request: PageRequest,
+    *,
+    order: EnrollmentOrder,
+    with_counts: bool = False,
+    columns: frozenset[str] | None = None,
+) -> PreparedPage:
+    """The read of ``enrollment_page`` (the same arguments, the actor's workspace), made
+    ready; a bad cursor raises ``BadPageRequest``."""
     size = request.size
     by_time = order.field is OrderField.ENROLLED_AT
     by_contact = _KEYS[order.field].on_contact
     search = bool(flt.search and flt.search.strip())
-    params = {"workspace_id": actor.workspace_id, "sequence_id": sequence_id}
+    params = {"workspace_id": workspace_id, "sequence_id": sequence_id}
     params.update(filter_params(flt))
     if order.field is OrderField.CURRENT_STEP and flt.steps:
         # the steps asked for, also as a range of the sort key: the index of the order
@@ -229,7 +191,7 @@ async def enrollment_page(
         source: sa.FromClause = enrollments
         if by_contact or search:
             source = enrollments.join(contacts, contacts.c.id == e.contact_id)
-        ws, seq = actor.workspace_id, sequence_id
+        ws, seq = workspace_id, sequence_id
         steps_range: list[sa.ColumnElement[bool]] = []
         if "steps_low" in params:
             steps_range.append(key.between(param("steps_low", None), param("steps_high", None)))
@@ -276,7 +238,7 @@ async def enrollment_page(
             .subquery("page")
         )
         key_column = e.enrolled_at if by_time else key.label("sort_key")
-        read = PAGE_COLUMNS if columns is None else _only(columns)
+        read = PAGE_COLUMNS if columns is None else only(columns)
         rows = sa.select(*read, *([] if by_time else [key_column])).select_from(
             page.join(enrollments, e.id == page.c.id)
             .join(contacts, contacts.c.id == e.contact_id)
@@ -296,43 +258,9 @@ async def enrollment_page(
         return sa.select(union).order_by(*_directed(scan, union.c[key_column.name], union.c.id))
 
     statement = _statement(db, shape, params, build)
-    # a plan's rows as the driver reads them: it writes their values itself
-    result = await db.rows(statement, params, raw=columns is not None)
-    counts = None
-    if with_counts:
-        # a count row has a status count, a page row has none
-        counts = {EnrollmentStatus(r[-2]): r[-1] for r in result if r[-2] is not None}
-        result = [r for r in result if r[-2] is None]
-    field, direction = order.field.value, order.direction.value
-    # encode_cursor's JSON written out when sorting by time: an ISO time has nothing to
-    # escape (base64.urlsafe_b64encode's two steps, called directly)
-    head = _HEADS[order.field, order.direction]
-    kind = _KEYS[order.field].kind
-
-    def cursor_of(r: Any) -> str:
-        if by_time:
-            text = f'{head}, "{isoformat(r[_ENROLLED_AT])}", {r[_ID]}]'
-            return b2a_base64(text.encode(), newline=False).translate(_URLSAFE).decode()
-        value = r[_SORT_KEY]
-        if kind == "time":
-            value = isoformat(value)
-        elif kind == "text":
-            value = str(value)
-        return encode_cursor([field, direction, value, r[_ID]])
-
-    page = request.cut(result, cursor_of)
-    if columns is not None:  # a plan's: it reads the rows by position (PageRow's order)
-        return page, counts
-    rows = [PageRow._make(r[:_WIDTH]) for r in page.rows]
-    return Page(rows, page.has_next, page.cursors, page.has_previous), counts
-
-
-_HEADS = {
-    (field, direction): json.dumps([field.value, direction.value])[:-1]
-    for field in OrderField
-    for direction in OrderDirection
-}
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
+    return PreparedPage(
+        db.prepare(statement, params), request, order, with_counts, raw=columns is not None
+    )
 
 
 def _decode_position(
@@ -343,7 +271,7 @@ def _decode_position(
     if (field, direction) != (order.field.value, order.direction.value):
         raise BadPageRequest(argument, f"`{argument}` is a cursor of another `orderBy`")
     last_id = row_id(last_id, argument)
-    kind = _KEYS[order.field].kind
+    kind = CURSOR_KINDS[order.field]
     if kind == "text":
         if not isinstance(raw_key, str) or "\x00" in raw_key:
             raise not_a_cursor(argument)
