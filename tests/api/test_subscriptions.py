@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import operator
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -111,6 +112,26 @@ async def test_a_message_that_is_not_json_text_closes_the_connection_with_4400(
         with pytest.raises(WebSocketDisconnect) as closed:
             await asyncio.wait_for(ws.receive_json(), MESSAGE_SECONDS)
     assert (closed.value.code, closed.value.reason) == (4400, reason)
+
+
+async def test_a_connection_without_connection_init_in_time_is_closed_with_4408(
+    app: Starlette, workspace: Workspace
+) -> None:
+    """connection_init's deadline (a timer per connection, ``ws``): a client that sends
+    none in time is closed with the protocol's 4408; one that did stays open past it."""
+    app.graphql_websockets.connection_init_wait_timeout = timedelta(seconds=0.5)  # type: ignore[attr-defined]
+    async with connect(app, workspace.token) as prompt:
+        await ack(prompt)
+        async with (
+            in_process_client(app) as client,
+            aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as silent,
+        ):
+            with pytest.raises(WebSocketDisconnect) as closed:
+                await asyncio.wait_for(silent.receive_json(), MESSAGE_SECONDS)
+        assert closed.value.code == 4408
+        assert closed.value.reason == "Connection initialisation timeout"
+        await prompt.send_json({"type": "ping"})
+        assert (await asyncio.wait_for(prompt.receive_json(), MESSAGE_SECONDS))["type"] == "pong"
 
 
 async def test_event_cursor_read_with_a_page_then_since_misses_nothing(

@@ -91,9 +91,41 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self._joined is not None and self._joined.get(operation_id) == (feed, mailbox):
             del self._joined[operation_id]
 
+    _init_deadline: asyncio.TimerHandle | None = None  # until connection_init arrives
+
+    def on_request_accepted(self) -> None:
+        """connection_init's deadline as a timer; a task is made only if it passes
+        (Strawberry starts a task per connection that sleeps until it, then cancels it:
+        ~5% of opening a subscription)."""
+        delay = self.connection_init_wait_timeout.total_seconds()
+        self._init_deadline = asyncio.get_running_loop().call_later(delay, self._init_expired)
+
+    def _init_expired(self) -> None:
+        self._init_deadline = None
+        if not self.connection_init_received:
+            task = asyncio.get_running_loop().create_task(self._close_for_timeout())
+            self.connection_init_timeout_task = task
+
+    async def _close_for_timeout(self) -> None:
+        """What Strawberry's deadline task does once it wakes (the protocol's 4408)."""
+        if self.connection_init_received:
+            return
+        self.connection_timed_out = True
+        with contextlib.suppress(*SEND_FAILURES):
+            await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+
+    def _no_init_deadline(self) -> None:
+        if self._init_deadline is not None:
+            self._init_deadline.cancel()
+            self._init_deadline = None
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        self._no_init_deadline()
         await retry_later_if_unavailable(self.websocket, super().handle_connection_init(message))
-        self.connection_init_timeout_task = None  # cancelled: not kept by every connection
+
+    async def shutdown(self) -> None:
+        self._no_init_deadline()
+        await super().shutdown()
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         """Strawberry's; then the message emptied: the operation holds what it needs of
