@@ -310,8 +310,9 @@ class Frames:
     def write(self, frame: bytes) -> bool:
         """Write a frame now if the connection is open and its buffer below the high-water
         mark; False (nothing written) otherwise: send through ASGI then, which waits."""
-        if not writable_now(self._protocol):
-            return False
+        return writable_now(self._protocol) and self._written(frame)
+
+    def _written(self, frame: bytes) -> bool:
         try:
             self._transport.write(frame)
         except (OSError, RuntimeError):  # the transport went away meanwhile
@@ -343,13 +344,7 @@ class LeanFrames(Frames):
         self.open = writable_now(protocol)
 
     def write(self, frame: bytes) -> bool:
-        if not self.open or self._transport.is_closing():
-            return False
-        try:
-            self._transport.write(frame)
-        except (OSError, RuntimeError):  # the transport went away meanwhile
-            return False
-        return True
+        return self.open and not self._transport.is_closing() and self._written(frame)
 
 
 def writable_now(protocol: Any) -> bool:
