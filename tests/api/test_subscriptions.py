@@ -94,6 +94,7 @@ async def test_connection_without_token_is_rejected(app: Starlette) -> None:
         (b"\x00\xff binary", "WebSocket message type must be text"),
         ("not json {", "WebSocket message must be valid JSON"),
         ("", "WebSocket message must be valid JSON"),
+        ('{"type": "ping", "payload": NaN}', "WebSocket message must be valid JSON"),
     ],
 )
 async def test_a_message_that_is_not_json_text_closes_the_connection_with_4400(
