@@ -48,7 +48,7 @@ from seqgql.services.rate_limits import Budget, RateLimiter, redis_url_of
 from seqgql.settings import Settings
 from seqgql.web.routes import graphiql_page, web_routes
 from seqgql.webhooks.dispatcher import Dispatcher
-from seqgql.websocket_lane import App
+from seqgql.websocket_lane import GRAPHQL_PATH, App
 
 log = logging.getLogger("seqgql")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -175,8 +175,8 @@ def create_app(
     app = App(
         routes=[
             # first: the router tries the routes in order, and most requests are these
-            Route("/graphql", graphql),  # the view answers other methods (405, JSON)
-            WebSocketRoute("/graphql", graphql),
+            Route(GRAPHQL_PATH, graphql),  # the view answers other methods (405, JSON)
+            WebSocketRoute(GRAPHQL_PATH, graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from seqgql.domain.selection import EnrollmentFilter, EnrollmentOrder
 from seqgql.persistence.database import Database
 from seqgql.services.actor import Actor
-from seqgql.services.enrollments.page import enrollment_page
+from seqgql.services.enrollments.page import prepare_page
 from seqgql.services.enrollments.page_read import PageRow
 from seqgql.services.pagination import PageRequest
 
@@ -34,7 +34,8 @@ async def enrollment_batches(
     after: str | None = None
     while True:
         request = PageRequest(first=batch_size, after=after, max_size=batch_size)
-        page, _ = await enrollment_page(db, actor, sequence_id, flt, request, order=order)
+        read = prepare_page(db, actor.workspace_id, sequence_id, flt, request, order=order)
+        page, _ = await read.read(db)
         if page.rows:
             yield page.rows
         if not page.has_next:

@@ -26,14 +26,12 @@ from seqgql.services.enrollments.filters import (
 from seqgql.services.enrollments.page_read import (
     CURSOR_KINDS,
     PAGE_COLUMNS,
-    PageRow,
     PreparedPage,
     only,
 )
 from seqgql.services.pagination import (
     BadPageRequest,
     CursorArgument,
-    Page,
     PageRequest,
     decode_cursor,
     not_a_cursor,
@@ -104,33 +102,6 @@ def _statement(
     return db.statements.get_or_make(key, make)
 
 
-async def enrollment_page(
-    db: Database,
-    actor: Actor,
-    sequence_id: int,
-    flt: EnrollmentFilter,
-    request: PageRequest,
-    *,
-    order: EnrollmentOrder,
-    with_counts: bool = False,
-    columns: frozenset[str] | None = None,
-) -> tuple[Page[PageRow], dict[EnrollmentStatus, int] | None]:
-    """One page of a sequence's enrollments, ordered by (sort key, id). ``with_counts``
-    adds ``status_counts`` for the same filter, from the same statement (with a search,
-    the enrollments matching all but the status part are found once for both).
-    ``columns``: the ``PageRow`` fields to read (``id`` and ``enrolled_at`` always are);
-    the others are None, and the rows are the driver's (on PostgreSQL asyncpg's records:
-    an enum column's stored value, a time aware in UTC) in ``PageRow``'s order (maybe with
-    more columns after), not ``PageRow``s: what the page's execution plan reads, by
-    position, only what its document asks (every column costs decoding, ~0.3 us a
-    value)."""
-    prepared = prepare_page(
-        db, actor.workspace_id, sequence_id, flt, request,
-        order=order, with_counts=with_counts, columns=columns,
-    )  # fmt: skip
-    return await prepared.read(db)
-
-
 def prepare_page(
     db: Database,
     workspace_id: int,
@@ -142,8 +113,16 @@ def prepare_page(
     with_counts: bool = False,
     columns: frozenset[str] | None = None,
 ) -> PreparedPage:
-    """The read of ``enrollment_page`` (the same arguments, the actor's workspace), made
-    ready; a bad cursor raises ``BadPageRequest``."""
+    """The read of one page of a sequence's enrollments, ordered by (sort key, id), made
+    ready (``PreparedPage.read`` reads it); a bad cursor raises ``BadPageRequest``.
+    ``with_counts`` adds ``status_counts`` for the same filter, from the same statement
+    (with a search, the enrollments matching all but the status part are found once for
+    both). ``columns``: the ``PageRow`` fields to read (``id`` and ``enrolled_at`` always
+    are); the others are None, and the rows are the driver's (on PostgreSQL asyncpg's
+    records: an enum column's stored value, a time aware in UTC) in ``PageRow``'s order
+    (maybe with more columns after), not ``PageRow``s: what the page's execution plan
+    reads, by position, only what its document asks (every column costs decoding, ~0.3 us
+    a value)."""
     size = request.size
     by_time = order.field is OrderField.ENROLLED_AT
     by_contact = _KEYS[order.field].on_contact

@@ -141,7 +141,7 @@ class PreparedPage:
         self.raw = raw
 
     async def read(self, db: Database) -> tuple[Page[PageRow], dict[EnrollmentStatus, int] | None]:
-        """The page (see ``enrollment_page``) and its counts."""
+        """The page (see ``page.prepare_page``) and its counts."""
         result = await db.rows(self.statement, raw=self.raw)
         counts = None
         if self.with_counts:
