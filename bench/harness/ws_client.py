@@ -1,16 +1,22 @@
 """A minimal graphql-transport-ws client: one websocket, one subscription.
 
 websockets' sans-I/O protocol on a plain asyncio transport (uvloop's too), no
-compression, so that a message costs the client as little CPU as possible. A message is
-timestamped (measure.now, CLOCK_MONOTONIC) when its bytes are read from the socket.
+compression, so that a message costs the client as little CPU as possible. Once the
+handshake is done without an extension, the server's frames are read here rather than by
+websockets' parser (a server's frames are unmasked: a header, a length, the payload), and
+the messages decoded by orjson: 1.5 µs a message instead of 7 (the clients share the
+machine's two cores with the server, so what they spend shows in every latency). A
+message is timestamped (measure.now, CLOCK_MONOTONIC) when its bytes are read from the
+socket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Any, cast
+
+import orjson
 
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
@@ -47,6 +53,10 @@ class Subscription(asyncio.Protocol):
         self.ready: asyncio.Future[None] = loop.create_future()
         self.lost: asyncio.Future[None] = loop.create_future()
         self.fragments: list[bytes] = []
+        self.direct = False  # frames read here (after a handshake without extensions)
+        self.pending = b""  # the start of a frame not whole yet (direct reading)
+        self.close_code: int | None = None  # the server's close frame (direct reading)
+        self.close_reason = ""
         self.closing = False  # we are closing it
         self.ended = False  # the server ended the subscription or the connection
 
@@ -84,6 +94,9 @@ class Subscription(asyncio.Protocol):
             self.fail(f"client: {type(exc).__name__}: {exc}"[:300])
 
     def receive(self, data: bytes, received: float) -> None:
+        if self.direct:
+            self.receive_frames(data, received)
+            return
         self.ws.receive_data(data)
         for event in self.ws.events_received():
             if isinstance(event, Response):
@@ -92,6 +105,9 @@ class Subscription(asyncio.Protocol):
                 else:
                     payload = {"authorization": f"Bearer {self.token}"}
                     self.send({"type": "connection_init", "payload": payload})
+                    # the server sends nothing before connection_init: the parser is at
+                    # a frame's start, so the frames can be read here from now on
+                    self.direct = not self.ws.extensions and not self.ws.reader.buffer
             elif isinstance(event, Frame) and event.opcode in (Opcode.TEXT, Opcode.CONT):
                 self.fragments.append(bytes(event.data))
                 if event.fin:
@@ -100,15 +116,63 @@ class Subscription(asyncio.Protocol):
                     self.on_message(message, received)
         self.flush()
 
+    def receive_frames(self, data: bytes, received: float) -> None:
+        """The server's frames in ``data`` (after what was left of the last call)."""
+        if self.pending:
+            data, self.pending = self.pending + data, b""
+        pos, end = 0, len(data)
+        while end - pos >= 2:
+            head, size = data[pos], data[pos + 1] & 0x7F
+            start = pos + 2
+            if size >= 126:
+                start += 2 if size == 126 else 8
+                if end < start:
+                    break
+                size = int.from_bytes(data[pos + 2 : start], "big")
+            if end < start + size:
+                break
+            pos = start + size
+            self.on_frame(head, data[start:pos], received)
+        if pos < end:
+            self.pending = data[pos:]
+
+    def on_frame(self, head: int, payload: bytes, received: float) -> None:
+        opcode = head & 0x0F
+        if opcode in (Opcode.TEXT.value, Opcode.CONT.value):
+            if head & 0x80 and not self.fragments:
+                self.on_message(payload, received)
+            else:
+                self.fragments.append(payload)
+                if head & 0x80:
+                    message = b"".join(self.fragments)
+                    self.fragments.clear()
+                    self.on_message(message, received)
+        elif opcode == Opcode.PING.value:
+            self.ws.send_pong(payload)
+            self.flush()
+        elif opcode == Opcode.CLOSE.value:
+            self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+            self.close_reason = payload[2:].decode(errors="replace")
+            with contextlib.suppress(Exception):
+                self.ws.send_close(self.close_code if self.close_code != 1005 else 1000)
+                self.flush()
+            if self.transport is not None:
+                self.transport.close()
+        elif opcode != Opcode.PONG.value:
+            self.fail(f"client: unexpected frame opcode {opcode}")
+
     def eof_received(self) -> bool | None:
+        if self.direct:  # the transport closes; connection_lost says why
+            return None
         self.ws.receive_eof()
         self.flush()
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closing:
-            code = self.ws.close_code
-            reason = f"code {code} {self.ws.close_reason!r}" if code else str(exc or "eof")
+            code = self.close_code if self.direct else self.ws.close_code
+            said = self.close_reason if self.direct else self.ws.close_reason
+            reason = f"code {code} {said!r}" if code else str(exc or "eof")
             self.end(f"connection closed by the server ({reason})")
         if not self.ready.done():
             self.ready.set_exception(ConnectionError("connection lost before it was ready"))
@@ -117,7 +181,7 @@ class Subscription(asyncio.Protocol):
 
     # ------------------------------------------------------------------ protocol side
     def send(self, message: dict[str, Any]) -> None:
-        self.ws.send_text(json.dumps(message).encode())
+        self.ws.send_text(orjson.dumps(message))
         self.flush()
 
     def fail(self, reason: str) -> None:
@@ -128,7 +192,7 @@ class Subscription(asyncio.Protocol):
             self.transport.abort()
 
     def on_message(self, raw: bytes, received: float) -> None:
-        message = json.loads(raw)
+        message = orjson.loads(raw)
         kind = message.get("type")
         if kind == "next":
             payload = message.get("payload") or {}
