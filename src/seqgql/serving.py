@@ -44,6 +44,8 @@ MAX_HEADER_BYTES = 1_048_576
 # uvicorn's websockets protocol with lighter parts (``compat.ws_transport``), by name so
 # that the worker processes import it too
 WS_PROTOCOL = "auto" if LEAN_WS == "auto" else "seqgql.compat.ws_transport:LeanWebSocketProtocol"
+# this module's HTTP protocol, by name (the worker processes, the tests' servers)
+HTTP_PROTOCOL = f"{__name__}:HeaderDeadlineProtocol"
 
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
@@ -84,8 +86,20 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         protocol's bound methods), so this protocol, done with once upgraded, would wait
         for the cyclic collector: ~20 objects a websocket (its parser, flow control and
         event with its deque), collected in bulk during a fan-out, or frozen for good
-        with the heap when the collector had not come by yet (bench/fanout.py)."""
-        super().handle_websocket_upgrade()
+        with the heap when the collector had not come by yet (bench/fanout.py). The lean
+        websocket protocol is handed the request as parsed rather than written out for
+        websockets to parse again (``LeanWebSocketProtocol.upgrade``)."""
+        if LEAN_WS == "auto" or self.ws_protocol_class is not LEAN_WS:
+            super().handle_websocket_upgrade()
+        else:  # uvicorn's, the request handed over as parsed (``compat.ws_handshake``)
+            self.connections.discard(self)
+            lean: Any = self.ws_protocol_class
+            protocol = lean(
+                config=self.config, server_state=self.server_state, app_state=self.app_state
+            )
+            protocol.connection_made(self.transport)
+            protocol.upgrade(self.scope["method"], self.url, self.scope["headers"])
+            self.transport.set_protocol(protocol)
         self.parser = None  # type: ignore[assignment]
 
     def _arm(self) -> None:
@@ -173,7 +187,7 @@ def run_workers(
     starts them, and starts one again when one dies), each serving ``worker_app``."""
     uvicorn.run(
         f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
-        http=f"{__name__}:HeaderDeadlineProtocol", ws=WS_PROTOCOL, **options,
+        http=HTTP_PROTOCOL, ws=WS_PROTOCOL, **options,
     )  # fmt: skip
 
 

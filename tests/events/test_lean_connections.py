@@ -184,7 +184,7 @@ async def test_a_graphql_websocket_past_the_stack_keeps_its_request_id(
 async def test_keepalive_pings_reach_idle_clients_and_one_that_never_answers_is_closed(
     database_url: str, workspace: Workspace, db, clock, transport,
 ) -> None:  # fmt: skip
-    """The lean protocol's pings come from one schedule per event loop (``_Pings``), not
+    """The lean protocol's pings come from one schedule per event loop (``ws_idle.Pings``), not
     a timer per connection: an idle client still gets one about every interval (and
     its pongs keep it open), and one that never answers is closed with 1011 once the
     pong's deadline passes."""

@@ -45,13 +45,13 @@ async def serving(app: Starlette, **options: Any) -> AsyncIterator[int]:
     """The app under uvicorn on 127.0.0.1, in this event loop, with the websockets
     protocol `seqgql serve` runs (``seqgql.serving``); yields the port. ``options``: more
     of uvicorn's settings (``ws_ping_interval``…)."""
-    from seqgql.serving import WS_PROTOCOL
+    from seqgql.serving import HTTP_PROTOCOL, WS_PROTOCOL
 
     sock = listening_socket()
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
-        timeout_graceful_shutdown=5, ws=WS_PROTOCOL, **options,
+        timeout_graceful_shutdown=5, ws=WS_PROTOCOL, http=HTTP_PROTOCOL, **options,
     )  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

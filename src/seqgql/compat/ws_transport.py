@@ -25,14 +25,17 @@ runs it under a real uvicorn.
 ``LeanWebSocketProtocol`` is that protocol with lighter parts (what `seqgql serve` runs,
 ``serving``): its receive queue (``queue``: ``put_nowait``, ``get``, ``empty``) and its
 ``writable`` event (``set``, ``clear``, ``is_set``, ``wait``) replaced by objects that
-allocate nothing while idle. An ``asyncio.Queue`` holds three deques and an ``Event`` a
-deque of its own, ~3.8 KiB a connection together, which 10,000 idle subscribers paid
-for nothing (bench.fanout --heap). Once open, between two frames, it also replaces its
+allocate nothing while idle (``ws_idle``). An ordinary upgrade request is handed to it as
+uvicorn's HTTP protocol parsed it (``upgrade``, called by ``serving``) and answered
+without websockets parsing it again (``ws_handshake``: the same checks and bytes; it
+relies on ``conn.parser``, ``conn.state``, ``handshake_initiated``, ``run_asgi``,
+``on_task_complete``, ``tasks``, ``start_keepalive`` and ``default_headers``). Once open,
+between two frames, it also replaces its
 ``conn.parser`` (websockets' ``ServerProtocol.parse`` generator, which keeps the
 handshake's request in a local) by a fresh ``Protocol.parse`` frame parser, as websockets
 itself swaps in ``discard()``; it relies on ``conn.reader`` and ``StreamReader.at_eof``.
 Its keepalive pings are due on one schedule per event loop, a timer a second, instead of
-a timer per connection (``_Pings``; it relies on ``schedule_ping``, ``ping_timer``,
+a timer per connection (``ws_idle.Pings``; it relies on ``schedule_ping``, ``ping_timer``,
 ``ping_interval``, ``last_ping_rtt`` and ``send_keepalive_ping``): a ping may go up to a
 second after its interval.
 
@@ -45,8 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
-import weakref
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -55,134 +57,21 @@ from starlette.websockets import WebSocket as StarletteWebSocket
 from websockets.protocol import Protocol, State
 from websockets.streams import StreamReader
 
+from seqgql.compat.ws_handshake import accept_response, read_upgrade, request_bytes
+from seqgql.compat.ws_idle import Flag, Inbox, pings_of
+
 # the scope key of a websocket's ``Frames`` (``attach_frames``)
 SCOPE_KEY = "seqgql.frames"
 
 try:  # the protocol this module knows; without it nothing is written directly
+    from uvicorn.protocols.utils import (
+        ClientDisconnected,
+        get_client_addr,
+        get_path_with_query_string,
+    )
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 except ImportError:  # pragma: no cover
     WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
-
-
-class _Inbox:
-    """What the protocol's receive queue is used for (``put_nowait``, ``get``, ``empty``),
-    a list and, while ``get`` waits, one future."""
-
-    __slots__ = ("_items", "_waiter")
-
-    def __init__(self) -> None:
-        self._items: list[Any] = []
-        self._waiter: asyncio.Future[None] | None = None
-
-    def put_nowait(self, item: Any) -> None:
-        self._items.append(item)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def empty(self) -> bool:
-        return not self._items
-
-    def qsize(self) -> int:
-        return len(self._items)
-
-    async def get(self) -> Any:
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.pop(0)
-
-
-class _Flag:
-    """What the protocol's ``writable`` event is used for; its waiters (``send`` while
-    the transport's buffer is full) in a list made when one waits."""
-
-    __slots__ = ("_set", "_waiters")
-
-    def __init__(self) -> None:
-        self._set = True
-        self._waiters: list[asyncio.Future[None]] | None = None
-
-    def is_set(self) -> bool:
-        return self._set
-
-    def set(self) -> None:
-        self._set = True
-        waiters, self._waiters = self._waiters, None
-        for waiter in waiters or ():
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def clear(self) -> None:
-        self._set = False
-
-    async def wait(self) -> bool:
-        if self._set:
-            return True
-        waiter = asyncio.get_running_loop().create_future()
-        if self._waiters is None:
-            self._waiters = []
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        finally:
-            if self._waiters is not None and waiter in self._waiters:
-                self._waiters.remove(waiter)
-        return True
-
-
-class _Due:
-    """A connection's next keepalive ping in ``_Pings`` (what uvicorn keeps as
-    ``ping_timer``: ``cancel`` is all it calls on it)."""
-
-    __slots__ = ("protocol",)
-
-    def __init__(self, protocol: Any) -> None:
-        self.protocol: Any = protocol
-
-    def cancel(self) -> None:
-        self.protocol = None
-
-
-class _Pings:
-    """Every connection's next keepalive ping on one event loop, by the second it is due,
-    and one timer a second while any is due: a ``TimerHandle`` per connection (with its
-    bound method, ~0.6 KiB) is what 10,000 idle subscribers held for it."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.due: dict[int, list[_Due]] = {}
-        self.ticking = False
-
-    def schedule(self, protocol: Any, delay: float) -> _Due:
-        due = _Due(protocol)
-        self.due.setdefault(math.ceil(self.loop.time() + delay), []).append(due)
-        if not self.ticking:
-            self.ticking = True
-            self.loop.call_later(1.0, self._tick)
-        return due
-
-    def _tick(self) -> None:
-        now = self.loop.time()
-        for second in sorted(s for s in self.due if s <= now):
-            for due in self.due.pop(second):
-                protocol, due.protocol = due.protocol, None
-                if protocol is not None:
-                    try:
-                        protocol.send_keepalive_ping()
-                    except Exception as exc:  # as the loop reports a timer's failure
-                        self.loop.call_exception_handler(
-                            {"message": "a keepalive ping failed", "exception": exc}
-                        )
-        self.ticking = bool(self.due)
-        if self.ticking:
-            self.loop.call_later(1.0, self._tick)
-
-
-_pings: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pings] = weakref.WeakKeyDictionary()
 
 
 def _then_frames_state(method: Callable[..., None]) -> Callable[..., None]:
@@ -207,8 +96,8 @@ if WebSocketsSansIOProtocol is not None:
         # instance dictionary, ~40 keys, held ~1.6 KiB a connection. (An attribute a
         # later uvicorn adds lands in the dictionary, as before.)
         __slots__ = (
-            "_handshake_parser", "app", "app_state", "asgi_version", "client", "close_sent",
-            "close_timeout", "close_timer", "config", "conn", "connections",
+            "_accept_key", "_handshake_parser", "app", "app_state", "asgi_version", "client",
+            "close_sent", "close_timeout", "close_timer", "config", "conn", "connections",
             "curr_msg_data_type", "default_headers", "direct", "disconnected", "frames",
             "handshake_complete", "handshake_initiated", "initial_response", "last_ping_rtt",
             "logger", "loop", "pending_ping_payload", "ping_interval", "ping_sent_at",
@@ -219,9 +108,10 @@ if WebSocketsSansIOProtocol is not None:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             self._handshake_parser = True  # conn.parser is the one that read the handshake
+            self._accept_key: bytes | None = None  # an ordinary upgrade's, until accepted
             super().__init__(*args, **kwargs)
-            self.queue = _Inbox()  # type: ignore[assignment]
-            self.writable = _Flag()  # type: ignore[assignment]
+            self.queue = Inbox()  # type: ignore[assignment]
+            self.writable = Flag()  # type: ignore[assignment]
             self.direct: LeanFrames | None = None  # set by ``attach_frames``
 
         def _frames_state(self) -> None:
@@ -239,9 +129,70 @@ if WebSocketsSansIOProtocol is not None:
 
         async def send(self, message: Any) -> None:
             try:
-                await super().send(message)
+                if self._accept_key is not None and message["type"] == "websocket.accept":
+                    await self._accept(message, self._accept_key)
+                else:
+                    await super().send(message)
             finally:
                 self._frames_state()
+
+        def upgrade(self, method: str, url: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+            """Take the upgrade request uvicorn's HTTP protocol parsed (``serving``): an
+            ordinary one from its headers (``ws_handshake``, what ``handle_connect`` does
+            with websockets' parse of it), anything else as uvicorn hands it over."""
+            compression = bool(self.config.ws_per_message_deflate)
+            found = read_upgrade(method, url, headers, compression=compression)
+            if found is None:
+                self.data_received(request_bytes(method, url, headers))
+                return
+            conn = self.conn
+            frames = Protocol.parse(conn)  # what websockets' parser goes on to after a request
+            next(frames)
+            conn.parser = frames
+            self._handshake_parser = False
+            self._accept_key = found.accept
+            self.handshake_initiated = True
+            root = self.root_path
+            self.scope = {
+                "type": "websocket",
+                "asgi": {"version": self.asgi_version, "spec_version": "2.4"},
+                "http_version": "1.1",
+                "scheme": self.scheme,
+                "server": self.server,
+                "client": self.client,
+                "root_path": root,
+                "path": root + found.path,
+                "raw_path": root.encode("ascii") + found.raw_path,
+                "query_string": found.query_string,
+                "headers": found.headers,
+                "subprotocols": found.subprotocols,
+                "state": self.app_state.copy(),
+                "extensions": {"websocket.http.response": {}},
+            }
+            self.queue.put_nowait({"type": "websocket.connect"})
+            task = self.loop.create_task(self.run_asgi())
+            task.add_done_callback(self.on_task_complete)
+            self.tasks.add(task)
+
+        async def _accept(self, message: Any, key: bytes) -> None:
+            """uvicorn's ``send`` of a ``websocket.accept`` for an ordinary upgrade: the
+            same bytes, checks and state, the response written by ``ws_handshake``."""
+            await self.writable.wait()
+            if self.disconnected:
+                raise ClientDisconnected()
+            if self.logger.isEnabledFor(logging.INFO):  # uvicorn formats it whatever the level
+                path = get_path_with_query_string(self.scope)
+                client = get_client_addr(self.scope)
+                self.logger.info('%s - "WebSocket %s" [accepted]', client, path)
+            headers = [*self.default_headers, *message.get("headers", [])]
+            response = accept_response(key, headers, message.get("subprotocol"))
+            self._accept_key = None
+            if not self.transport.is_closing():
+                self.handshake_complete = True
+                self.conn.state = State.OPEN  # what websockets' send_response does for a 101
+                self.conn.logger.info("connection open")
+                self.transport.write(response)
+                self.start_keepalive()
 
         # uvicorn's, then the direct writer told
         pause_writing = _then_frames_state(WebSocketsSansIOProtocol.pause_writing)
@@ -251,12 +202,10 @@ if WebSocketsSansIOProtocol is not None:
         shutdown = _then_frames_state(WebSocketsSansIOProtocol.shutdown)
 
         def schedule_ping(self) -> None:
-            """uvicorn's, on the loop's shared ping schedule (``_Pings``) rather than a
+            """uvicorn's, on the loop's shared ping schedule (``ws_idle.Pings``) rather than a
             timer of its own; the pong's deadline stays a timer (one ping at a time)."""
             assert self.ping_interval is not None
-            pings = _pings.get(self.loop)
-            if pings is None:
-                pings = _pings[self.loop] = _Pings(self.loop)
+            pings = pings_of(self.loop)
             delay = max(0.0, self.ping_interval - self.last_ping_rtt)
             self.ping_timer = pings.schedule(self, delay)  # type: ignore[assignment]
 

@@ -73,6 +73,10 @@ def _time_text(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+# what ``json.dumps(data, separators=(",", ":"), default=_time_text)`` writes
+_MESSAGE_JSON = json.JSONEncoder(separators=(",", ":"), default=_time_text)
+
+
 def bearer_token(value: str | None) -> str | None:
     if not value:
         return None
@@ -408,8 +412,9 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> str:
         """Strawberry's, writing a time as ``isoformat`` does (a planned page's answer
-        holds UTC times as they are, for orjson: see ``page_rows``)."""
-        return json.dumps(data, separators=(",", ":"), default=_time_text)
+        holds UTC times as they are, for orjson: see ``page_rows``). One encoder for
+        every message: ``json.dumps`` with options builds one a call (~6 µs)."""
+        return _MESSAGE_JSON.encode(data)
 
     def create_response(
         self,
