@@ -8,7 +8,9 @@ enrollments over 20 sequences (mixed statuses, 5 users). Each server runs in its
 process on 127.0.0.1 (the client is this process). The servers are measured in turn,
 round after round (round k: app, exact, peer, ...), each round:
 
-  latency     one client, keep-alive, N sequential requests of the page: p50 / p90 / p99
+  latency     one keep-alive client per server, N sequential requests of the page to each,
+              one request to each server in turn (the same moment's machine for all):
+              p50 / p90 / p99
   per row     server CPU per request for pages of 10 and of 100 rows (no search): the
               growth per row
   load        32 concurrent keep-alive connections for ~10 s: requests/s, p50, and the
@@ -238,14 +240,32 @@ async def load(
             await conn.close()
 
 
-async def measure(server: Server, args: argparse.Namespace) -> Figures:
-    figures = Figures()
+async def latencies(servers: list[Server], args: argparse.Namespace) -> dict[str, list[float]]:
+    """The page's latency at each server, one request to each in turn (app, exact, peer,
+    app, ...), one keep-alive client each: every server answers under the same moment's
+    conditions (this VM's speed moves by tens of percent over seconds), so their p50s
+    compare request for request."""
+    kind = Connection if args.client == "lean" else HttpxConnection
+    clients = [await kind.open(server.base_url) for server in servers]
+    times: dict[str, list[float]] = {server.name: [] for server in servers}
+    try:
+        for server, client in zip(servers, clients, strict=True):
+            await sequential(client, server.sends["page"], args.warmup)
+        for _ in range(args.requests):
+            for server, client in zip(servers, clients, strict=True):
+                times[server.name] += await sequential(client, server.sends["page"], 1)
+    finally:
+        for client in clients:
+            await client.close()
+    return times
+
+
+async def measure(server: Server, args: argparse.Namespace, latencies_ms: list[float]) -> Figures:
+    figures = Figures(latencies_ms=latencies_ms)
     kind = Connection if args.client == "lean" else HttpxConnection
     client = await kind.open(server.base_url)
     pid = server.process.pid
     try:
-        await sequential(client, server.sends["page"], args.warmup)
-        figures.latencies_ms = await sequential(client, server.sends["page"], args.requests)
         for size in GROWTH_SIZES:
             send = server.sends[f"rows{size}"]
             await sequential(client, send, 10)
@@ -424,12 +444,15 @@ async def main(args: argparse.Namespace) -> None:
                 ("; PostGraphile's rows are the same" if "peer" in answers else ""))  # fmt: skip
             for k in range(args.rounds):
                 figures: dict[str, Figures] = {}
+                paged = [s for s in servers if not s.name.startswith("serve")]
+                log(f"round {k + 1}: latency, " + ", ".join(s.name for s in paged) + " in turn")
+                latency = await latencies(paged, args)
                 for server in servers:
                     log(f"round {k + 1}: {server.name}")
                     if server.name.startswith("serve"):
                         figures[server.name] = await measure_load_only(server, args)
                     else:
-                        figures[server.name] = await measure(server, args)
+                        figures[server.name] = await measure(server, args, latency[server.name])
                 rounds.append(figures)
                 print_round(k + 1, figures)
         finally:
@@ -493,7 +516,8 @@ def report(
     print(f"page benchmark — {total:,} enrollments; page: statuses [ACTIVE, PAUSED], steps "
           f"[1, 2], search {args.search!r}, first {PAGE_SIZE}; {len(rounds)} rounds, "
           f"servers interleaved")  # fmt: skip
-    print(f"  latency: {args.requests} sequential requests on one keep-alive connection "
+    print(f"  latency: {args.requests} sequential requests to each, one to each server in "
+          f"turn, on one keep-alive connection each "
           f"({args.client} client); load: {args.concurrency} connections for "
           f"{args.duration:g} s; CPU/page: the server's process CPU under load over the pages "
           f"served; µs/row: CPU per request, pages of {GROWTH_SIZES[1]} minus "
