@@ -17,7 +17,7 @@ from tests.helpers.databases import POSTGRES_URL, postgres_problem
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = [
     "bulk", "page", "page_cpu", "fanout", "engine", "sqlite_writes", "export", "plans",
-    "webhooks", "dashboard",
+    "webhooks", "dashboard", "ws_open_cpu",
 ]  # fmt: skip
 
 
@@ -173,3 +173,19 @@ def test_the_engine_bench_transports_take_the_paths_they_are_named_for() -> None
         assert getattr(bench_engine.RecordingTransport, name) == getattr(RecordingTransport, name)
     assert bench_engine.InstantExternalTransport.external is True
     assert bench_engine.InstantExternalTransport.parallel is True
+
+
+def test_the_opening_cpu_bench_runs_in_a_quick_mode() -> None:
+    """On PostgreSQL (skipped without it): subscriptions opened both ways (each checked:
+    the 101, connection_ack, no error), a row of figures for each."""
+    if (problem := postgres_problem()) is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ws_open_cpu", "--openings", "60", "--rounds", "2",
+         "--postgres-url", POSTGRES_URL],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "320 opened" in done.stdout, done.stdout  # 2 warm-up batches of 100, 2 x 2 x 30
+    for way in ("short", "stock"):
+        assert re.search(rf"^\| {way} \| \d+ \| \d+ \| \d+\u2013\d+ \|$", done.stdout, re.M), done.stdout
