@@ -77,6 +77,7 @@ async def floor_phase(
         phase.opened, errors = await clients.open(
             kind="changes", query=query, variables=variables, ports=[server.port], token=token,
             timeout=args.open_timeout, concurrency=args.open_concurrency,
+            websockets_parser=args.websockets_parser,
         )  # fmt: skip
         phase.open_seconds = now() - started
         await asyncio.sleep(1.0)

@@ -318,8 +318,10 @@ def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
              "over them, the mutations sent to the first)")  # fmt: skip
     print(f"fan-out benchmark — {where}, one sequence of {res.enrollments:,} enrollments;")
     print(f"  {args.subscribers:,} websocket subscribers (graphql-transport-ws) over "
-          f"{args.clients} client process(es); {os.cpu_count()} cores shared by server, "
-          "clients and PostgreSQL")  # fmt: skip
+          f"{args.clients} client process(es), frames read by "
+          f"{'websockets' if args.websockets_parser else 'the client itself'}"
+          f"{', permessage-deflate offered' if args.deflate else ''}; {os.cpu_count()} "
+          "cores shared by server, clients and PostgreSQL")  # fmt: skip
     print(f"  seqgql from {res.source}")
     print(f"  before the server started, other work kept {res.busy_before:.2f} of "
           f"{os.cpu_count()} cores busy" + (" (the figures below suffer from it)"

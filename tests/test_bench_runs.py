@@ -188,4 +188,5 @@ def test_the_opening_cpu_bench_runs_in_a_quick_mode() -> None:
     assert done.returncode == 0, done.stderr
     assert "320 opened" in done.stdout, done.stdout  # 2 warm-up batches of 100, 2 x 2 x 30
     for way in ("short", "stock"):
-        assert re.search(rf"^\| {way} \| \d+ \| \d+ \| \d+\u2013\d+ \|$", done.stdout, re.M), done.stdout
+        row = rf"^\| {way} \| \d+ \| \d+ \| \d+\u2013\d+ \|$"
+        assert re.search(row, done.stdout, re.M), done.stdout

@@ -154,6 +154,7 @@ class Client:
         self.conns, self.live = [], 0
         limit = asyncio.Semaphore(cmd["concurrency"])
         Subscription.offer_deflate = bool(cmd.get("deflate"))
+        Subscription.read_directly = not cmd.get("websockets_parser")
         loop = asyncio.get_running_loop()
         deadline = now() + cmd["timeout"]
         kind, port = KINDS[self.kind], cmd["port"]

@@ -17,7 +17,6 @@ import contextlib
 from typing import Any, cast
 
 import orjson
-
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
@@ -36,6 +35,7 @@ class Subscription(asyncio.Protocol):
     if the connection fails or ends first."""
 
     offer_deflate = False  # set for the whole client process (``subscribers``)
+    read_directly = True  # frames read here once open (else by websockets' parser)
 
     def __init__(
         self, host: str, port: int, token: str, query: str, variables: dict[str, Any]
@@ -107,7 +107,9 @@ class Subscription(asyncio.Protocol):
                     self.send({"type": "connection_init", "payload": payload})
                     # the server sends nothing before connection_init: the parser is at
                     # a frame's start, so the frames can be read here from now on
-                    self.direct = not self.ws.extensions and not self.ws.reader.buffer
+                    self.direct = (
+                        self.read_directly and not self.ws.extensions and not self.ws.reader.buffer
+                    )
             elif isinstance(event, Frame) and event.opcode in (Opcode.TEXT, Opcode.CONT):
                 self.fragments.append(bytes(event.data))
                 if event.fin:
