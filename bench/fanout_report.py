@@ -177,6 +177,11 @@ def report_phase1(args: argparse.Namespace, res: Results) -> bool:
         server_seconds = phase.usage["server"] * phase.usage["seconds"]
         print(f"    server CPU per delivery: {server_seconds / len(latencies) * 1e6:.1f} µs "
               "(everything the server did over the measured part, mutations included)")  # fmt: skip
+        shared = machine_ms_per_change(phase.usage, len(res.changes))
+        print(f"    the whole machine's CPU per change over its {phase.usage['cores']} cores: "
+              f"{shared:.0f} ms (the server's, the clients', PostgreSQL's: a change cannot\n"
+              "      reach the last subscriber much sooner on this machine, whatever the "
+              "server does)")  # fmt: skip
     print(memory_line(phase))
     print(gc_line(res.server_log, phase.usage))
     if phase.usage:
@@ -269,6 +274,13 @@ def report_phase2(args: argparse.Namespace, res: Results) -> bool:
     return ok
 
 
+def machine_ms_per_change(usage: dict[str, Any], changes: int) -> float:
+    """The whole machine's CPU per change (server, clients, PostgreSQL, anything else)
+    spread over its cores: with every core busy meanwhile, a change cannot have reached
+    everyone sooner, whatever the server does."""
+    return usage["machine"] * usage["seconds"] / changes / usage["cores"] * 1000
+
+
 def figures(phase: Phase, changes: list[Change], base_number: int) -> dict[str, float]:
     """The figures the floor and the app are compared by."""
     found = receipts(phase, changes, base_number)
@@ -276,11 +288,13 @@ def figures(phase: Phase, changes: list[Change], base_number: int) -> dict[str, 
     n = len(found.latencies)
     usage = phase.usage
     cpu = usage["server"] * usage["seconds"] / n * 1e6 if usage and n else nan
+    shared = machine_ms_per_change(usage, len(changes)) if usage and changes else nan
     before, after = phase.rss_kib
     return {
         "p50 ms": pct(found.latencies, 0.5) if n else nan,
         "p99 ms": pct(found.latencies, 0.99) if n else nan,
         "server CPU per delivery, µs": cpu,
+        "machine CPU per change / cores, ms": shared,
         "server memory per subscriber, KiB": (after - before) / phase.opened
         if phase.opened
         else nan,
