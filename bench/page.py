@@ -44,7 +44,7 @@ import orjson
 from bench.harness import postgraphile
 from bench.harness.global_id import to_global_id
 from bench.harness.http_client import Conn, Connection, HttpxConnection, Send, check
-from bench.harness.measure import tree_cpu_seconds
+from bench.harness.measure import machine_busy, tree_cpu_seconds
 from bench.harness.report import log, pct
 from bench.harness.scratch import (
     SequenceSpec,
@@ -434,6 +434,7 @@ async def main(args: argparse.Namespace) -> None:
         servers = await start_servers(
             url, tenant.token, tenant.workspace_id, seq, all_shapes, spec.name, args
         )
+        await settled()
         rounds: list[dict[str, Figures]] = []
         load_before = os.getloadavg()
         args.stats = await asyncpg.connect(url)
@@ -461,6 +462,18 @@ async def main(args: argparse.Namespace) -> None:
                 await stop_process(server.process)
             os.unlink(spec.name)
         report(rounds, captured, args, total, load_before, os.getloadavg())
+
+
+async def settled(most: float = 0.3, within: float = 30.0) -> None:
+    """Wait until the machine is quiet (at most ``most`` cores busy over a second) or
+    ``within`` seconds have passed: servers just started (node's compiler, `serve`'s
+    workers) otherwise weigh on the first round, and on this VM's two cores (SMT siblings)
+    another process's work raises a server's own CPU time too."""
+    deadline = time.perf_counter() + within
+    busy = await machine_busy(1.0)
+    while busy > most and time.perf_counter() < deadline:
+        busy = await machine_busy(1.0)
+    log(f"servers started; the machine's cores busy over the last second: {busy:.2f}")
 
 
 async def measure_load_only(server: Server, args: argparse.Namespace) -> Figures:
