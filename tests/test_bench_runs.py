@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,12 +22,24 @@ SCRIPTS = [
 ]  # fmt: skip
 
 
+def run_bench(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``python -m <module> <args>`` from the repository, its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def run_on_postgres(module: str, *args: str, timeout: float = 180) -> Any:
+    """``run_bench`` on the test machine's PostgreSQL (the test skipped without it)."""
+    if (problem := postgres_problem()) is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    return run_bench(module, *args, "--postgres-url", POSTGRES_URL, timeout=timeout)
+
+
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_each_bench_runs_as_a_module(name: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", f"bench.{name}", "--help"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = run_bench(f"bench.{name}", "--help", timeout=120)
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
 
@@ -34,10 +47,7 @@ def test_each_bench_runs_as_a_module(name: str) -> None:
 def test_the_sqlite_bench_runs_in_a_quick_mode() -> None:
     """It needs nothing but SQLite, so a tiny run of it is cheap: it prints its table."""
     quick = ["--clients", "4", "--actions", "2", "--per-client", "3", "--rounds", "1"]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.sqlite_writes", *quick],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = run_bench("bench.sqlite_writes", *quick, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "| figure | queue | no queue |" in done.stdout, done.stdout
     assert "| bulk actions answered | 8 | 8 |" in done.stdout, done.stdout
@@ -46,12 +56,7 @@ def test_the_sqlite_bench_runs_in_a_quick_mode() -> None:
 def test_the_export_bench_runs_in_a_quick_mode() -> None:
     """A thousand enrollments on PostgreSQL (skipped without it): it prints its table of
     the export beside its references, having checked that the file holds every row."""
-    if (problem := postgres_problem()) is not None:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.export", "--scale", "0.001", "--postgres-url", POSTGRES_URL],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    done = run_on_postgres("bench.export", "--scale", "0.001")
     assert done.returncode == 0, done.stderr
     assert "| what | seconds | rows/s | peak RSS (MB) |" in done.stdout, done.stdout
     assert "| GET /export/enrollments.csv (app under uvicorn) |" in done.stdout
@@ -62,13 +67,7 @@ def test_the_plans_bench_runs_in_a_quick_mode() -> None:
     cases and its verdict, and exits 1 exactly when it reports a sequential scan (on so
     small a table PostgreSQL may rightly choose one; the verdict means something at
     1,000,000 rows, where bench/README.md shows it)."""
-    if (problem := postgres_problem()) is not None:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.plans", "--scale", "0.01", "--rounds", "1",
-         "--postgres-url", POSTGRES_URL],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    done = run_on_postgres("bench.plans", "--scale", "0.01", "--rounds", "1")
     assert "| sort NEXT_SEND_AT ASC, last 50 | 50 |" in done.stdout, done.stdout + done.stderr
     assert "| filter resumeScheduled true |" in done.stdout, done.stdout
     clean = "no case scans enrollments sequentially" in done.stdout
@@ -79,13 +78,7 @@ def test_the_plans_bench_runs_in_a_quick_mode() -> None:
 def test_the_page_cpu_bench_runs_in_a_quick_mode() -> None:
     """On PostgreSQL (skipped without it): the page answered through every layer (it
     stops when the plan leaves the page to the stock way), a row of figures for each."""
-    if (problem := postgres_problem()) is not None:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.page_cpu", "--calls", "500", "--postgres-url",
-         POSTGRES_URL],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    done = run_on_postgres("bench.page_cpu", "--calls", "500")
     assert done.returncode == 0, done.stderr
     for layer in ("app", "gate", "view", "plan"):
         assert re.search(rf"^\| {layer} \| \d+ \| \d+ \| \d+ \|", done.stdout, re.M), done.stdout
@@ -96,13 +89,9 @@ def test_the_dashboard_bench_runs_in_a_quick_mode() -> None:
     dashboard's own requests answer as the dashboard expects (a full first page, every row
     counted by the tab bar), and the verdict on the page statements matches the exit
     status (at this size PostgreSQL may rightly read sequentially)."""
-    if (problem := postgres_problem()) is not None:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.dashboard", "--scale", "0.01", "--rounds", "1",
-         "--deep-page", "5", "--postgres-url", POSTGRES_URL],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    done = run_on_postgres(
+        "bench.dashboard", "--scale", "0.01", "--rounds", "1", "--deep-page", "5"
+    )
     out = done.stdout
     assert "| reference: first page (All tab) | 25 rows |" in out, out + done.stderr
     assert "| page 5 (after 4 pages forward) | 25 rows |" in out, out
@@ -141,13 +130,8 @@ def test_the_webhooks_bench_runs_in_a_quick_mode() -> None:
     """600 events on PostgreSQL (skipped without it): it prints its table, the worker's
     figures beside raw httpx's, having checked that each event was received once and
     signed (at this size the goals may be missed: exit status 1)."""
-    if (problem := postgres_problem()) is not None:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
     quick = ["--events", "600", "--sequences", "3", "--rounds", "1", "--seconds", "1"]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.webhooks", *quick, "--postgres-url", POSTGRES_URL],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = run_on_postgres("bench.webhooks", *quick, timeout=300)
     assert done.returncode in (0, 1), done.stderr
     assert "600 distinct webhook-ids" in done.stderr, done.stderr
     assert "| deliveries/s, the backlog (the system) |" in done.stdout, done.stdout
@@ -178,13 +162,7 @@ def test_the_engine_bench_transports_take_the_paths_they_are_named_for() -> None
 def test_the_opening_cpu_bench_runs_in_a_quick_mode() -> None:
     """On PostgreSQL (skipped without it): subscriptions opened both ways (each checked:
     the 101, connection_ack, no error), a row of figures for each."""
-    if (problem := postgres_problem()) is not None:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.ws_open_cpu", "--openings", "60", "--rounds", "2",
-         "--postgres-url", POSTGRES_URL],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    done = run_on_postgres("bench.ws_open_cpu", "--openings", "60", "--rounds", "2")
     assert done.returncode == 0, done.stderr
     assert "320 opened" in done.stdout, done.stdout  # 2 warm-up batches of 100, 2 x 2 x 30
     for way in ("short", "stock"):
