@@ -62,11 +62,25 @@ class Transport:
 
 def echo_app(scopes: list[dict[str, Any]]) -> Any:
     """Accepts with the client's first subprotocol and a header of its own, answers the
-    first message with its text reversed, then closes."""
+    first message with its text reversed, then closes. Asked for the subprotocol "deny",
+    it refuses the handshake (403); for "teapot", it starts an HTTP response of its own
+    (418), tries to accept anyway (uvicorn refuses that: an error, noted), then ends it."""
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         assert (await receive())["type"] == "websocket.connect"
         scopes.append({k: v for k, v in scope.items() if k != "state"})
+        if "deny" in scope["subprotocols"]:
+            await send({"type": "websocket.close"})
+            return
+        if "teapot" in scope["subprotocols"]:
+            await send({"type": "websocket.http.response.start", "status": 418,
+                        "headers": [(b"x-why", b"tea")]})  # fmt: skip
+            try:
+                await send({"type": "websocket.accept"})
+            except RuntimeError as exc:
+                scopes.append({"accept after the response's start": str(exc)})
+            await send({"type": "websocket.http.response.body", "body": b"short and stout"})
+            return
         chosen = scope["subprotocols"][0] if scope["subprotocols"] else None
         await send({"type": "websocket.accept", "subprotocol": chosen,
                     "headers": [(b"X-Request-Id", b"abc123")]})  # fmt: skip
@@ -136,6 +150,16 @@ async def test_an_ordinary_upgrade_takes_the_short_way_with_the_same_answer() ->
         b"Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
     )
     assert answer.endswith(b"\x81\x05olleh\x88\x02\x03\xe8")  # the echo, then the close
+
+
+@pytest.mark.parametrize("asked", [b"deny", b"teapot"])
+async def test_a_refusal_by_the_app_is_the_same_both_ways(asked: bytes) -> None:
+    headers = [*ORDINARY[:-1], (b"sec-websocket-protocol", asked)]
+    answer, short = await both(headers)
+    assert short
+    status = b"403" if asked == b"deny" else b"418"
+    assert answer.startswith(b"HTTP/1.1 " + status), answer
+    assert b"101" not in answer
 
 
 def replaced(name: bytes, value: bytes | None) -> list[tuple[bytes, bytes]]:

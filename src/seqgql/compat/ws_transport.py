@@ -129,8 +129,14 @@ if WebSocketsSansIOProtocol is not None:
 
         async def send(self, message: Any) -> None:
             try:
-                if self._accept_key is not None and message["type"] == "websocket.accept":
-                    await self._accept(message, self._accept_key)
+                key = self._accept_key
+                if (
+                    key is not None
+                    and message["type"] == "websocket.accept"
+                    and not self.handshake_complete
+                    and self.initial_response is None
+                ):
+                    await self._accept(message, key)
                 else:
                     await super().send(message)
             finally:
