@@ -3,13 +3,15 @@ replaces by ones allocating nothing while a connection is idle: its receive queu
 (``Inbox``), its ``writable`` event (``Flag``) and its keepalive timer (``Pings``, one
 schedule per event loop). An ``asyncio.Queue`` holds three deques and an ``Event`` a deque
 of its own (~3.8 KiB a connection together), a ``TimerHandle`` with its bound method
-~0.6 KiB: 10,000 idle subscribers paid for them for nothing (bench.fanout --heap)."""
+~0.6 KiB: 10,000 idle subscribers paid for them for nothing (bench.fanout --heap). Nothing
+here reads another library's private parts: ``ws_transport`` plugs them in."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 
@@ -99,10 +101,12 @@ class _Due:
 class Pings:
     """Every connection's next keepalive ping on one event loop, by the second it is due,
     and one timer a second while any is due: a ``TimerHandle`` per connection (with its
-    bound method, ~0.6 KiB) is what 10,000 idle subscribers held for it."""
+    bound method, ~0.6 KiB) is what 10,000 idle subscribers held for it. ``ping(protocol)``
+    sends one (the protocol's own business: ``ws_transport`` says how)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, ping: Callable[[Any], None]) -> None:
         self.loop = loop
+        self.ping = ping
         self.due: dict[int, list[_Due]] = {}
         self.ticking = False
 
@@ -121,7 +125,7 @@ class Pings:
                 protocol, due.protocol = due.protocol, None
                 if protocol is not None:
                     try:
-                        protocol.send_keepalive_ping()
+                        self.ping(protocol)
                     except Exception as exc:  # as the loop reports a timer's failure
                         self.loop.call_exception_handler(
                             {"message": "a keepalive ping failed", "exception": exc}
@@ -134,9 +138,10 @@ class Pings:
 _pings: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pings] = weakref.WeakKeyDictionary()
 
 
-def pings_of(loop: asyncio.AbstractEventLoop) -> Pings:
-    """The keepalive schedule of ``loop``'s connections."""
+def pings_of(loop: asyncio.AbstractEventLoop, ping: Callable[[Any], None]) -> Pings:
+    """The keepalive schedule of ``loop``'s connections (made with ``ping`` the first
+    time)."""
     pings = _pings.get(loop)
     if pings is None:
-        pings = _pings[loop] = Pings(loop)
+        pings = _pings[loop] = Pings(loop, ping)
     return pings

@@ -211,7 +211,7 @@ if WebSocketsSansIOProtocol is not None:
             """uvicorn's, on the loop's shared ping schedule (``ws_idle.Pings``) rather than a
             timer of its own; the pong's deadline stays a timer (one ping at a time)."""
             assert self.ping_interval is not None
-            pings = pings_of(self.loop)
+            pings = pings_of(self.loop, WebSocketsSansIOProtocol.send_keepalive_ping)
             delay = max(0.0, self.ping_interval - self.last_ping_rtt)
             self.ping_timer = pings.schedule(self, delay)  # type: ignore[assignment]
 
