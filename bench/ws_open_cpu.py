@@ -37,6 +37,7 @@ from typing import Any
 
 import uvicorn
 from uvicorn.server import ServerState
+from websockets.frames import Frame, Opcode
 
 from bench.fanout import CHANGES_DOC
 from bench.harness.global_id import to_global_id
@@ -55,11 +56,8 @@ DASH = "\u2013"  # ranges: 120\u2013130
 
 
 def masked(payload: bytes) -> bytes:
-    """A client's text frame (RFC 6455: clients mask)."""
-    mask = os.urandom(4)
-    n = len(payload)
-    head = bytes((0x81, 0x80 | n)) if n < 126 else b"\x81\xfe" + n.to_bytes(2, "big")
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    """A client's text frame (RFC 6455: clients mask), as websockets writes one."""
+    return Frame(Opcode.TEXT, payload).serialize(mask=True)
 
 
 class Transport:

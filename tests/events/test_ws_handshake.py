@@ -16,6 +16,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from uvicorn.server import ServerState
+from websockets.frames import Frame, Opcode
 from websockets.utils import accept_key
 
 from seqgql.compat.ws_handshake import read_upgrade, request_bytes
@@ -92,13 +93,6 @@ def echo_app(scopes: list[dict[str, Any]]) -> Any:
     return app
 
 
-def masked_text(text: bytes) -> bytes:
-    mask = b"\x0f\x1e\x2d\x3c"
-    return (
-        bytes((0x81, 0x80 | len(text))) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(text))
-    )
-
-
 async def handshake(
     headers: list[tuple[bytes, bytes]],
     *,
@@ -122,7 +116,7 @@ async def handshake(
     for _ in range(20):
         await asyncio.sleep(0)
     if not transport.closed:
-        protocol.data_received(masked_text(b"hello"))
+        protocol.data_received(Frame(Opcode.TEXT, b"hello").serialize(mask=True))
         for _ in range(20):
             await asyncio.sleep(0)
     protocol.connection_lost(None)

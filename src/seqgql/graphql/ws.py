@@ -220,10 +220,11 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         task waits on it: start one, unless one runs. (Its operation is found among the
         connection's, at most ``max_subscriptions_per_connection``: a mailbox holds no
         reference to it, ~0.2 KiB a subscriber.)"""
-        found = [(i, feed) for i, (feed, box) in (self._joined or {}).items() if box is mailbox]
-        if not found:
+        joined = (self._joined or {}).items()
+        found = next(((i, feed) for i, (feed, box) in joined if box is mailbox), None)
+        if found is None:
             return
-        [(operation_id, feed)] = found
+        operation_id, feed = found
         operation = self.operations.get(operation_id)
         if operation is None or (mailbox.sender is not None and not mailbox.sender.done()):
             return
