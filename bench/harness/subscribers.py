@@ -72,7 +72,8 @@ class ChangesSubscriber(Subscriber):
                 and self.last < client.target <= number):  # fmt: skip
             client.reached += 1
             client.check_reached()
-        self.last = max(self.last, number)
+        if number > self.last:
+            self.last = number
 
     def collected(self) -> Any:
         return [self.numbers, self.times]
