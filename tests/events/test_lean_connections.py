@@ -22,7 +22,9 @@ from websockets.http11 import Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
+from seqgql.compat.ws_transport import LeanFrames
 from seqgql.domain.selection import Selection
+from seqgql.graphql import ws as ws_handlers
 from seqgql.graphql.feeds import FeedHub
 from seqgql.persistence.tables import api_tokens
 from seqgql.services.auth import hash_token, issue_token
@@ -252,3 +254,47 @@ async def test_the_direct_writer_of_a_connection_the_server_closed_writes_nothin
         finally:
             await watcher.close()
             closing.writer.close()
+
+
+async def raw_acknowledgement(port: int, token: str) -> bytes:
+    """The bytes a server answers ``connection_init`` with, read off a plain socket."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(
+            b"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        writer.write(Frame(Opcode.TEXT, json.dumps(init).encode()).serialize(mask=True))
+        start = await asyncio.wait_for(reader.readexactly(2), 10)
+        return start + await asyncio.wait_for(reader.readexactly(start[1] & 0x7F), 10)
+    finally:
+        writer.close()
+
+
+async def test_the_acknowledgement_written_directly_is_the_one_asgi_sends(
+    database_url: str, workspace: Workspace, clock, transport, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The lean protocol's ``connection_ack`` is a frame made once, written straight to the
+    connection; without a direct writer it goes through ASGI: the same bytes."""
+    app = app_for(database_url, clock, transport)
+    written: list[bytes] = []
+    write = LeanFrames.write
+
+    def spied(frames: LeanFrames, frame: bytes) -> bool:
+        written.append(frame)
+        return write(frames, frame)
+
+    monkeypatch.setattr(LeanFrames, "write", spied)
+    async with serving(app) as port:
+        direct = await raw_acknowledgement(port, workspace.token)
+        assert written == [direct]  # not through ASGI
+        written.clear()
+        monkeypatch.setattr(ws_handlers, "frames_of", lambda scope: None)
+        through_asgi = await raw_acknowledgement(port, workspace.token)
+        assert written == []
+    assert direct == through_asgi
+    assert json.loads(direct[2:]) == {"type": "connection_ack", "payload": None}

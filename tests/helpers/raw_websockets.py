@@ -44,14 +44,15 @@ def listening_socket() -> socket.socket:
 async def serving(app: Starlette, **options: Any) -> AsyncIterator[int]:
     """The app under uvicorn on 127.0.0.1, in this event loop, with the websockets
     protocol `seqgql serve` runs (``seqgql.serving``); yields the port. ``options``: more
-    of uvicorn's settings (``ws_ping_interval``…)."""
+    of uvicorn's settings (``ws_ping_interval``…, or another ``ws`` protocol)."""
     from seqgql.serving import HTTP_PROTOCOL, WS_PROTOCOL
 
     sock = listening_socket()
     port = int(sock.getsockname()[1])
+    options = {"ws": WS_PROTOCOL, "http": HTTP_PROTOCOL, **options}
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
-        timeout_graceful_shutdown=5, ws=WS_PROTOCOL, http=HTTP_PROTOCOL, **options,
+        timeout_graceful_shutdown=5, **options,
     )  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

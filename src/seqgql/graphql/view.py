@@ -26,6 +26,7 @@ from strawberry.types.unset import UnsetType
 
 from seqgql.caching import json_key
 from seqgql.clock import Clock
+from seqgql.compat.ws_transport import text_frame
 from seqgql.domain.kinds import Role
 from seqgql.domain.webhooks import WebhookRules
 from seqgql.events.bus import EventBus
@@ -47,7 +48,7 @@ from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
 from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
 from seqgql.graphql.schema import MAX_TOKENS
-from seqgql.graphql.ws import SharingTransportWSHandler
+from seqgql.graphql.ws import ACK, SharingTransportWSHandler
 from seqgql.graphql.ws_socket import SocketAdapter
 from seqgql.iso_times import isoformat
 from seqgql.observability.metrics import WEBSOCKETS, observe_operation, operation_label
@@ -130,6 +131,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.clock = clock
         self.transport = transport
         self.feeds = FeedHub(max_tokens=MAX_TOKENS)
+        self.ack_frame = text_frame(self.encode_json(ACK).encode())  # see the handler
         self.persisted = persisted or PersistedQueries()
         self.webhook_rules = webhook_rules or WebhookRules()
         self.access = AccessWatch(tokens)  # the tokens of open websockets, looked at again

@@ -51,12 +51,17 @@ CATCH_UP = frozenset({"enrollmentStatusChanged"})
 CLOSE_TIMEOUT_SECONDS = 5.0
 
 
+# what the view acknowledges a connection with (its on_ws_connect returns None)
+ACK: dict[str, object] = {"type": "connection_ack", "payload": None}
+
+
 class FeedSource(Protocol):
     """What the handler needs of the view that created it (the view implements it)."""
 
     feeds: FeedHub
     persisted: PersistedQueries
     metering: Metering
+    ack_frame: bytes  # ``ACK`` as the view encodes it, in one text frame
 
     def context_for(self, actor: Actor) -> Context: ...
 
@@ -122,6 +127,19 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         self._no_init_deadline()
         await retry_later_if_unavailable(self.websocket, super().handle_connection_init(message))
+
+    async def send_message(self, message: Any) -> None:
+        """Strawberry's; a plain ``connection_ack`` is written as one frame made once (the
+        same bytes), straight to the connection when it can take it now (as a feed
+        writes), instead of through JSON, ASGI and websockets' framing: ~5% of opening a
+        subscription."""
+        if message == ACK:
+            socket = self.context.socket
+            frames = frames_of(socket.scope) if socket is not None else None
+            view: FeedSource = self.view  # type: ignore[assignment]
+            if frames is not None and frames.write(view.ack_frame):
+                return
+        await super().send_message(message)
 
     async def shutdown(self) -> None:
         self._no_init_deadline()
