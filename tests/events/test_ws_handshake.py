@@ -182,6 +182,12 @@ ODD: dict[str, list[tuple[bytes, bytes]]] = {
     "a header name not a token": [*ORDINARY, (b"x(y)", b"1")],
     "a control byte in a value": [*ORDINARY, (b"x-y", b"a\x01b")],
     "a NUL in a value": [*ORDINARY, (b"x-y", b"a\x00b")],
+    # the names (and the values) are checked joined by line feeds: one inside either is
+    # not taken for a separator
+    "a line feed in a value": [*ORDINARY, (b"x-y", b"a\nb")],
+    "a line feed in a name": [*ORDINARY, (b"x\ny", b"1")],
+    "a space in a name": [*ORDINARY, (b"x y", b"1")],
+    "an empty name": [*ORDINARY, (b"", b"1")],
     "a huge value": [*ORDINARY, (b"x-y", b"a" * 9000)],
     "too many headers": [*ORDINARY, *[(b"x-%d" % i, b"1") for i in range(130)]],
 }

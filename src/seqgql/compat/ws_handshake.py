@@ -32,9 +32,17 @@ from websockets.exceptions import InvalidHeaderValue
 
 # RFC 6455 section 1.3
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-# websockets.http11's header name and value grammar (``_token_re``, ``_value_re``)
+# websockets.http11's header name and value grammar (``_token_re``, ``_value_re``); a
+# request's names (and values) are checked at once, joined by line feeds, which neither
+# grammar allows: the join holds one fewer than there are headers, or one of them has one
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
 _VALUE = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*")
+_NAMES = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+(?:\n[-!#$%&'*+.^_`|~0-9a-zA-Z]+)*")
+_VALUES = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*(?:\n[\x09\x20-\x7e\x80-\xff]*)*")
+# a comma-separated list of tokens, spaces and tabs around each
+_TOKEN_LIST = re.compile(
+    rb"[ \t]*[-!#$%&'*+.^_`|~0-9a-zA-Z]+[ \t]*(?:,[ \t]*[-!#$%&'*+.^_`|~0-9a-zA-Z]+[ \t]*)*"
+)
 # well inside websockets' limits (128 headers, 8 KiB a line): past them, the stock path
 _MOST_HEADERS = 100
 _LONGEST_LINE = 4096
@@ -42,6 +50,9 @@ _LONGEST_LINE = 4096
 _KEY, _VERSION, _ORIGIN = b"sec-websocket-key", b"sec-websocket-version", b"origin"
 _CONNECTION, _UPGRADE, _PROTOCOL = b"connection", b"upgrade", b"sec-websocket-protocol"
 _EXTENSIONS, _LENGTH, _CODING = b"sec-websocket-extensions", b"content-length", b"transfer-encoding"
+_DECIDING = frozenset(
+    (_KEY, _VERSION, _ORIGIN, _CONNECTION, _UPGRADE, _PROTOCOL, _EXTENSIONS, _LENGTH, _CODING)
+)
 
 
 @dataclass(slots=True)
@@ -59,8 +70,11 @@ class Upgrade:
 def _tokens(value: bytes) -> list[bytes] | None:
     """A comma-separated list of tokens (``Connection``, ``Upgrade`` without versions,
     ``Sec-WebSocket-Protocol``); None when it is anything else."""
-    tokens = [piece.strip(b" \t") for piece in value.split(b",")]
-    return tokens if all(_TOKEN.fullmatch(token) for token in tokens) else None
+    if _TOKEN.fullmatch(value):
+        return [value]
+    if not _TOKEN_LIST.fullmatch(value):
+        return None
+    return [piece.strip(b" \t") for piece in value.split(b",")]
 
 
 def read_upgrade(
@@ -73,22 +87,28 @@ def read_upgrade(
         return None
     if len(headers) > _MOST_HEADERS:
         return None
-    kept: list[tuple[bytes, bytes]] = []
+    kept = [(name, raw.strip(b" \t")) for name, raw in headers]
+    separators = len(kept) - 1  # a line feed of one's own would be one more
+    names = b"\n".join([name for name, _ in kept])
+    if names.count(b"\n") != separators or not _NAMES.fullmatch(names):
+        return None
+    values = [value for _, value in kept]
+    joined = b"\n".join(values)
+    if joined.count(b"\n") != separators or not _VALUES.fullmatch(joined):
+        return None
+    if sum(map(len, values)) + sum(len(name) for name, _ in kept) > _LONGEST_LINE and any(
+        len(name) + len(value) > _LONGEST_LINE for name, value in kept
+    ):
+        return None
     keys: list[bytes] = []
     versions: list[bytes] = []
     upgrades: list[bytes] = []
     subprotocols: list[str] = []
     origins = 0
     connection_upgrade = False
-    for name, raw in headers:
-        value = raw.strip(b" \t")
-        if (
-            len(name) + len(value) > _LONGEST_LINE
-            or not _TOKEN.fullmatch(name)
-            or not _VALUE.fullmatch(value)
-        ):
-            return None
-        kept.append((name, value))
+    for name, value in kept:
+        if name not in _DECIDING:
+            continue
         if name == _KEY:
             keys.append(value)
         elif name == _VERSION:
