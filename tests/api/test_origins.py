@@ -57,8 +57,12 @@ async def test_nothing_is_allowed_cross_origin_by_default(app: Starlette) -> Non
     assert "access-control-allow-origin" not in response.headers
 
 
-async def _handshake(app: Starlette, origin: str | None, token: str) -> str:
+async def _handshake(
+    app: Starlette, origin: str | None, token: str, host: str | None = None
+) -> str:
     headers = {"origin": origin} if origin else {}
+    if host is not None:
+        headers["host"] = host
     async with (
         in_process_client(app) as client,
         aconnect_ws(
@@ -85,3 +89,27 @@ async def test_websocket_handshakes_follow_the_same_setting(
     # closed before being accepted: a 403 to a browser, 1008 (policy) in-process
     assert isinstance(error, WebSocketDisconnect)
     assert error.code == 1008
+
+
+async def _refused(app: Starlette, origin: str, token: str, host: str | None = None) -> int:
+    with pytest.raises(BaseException) as refused:  # noqa: PT011 - unwrapped below
+        await _handshake(app, origin, token, host)
+    error = refused.value
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    assert isinstance(error, WebSocketDisconnect)
+    return int(error.code)
+
+
+async def test_an_allowed_handshake_remembered_lets_no_other_one_in(
+    guarded: Starlette, workspace: Workspace
+) -> None:
+    """The view remembers the (Origin, Host) pairs it allowed (compat.ws_origin): the
+    same pair is allowed again, and a pair that differs in either is checked afresh."""
+    token = workspace.token
+    for _ in range(2):
+        assert await _handshake(guarded, ALLOWED, token) == "connection_ack"
+        assert await _handshake(guarded, "http://testserver", token) == "connection_ack"
+        assert await _refused(guarded, FOREIGN, token) == 1008
+        # the same Origin, sent to another host: not the same origin any more
+        assert await _refused(guarded, "http://testserver", token, "evil.example.net") == 1008

@@ -26,6 +26,7 @@ from strawberry.types.unset import UnsetType
 
 from seqgql.caching import json_key
 from seqgql.clock import Clock
+from seqgql.compat.ws_origin import RememberedOrigins
 from seqgql.compat.ws_transport import text_frame
 from seqgql.domain.kinds import Role
 from seqgql.domain.webhooks import WebhookRules
@@ -98,7 +99,7 @@ class SubResponse(Response):
         self.raw_headers = []
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = SocketAdapter
