@@ -1,4 +1,4 @@
-"""The server's CPU to open one subscription, in process, the handshake's two ways side by
+"""The server's CPU to open one subscription, in process, its two ways side by
 side: what `seqgql serve` runs (uvicorn's HTTP protocol with the header deadline, the lean
 websocket protocol, the app) driven through fake transports, no sockets, so what is timed
 is the Python a subscription's opening costs (the kernel's part, the same for any server,
@@ -10,9 +10,11 @@ with the token, answered ``connection_ack``; ``subscribe`` to bench.fanout's
 ``enrollmentStatusChanged`` document, joining its shared feed. Two ways, in batches
 interleaved (the least CPU per opening over the batches: other load only adds):
 
-  short   an ordinary upgrade answered from the headers uvicorn parsed
-          (``compat.ws_handshake``: what `seqgql serve` does)
-  stock   the request written out again and parsed by websockets (uvicorn's own way)
+  short   what `seqgql serve` does: an ordinary upgrade answered from the headers
+          uvicorn parsed (``compat.ws_handshake``), the origin check's answer remembered
+          (``compat.ws_origin``), ``connection_ack`` written as one frame made once
+  stock   uvicorn's and Strawberry's own ways: the request written out again and parsed
+          by websockets, the origin parsed afresh, the acknowledgement through ASGI
 
 Every opening is checked (the 101, then ``connection_ack``; a subscription error stops
 the run). The subscriptions stay open to the end, as a dashboard's do.
@@ -50,6 +52,7 @@ from bench.harness.scratch import (
     scratch_database,
 )
 from bench.harness.servers import make_app, use_uvloop
+from seqgql.process import tune_gc
 
 WAYS = ("short", "stock")
 DASH = "\u2013"  # ranges: 120\u2013130
@@ -90,21 +93,38 @@ class Transport:
 
 
 @contextmanager
-def stock_handshake() -> Iterator[None]:
-    """The lean protocol takes the upgrade as uvicorn hands it to its own: written out."""
-    from seqgql.compat.ws_handshake import request_bytes
-    from seqgql.compat.ws_transport import LeanWebSocketProtocol
+def stock_opening() -> Iterator[None]:
+    """An opening as uvicorn and Strawberry make it, without the app's shortcuts: the
+    lean protocol takes the upgrade as uvicorn hands it to its own (written out), the
+    origin is checked afresh (Strawberry's check, not ``compat.ws_origin``'s memory), and
+    ``connection_ack`` goes through JSON, ASGI and websockets' framing."""
+    from strawberry.http.async_base_view import AsyncBaseHTTPView
+    from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+        BaseGraphQLTransportWSHandler,
+    )
 
-    short = LeanWebSocketProtocol.upgrade
+    from seqgql.compat.ws_handshake import request_bytes
+    from seqgql.compat.ws_origin import RememberedOrigins
+    from seqgql.compat.ws_transport import LeanWebSocketProtocol
+    from seqgql.graphql.ws import SharingTransportWSHandler
 
     def upgrade(self: Any, method: str, url: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         self.data_received(request_bytes(method, url, headers))
 
-    LeanWebSocketProtocol.upgrade = upgrade  # type: ignore[method-assign]
+    replaced: list[tuple[type, str, Any]] = [
+        (LeanWebSocketProtocol, "upgrade", upgrade),
+        (RememberedOrigins, "_check_websocket_origin",
+         AsyncBaseHTTPView._check_websocket_origin),
+        (SharingTransportWSHandler, "send_message", BaseGraphQLTransportWSHandler.send_message),
+    ]  # fmt: skip
+    kept = [(owner, name, owner.__dict__[name]) for owner, name, _ in replaced]
+    for owner, name, stock in replaced:
+        setattr(owner, name, stock)
     try:
         yield
     finally:
-        LeanWebSocketProtocol.upgrade = short  # type: ignore[method-assign]
+        for owner, name, own in kept:
+            setattr(owner, name, own)
 
 
 class Opener:
@@ -199,13 +219,13 @@ async def main(args: argparse.Namespace) -> dict[str, list[float]]:
         async with app.router.lifespan_context(app):
             opener = Opener(app, tenant.token, seq)
             await opener.batch(100)  # caches, the feed, the token
-            with stock_handshake():
+            with stock_opening():
                 await opener.batch(100)
             batch = max(args.openings // args.rounds, 1)
             for k in range(args.rounds):
                 for way in WAYS:
                     if way == "stock":
-                        with stock_handshake():
+                        with stock_opening():
                             figures[way].append(await opener.batch(batch))
                     else:
                         figures[way].append(await opener.batch(batch))
@@ -217,7 +237,7 @@ async def main(args: argparse.Namespace) -> dict[str, list[float]]:
     print()
     print(f"opening a subscription, server CPU in process (no sockets): {opened:,} opened, "
           f"{args.rounds} rounds of {batch:,} each way, interleaved")  # fmt: skip
-    print("| handshake | least µs | median µs | range µs |")
+    print("| opening | least µs | median µs | range µs |")
     print("|---|---:|---:|---:|")
     for way in WAYS:
         values = [v * 1e6 for v in figures[way]]
@@ -243,4 +263,5 @@ def parse_args() -> argparse.Namespace:
 if __name__ == "__main__":
     arguments = parse_args()
     use_uvloop()
+    tune_gc()  # as `seqgql serve` does
     asyncio.run(main(arguments))
