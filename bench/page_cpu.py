@@ -129,7 +129,7 @@ async def cpu_us(call: Call, calls: int) -> float:
 
 
 async def layers(app: Any, token: str, seq: int, shape_name: str) -> dict[str, Call]:
-    from seqgql.graphql.view import ACTOR_SCOPE_KEY, BODY_SCOPE_KEY
+    from seqgql.graphql.request_scope import ACTOR_SCOPE_KEY, BODY_SCOPE_KEY
 
     shape = shapes("ada", False)[shape_name]
     payload = {"query": shape.query, "variables": shape.variables(seq)}

@@ -25,7 +25,8 @@ from seqgql.domain.validation import nul_in, nul_message
 from seqgql.graphql.over_http import error_response
 from seqgql.graphql.public_errors import UNAVAILABLE
 from seqgql.graphql.rate_limiting import RateLimited, rate_limit_headers
-from seqgql.graphql.view import ACTOR_SCOPE_KEY, BODY_SCOPE_KEY, bearer_token
+from seqgql.graphql.request_scope import ACTOR_SCOPE_KEY, BODY_SCOPE_KEY
+from seqgql.graphql.view import bearer_token
 from seqgql.persistence.database import Database, first_line, is_unavailable
 from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache

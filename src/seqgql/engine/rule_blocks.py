@@ -19,6 +19,9 @@ from seqgql.domain.status import ACTIVE_ELSEWHERE, EnrollmentStatus, StatusReaso
 from seqgql.engine.claims import DueRow
 from seqgql.persistence.tables import enrollments
 
+# made once: setting up an alias's columns costs ~0.1-0.5 ms a statement
+_OTHER = enrollments.alias("other")
+
 RULE = "whileActiveElsewhere"
 e = enrollments.c
 
@@ -33,7 +36,7 @@ def busy_elsewhere() -> sa.ColumnElement[bool]:
 
 def ready_to_resume() -> sa.Select[tuple[int]]:
     """The enrollments this rule paused whose contact is now busy in no other sequence."""
-    other = enrollments.alias("other")
+    other = _OTHER
     busy = (
         sa.select(other.c.id)
         .where(

@@ -46,8 +46,10 @@ from seqgql.graphql.over_http import (
     request_header,
 )
 from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
+from seqgql.graphql.planned_pages import answer_by_plan, planned_response
 from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
+from seqgql.graphql.request_scope import ACTOR_SCOPE_KEY
 from seqgql.graphql.schema import MAX_TOKENS
 from seqgql.graphql.ws import ACK, SharingTransportWSHandler
 from seqgql.graphql.ws_socket import SocketAdapter
@@ -61,12 +63,6 @@ from seqgql.services.rate_limits import Budget, RateLimiter
 
 if TYPE_CHECKING:  # imported only with the fast path: the plans use its internals
     from seqgql.graphql.page_plan import PagePlan, PagePlans
-
-ACTOR_SCOPE_KEY = "seqgql.actor"
-# the POST body as the /graphql gate parsed it (a dict), for the page's plans
-BODY_SCOPE_KEY = "seqgql.body"
-# for isinstance: `dict | None` would make a union each time
-_DICT_OR_NONE, _STR_OR_NONE = (dict, type(None)), (str, type(None))
 
 
 def _time_text(value: object) -> str:
@@ -211,7 +207,7 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self._planned_response(request)
+            response = await planned_response(self, request)
             if response is None:  # the stock way
                 response = await self.run(request)
         except HTTPException as exc:  # Strawberry's answer would be plain text
@@ -295,11 +291,11 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Strawberry's, but for what it refuses (as JSON, with a code) and the status
         code and media type the client's Accept calls for (``over_http``)."""
-        return await self._execute_http(
+        return await self.execute_http(
             request, request_adapter.method, sub_response, context, request_data
         )
 
-    async def _execute_http(
+    async def execute_http(
         self,
         request: Request,
         method: str,
@@ -308,7 +304,8 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
         request_data: GraphQLRequestData,
         plan: PagePlan | None = None,
     ) -> ExecutionResult:
-        """``plan``: the page plan of ``request_data``'s document, when already found."""
+        """What ``execute_single`` does (and a planned page's POST, ``planned_pages``):
+        ``plan``: the page plan of ``request_data``'s document, when already found."""
         started = time.perf_counter()
         root_value = None
         try:
@@ -324,7 +321,7 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
             if result is None:  # not refused for its cost
                 if (plan is None or query != request_data.query) and self.page_plans:
                     plan = self.page_plans.get(query, request_data.operation_name)
-                result = await self._planned(plan, request_data, context, key)
+                result = await answer_by_plan(plan, request_data, context, key)
             if result is None:
                 result = await self.schema.execute(
                     query,
@@ -351,52 +348,6 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
         if media_type == GRAPHQL_RESPONSE and is_request_error(result):
             sub_response.status_code = 400
         return result
-
-    async def _planned_response(self, request: Request) -> Response | None:
-        """The answer of a POST of a page's document (one a plan takes, see
-        ``page_plan``) without Strawberry's request handling: the body as the gate parsed
-        it, the same steps as ``execute_single`` and the same answer; None for anything
-        else (the stock way, ``run``)."""
-        plans = self.page_plans
-        body = request.scope.get(BODY_SCOPE_KEY)
-        actor = request.scope.get(ACTOR_SCOPE_KEY)
-        if plans is None or not isinstance(body, dict) or actor is None:
-            return None
-        query, variables = body.get("query"), body.get("variables")
-        name = body.get("operationName")
-        if (
-            not isinstance(query, str)
-            or not isinstance(variables, _DICT_OR_NONE)
-            or not isinstance(name, _STR_OR_NONE)
-            or body.get("extensions") is not None
-        ):
-            return None
-        plan = plans.get(query, name)
-        accept = request_header(request.scope, b"accept") or ""
-        # a subscription's stream, or a multipart answer: Strawberry's
-        if plan is None or "event-stream" in accept or "multipart" in accept:
-            return None
-        sub_response = await self.get_sub_response(request)
-        context = self.context_for(actor)
-        request_data = GraphQLRequestData(query, variables, name, None)
-        result = await self._execute_http(
-            request, "POST", sub_response, context, request_data, plan
-        )
-        return self.create_response(await self.process_result(request, result), sub_response)
-
-    async def _planned(
-        self,
-        plan: PagePlan | None,
-        request_data: GraphQLRequestData,
-        context: Context,
-        variables_key: bytes | None,
-    ) -> ExecutionResult | None:
-        """The answer of a page's document by its plan (``page_plan``), or None: the
-        stock way answers."""
-        if plan is None:
-            return None
-        data = await plan.run(context, request_data.variables, variables_key)
-        return None if data is None else ExecutionResult(data=data, errors=None)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -40,6 +40,9 @@ from seqgql.services.enrollments.transitions import (
 )
 from seqgql.services.sequences.catalog import require_sequence
 
+# made once: setting up an alias's columns costs ~0.1-0.5 ms a statement
+_T = enrollments.alias("t")
+
 e = enrollments.c
 c = contacts.c
 S = EnrollmentStatus
@@ -143,7 +146,7 @@ async def remove_as_moved(
 ) -> int:
     """The ``sources`` (enrollments in ``sequence_ids``) whose contact this operation
     enrolled in ``target`` become REMOVED (MOVED), linked to their new enrollment."""
-    t = enrollments.alias("t")
+    t = _T
     moved_to = (
         sa.select(t.c.id)
         .where(

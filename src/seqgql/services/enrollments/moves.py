@@ -21,6 +21,9 @@ from seqgql.services.enrollments.results import BulkResult
 from seqgql.services.enrollments.transitions import change_status, lock_sequences
 from seqgql.services.sequences.catalog import require_sequence
 
+# made once: setting up an alias's columns costs ~0.1-0.5 ms a statement
+_T = enrollments.alias("t")
+
 e = enrollments.c
 
 
@@ -85,7 +88,7 @@ async def _move(op: BulkOperation, options: MoveOptions) -> BulkResult:
     # sources left where they were: their contact is in the target already, or was sent
     # every step of it
     left = sa.and_(movable, e.status != rule.to_status)
-    t = enrollments.alias("t")
+    t = _T
     in_target = sa.exists().where(
         t.c.sequence_id == target,
         t.c.contact_id == e.contact_id,

@@ -24,6 +24,9 @@ from seqgql.services.enrollments.results import BulkResult, Skips
 from seqgql.services.enrollments.resume import kept_wait
 from seqgql.services.enrollments.transitions import change_status, lock_sequences
 
+# made once: setting up an alias's columns costs ~0.1-0.5 ms a statement
+_MINE = events.alias("mine")
+
 UNDO_WINDOW = timedelta(hours=24)
 # what cannot be put back: messages cannot be unsent, and group memberships added are
 # not recorded per operation
@@ -62,7 +65,7 @@ async def _undo(op: BulkOperation, options: UndoOptions) -> BulkResult:
 
     # per enrollment the operation changed: its first event (the state before) and its
     # last (the version it left), each found through the enrollment's own events
-    mine = events.alias("mine")
+    mine = _MINE
 
     def event_of(column: str, *, first: bool) -> sa.ScalarSelect[Any]:
         return (
