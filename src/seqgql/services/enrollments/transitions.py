@@ -27,6 +27,25 @@ from seqgql.persistence.tables import enrollments, events, sequences
 
 # made once: setting up an alias's columns costs ~0.1-0.5 ms a statement
 _S = sequences.alias("s")
+# statements of a fixed shape, made once (their ids bound when run): building one and its
+# cache key cost more than PostgreSQL's running it
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_LOCK = (
+    sa.select(sequences.c.id, sequences.c.last_event_number)
+    .where(sequences.c.id.in_(_IDS))
+    .order_by(sequences.c.id)
+    .with_for_update()
+)
+_LAST_NUMBER = (
+    sa.select(sa.func.max(events.c.number))
+    .where(events.c.sequence_id == sequences.c.id)
+    .scalar_subquery()
+)
+_ADVANCE = (
+    sequences.update()
+    .where(sequences.c.id.in_(_IDS))
+    .values(last_event_number=sa.func.coalesce(_LAST_NUMBER, sequences.c.last_event_number))
+)
 
 e = enrollments.c
 # the columns an event row is written with, in the order the SELECTs below produce them
@@ -67,13 +86,7 @@ async def lock_sequences(conn: AsyncConnection, sequence_ids: Iterable[int]) -> 
     ids = sorted(set(sequence_ids))
     if not ids:
         return {}
-    query = (
-        sa.select(sequences.c.id, sequences.c.last_event_number)
-        .where(sequences.c.id.in_(ids))
-        .order_by(sequences.c.id)
-        .with_for_update()
-    )
-    return {r.id: r.last_event_number for r in await conn.execute(query)}
+    return {r.id: r.last_event_number for r in await conn.execute(_LOCK, {"ids": ids})}
 
 
 async def change_status(
@@ -193,16 +206,7 @@ def _new_values(
 async def advance_event_numbers(conn: AsyncConnection, bases: Mapping[int, int]) -> None:
     """Set each sequence's last event number to the highest number now written."""
     mark_sequences_changed(conn, bases)
-    last = (
-        sa.select(sa.func.max(events.c.number))
-        .where(events.c.sequence_id == sequences.c.id)
-        .scalar_subquery()
-    )
-    await conn.execute(
-        sequences.update()
-        .where(sequences.c.id.in_(list(bases)))
-        .values(last_event_number=sa.func.coalesce(last, sequences.c.last_event_number))
-    )
+    await conn.execute(_ADVANCE, {"ids": list(bases)})
 
 
 async def record_new_enrollments(
