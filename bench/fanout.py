@@ -51,6 +51,7 @@ import asyncpg
 import httpx
 
 from bench.fanout_floor import floor_phase
+from bench.fanout_goals import report_goals
 from bench.fanout_report import Change, Phase, Results, report
 from bench.harness.client_processes import Clients
 from bench.harness.global_id import to_global_id
@@ -474,3 +475,5 @@ if __name__ == "__main__":
         began = now()
         results = asyncio.run(run_main(arguments))
         report(arguments, results, now() - began)
+        print()
+        report_goals(arguments, results)

@@ -139,6 +139,28 @@ def test_the_webhooks_bench_runs_in_a_quick_mode() -> None:
     assert "| commit → receipt p99 (ms) |" in done.stdout
 
 
+def test_the_fanout_bench_runs_in_a_quick_mode() -> None:
+    """Fifty subscribers on PostgreSQL (skipped without it), the floor first: every change
+    reaches every subscriber, and the run ends with its goals' table, the app's figure
+    beside the floor's for each."""
+    quick = ["--subscribers", "50", "--changes", "3", "--bulk", "500", "--clients", "1"]
+    done = run_on_postgres("bench.fanout", *quick, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "50 of 50 subscribers got exactly 3 messages, in order" in done.stdout, done.stdout
+    number = r"\d+\.\d"
+    for goal in (
+        r"commit-to-receipt p99, ms \| < 100",
+        r"server CPU per delivery, µs \| ≤ 10",
+        r"memory per subscriber, KiB \| ≤ 15",
+        r"subscriptions opened in, s \| < 5",
+    ):
+        row = rf"^  \| {goal} \| {number} \| {number} \| (yes|no|no \(nor by the floor\)) \|$"
+        assert re.search(row, done.stdout, re.M), done.stdout
+    assert re.search(
+        r"^  \| server GC pauses of 10 ms or more during the changes \| none \|", done.stdout, re.M
+    ), done.stdout
+
+
 def test_no_bench_file_edits_the_import_path() -> None:
     files = sorted((ROOT / "bench").rglob("*.py"))
     assert {f.stem for f in files} >= set(SCRIPTS)
