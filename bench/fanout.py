@@ -474,6 +474,6 @@ if __name__ == "__main__":
     else:
         began = now()
         results = asyncio.run(run_main(arguments))
-        report(arguments, results, now() - began)
+        app, floor = report(arguments, results, now() - began)
         print()
-        report_goals(arguments, results)
+        report_goals(arguments, results, app, floor)

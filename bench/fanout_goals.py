@@ -10,7 +10,7 @@ import math
 import operator
 from collections.abc import Callable
 
-from bench.fanout_report import GOAL_P99_MS, Results, figures
+from bench.fanout_report import GOAL_P99_MS, Figures, Results
 from bench.harness.servers import GC_REPORT_MS
 
 Compare = Callable[[float, float], bool]
@@ -27,11 +27,10 @@ def _cell(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.1f}"
 
 
-def report_goals(args: argparse.Namespace, res: Results) -> None:
-    """The table (phase 1's figures; the floor's when it ran)."""
+def report_goals(args: argparse.Namespace, res: Results, app: Figures, floor: Figures) -> None:
+    """The table of phase 1's figures, the app's and the floor's (empty when it did not
+    run), as ``fanout_report.report`` returned them."""
     nan = float("nan")
-    app = figures(res.one, res.changes, res.base_number)
-    floor = figures(res.floor, res.floor_changes, res.floor_base) if res.floor_ran else {}
     print(f"  goals (issue 15, point 3), {args.subscribers:,} subscribers on "
           f"{args.replicas} process(es), this run:")  # fmt: skip
     print("  | goal | target | app | floor | met by the app |")
@@ -39,7 +38,8 @@ def report_goals(args: argparse.Namespace, res: Results) -> None:
     for name, goal, sign, holds, target in GOALS:
         mine, theirs = app.get(name, nan), floor.get(name, nan)
         met = holds(mine, target)
-        why = " (nor by the floor)" if not met and not holds(theirs, target) else ""
+        floor_missed = not math.isnan(theirs) and not holds(theirs, target)
+        why = " (nor by the floor)" if not met and floor_missed else ""
         print(f"  | {goal} | {sign} {target:g} | {_cell(mine)} | {_cell(theirs)} | "
               f"{'yes' if met else 'no' + why} |")  # fmt: skip
     usage = res.one.usage

@@ -305,8 +305,12 @@ def figures(phase: Phase, changes: list[Change], base_number: int) -> dict[str, 
     }
 
 
-def report_floor(args: argparse.Namespace, res: Results) -> None:
-    """The floor's figures next to the app's phase 1, with the app's as multiples."""
+Figures = dict[str, float]
+
+
+def report_floor(args: argparse.Namespace, res: Results) -> tuple[Figures, Figures]:
+    """The floor's figures next to the app's phase 1, with the app's as multiples; returns
+    (the app's, the floor's)."""
     floor = figures(res.floor, res.floor_changes, res.floor_base)
     app = figures(res.one, res.changes, res.base_number)
     got = receipts(res.floor, res.floor_changes, res.floor_base)
@@ -323,9 +327,12 @@ def report_floor(args: argparse.Namespace, res: Results) -> None:
         ratio = app[name] / value if value else float("nan")
         print(f"    {name:42} {value:10.1f} {app[name]:10.1f} {ratio:9.1f}x")
     print_errors(res.floor.errors)
+    return app, floor
 
 
-def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
+def report(args: argparse.Namespace, res: Results, elapsed: float) -> tuple[Figures, Figures]:
+    """Print the run's report; returns phase 1's figures (the app's, the floor's: empty
+    when it did not run) for ``fanout_goals``."""
     print()
     where = ("one uvicorn process (memory:// broadcast)" if args.replicas == 1 else
              f"{args.replicas} uvicorn processes (Redis broadcast; the subscribers spread "
@@ -343,8 +350,9 @@ def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
     print()
     goal1 = report_phase1(args, res)
     print()
+    compared: tuple[Figures, Figures] = ({}, {})
     if res.floor_ran:
-        report_floor(args, res)
+        compared = report_floor(args, res)
         print()
     goal2 = report_phase2(args, res) if res.phase2_ran else False
     for note in res.notes:
@@ -376,3 +384,6 @@ def report(args: argparse.Namespace, res: Results, elapsed: float) -> None:
     print(f"  goal: final counts at every subscriber within {GOAL_FINAL_SECONDS:g} s of the "
           f"bulk commit: {verdict(goal2)}")  # fmt: skip
     print(f"  (whole run {elapsed:.0f} s)")
+    if not res.floor_ran:
+        compared = (figures(res.one, res.changes, res.base_number), {})
+    return compared

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,7 +29,9 @@ def run_bench(module: str, *args: str, timeout: float) -> subprocess.CompletedPr
     )  # fmt: skip
 
 
-def run_on_postgres(module: str, *args: str, timeout: float = 180) -> Any:
+def run_on_postgres(
+    module: str, *args: str, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     """``run_bench`` on the test machine's PostgreSQL (the test skipped without it)."""
     if (problem := postgres_problem()) is not None:
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
@@ -159,6 +160,17 @@ def test_the_fanout_bench_runs_in_a_quick_mode() -> None:
     assert re.search(
         r"^  \| server GC pauses of 10 ms or more during the changes \| none \|", done.stdout, re.M
     ), done.stdout
+
+
+def test_the_fanout_goals_without_the_floor_blame_no_floor() -> None:
+    """``--no-floor``: the goals' table shows no floor figure, and no goal says the floor
+    missed it too."""
+    quick = ["--subscribers", "20", "--changes", "2", "--bulk", "200", "--clients", "1"]
+    done = run_on_postgres("bench.fanout", *quick, "--no-floor", timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = done.stdout[done.stdout.index("goals (issue 15, point 3)") :]
+    assert re.search(r"^  \| server CPU per delivery, µs \| ≤ 10 \| \d+\.\d \| — \| ", table, re.M)
+    assert "nor by the floor" not in table, table
 
 
 def test_no_bench_file_edits_the_import_path() -> None:

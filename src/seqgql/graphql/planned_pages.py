@@ -1,15 +1,16 @@
-"""A POST of one of the page's documents answered by its plan (``page_plan``) without
-Strawberry's request handling: the body as the /graphql gate parsed it, then the steps
-every request takes (``GraphQLView.execute_http``: the persisted query, the charge, the
-plan, the metrics, the media type) and the same answer as the stock way's."""
+"""A POST of one of the page's documents, answered by its plan (``page_plan``) without
+Strawberry's request handling: ``planned_request`` reads the body as the /graphql gate
+parsed it, and the view (``GraphQLView.__call__``) then takes the steps every request
+takes (``execute_http``: the persisted query, the charge, the plan, the metrics, the
+media type) to the same answer as the stock way's."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from starlette.requests import Request
-from starlette.responses import Response
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from starlette.types import Scope
+from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from seqgql.graphql.context import Context
@@ -24,36 +25,21 @@ if TYPE_CHECKING:  # the plans use the fast path's internals: imported only with
 _DICT_OR_NONE, _STR_OR_NONE = (dict, type(None)), (str, type(None))
 
 
-class PlannedView(Protocol):
-    """What a planned page needs of the view (``GraphQLView``)."""
+@dataclass(frozen=True, slots=True)
+class PlannedRequest:
+    """A POST a plan answers: its plan, the authenticated actor, the request's data."""
 
-    page_plans: PagePlans | None
-
-    async def get_sub_response(self, request: Request) -> Response: ...
-    def context_for(self, actor: Actor) -> Context: ...
-    async def execute_http(
-        self,
-        request: Request,
-        method: str,
-        sub_response: Response,
-        context: Context,
-        request_data: GraphQLRequestData,
-        plan: PagePlan | None = None,
-    ) -> ExecutionResult: ...
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse: ...
-    def create_response(
-        self, response_data: GraphQLHTTPResponse, sub_response: Response
-    ) -> Response: ...
+    plan: PagePlan
+    actor: Actor
+    data: GraphQLRequestData
 
 
-async def planned_response(view: PlannedView, request: Request) -> Response | None:
-    """The answer of a POST of a page's document (one a plan takes); None for anything
-    else (the stock way, Strawberry's ``run``)."""
-    plans = view.page_plans
-    body = request.scope.get(BODY_SCOPE_KEY)
-    actor = request.scope.get(ACTOR_SCOPE_KEY)
+def planned_request(plans: PagePlans | None, scope: Scope) -> PlannedRequest | None:
+    """The POST in ``scope`` when it is one of the page's documents (one a plan takes)
+    with plain JSON, a map of variables and nothing else; None for anything else (the
+    stock way, Strawberry's ``run``)."""
+    body = scope.get(BODY_SCOPE_KEY)
+    actor = scope.get(ACTOR_SCOPE_KEY)
     if plans is None or not isinstance(body, dict) or actor is None:
         return None
     query, variables = body.get("query"), body.get("variables")
@@ -66,15 +52,11 @@ async def planned_response(view: PlannedView, request: Request) -> Response | No
     ):
         return None
     plan = plans.get(query, name)
-    accept = request_header(request.scope, b"accept") or ""
+    accept = request_header(scope, b"accept") or ""
     # a subscription's stream, or a multipart answer: Strawberry's
     if plan is None or "event-stream" in accept or "multipart" in accept:
         return None
-    sub_response = await view.get_sub_response(request)
-    context = view.context_for(actor)
-    request_data = GraphQLRequestData(query, variables, name, None)
-    result = await view.execute_http(request, "POST", sub_response, context, request_data, plan)
-    return view.create_response(await view.process_result(request, result), sub_response)
+    return PlannedRequest(plan, actor, GraphQLRequestData(query, variables, name, None))
 
 
 async def answer_by_plan(

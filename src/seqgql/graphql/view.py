@@ -46,7 +46,7 @@ from seqgql.graphql.over_http import (
     request_header,
 )
 from seqgql.graphql.persisted import PersistedQueries, PersistedQueryError
-from seqgql.graphql.planned_pages import answer_by_plan, planned_response
+from seqgql.graphql.planned_pages import PlannedRequest, answer_by_plan, planned_request
 from seqgql.graphql.public_errors import ReportingSchema
 from seqgql.graphql.rate_limiting import Metering, RateLimited, rate_limit_headers
 from seqgql.graphql.request_scope import ACTOR_SCOPE_KEY
@@ -207,9 +207,11 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await planned_response(self, request)
-            if response is None:  # the stock way
+            planned = planned_request(self.page_plans, scope)
+            if planned is None:  # the stock way
                 response = await self.run(request)
+            else:
+                response = await self._planned_response(request, planned)
         except HTTPException as exc:  # Strawberry's answer would be plain text
             refusal = exc if isinstance(exc, Refusal) else Refusal.of(exc)
             response = error_response(
@@ -291,11 +293,11 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Strawberry's, but for what it refuses (as JSON, with a code) and the status
         code and media type the client's Accept calls for (``over_http``)."""
-        return await self.execute_http(
+        return await self._execute_http(
             request, request_adapter.method, sub_response, context, request_data
         )
 
-    async def execute_http(
+    async def _execute_http(
         self,
         request: Request,
         method: str,
@@ -304,8 +306,7 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
         request_data: GraphQLRequestData,
         plan: PagePlan | None = None,
     ) -> ExecutionResult:
-        """What ``execute_single`` does (and a planned page's POST, ``planned_pages``):
-        ``plan``: the page plan of ``request_data``'s document, when already found."""
+        """``plan``: the page plan of ``request_data``'s document, when already found."""
         started = time.perf_counter()
         root_value = None
         try:
@@ -348,6 +349,16 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
         if media_type == GRAPHQL_RESPONSE and is_request_error(result):
             sub_response.status_code = 400
         return result
+
+    async def _planned_response(self, request: Request, planned: PlannedRequest) -> Response:
+        """The answer of a page's POST (``planned_pages``): the same steps as
+        ``execute_single`` and the same answer, without Strawberry's request handling."""
+        sub_response = await self.get_sub_response(request)
+        context = self.context_for(planned.actor)
+        result = await self._execute_http(
+            request, "POST", sub_response, context, planned.data, planned.plan
+        )
+        return self.create_response(await self.process_result(request, result), sub_response)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
