@@ -113,3 +113,38 @@ async def test_an_allowed_handshake_remembered_lets_no_other_one_in(
         assert await _refused(guarded, FOREIGN, token) == 1008
         # the same Origin, sent to another host: not the same origin any more
         assert await _refused(guarded, "http://testserver", token, "evil.example.net") == 1008
+
+
+def test_remembered_handshakes_are_bounded_and_refusals_never_remembered() -> None:
+    """compat.ws_origin keeps at most REMEMBERED allowed (Origin, Host) pairs (made-up
+    Host headers cannot grow it without end) and asks the stock check again for a pair it
+    refused, every time."""
+    from strawberry.http.async_base_view import AsyncBaseHTTPView
+
+    from seqgql.compat import ws_origin
+
+    asked: list[str] = []
+
+    class Stock:
+        is_websocket_origin_allowed = AsyncBaseHTTPView.is_websocket_origin_allowed
+
+        def get_websocket_headers(self, request: dict[str, str]) -> dict[str, str]:
+            return request
+
+        def _check_websocket_origin(self, request: dict[str, str]) -> bool:
+            asked.append(request["host"])
+            return not request["host"].startswith("evil")
+
+    class View(ws_origin.RememberedOrigins, Stock):
+        pass
+
+    view = View()
+    for n in range(ws_origin.REMEMBERED + 5):
+        assert view._check_websocket_origin({"origin": "https://a.example", "host": f"h{n}"})
+    assert len(view._allowed_handshakes or ()) <= ws_origin.REMEMBERED
+    asked.clear()
+    last = {"origin": "https://a.example", "host": f"h{ws_origin.REMEMBERED + 4}"}
+    assert view._check_websocket_origin(last) and asked == []  # remembered
+    for _ in range(2):
+        assert not view._check_websocket_origin({"origin": "https://a.example", "host": "evil"})
+    assert asked == ["evil", "evil"]
