@@ -274,6 +274,9 @@ def report_phase2(args: argparse.Namespace, res: Results) -> bool:
     return ok
 
 
+MACHINE_MS = "machine CPU per change / cores, ms"  # its name among ``figures``
+
+
 def machine_ms_per_change(usage: dict[str, Any], changes: int) -> float:
     """The whole machine's CPU per change (server, clients, PostgreSQL, anything else)
     spread over its cores: with every core busy meanwhile, a change cannot have reached
@@ -294,7 +297,7 @@ def figures(phase: Phase, changes: list[Change], base_number: int) -> dict[str, 
         "p50 ms": pct(found.latencies, 0.5) if n else nan,
         "p99 ms": pct(found.latencies, 0.99) if n else nan,
         "server CPU per delivery, µs": cpu,
-        "machine CPU per change / cores, ms": shared,
+        MACHINE_MS: shared,
         "server memory per subscriber, KiB": (after - before) / phase.opened
         if phase.opened
         else nan,

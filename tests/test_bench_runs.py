@@ -160,6 +160,12 @@ def test_the_fanout_bench_runs_in_a_quick_mode() -> None:
     assert re.search(
         r"^  \| server GC pauses of 10 ms or more during the changes \| none \|", done.stdout, re.M
     ), done.stdout
+    bound = re.search(r"over its cores is (\d+\.\d) ms \(the app's run: \d+\.\d\)", done.stdout)
+    reach = re.search(
+        r"a p99 under 100 ms is (within this machine's|out of any server's) reach here", done.stdout
+    )
+    assert bound and reach, done.stdout
+    assert reach[1].startswith("within" if float(bound[1]) < 100 else "out of"), done.stdout
 
 
 def test_the_fanout_goals_without_the_floor_blame_no_floor() -> None:
@@ -171,6 +177,7 @@ def test_the_fanout_goals_without_the_floor_blame_no_floor() -> None:
     table = done.stdout[done.stdout.index("goals (issue 15, point 3)") :]
     assert re.search(r"^  \| server CPU per delivery, µs \| ≤ 10 \| \d+\.\d \| — \| ", table, re.M)
     assert "nor by the floor" not in table, table
+    assert "this machine's bound" not in table, table  # the floor's figure: not measured
 
 
 def test_no_bench_file_edits_the_import_path() -> None:
