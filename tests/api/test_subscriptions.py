@@ -215,17 +215,18 @@ async def test_subscriptions_per_connection_are_limited(
 
 def commit_during_a_read(
     monkeypatch: pytest.MonkeyPatch, reader: str, change: Callable[[], Awaitable[Any]],
-    nothing_new: Callable[[Any], bool] = operator.not_,
+    when: Callable[[Any], bool] = operator.not_,
 ) -> asyncio.Event:  # fmt: skip
     """Have the subscriptions' ``reader`` (a function reading the log) commit ``change`` once
-    its read has run, the next time it finds ``nothing_new`` after the returned event is
-    set: a commit after the read's snapshot and before the reader waits again."""
+    its read has run, the next time what it found passes ``when`` (by default: nothing)
+    after the returned event is set: a commit after the read's snapshot and before the
+    reader waits again."""
     armed = asyncio.Event()
     original = getattr(subscriptions, reader)
 
     async def reading(*args: Any, **kwargs: Any) -> Any:
         found = await original(*args, **kwargs)
-        if armed.is_set() and nothing_new(found):
+        if armed.is_set() and when(found):
             armed.clear()
             await change()
         return found
@@ -239,7 +240,8 @@ async def test_a_change_committed_while_a_subscriber_reads_the_log_wakes_it(
 ) -> None:
     """The wake-up of a change committed after a subscriber's read of the log began (its
     snapshot misses the change) and before it waits again is not lost: the subscriber
-    reads again at once, not at its next poll."""
+    reads again at once, not at its next poll. The read is a short one (it found fewer
+    changes than a batch): the subscriber waits after it without reading again."""
     seq, ids = await make_enrolled(db, clock, workspace.actor, 2)
     app = slowly_polling_app(database_url, clock)
 
@@ -247,17 +249,49 @@ async def test_a_change_committed_while_a_subscriber_reads_the_log_wakes_it(
         # through the app's own database: its commits wake the app's subscribers
         return pause(app.state.db, clock, workspace.actor, Selection(ids=(pk,)))
 
-    during_a_read = commit_during_a_read(monkeypatch, "events_after", lambda: pause_one(ids[1]))
+    during_a_read = commit_during_a_read(
+        monkeypatch, "events_after", lambda: pause_one(ids[1]), when=lambda found: len(found) > 0
+    )
     async with app.router.lifespan_context(app), connect(app, workspace.token) as ws:
         await ack(ws)
         await subscribe(ws, "1", CHANGES, {"seq": gid("Sequence", seq)})
         await asyncio.sleep(0.3)  # subscribed, waiting
         during_a_read.set()
-        await pause_one(ids[0])  # read, then the read after it finds nothing: ids[1] then
+        await pause_one(ids[0])  # its read commits ids[1]
         first = (await next_data(ws))["enrollmentStatusChanged"]
         await eventually(lambda: not during_a_read.is_set())
         second = (await next_data(ws, seconds=3))["enrollmentStatusChanged"]
         assert second["number"] == first["number"] + 1
+
+
+async def test_one_change_is_one_read_of_the_log(
+    database_url: str, workspace: Workspace, db, clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subscriber woken by a change reads the log once: a read that found fewer changes
+    than a batch took all that was committed before it, so it waits for the next wake-up
+    instead of reading again to find nothing (a statement a change saved, at every shared
+    feed); a change committed meanwhile is still seen (the test above)."""
+    seq, ids = await make_enrolled(db, clock, workspace.actor, 2)
+    app = slowly_polling_app(database_url, clock)
+    reads: list[int] = []
+    original = subscriptions.events_after
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        found = await original(*args, **kwargs)
+        reads.append(len(found))
+        return found
+
+    monkeypatch.setattr(subscriptions, "events_after", counted)
+    async with app.router.lifespan_context(app), connect(app, workspace.token) as ws:
+        await ack(ws)
+        await subscribe(ws, "1", CHANGES, {"seq": gid("Sequence", seq)})
+        await eventually(lambda: reads == [0])  # subscribed: one read, nothing yet
+        for pk in ids:
+            await pause(app.state.db, clock, workspace.actor, Selection(ids=(pk,)))
+            change = (await next_data(ws))["enrollmentStatusChanged"]
+            assert change["enrollment"]["id"] == gid("Enrollment", pk)
+        await asyncio.sleep(0.3)
+        assert reads == [0, 1, 1]
 
 
 async def test_a_change_committed_while_a_counts_subscriber_reads_wakes_it(
@@ -273,7 +307,7 @@ async def test_a_change_committed_while_a_counts_subscriber_reads_wakes_it(
         await pause(app.state.db, clock, workspace.actor, Selection(ids=(ids[0],)))
 
     during_a_read = commit_during_a_read(
-        monkeypatch, "last_numbers", pause_one, nothing_new=lambda found: found == latest
+        monkeypatch, "last_numbers", pause_one, when=lambda found: found == latest
     )
     async with app.router.lifespan_context(app), connect(app, workspace.token) as ws:
         await ack(ws)

@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import strawberry
 
-from seqgql.events.log import activity_events_after, events_after, last_numbers
+from seqgql.events.log import BATCH, activity_events_after, events_after, last_numbers
 from seqgql.graphql.activity_event_types import EnrollmentActivityEvent
 from seqgql.graphql.context import Context, Loaders
 from seqgql.graphql.enums import ActivityKind, EnrollmentStatus
@@ -135,7 +135,9 @@ class Subscription:
                     if followed:
                         followed.report(row.number)
                     yield EnrollmentStatusChange.from_row(row)
-            if not rows:
+            if not rows or (until is None and len(rows) < BATCH):
+                # a short read took all that was committed before it: what came since
+                # set `woken` (a read that would find nothing, a change, saved)
                 await ctx.bus.wait(pk, ctx.poll_seconds, woken)
 
     @strawberry.subscription(

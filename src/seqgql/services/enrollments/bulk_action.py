@@ -149,7 +149,7 @@ async def apply_transition(
     reason: StatusReason | None = None,
 ) -> BulkResult:
     """Validate, lock, count what is skipped, change the rest."""
-    resolved, skips = await select_for(op, selection, action)
+    resolved, skips, locked = await select_for(op, selection, action)
     rule = transition(action)
     assert rule.to_status is not None
     changed = await change_status(
@@ -161,21 +161,23 @@ async def apply_transition(
         to=rule.to_status,
         reason=reason or rule.to_reason,
         values=values,
+        locked=locked,
     )
     return BulkResult(changed_count=changed, skipped=skips.groups())
 
 
 async def select_for(
     op: BulkOperation, selection: Selection, action: Action
-) -> tuple[ResolvedSelection, Skips]:
+) -> tuple[ResolvedSelection, Skips, dict[int, int]]:
     """Check the selection, lock its sequences, and count what ``action`` skips (by the
-    transition table's reasons)."""
+    transition table's reasons); with the sequences' last event numbers as locked (for
+    ``change_status``'s ``locked``, while no event is written for them)."""
     resolved = await resolve_selection(op.conn, op.actor, selection)
-    await lock_sequences(op.conn, resolved.sequence_ids)
+    locked = await lock_sequences(op.conn, resolved.sequence_ids)
     counts = await status_counts(op.conn, resolved.predicate)
     skips = Skips()
     await collect_skips(op.conn, resolved.predicate, counts, action, skips)
-    return resolved, skips
+    return resolved, skips, locked
 
 
 def in_future(attribute: str, field: str) -> Check:

@@ -44,7 +44,7 @@ async def _move_to_step(op: BulkOperation, options: StepMoveOptions) -> BulkResu
     """Put ACTIVE, PAUSED and NOT_SENT enrollments on ``step`` (their status, reason and
     due time unchanged: the wait running applies to the new step); one event each, with
     the step before and after. Those already on it are skipped."""
-    resolved, skips = await select_for(op, options.selection, Action.MOVE_STEP)
+    resolved, skips, locked = await select_for(op, options.selection, Action.MOVE_STEP)
     await check_step(op, resolved.sequence_ids, options.step, "step")
     rule = transition(Action.MOVE_STEP)
     there = sa.and_(
@@ -62,6 +62,7 @@ async def _move_to_step(op: BulkOperation, options: StepMoveOptions) -> BulkResu
         to=None,
         reason=None,
         values={"current_step": options.step, "send_attempts": 0},
+        locked=locked,
     )
     return BulkResult(changed_count=changed, skipped=skips.groups())
 
@@ -73,7 +74,7 @@ async def _move(op: BulkOperation, options: MoveOptions) -> BulkResult:
     target = options.target_sequence_id
     path = ["input", "targetSequenceId"]
     await require_sequence(op.conn, op.actor, target, path, not_archived=True)
-    resolved, skips = await select_for(op, options.selection, Action.MOVE)
+    resolved, skips, _ = await select_for(op, options.selection, Action.MOVE)
     if target in resolved.sequence_ids:
         message = "the selection has enrollments in this sequence already: pick another"
         raise InputErrors([error(path, ErrorCode.INVALID, message)])

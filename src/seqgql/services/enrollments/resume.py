@@ -102,7 +102,7 @@ async def _resume(op: BulkOperation, options: ResumeOptions) -> BulkResult:
                 ]
             )
         return await _schedule(op, options.selection, options.resume_at)
-    resolved, skips = await select_for(op, options.selection, Action.RESUME)
+    resolved, skips, locked = await select_for(op, options.selection, Action.RESUME)
     if options.at_step is not None:
         await check_step(op, resolved.sequence_ids, options.at_step, "atStep")
     rule = transition(Action.RESUME)
@@ -118,6 +118,7 @@ async def _resume(op: BulkOperation, options: ResumeOptions) -> BulkResult:
         to=rule.to_status,
         reason=None,
         values=resumed_values(options.mode, op.change.now, step),
+        locked=locked,
     )
     return BulkResult(changed_count=changed, skipped=skips.groups())
 
@@ -126,7 +127,7 @@ async def _schedule(op: BulkOperation, selection: Selection, resume_at: datetime
     """Set when paused enrollments resume by themselves: a paused one keeps its status;
     one whose step was not sent is paused until then (PAUSED(MANUAL), resuming by
     itself). A retry (FAILED, BOUNCED) is not scheduled: skipped."""
-    resolved, skips = await select_for(op, selection, Action.RESUME)
+    resolved, skips, locked = await select_for(op, selection, Action.RESUME)
     retries = transition(Action.RESUME).if_reachable
     retried = sa.and_(resolved.predicate, e.status.in_(sorted(retries)))
     await skip_where(op.conn, retried, SkipReason.INVALID_TRANSITION, skips)
@@ -147,6 +148,7 @@ async def _schedule(op: BulkOperation, selection: Selection, resume_at: datetime
         to=rule.to_status,
         reason=rule.to_reason,
         values={"resume_at": resume_at},
+        locked=locked,
     )
     return BulkResult(changed_count=result.rowcount + held, skipped=skips.groups())
 

@@ -100,14 +100,17 @@ async def change_status(
     reason: StatusReason | None,
     values: Mapping[str, Any] | None = None,
     rule: str | None = None,
+    locked: Mapping[int, int] | None = None,
 ) -> int:
     """Move every enrollment matching ``where`` whose status is in ``allowed_from`` to
     ``to``/``reason`` (plus ``values``), writing one event each. Returns the number
     changed. ``sequence_ids`` are all the sequences ``where`` can reach. ``to=None``
     keeps each one's status and reason: a change of its step (``values``) only. ``rule``
-    names the sequence rule that made the change, on its events."""
+    names the sequence rule that made the change, on its events. ``locked``: what
+    ``lock_sequences`` returned for ``sequence_ids`` in this transaction, when nothing
+    has written their events since (they are not locked and read again)."""
     allowed = sorted(set(allowed_from))
-    bases = await lock_sequences(conn, sequence_ids)
+    bases = dict(locked) if locked is not None else await lock_sequences(conn, sequence_ids)
     if not allowed or not bases:
         return 0
     selected = sa.and_(where, e.status.in_(allowed))
