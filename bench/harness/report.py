@@ -56,11 +56,13 @@ def gc_line(server_log: ServerLog, usage: dict[str, Any]) -> str:
     by_generation = Counter(g for g, _, _ in pauses)
     longest = max(pauses, key=lambda p: p[1])
     cpu_ms = server_log.gc_cpu_ms.get(longest[2])
+    freed = server_log.gc_collected.get(longest[2])
     return (
         f"    server GC pauses of {GC_REPORT_MS:g} ms or more: {len(pauses)} ("
         + ", ".join(f"gen{g}: {n}" for g, n in sorted(by_generation.items()))
         + f"), longest {longest[1]:.0f} ms"
         + (f" ({cpu_ms:.0f} ms of it on the CPU)" if cpu_ms is not None else "")
+        + (f", {freed:,} objects freed by it" if freed is not None else "")
         + f", {sum(ms for _, ms, _ in pauses):.0f} ms in all"
     )
 
