@@ -36,17 +36,17 @@ def test_the_heap_is_frozen_after_a_burst_of_subscribers_only_in_a_tuned_process
     stop coming; a process that did not call tune_gc() (an app in a test) is left alone."""
     code = (
         "import asyncio, gc, sys\n"
-        "from seqgql.graphql import feeds\n"
+        "from seqgql import process\n"
         "from seqgql.graphql.feeds import FeedHub, Shape\n"
         "from seqgql.process import tune_gc\n"
-        "feeds.FREEZE_AFTER_QUIET_SECONDS = 0.05\n"
+        "process.QUIET_SECONDS = 0.05\n"
         "if sys.argv[1] == 'tuned': tune_gc()\n"
         "async def main():\n"
         "    hub, shape = FeedHub(max_tokens=100), Shape('sequenceStatusCounts', False)\n"
         "    async def stream(): await asyncio.Event().wait()\n"
         "    frozen = gc.get_freeze_count()\n"
         "    kept = [[object() for _ in range(50)] for _ in range(200)]\n"
-        "    for n in range(feeds.FREEZE_AFTER_SUBSCRIBERS):\n"
+        "    for n in range(process.FREEZE_AFTER_SUBSCRIBERS):\n"
         "        hub.subscribe((1, 'q', '{}', None), shape, lambda: (stream, None))\n"
         "    await asyncio.sleep(0.3)\n"
         "    print(gc.get_freeze_count() - frozen >= len(kept))\n"
@@ -57,6 +57,49 @@ def test_the_heap_is_frozen_after_a_burst_of_subscribers_only_in_a_tuned_process
         run = [sys.executable, "-c", code, mode]
         out = subprocess.run(run, capture_output=True, text=True, check=True)
         assert out.stdout.strip() == frozen, (mode, out.stderr)
+
+
+def test_what_subscribers_frozen_while_open_leave_behind_is_reclaimed_once_many_left() -> None:
+    """A closed connection is cyclic garbage; one frozen while open would never be
+    collected (the memory of every subscriber that ever left, kept). Once enough have
+    left and none come or go for a moment, a tuned process collects the frozen heap too,
+    and freezes what is still alive; not before, and an untuned one is left alone."""
+    code = (
+        "import asyncio, gc, sys, weakref\n"
+        "from seqgql import process\n"
+        "from seqgql.graphql.feeds import FeedHub, Shape\n"
+        "process.QUIET_SECONDS, process.RECLAIM_AFTER_LEFT = 0.05, 20\n"
+        "if sys.argv[1] == 'tuned': process.tune_gc()\n"
+        "class Connection:  # what a subscriber's connection is: a cycle\n"
+        "    def __init__(self): self.me = self\n"
+        "async def main():\n"
+        "    hub, shape = FeedHub(max_tokens=100), Shape('sequenceStatusCounts', False)\n"
+        "    async def stream(): await asyncio.Event().wait()\n"
+        "    joined = [hub.subscribe((1, 'q', '{}', None), shape, lambda: (stream, None))\n"
+        "              for _ in range(process.FREEZE_AFTER_SUBSCRIBERS)]\n"
+        "    connections = [Connection() for _ in joined]\n"
+        "    alive = [weakref.ref(c) for c in connections]\n"
+        "    await asyncio.sleep(0.3)  # settled: frozen (in a tuned process)\n"
+        "    del connections  # cyclic garbage now, frozen with the rest\n"
+        "    for feed, mailbox in joined[:10]: feed.leave(mailbox)\n"
+        "    await asyncio.sleep(0.3)\n"
+        "    gc.collect()\n"
+        "    kept_after_ten = sum(r() is not None for r in alive)\n"
+        "    for feed, mailbox in joined[10:]: feed.leave(mailbox)\n"
+        "    await asyncio.sleep(0.3)\n"
+        "    print(kept_after_ten, sum(r() is not None for r in alive), hub.heap.open)\n"
+        "    await hub.close()\n"
+        "asyncio.run(main())\n"
+    )
+    kept = {}
+    for mode in ("tuned", "untouched"):
+        run = [sys.executable, "-c", code, mode]
+        out = subprocess.run(run, capture_output=True, text=True, check=True)
+        kept[mode] = out.stdout.split()
+    # tuned: frozen, so not collected after 10 left (below the threshold), then reclaimed
+    assert kept["tuned"] == ["100", "0", "0"], kept
+    # untouched (a test's app): never frozen, the collector frees them as usual
+    assert kept["untouched"] == ["0", "0", "0"], kept
 
 
 def test_an_lru_keeps_the_most_recently_used() -> None:

@@ -59,6 +59,6 @@ class App(Starlette):
             current.set(request_id)  # the connection's task has a context of its own
             # what the view's __call__ does with a websocket, one coroutine frame fewer
             with WEBSOCKETS.track_inprogress():
-                await lane.run(WebSocket(scope, receive, _IdOnAccept(send, request_id)))
+                await lane.run_websocket(WebSocket(scope, receive, _IdOnAccept(send, request_id)))
             return
         await super().__call__(scope, receive, send)

@@ -146,3 +146,22 @@ async def test_the_token_watcher_forgets_closed_websockets(
         await eventually(lambda: len(watch) == 1, seconds=10.0)
         await staying.send_json({"type": "ping"})
         assert (await asyncio.wait_for(staying.receive_json(), MESSAGE_SECONDS))["type"] == "pong"
+
+
+async def test_a_websocket_that_ends_is_forgotten_at_once_not_at_the_next_sweep(
+    app: Starlette, workspace: Workspace
+) -> None:
+    """A connection the watcher kept would keep all of it alive (the protocol, the
+    handler, the scope) past the moment the heap is reclaimed (``process.HeapKeeper``):
+    the view forgets it when its run ends, long before a sweep (10 s) would."""
+    assert access_watch.SWEEP_SECONDS >= 10
+    watch = app.graphql_websockets.access  # type: ignore[attr-defined]
+    async with connect(app, workspace.token) as staying:
+        await ack(staying)
+        async with connect(app, workspace.token) as leaving:
+            await ack(leaving)
+            assert len(watch) == 2
+        started = time.monotonic()
+        await eventually(lambda: len(watch) == 1, seconds=access_watch.SWEEP_SECONDS / 2)
+        assert time.monotonic() - started < access_watch.SWEEP_SECONDS / 2
+        assert list(watch._token_of.values()) == [workspace.token]

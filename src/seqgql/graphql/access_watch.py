@@ -4,8 +4,10 @@ closes its connections with 4403, a changed role applies to what they subscribe 
 One task for the whole process, not one per connection: every ``interval`` (as often as
 the token cache forgets a token) it looks each distinct token up once, however many
 connections use it (10,000 dashboards on one token: one read, not 10,000), and touches
-the connections only when the answer changed (revoked, or another role); the ones that
-closed are forgotten every ``SWEEP_SECONDS`` (a walk over all of them: at 10,000 open
+the connections only when the answer changed (revoked, or another role). A connection
+that ends is forgotten then (``forget``): one kept would keep its whole connection alive,
+past the moment ``process.HeapKeeper`` reclaims what closed ones left; those a sweep every
+``SWEEP_SECONDS`` finds closed are forgotten too (a walk over all of them: at 10,000 open
 subscribers, walking them twice a second was 5% of a fan-out's CPU)."""
 
 from __future__ import annotations
@@ -36,14 +38,23 @@ class AccessWatch:
         self.tokens = tokens
         self._open: dict[str, dict[WebSocket, Context]] = {}  # by token
         self._actors: dict[str, Actor] = {}  # what each token was found to be last time
+        self._token_of: dict[WebSocket, str] = {}
         self._task: asyncio.Task[None] | None = None
 
     def add(self, token: str, context: Context, socket: WebSocket) -> None:
         self._open.setdefault(token, {})[socket] = context
+        self._token_of[socket] = token
         if self._actors.get(token) != context.actor:  # then every one is looked at again
             self._actors.pop(token, None)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="seqgql-ws-access")
+
+    def forget(self, socket: WebSocket) -> None:
+        """The connection ended: nothing of it is kept."""
+        token = self._token_of.pop(socket, None)
+        connections = self._open.get(token) if token is not None else None
+        if connections is not None:
+            connections.pop(socket, None)
 
     def __len__(self) -> int:
         return sum(len(c) for c in self._open.values())
@@ -65,6 +76,7 @@ class AccessWatch:
         if sweep:
             for socket in [s for s in connections if _gone(s)]:
                 del connections[socket]
+                self._token_of.pop(socket, None)
         if not connections:
             self._open.pop(token, None)
             self._actors.pop(token, None)
@@ -81,6 +93,7 @@ class AccessWatch:
             self._open.pop(token, None)
             self._actors.pop(token, None)
             for socket in connections:
+                self._token_of.pop(socket, None)
                 if not _gone(socket):
                     with contextlib.suppress(Exception):
                         await socket.close(code=REVOKED, reason="the API token was revoked")
@@ -93,6 +106,7 @@ class AccessWatch:
     async def close(self) -> None:
         self._open.clear()
         self._actors.clear()
+        self._token_of.clear()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

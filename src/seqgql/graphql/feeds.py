@@ -44,7 +44,7 @@ from seqgql.caching import LRU
 from seqgql.compat.ws_transport import Frames
 from seqgql.graphql.mailbox import Closed, Mailbox
 from seqgql.graphql.positions import FeedPosition
-from seqgql.process import freeze_heap
+from seqgql.process import HeapKeeper
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,6 @@ log = logging.getLogger(__name__)
 LATEST_ONLY = frozenset({"sequenceStatusCounts"})
 SHAREABLE_FIELDS = frozenset({"enrollmentStatusChanged", "sequenceStatusCounts"})
 FELL_BEHIND = 4413
-# After this many new subscribers and this long without one, the heap is frozen
-# (``process.freeze_heap``): they are long-lived objects the collector need not walk.
-# During a long burst it is frozen every FREEZE_DURING_BURST new ones too: else each
-# full collection while 10,000 connect walks every connection made so far.
-FREEZE_AFTER_SUBSCRIBERS = 100
-FREEZE_AFTER_QUIET_SECONDS = 1.0
-FREEZE_DURING_BURST = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +155,9 @@ class Feed:
         return mailbox
 
     def leave(self, mailbox: Mailbox) -> None:
-        self.mailboxes.discard(mailbox)
+        if mailbox in self.mailboxes:
+            self.mailboxes.discard(mailbox)
+            self.hub.heap.left()
         if not self.mailboxes:
             self.hub.forget(self)
 
@@ -174,6 +169,7 @@ class Feed:
         for mailbox in behind:
             mailbox.close(Closed("behind"))
             self.mailboxes.discard(mailbox)
+            self.hub.heap.left()
 
     def end(self, reason: Closed) -> None:
         for mailbox in self.mailboxes:
@@ -229,9 +225,7 @@ class FeedHub:
         self.feeds: dict[Key, Feed] = {}
         # subscription documents seen lately, parsed (or their syntax errors)
         self._documents: LRU[str, DocumentNode | GraphQLError] = LRU(maxsize=256)
-        self._unfrozen = 0  # subscribers joined since the heap was last frozen
-        self._last_join = 0.0
-        self._freezing: asyncio.TimerHandle | None = None
+        self.heap = HeapKeeper()  # when the heap is frozen, and reclaimed
 
     def parse(self, query: str) -> DocumentNode | GraphQLError:
         """The document (or its syntax error), parsed once while it is in use."""
@@ -264,29 +258,8 @@ class FeedHub:
             feed.task = asyncio.create_task(feed.run(stream), name="seqgql-feed")
         else:
             mailbox = feed.join(prefix, frames)
-        self._joined()
+        self.heap.joined()
         return feed, mailbox
-
-    def _joined(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._unfrozen += 1
-        self._last_join = loop.time()
-        if self._unfrozen >= FREEZE_DURING_BURST:
-            self._unfrozen = 0
-            freeze_heap()
-        elif self._freezing is None and self._unfrozen >= FREEZE_AFTER_SUBSCRIBERS:
-            self._freezing = loop.call_later(FREEZE_AFTER_QUIET_SECONDS, self._freeze)
-
-    def _freeze(self) -> None:
-        loop = asyncio.get_running_loop()
-        quiet = loop.time() - self._last_join
-        if quiet < FREEZE_AFTER_QUIET_SECONDS:  # still joining: later
-            self._freezing = loop.call_later(FREEZE_AFTER_QUIET_SECONDS - quiet, self._freeze)
-            return
-        self._freezing = None
-        if self._unfrozen >= FREEZE_AFTER_SUBSCRIBERS:
-            self._unfrozen = 0
-            freeze_heap()
 
     def forget(self, feed: Feed) -> None:
         if self.feeds.get(feed.key) is feed:
@@ -304,9 +277,7 @@ class FeedHub:
         return [len(m) for f in self.feeds.values() for m in f.mailboxes]
 
     async def close(self) -> None:
-        if self._freezing is not None:
-            self._freezing.cancel()
-            self._freezing = None
+        self.heap.close()
         for feed in list(self.feeds.values()):
             self.forget(feed)
             if feed.task is not None:

@@ -203,7 +203,7 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # (``websocket_lane`` takes /graphql's: as here)
             with WEBSOCKETS.track_inprogress():
-                await self.run(WebSocket(scope, receive=receive, send=send))
+                await self.run_websocket(WebSocket(scope, receive=receive, send=send))
             return
         request = Request(scope, receive)
         try:
@@ -223,6 +223,13 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
                 extensions=refusal.extensions,
             )
         await response(scope, receive, send)
+
+    async def run_websocket(self, socket: WebSocket) -> None:
+        """Strawberry's run of a websocket; once it ends, nothing of it is kept."""
+        try:
+            await self.run(socket)
+        finally:
+            self.access.forget(socket)
 
     async def execute_operation(
         self,
