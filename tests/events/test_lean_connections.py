@@ -19,6 +19,7 @@ from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidStatus
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
+from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
@@ -208,6 +209,63 @@ async def test_keepalive_pings_reach_idle_clients_and_one_that_never_answers_is_
             await silent.events()
         assert silent.ws.close_rcvd.code == 1011
         for client in (answering, silent):
+            client.writer.close()
+
+
+async def test_a_whole_pong_is_read_without_websockets_parser_and_only_the_right_one(
+    database_url: str, workspace: Workspace, db, clock, transport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A pong that arrives whole, answering the ping in flight, is taken as uvicorn takes
+    it (the next ping follows) without websockets' parser seeing it (which renews its
+    per-frame objects on every connection at every ping: long young collections at
+    10,000); one in pieces goes through the parser and keeps the connection open too; a
+    whole pong of another payload is ignored, as uvicorn ignores it: closed with 1011."""
+    parsed: list[bytes] = []
+    receive_data = ServerProtocol.receive_data
+
+    def spied(self: ServerProtocol, data: bytes) -> None:
+        parsed.append(bytes(data))
+        receive_data(self, data)
+
+    monkeypatch.setattr(ServerProtocol, "receive_data", spied)
+    app = app_for(database_url, clock, transport)
+    async with serving(app, ws_ping_interval=1.0, ws_ping_timeout=1.0) as port:
+        clients = {
+            "whole": await PiecemealClient.connect(port),
+            "pieces": await PiecemealClient.connect(port),
+            "stale": await PiecemealClient.connect(port),
+        }
+        pings = dict.fromkeys(clients, 0)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while loop.time() - started < 6.5:
+            for name, client in clients.items():
+                if client.ws.close_rcvd is not None:
+                    continue
+                try:
+                    events = await asyncio.wait_for(client.events(), 0.3)
+                except TimeoutError:
+                    continue
+                got = sum(isinstance(e, Frame) and e.opcode is Opcode.PING for e in events)
+                pings[name] += got
+                if name == "stale" and got:
+                    client.ws.data_to_send()  # not the pong websockets queued, but…
+                    client.ws.send_pong(b"nope")  # …one of another payload, whole
+                await client.flush(piece=3 if name == "pieces" else None)
+        while clients["stale"].ws.close_rcvd is None:
+            await clients["stale"].events()
+        assert clients["stale"].ws.close_rcvd.code == 1011
+        assert pings["whole"] >= 3 and pings["pieces"] >= 3, pings
+        for name in ("whole", "pieces"):
+            assert clients[name].ws.close_rcvd is None, name  # still open
+        # what websockets' parser read: pongs in pieces, the stale pongs; no whole pong
+        pongs = [d for d in parsed if len(d) == 10 and d[0] == 0x8A]
+        assert pongs and all(
+            bytes(b ^ m for b, m in zip(d[6:], d[2:6], strict=True)) == b"nope" for d in pongs
+        ), pongs
+        assert any(len(d) == 3 and d[0] == 0x8A for d in parsed)  # a pong's first piece
+        for client in clients.values():
             client.writer.close()
 
 
