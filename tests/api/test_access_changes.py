@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from httpx_ws import WebSocketDisconnect
 from starlette.applications import Starlette
+from starlette.websockets import WebSocketState
 
 from seqgql.clock import FrozenClock
 from seqgql.domain.kinds import Role
@@ -131,23 +133,6 @@ async def test_what_runs_on_a_closed_websocket_ends_without_a_traceback(
     assert "Exception in worker task" not in caplog.text, caplog.text
 
 
-async def test_the_token_watcher_forgets_closed_websockets(
-    app: Starlette, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The watcher keeps each open websocket's context to update it; one that closed is
-    forgotten at the next sweep (``SWEEP_SECONDS``, shortened here), the others kept."""
-    monkeypatch.setattr(access_watch, "SWEEP_SECONDS", 0.0)
-    watch = app.graphql_websockets.access  # type: ignore[attr-defined]
-    async with connect(app, workspace.token) as staying:
-        await ack(staying)
-        async with connect(app, workspace.token) as leaving:
-            await ack(leaving)
-            assert len(watch) == 2
-        await eventually(lambda: len(watch) == 1, seconds=10.0)
-        await staying.send_json({"type": "ping"})
-        assert (await asyncio.wait_for(staying.receive_json(), MESSAGE_SECONDS))["type"] == "pong"
-
-
 async def test_a_websocket_that_ends_is_forgotten_at_once_not_at_the_next_sweep(
     app: Starlette, workspace: Workspace
 ) -> None:
@@ -165,3 +150,32 @@ async def test_a_websocket_that_ends_is_forgotten_at_once_not_at_the_next_sweep(
         await eventually(lambda: len(watch) == 1, seconds=access_watch.SWEEP_SECONDS / 2)
         assert time.monotonic() - started < access_watch.SWEEP_SECONDS / 2
         assert list(watch._token_of.values()) == [workspace.token]
+        await staying.send_json({"type": "ping"})  # the other one kept, and served
+        assert (await asyncio.wait_for(staying.receive_json(), MESSAGE_SECONDS))["type"] == "pong"
+
+
+async def test_a_sweep_forgets_the_closed_connections_the_view_did_not_report() -> None:
+    """The safety net: a connection found closed at a sweep is forgotten (its token too,
+    once it has none left), without looking the token up; between sweeps it is kept."""
+
+    class Socket:
+        def __init__(self, state: WebSocketState) -> None:
+            self.client_state = self.application_state = state
+
+    class Tokens:
+        seconds = 0.5
+        looked: list[str] = []
+
+        async def authenticate(self, token: str) -> object:
+            self.looked.append(token)
+            return "the same actor"
+
+    tokens = Tokens()
+    watch = access_watch.AccessWatch(tokens)  # type: ignore[arg-type]
+    gone = Socket(WebSocketState.DISCONNECTED)
+    watch._open["t"] = {gone: SimpleNamespace(actor=None)}  # type: ignore[dict-item]
+    watch._token_of[gone] = "t"  # type: ignore[index]
+    await watch._check("t", sweep=False)
+    assert (len(watch), tokens.looked) == (1, ["t"])  # not a sweep: kept, looked at
+    await watch._check("t", sweep=True)
+    assert (len(watch), watch._open, watch._token_of, tokens.looked) == (0, {}, {}, ["t"])
