@@ -256,7 +256,7 @@ async def test_a_whole_pong_is_read_without_websockets_parser_and_only_the_right
         while clients["stale"].ws.close_rcvd is None:
             await clients["stale"].events()
         assert clients["stale"].ws.close_rcvd.code == 1011
-        assert pings["whole"] >= 3 and pings["pieces"] >= 3, pings
+        assert pings["whole"] >= 2 and pings["pieces"] >= 2, pings  # answered, pinged again
         for name in ("whole", "pieces"):
             assert clients[name].ws.close_rcvd is None, name  # still open
         # what websockets' parser read: pongs in pieces, the stale pongs; no whole pong

@@ -44,7 +44,6 @@ from seqgql.caching import LRU
 from seqgql.compat.ws_transport import Frames
 from seqgql.graphql.mailbox import Closed, Mailbox
 from seqgql.graphql.positions import FeedPosition
-from seqgql.process import HeapKeeper
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +154,7 @@ class Feed:
         return mailbox
 
     def leave(self, mailbox: Mailbox) -> None:
-        if mailbox in self.mailboxes:
-            self.mailboxes.discard(mailbox)
-            self.hub.heap.left()
+        self.mailboxes.discard(mailbox)
         if not self.mailboxes:
             self.hub.forget(self)
 
@@ -169,7 +166,6 @@ class Feed:
         for mailbox in behind:
             mailbox.close(Closed("behind"))
             self.mailboxes.discard(mailbox)
-            self.hub.heap.left()
 
     def end(self, reason: Closed) -> None:
         for mailbox in self.mailboxes:
@@ -225,7 +221,6 @@ class FeedHub:
         self.feeds: dict[Key, Feed] = {}
         # subscription documents seen lately, parsed (or their syntax errors)
         self._documents: LRU[str, DocumentNode | GraphQLError] = LRU(maxsize=256)
-        self.heap = HeapKeeper()  # when the heap is frozen, and reclaimed
 
     def parse(self, query: str) -> DocumentNode | GraphQLError:
         """The document (or its syntax error), parsed once while it is in use."""
@@ -258,7 +253,6 @@ class FeedHub:
             feed.task = asyncio.create_task(feed.run(stream), name="seqgql-feed")
         else:
             mailbox = feed.join(prefix, frames)
-        self.heap.joined()
         return feed, mailbox
 
     def forget(self, feed: Feed) -> None:
@@ -277,7 +271,6 @@ class FeedHub:
         return [len(m) for f in self.feeds.values() for m in f.mailboxes]
 
     async def close(self) -> None:
-        self.heap.close()
         for feed in list(self.feeds.values()):
             self.forget(feed)
             if feed.task is not None:

@@ -57,6 +57,7 @@ from seqgql.iso_times import isoformat
 from seqgql.observability.metrics import WEBSOCKETS, observe_operation, operation_label
 from seqgql.outbound.transport import Transport
 from seqgql.persistence.database import Database
+from seqgql.process import HeapKeeper
 from seqgql.services.actor import Actor
 from seqgql.services.auth import TokenCache
 from seqgql.services.rate_limits import Budget, RateLimiter
@@ -132,6 +133,7 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
         self.persisted = persisted or PersistedQueries()
         self.webhook_rules = webhook_rules or WebhookRules()
         self.access = AccessWatch(tokens)  # the tokens of open websockets, looked at again
+        self.heap = HeapKeeper()  # when the heap is frozen, and reclaimed, as they come and go
         # the page's documents answered by plan (fast path only: it uses its internals)
         self.page_plans: PagePlans | None = None
         if isinstance(self.schema, ReportingSchema) and self.schema.fast_path:
@@ -182,6 +184,7 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
 
     async def close(self) -> None:
         """Stop what runs for open connections (at shutdown)."""
+        self.heap.close()
         await self.access.close()
         await self.feeds.close()
 
@@ -225,11 +228,14 @@ class GraphQLView(RememberedOrigins, GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def run_websocket(self, socket: WebSocket) -> None:
-        """Strawberry's run of a websocket; once it ends, nothing of it is kept."""
+        """Strawberry's run of a websocket; once it ends, nothing of it is kept, and what
+        it leaves is reclaimed with the others' (``process.HeapKeeper``)."""
+        self.heap.joined()
         try:
             await self.run(socket)
         finally:
             self.access.forget(socket)
+            self.heap.left()
 
     async def execute_operation(
         self,
