@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from seqgql import process
 from seqgql.app import create_app
 from seqgql.caching import LRU
 from seqgql.settings import Settings
@@ -114,3 +116,32 @@ def test_an_lru_keeps_the_most_recently_used() -> None:
     assert made == ["a", "b", "c", "b"]
     with pytest.raises(ValueError, match="at least 1"):
         LRU(0)
+
+
+async def test_a_reclaim_waits_for_half_of_those_open_to_leave_or_for_a_long_churn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many open: a reclaim (a full collection, its pause growing with the heap) waits
+    until half of them have left; during a churn that never settles, it comes every
+    RECLAIM_DURING_CHURN departures, at once."""
+    reclaims: list[int] = []
+    monkeypatch.setattr(process, "reclaim_heap", lambda: reclaims.append(1))
+    monkeypatch.setattr(process, "freeze_heap", lambda: None)
+    monkeypatch.setattr(process, "QUIET_SECONDS", 0.02)
+    monkeypatch.setattr(process, "RECLAIM_AFTER_LEFT", 10)
+    heap = process.HeapKeeper()
+    for _ in range(100):
+        heap.joined()
+    for _ in range(30):  # 30 of 100 left: past RECLAIM_AFTER_LEFT, not half of the 70 open
+        heap.left()
+    await asyncio.sleep(0.2)
+    assert reclaims == []
+    for _ in range(10):  # 40 left, 60 open: 40 >= 30
+        heap.left()
+    await asyncio.sleep(0.2)
+    assert reclaims == [1]
+    monkeypatch.setattr(process, "RECLAIM_DURING_CHURN", 5)
+    for _ in range(10):
+        heap.left()
+    assert reclaims == [1, 1, 1]  # every 5 departures, not waiting for a quiet moment
+    heap.close()

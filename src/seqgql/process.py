@@ -94,8 +94,8 @@ class HeapKeeper:
     def _changed(self) -> None:
         loop = asyncio.get_running_loop()
         self._last_change = loop.time()
-        reclaim = self._left >= max(RECLAIM_AFTER_LEFT, self.open // 2)
-        if self._timer is None and (reclaim or self._joined >= FREEZE_AFTER_SUBSCRIBERS):
+        due = self._reclaim_due() or self._joined >= FREEZE_AFTER_SUBSCRIBERS
+        if self._timer is None and due:
             self._timer = loop.call_later(QUIET_SECONDS, self._settled)
 
     def _settled(self) -> None:
@@ -105,11 +105,14 @@ class HeapKeeper:
             self._timer = loop.call_later(QUIET_SECONDS - quiet, self._settled)
             return
         self._timer = None
-        if self._left >= max(RECLAIM_AFTER_LEFT, self.open // 2):
+        if self._reclaim_due():
             self._reclaim()
         elif self._joined >= FREEZE_AFTER_SUBSCRIBERS:
             self._joined = 0
             freeze_heap()
+
+    def _reclaim_due(self) -> bool:
+        return self._left >= max(RECLAIM_AFTER_LEFT, self.open // 2)
 
     def _reclaim(self) -> None:
         self._left = self._joined = 0

@@ -35,14 +35,14 @@ _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 # websockets.http11's header name and value grammar (``_token_re``, ``_value_re``); a
 # request's names (and values) are checked at once, joined by line feeds, which neither
 # grammar allows: the join holds one fewer than there are headers, or one of them has one
-_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
-_VALUE = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*")
-_NAMES = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+(?:\n[-!#$%&'*+.^_`|~0-9a-zA-Z]+)*")
-_VALUES = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*(?:\n[\x09\x20-\x7e\x80-\xff]*)*")
+_TOKEN_RE = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
+_VALUE_RE = rb"[\x09\x20-\x7e\x80-\xff]*"
+_TOKEN, _VALUE = re.compile(_TOKEN_RE), re.compile(_VALUE_RE)
+_NAMES = re.compile(_TOKEN_RE + rb"(?:\n" + _TOKEN_RE + rb")*")
+_VALUES = re.compile(_VALUE_RE + rb"(?:\n" + _VALUE_RE + rb")*")
 # a comma-separated list of tokens, spaces and tabs around each
-_TOKEN_LIST = re.compile(
-    rb"[ \t]*[-!#$%&'*+.^_`|~0-9a-zA-Z]+[ \t]*(?:,[ \t]*[-!#$%&'*+.^_`|~0-9a-zA-Z]+[ \t]*)*"
-)
+_LISTED = rb"[ \t]*" + _TOKEN_RE + rb"[ \t]*"
+_TOKEN_LIST = re.compile(_LISTED + rb"(?:," + _LISTED + rb")*")
 # well inside websockets' limits (128 headers, 8 KiB a line): past them, the stock path
 _MOST_HEADERS = 100
 _LONGEST_LINE = 4096
